@@ -1,0 +1,47 @@
+import type { Kwargs, WorkId } from "../config/types.js";
+import { UsageError } from "../errors.js";
+
+/** `--kwargs '{"window":"1d"}'` → an object, or a usage error naming the flag and value. */
+export function parseKwargs(text: string | undefined): Kwargs {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--kwargs must be a JSON object, received ${JSON.stringify(text)} (${(error as Error).message})`, `for example --kwargs '{"window":"1d"}'`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UsageError(`--kwargs must be a JSON object, received ${text}`, `for example --kwargs '{"window":"1d"}'`);
+  }
+  return value as Kwargs;
+}
+
+/**
+ * `--work 1,2,3` or `--work '["a","b"]'` → work IDs. In the comma form, IDs that look
+ * like numbers are numbers, as they would be in a job's selectWork.
+ */
+export function parseWorkIds(text: string | undefined): WorkId[] | null {
+  if (text === undefined) return null;
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UsageError(`--work is not a valid JSON array: ${(error as Error).message}`, "use --work 1,2,3 or --work '[\"a\",\"b\"]'");
+    }
+    if (!Array.isArray(value) || !value.every((id) => typeof id === "string" || (typeof id === "number" && Number.isFinite(id)))) {
+      throw new UsageError(`--work must list strings or numbers, received ${trimmed}`, "use --work 1,2,3 or --work '[\"a\",\"b\"]'");
+    }
+    return value as WorkId[];
+  }
+  const ids = trimmed.split(",").map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0) throw new UsageError("--work is empty", "use --work 1,2,3");
+  return ids.map((id) => (/^-?\d+(\.\d+)?$/.test(id) ? Number(id) : id));
+}
+
+export function parsePositiveInt(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a whole number of at least 1, received ${JSON.stringify(text)}`);
+  return value;
+}

@@ -1,0 +1,93 @@
+import { Command, CommanderError, Option } from "commander";
+import { reportError } from "./output.js";
+
+// The CLI is thin: flags become options, each command's module is imported only when
+// that command runs (so `stau --help` stays fast), and this is the only place that exits.
+
+const workers = () => new Option("--workers <n>", "worker threads (default: number of CPUs)");
+const memory = () => new Option("--worker-memory <mb>", "heap limit of each worker thread in MB (default 4096)");
+const data = () => new Option("--data <dir>", "data directory (default: $STAU_DATA_DIR or ./data)");
+
+// Commander passes positional arguments first, then the flags object.
+function action(command: (...args: any[]) => Promise<number>) {
+  return async (...args: unknown[]) => {
+    process.exitCode = await command(...args);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command("stau")
+    .description("Jobs as files, run as chunks in parallel, remembered and shown live.")
+    .version(process.env.npm_package_version ?? "0.1.0", "-v, --version")
+    .showHelpAfterError("(run stau --help for usage)")
+    .exitOverride();
+
+  program
+    .command("run <job>")
+    .description("run a job with its dependencies in this process; exit 0 done, 1 failed")
+    .option("--kwargs <json>", "arguments of the run as a JSON object")
+    .option("--work <ids>", "work IDs: 1,2,3 or a JSON array")
+    .option("--json", "print the finished run as JSON")
+    .addOption(workers())
+    .addOption(memory())
+    .addOption(data())
+    .action(action(async (job: string, flags) => (await import("./commands/run.js")).runCommand(job, flags)));
+
+  program
+    .command("plan <job>")
+    .description("show what a run would do and why, without running anything")
+    .option("--kwargs <json>", "arguments of the run as a JSON object")
+    .option("--work <ids>", "work IDs: 1,2,3 or a JSON array")
+    .option("--json", "print the plan as JSON")
+    .addOption(data())
+    .action(action(async (job: string, flags) => (await import("./commands/plan.js")).planCommand(job, flags)));
+
+  program
+    .command("graph [job]")
+    .description("the dependency graph of one job or of all")
+    .addOption(new Option("--format <format>", "output format").choices(["text", "dot", "mermaid"]).default("text"))
+    .action(action(async (job: string | undefined, flags) => (await import("./commands/graph.js")).graphCommand(job, flags)));
+
+  program
+    .command("validate")
+    .description("load every job and the schedule; exit 1 on any error")
+    .option("--json", "print the result as JSON")
+    .action(action(async (flags) => (await import("./commands/validate.js")).validateCommand(flags)));
+
+  program
+    .command("runs")
+    .description("recent runs, newest first")
+    .option("--json", "print as JSON")
+    .option("--limit <n>", "how many runs (default 20)")
+    .addOption(data())
+    .action(action(async (flags) => (await import("./commands/runs.js")).runsCommand(flags)));
+
+  program
+    .command("logs <job>")
+    .description("log lines of a job's chunks in its newest run (or --run)")
+    .option("--run <id>", "a specific run")
+    .option("-f, --follow", "keep printing new lines")
+    .option("--tail <n>", "lines per chunk attempt (default 200)")
+    .addOption(data())
+    .action(action(async (job: string, flags) => (await import("./commands/logs.js")).logsCommand(job, flags)));
+
+  program
+    .command("init [dir]")
+    .description("scaffold a project: jobs/, a schedule, package.json")
+    .action(action(async (dir: string | undefined) => (await import("./commands/init.js")).initCommand(dir)));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its message already; --help and --version are not errors.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+    } else {
+      process.exitCode = reportError(error);
+    }
+  }
+}

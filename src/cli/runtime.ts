@@ -1,0 +1,87 @@
+import { randomBytes } from "node:crypto";
+import { availableParallelism, hostname } from "node:os";
+import { projectPaths, type ProjectPaths } from "../config/project.js";
+import { StoreError } from "../errors.js";
+import { Engine } from "../engine/engine.js";
+import { EventBus } from "../engine/events.js";
+import { gitCommit } from "../engine/git.js";
+import { ExecPool } from "../exec/pool.js";
+import { loadRegistry, type Registry } from "../jobs/load.js";
+import { FileStore } from "../store/file-store.js";
+import type { InstanceInfo } from "../store/store.js";
+import { parsePositiveInt } from "./args.js";
+
+export interface RuntimeFlags {
+  data?: string;
+  workers?: string;
+  workerMemory?: string;
+}
+
+export function instanceInfo(command: string): InstanceInfo {
+  return { id: `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`, pid: process.pid, hostname: hostname(), startedAt: Date.now(), command };
+}
+
+/** The project in the current directory; jobs run with it as their working directory. */
+export function currentProject(flags: RuntimeFlags): ProjectPaths {
+  return projectPaths(process.cwd(), flags.data);
+}
+
+/** Opens the store read-only: for commands that only look, beside a running instance. */
+export function openReadOnlyStore(paths: ProjectPaths): FileStore {
+  return FileStore.open(paths.dataDir, { readOnly: true });
+}
+
+/** Everything an executing command needs: the store (locked), the pool and the engine. */
+export interface Runtime extends AsyncDisposable {
+  readonly paths: ProjectPaths;
+  readonly registry: Registry;
+  readonly engine: Engine;
+  readonly pool: ExecPool;
+  readonly store: FileStore;
+  readonly instance: InstanceInfo;
+}
+
+export async function openRuntime(flags: RuntimeFlags, command: string, events = new EventBus()): Promise<Runtime> {
+  const paths = currentProject(flags);
+  const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt("--workers", flags.workers);
+  const workerMemoryMb = flags.workerMemory === undefined ? undefined : parsePositiveInt("--worker-memory", flags.workerMemory);
+  const store = FileStore.open(paths.dataDir);
+  const instance = instanceInfo(command);
+  const lock = await store.acquireLeadership(instance);
+  if (!lock.ok) {
+    const holder = lock.holder;
+    throw new StoreError(
+      "store_locked",
+      `the data directory ${paths.dataDir} is in use by ${holder ? `stau ${holder.command} (pid ${holder.pid} on ${holder.hostname})` : "another stau process"}`,
+      "stop that process, use its control socket (stau trigger, stau status), or give this one another --data directory",
+    );
+  }
+  let registry: Registry;
+  try {
+    registry = await loadRegistry(paths);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const pool = new ExecPool({
+    workers,
+    dataDir: paths.dataDir,
+    workerMemoryMb,
+    onProgress: (chunkId, done, total) => events.emit("chunk:progress", { chunkId, done, total }),
+    onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
+  });
+  let commit: Promise<string | null> | null = null;
+  const engine = await Engine.start({ store, pool, registry, instance, events, gitCommit: () => (commit ??= gitCommit(paths.jobsDir)) });
+  return {
+    paths,
+    registry,
+    engine,
+    pool,
+    store,
+    instance,
+    async [Symbol.asyncDispose]() {
+      await pool.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { BroadcastChannel } from "node:worker_threads";
+import { Tinypool } from "tinypool";
+import type { JobSpec } from "../config/spec.js";
+import type { Kwargs, WorkId } from "../config/types.js";
+import { formatDuration } from "../config/duration.js";
+import { DEFAULT_LOG_CAP_BYTES, logFile } from "../store/log-files.js";
+import { workerFile } from "../worker-file.js";
+import { LogCapture } from "./log-capture.js";
+import type { ChunkTask, ControlMessage, PoolChannels, SerializedError, TaskResult, WorkerEvent } from "./protocol.js";
+
+export type FailureKind = "error" | "timeout" | "cancelled";
+
+/** How one chunk attempt ended, as the engine needs it. */
+export type ChunkOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly kind: FailureKind; readonly error: SerializedError };
+
+export interface PoolOptions {
+  readonly workers: number;
+  readonly dataDir: string;
+  /** Heap limit of each worker thread; a job that exceeds it fails alone. */
+  readonly workerMemoryMb?: number;
+  readonly logCapBytes?: number;
+  readonly onProgress?: (chunkId: string, done: number, total: number) => void;
+  readonly onLog?: (chunkId: string, attempt: number, level: string, text: string) => void;
+}
+
+interface InFlight {
+  readonly task: ChunkTask;
+  readonly controller: AbortController;
+  /** Why we stopped it, when we did: decides the failure kind. */
+  stopped: { kind: FailureKind; message: string } | null;
+}
+
+// Past a timeout or cancel the job's signal is aborted first; a job that does not
+// return within this grace has its worker terminated.
+const ABORT_GRACE_MS = 1_000;
+
+/** The tinypool of worker threads that runs chunks and `selectWork`. */
+export class ExecPool {
+  private readonly pool: Tinypool;
+  private readonly events: BroadcastChannel;
+  private readonly control: BroadcastChannel;
+  private readonly logs = new LogCapture();
+  private readonly inFlight = new Map<string, InFlight>();
+  /** Log file of each attempt that may still send lines, by `chunkId#attempt`. */
+  private readonly logTargets = new Map<string, string>();
+  readonly size: number;
+
+  constructor(private readonly options: PoolOptions) {
+    const id = randomUUID();
+    const channels: PoolChannels = { events: `stau:${id}:events`, control: `stau:${id}:control`, logCapBytes: options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES };
+    this.size = options.workers;
+    this.pool = new Tinypool({
+      filename: workerFile("./worker.js", import.meta.url),
+      minThreads: options.workers,
+      maxThreads: options.workers,
+      idleTimeout: 60_000,
+      workerData: channels,
+      resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb ?? 4096 },
+    });
+    this.events = new BroadcastChannel(channels.events);
+    this.control = new BroadcastChannel(channels.control);
+    this.events.onmessage = (message: unknown) => this.onEvent((message as { data: WorkerEvent }).data);
+  }
+
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  private onEvent(event: WorkerEvent): void {
+    const flight = this.inFlight.get(event.chunkId);
+    switch (event.type) {
+      case "log": {
+        const file = this.logTargets.get(`${event.chunkId}#${event.attempt}`);
+        if (file) this.logs.append(file, event.at, event.level, event.text);
+        this.options.onLog?.(event.chunkId, event.attempt, event.level, event.text);
+        break;
+      }
+      case "progress":
+        this.options.onProgress?.(event.chunkId, event.done, event.total);
+        break;
+      case "exit":
+        if (flight) this.stop(flight, "error", `the job called process.exit(${event.code}), which ended its worker thread`, 0);
+        break;
+      case "end":
+        this.endLog(`${event.chunkId}#${event.attempt}`);
+        break;
+    }
+  }
+
+  /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
+  async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<ChunkOutcome> {
+    const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
+    const flight: InFlight = { task: full, controller: new AbortController(), stopped: null };
+    this.inFlight.set(task.chunkId, flight);
+    this.logTargets.set(`${task.chunkId}#${task.attempt}`, logFile(this.options.dataDir, spec.name, task.chunkId, task.attempt));
+    const timer = spec.timeoutMs === null ? null : setTimeout(() => this.stop(flight, "timeout", `timed out after ${formatDuration(spec.timeoutMs!)}`), spec.timeoutMs);
+    try {
+      const result = (await this.pool.run(full, { signal: flight.controller.signal })) as TaskResult;
+      if (flight.stopped) return { ok: false, kind: flight.stopped.kind, error: stoppedError(flight.stopped.message) };
+      return result.ok ? { ok: true } : { ok: false, kind: "error", error: result.error };
+    } catch (error) {
+      if (flight.stopped) return { ok: false, kind: flight.stopped.kind, error: stoppedError(flight.stopped.message) };
+      return { ok: false, kind: "error", error: workerDeath(error) };
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.inFlight.delete(task.chunkId);
+      // Logs travel on their own channel and may trail the result by a moment; a
+      // worker that died sends no "end", so close its log a little later.
+      setTimeout(() => this.endLog(`${task.chunkId}#${task.attempt}`), 1_000).unref();
+    }
+  }
+
+  private endLog(key: string): void {
+    const file = this.logTargets.get(key);
+    if (file === undefined) return;
+    this.logTargets.delete(key);
+    void this.logs.end(file);
+  }
+
+  /** Asks a running chunk to stop (its signal aborts), then terminates its worker. */
+  cancel(chunkId: string, message = "cancelled by an operator"): boolean {
+    const flight = this.inFlight.get(chunkId);
+    if (!flight) return false;
+    this.stop(flight, "cancelled", message);
+    return true;
+  }
+
+  /** Stops every running chunk, e.g. when a drain timed out. */
+  abortAll(message: string): void {
+    for (const flight of this.inFlight.values()) this.stop(flight, "cancelled", message, 0);
+  }
+
+  private stop(flight: InFlight, kind: FailureKind, message: string, graceMs = ABORT_GRACE_MS): void {
+    if (flight.stopped) return;
+    flight.stopped = { kind, message };
+    this.control.postMessage({ type: "abort", chunkId: flight.task.chunkId, reason: message } satisfies ControlMessage);
+    if (graceMs === 0) flight.controller.abort();
+    else setTimeout(() => flight.controller.abort(), graceMs).unref();
+  }
+
+  /** Runs a job's `selectWork` in a pool worker. */
+  async selectWork(spec: JobSpec, kwargs: Kwargs): Promise<WorkId[]> {
+    const result = (await this.pool.run({ kind: "selectWork", file: spec.file, job: spec.name, kwargs })) as TaskResult;
+    if (!result.ok) throw Object.assign(new Error(`${spec.name}.selectWork failed: ${result.error.message}`), { stack: result.error.stack ?? undefined });
+    return result.workIds ?? [];
+  }
+
+  /** New threads for new chunks (hot reload); running chunks finish on the old ones. */
+  async recycle(): Promise<void> {
+    await this.pool.recycleWorkers();
+  }
+
+  async close(): Promise<void> {
+    this.events.close();
+    this.control.close();
+    await this.pool.destroy();
+    await this.logs.close();
+  }
+}
+
+function stoppedError(message: string): SerializedError {
+  return { name: "Error", message, stack: null, nonRetryable: false };
+}
+
+/** The worker thread itself died: an uncaught error, an async throw, out of memory. */
+function workerDeath(error: unknown): SerializedError {
+  const err = error as NodeJS.ErrnoException;
+  const message = err?.code === "ERR_WORKER_OUT_OF_MEMORY"
+    ? `ran out of memory (worker heap limit reached): ${err.message}`
+    : `the worker thread died: ${err?.message ?? String(error)}`;
+  return { name: err?.name ?? "Error", message, stack: err?.stack ?? null, nonRetryable: false };
+}

@@ -1,0 +1,51 @@
+import { readdirSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
+import type { Problem } from "../config/problem.js";
+import { JOB_NAME } from "../config/schema.js";
+
+export const JOB_EXTENSIONS = new Set([".ts", ".mts", ".js", ".mjs"]);
+
+export interface JobFile {
+  readonly name: string;
+  readonly file: string;
+}
+
+/**
+ * The job files directly in `jobs/`. Files starting with `_`, other extensions and
+ * everything in subfolders are helpers, not jobs. Bad names and names used twice
+ * (`a.ts` beside `a.js`) are problems, reported with every file involved.
+ */
+export function discoverJobs(jobsDir: string, display: (file: string) => string): { files: JobFile[]; problems: Problem[] } {
+  let entries: string[];
+  try {
+    entries = readdirSync(jobsDir).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problems: [] };
+    throw error;
+  }
+  const byName = new Map<string, string[]>();
+  const problems: Problem[] = [];
+  for (const entry of entries) {
+    const ext = extname(entry);
+    if (!JOB_EXTENSIONS.has(ext) || entry.startsWith("_") || entry.endsWith(".d.ts")) continue;
+    const file = join(jobsDir, entry);
+    if (!statSync(file).isFile()) continue;
+    const name = entry.slice(0, -ext.length);
+    if (!JOB_NAME.test(name)) {
+      problems.push({ file: display(file), field: "", message: `job name ${JSON.stringify(name)} may use only letters, digits, _ and -; rename the file` });
+      continue;
+    }
+    byName.set(name, [...(byName.get(name) ?? []), file]);
+  }
+  const files: JobFile[] = [];
+  for (const [name, paths] of byName) {
+    if (paths.length > 1) {
+      for (const file of paths) {
+        problems.push({ file: display(file), field: "", message: `job name ${JSON.stringify(name)} is used by ${paths.map(display).join(" and ")}; keep one` });
+      }
+      continue;
+    }
+    files.push({ name, file: paths[0]! });
+  }
+  return { files, problems };
+}

@@ -1,0 +1,28 @@
+// Entry of the throw-away worker that reads job configs and the schedule. Job code is
+// imported here, never in the main thread; only plain descriptions travel back.
+import { parentPort, workerData } from "node:worker_threads";
+import { describeConfig, type DescribedConfig } from "../config/described.js";
+import { importModule, locateError } from "./import-module.js";
+
+export interface LoadRequest {
+  readonly files: readonly string[];
+}
+
+export type LoadResult =
+  | { readonly file: string; readonly ok: true; readonly config: DescribedConfig }
+  | { readonly file: string; readonly ok: false; readonly message: string; readonly line?: number; readonly column?: number };
+
+async function loadOne(file: string): Promise<LoadResult> {
+  try {
+    const module = await importModule(file);
+    return { file, ok: true, config: describeConfig(module.default) };
+  } catch (error) {
+    return { file, ok: false, ...locateError(error, file) };
+  }
+}
+
+const request = workerData as LoadRequest;
+// Console output of job modules at import time must not reach the terminal.
+for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) console[method] = () => {};
+const results = await Promise.all(request.files.map(loadOne));
+parentPort!.postMessage(results);

@@ -1,0 +1,91 @@
+import { Worker } from "node:worker_threads";
+import type { DescribedConfig } from "../config/described.js";
+import type { Problem } from "../config/problem.js";
+import { displayPath, type ProjectPaths } from "../config/project.js";
+import type { JobSpec, ScheduleEntrySpec } from "../config/spec.js";
+import { validateJob, validateSchedule } from "../config/validate.js";
+import { workerFile } from "../worker-file.js";
+import { discoverJobs } from "./discover.js";
+import type { LoadResult } from "./load-worker.js";
+
+/** Every job and the schedule of a project, as far as they could be read. */
+export interface Registry {
+  /** Valid jobs by name. */
+  readonly jobs: ReadonlyMap<string, JobSpec>;
+  /** Jobs that could not be loaded or validated, with every problem of each. */
+  readonly broken: ReadonlyMap<string, readonly Problem[]>;
+  /** Problems that belong to no single job (bad file names, duplicates). */
+  readonly fileProblems: readonly Problem[];
+  readonly schedule: { readonly entries: readonly ScheduleEntrySpec[]; readonly problems: readonly Problem[] };
+}
+
+const LOAD_TIMEOUT_MS = 60_000;
+
+/** Imports files in a throw-away worker thread and returns their described default exports. */
+export function loadInWorker(files: readonly string[], timeoutMs = LOAD_TIMEOUT_MS): Promise<LoadResult[]> {
+  if (files.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerFile("./load-worker.js", import.meta.url), { workerData: { files }, stdout: true, stderr: true });
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`loading job files took longer than ${timeoutMs / 1000}s; does one of them wait at import time?`));
+    }, timeoutMs);
+    worker.once("message", (results: LoadResult[]) => {
+      clearTimeout(timer);
+      resolve(results);
+      void worker.terminate();
+    });
+    worker.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+function loadProblem(result: Extract<LoadResult, { ok: false }>, display: string): Problem {
+  return { file: display, field: "", message: result.message, line: result.line, column: result.column };
+}
+
+/** Discovers, imports (in a worker) and validates every job and the schedule. */
+export async function loadRegistry(paths: ProjectPaths): Promise<Registry> {
+  const display = (file: string) => displayPath(paths, file);
+  const { files, problems: fileProblems } = discoverJobs(paths.jobsDir, display);
+  const toLoad = files.map((f) => f.file);
+  if (paths.scheduleFile) toLoad.push(paths.scheduleFile);
+  const results = new Map((await loadInWorker(toLoad)).map((r) => [r.file, r]));
+
+  const jobs = new Map<string, JobSpec>();
+  const broken = new Map<string, Problem[]>();
+  for (const { name, file } of files) {
+    const result = results.get(file)!;
+    if (!result.ok) {
+      broken.set(name, [loadProblem(result, display(file))]);
+      continue;
+    }
+    const validated = validateJob(name, file, display(file), result.config);
+    if (validated.ok) jobs.set(name, validated.value);
+    else broken.set(name, validated.problems);
+  }
+  return { jobs, broken, fileProblems, schedule: readSchedule(paths, results, jobs, broken) };
+}
+
+function readSchedule(
+  paths: ProjectPaths,
+  results: Map<string, LoadResult>,
+  jobs: ReadonlyMap<string, JobSpec>,
+  broken: ReadonlyMap<string, unknown>,
+): Registry["schedule"] {
+  if (!paths.scheduleFile) return { entries: [], problems: [] };
+  const file = displayPath(paths, paths.scheduleFile);
+  const result = results.get(paths.scheduleFile)!;
+  if (!result.ok) return { entries: [], problems: [loadProblem(result, file)] };
+  const validated = validateSchedule(file, result.config as DescribedConfig);
+  if (!validated.ok) return { entries: [], problems: validated.problems };
+  const problems: Problem[] = [];
+  validated.value.forEach((entry, index) => {
+    if (!jobs.has(entry.job) && !broken.has(entry.job)) {
+      problems.push({ file, field: `${index}.job`, message: `entry ${JSON.stringify(entry.id)} names job ${JSON.stringify(entry.job)}, which is not a file in jobs/` });
+    }
+  });
+  return { entries: problems.length ? [] : validated.value, problems };
+}

@@ -1,0 +1,267 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { LowSync } from "lowdb";
+import type { FreshnessView } from "../graph/types.js";
+import { FreshnessFiles } from "./freshness.js";
+import { History } from "./history.js";
+import { Journal } from "./journal.js";
+import { acquireLock, releaseLock } from "./lock.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord } from "./records.js";
+import { openSnapshot } from "./snapshot-file.js";
+import type { InstanceInfo, Store, Success } from "./store.js";
+
+/** Hot state: only what is not finished yet, so its size follows the work in flight. */
+interface HotState {
+  format: 1;
+  /** The journal sequence number this snapshot includes. */
+  seq: number;
+  runs: Record<string, RunRecord>;
+  chunks: Record<string, ChunkRecord>;
+  marks: Record<string, number>;
+}
+
+type Op =
+  | { s: number; t: "run"; run: RunRecord; chunks: readonly ChunkRecord[] }
+  | { s: number; t: "run~"; id: string; patch: RunPatch }
+  | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
+  | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch])[] }
+  | { s: number; t: "ok"; success: Success }
+  | { s: number; t: "archive"; id: string }
+  | { s: number; t: "revive"; archived: ArchivedRun }
+  | { s: number; t: "mark"; entry: string; at: number };
+
+type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
+
+/** Journal lines past which the hot state is snapshotted and the journal emptied. */
+const COMPACT_AFTER_OPS = 20_000;
+
+/**
+ * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
+ * journal of every change since the last snapshot, and append-only history. Opened
+ * for writing by one process at a time; read-only opens work beside it.
+ */
+export class FileStore implements Store {
+  readonly location: string;
+  private readonly hot: LowSync<HotState>;
+  private readonly fresh: FreshnessFiles;
+  private readonly history: History;
+  private journal: Journal<Op> | null = null;
+  private seq: number;
+  private tokens = 0;
+  private instance: InstanceInfo | null = null;
+  private journalOnOpen: { lines: number; validBytes: number; tornTail: boolean };
+  /** Chunk ids of each active run, so archiving and listing never scan every chunk. */
+  private readonly chunksByRun = new Map<string, Set<string>>();
+
+  private constructor(private readonly dir: string, private readonly readOnly: boolean) {
+    this.location = dir;
+    if (!readOnly && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+    this.hot = openSnapshot<HotState>(join(dir, "state.json"), () => ({ format: 1, seq: 0, runs: {}, chunks: {}, marks: {} }));
+    this.fresh = new FreshnessFiles(join(dir, "freshness"));
+    this.history = new History(join(dir, "history", "runs.jsonl"));
+    this.seq = this.hot.data.seq;
+    for (const chunk of Object.values(this.hot.data.chunks)) this.index(chunk);
+    const { ops, validBytes, tornTail } = Journal.read<Op>(this.journalFile);
+    for (const op of ops) this.replay(op);
+    this.journalOnOpen = { lines: ops.length, validBytes, tornTail };
+  }
+
+  /** Opens the store in `dir`. Read-only opens never write and need no lock. */
+  static open(dir: string, options: { readOnly?: boolean } = {}): FileStore {
+    return new FileStore(dir, options.readOnly ?? false);
+  }
+
+  private get journalFile(): string {
+    return join(this.dir, "journal.jsonl");
+  }
+
+  async acquireLeadership(instance: InstanceInfo) {
+    if (this.readOnly) throw new Error("a read-only store cannot take the lock");
+    const result = acquireLock(this.dir, instance);
+    if (result.ok) {
+      this.instance = instance;
+      this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen);
+    }
+    return result;
+  }
+
+  private replay(op: Op): void {
+    if (op.t === "ok") this.fresh.record(op.success, op.s);
+    else if (op.s > this.hot.data.seq) this.apply(op);
+    this.seq = Math.max(this.seq, op.s);
+  }
+
+  private apply(op: OpBody): void {
+    const state = this.hot.data;
+    switch (op.t) {
+      case "run":
+        state.runs[op.run.id] = op.run;
+        for (const chunk of op.chunks) this.putChunk(chunk);
+        break;
+      case "run~":
+        if (state.runs[op.id]) state.runs[op.id] = { ...state.runs[op.id]!, ...op.patch };
+        break;
+      case "chunks+":
+        for (const chunk of op.chunks) this.putChunk(chunk);
+        break;
+      case "chunks~":
+        for (const [id, patch] of op.patches) if (state.chunks[id]) state.chunks[id] = { ...state.chunks[id]!, ...patch };
+        break;
+      case "archive":
+        for (const id of this.chunksByRun.get(op.id) ?? []) delete state.chunks[id];
+        this.chunksByRun.delete(op.id);
+        delete state.runs[op.id];
+        break;
+      case "revive":
+        state.runs[op.archived.run.id] = op.archived.run;
+        for (const chunk of op.archived.chunks) this.putChunk(chunk);
+        break;
+      case "mark":
+        state.marks[op.entry] = op.at;
+        break;
+      case "ok":
+        break;
+    }
+  }
+
+  private putChunk(chunk: ChunkRecord): void {
+    this.hot.data.chunks[chunk.id] = chunk;
+    this.index(chunk);
+  }
+
+  private index(chunk: ChunkRecord): void {
+    let ids = this.chunksByRun.get(chunk.runId);
+    if (!ids) this.chunksByRun.set(chunk.runId, (ids = new Set()));
+    ids.add(chunk.id);
+  }
+
+  private chunksOf(runId: string): ChunkRecord[] {
+    return [...(this.chunksByRun.get(runId) ?? [])].map((id) => this.hot.data.chunks[id]!);
+  }
+
+  /** Applies a change in memory and queues it for the next commit. */
+  private write(op: OpBody): void {
+    if (!this.journal) throw new Error("the store is not open for writing (no lock taken)");
+    const full = { ...op, s: ++this.seq } as Op;
+    if (full.t === "ok") this.fresh.record(full.success, full.s);
+    else this.apply(full);
+    this.journal.append(full);
+  }
+
+  async active() {
+    const state = this.hot.data;
+    return { runs: Object.values(state.runs), chunks: Object.values(state.chunks) };
+  }
+
+  insertRun(run: RunRecord, chunks: readonly ChunkRecord[]): void {
+    this.write({ t: "run", run, chunks });
+  }
+
+  patchRun(id: string, patch: RunPatch): void {
+    this.write({ t: "run~", id, patch });
+  }
+
+  addChunks(chunks: readonly ChunkRecord[]): void {
+    if (chunks.length) this.write({ t: "chunks+", chunks });
+  }
+
+  patchChunks(patches: readonly (readonly [string, ChunkPatch])[]): void {
+    if (patches.length) this.write({ t: "chunks~", patches });
+  }
+
+  claimChunks(ids: readonly string[], owner: string, at: number): ChunkRecord[] {
+    const chunks = this.hot.data.chunks;
+    const patches: [string, ChunkPatch][] = [];
+    for (const id of ids) {
+      const chunk = chunks[id];
+      if (chunk?.state !== "pending") continue;
+      patches.push([id, { state: "running", attempts: chunk.attempts + 1, owner, token: `${owner}:${++this.tokens}`, startedAt: at, finishedAt: null, notBefore: null }]);
+    }
+    this.patchChunks(patches);
+    return patches.map(([id]) => chunks[id]!);
+  }
+
+  completeChunk(id: string, token: string, patch: ChunkPatch, success: Success | null): boolean {
+    const chunk = this.hot.data.chunks[id];
+    if (!chunk || chunk.token !== token || chunk.state !== "running") return false;
+    this.patchChunks([[id, { ...patch, owner: null, token: null }]]);
+    if (success) this.write({ t: "ok", success });
+    return true;
+  }
+
+  heartbeat(): void {
+    // One process owns the data directory; its lock is its heartbeat.
+  }
+
+  archiveRun(id: string): void {
+    const run = this.hot.data.runs[id];
+    if (!run) return;
+    this.history.append([{ run, chunks: this.chunksOf(id) }]);
+    this.write({ t: "archive", id });
+  }
+
+  async reviveRun(id: string): Promise<ArchivedRun | null> {
+    const archived = this.history.find(id);
+    if (archived) this.write({ t: "revive", archived });
+    return archived;
+  }
+
+  freshness(): FreshnessView {
+    return this.fresh;
+  }
+
+  async scheduleMarks(): Promise<ReadonlyMap<string, number>> {
+    return new Map(Object.entries(this.hot.data.marks));
+  }
+
+  setScheduleMark(entryId: string, at: number): void {
+    this.write({ t: "mark", entry: entryId, at });
+  }
+
+  async listRuns(limit: number): Promise<ArchivedRun[]> {
+    const state = this.hot.data;
+    const active = Object.values(state.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) }));
+    const ids = new Set(active.map((a) => a.run.id));
+    const finished: ArchivedRun[] = [];
+    for (const archived of this.history.newestFirst()) {
+      if (finished.length >= limit) break;
+      if (!ids.has(archived.run.id)) finished.push(archived);
+    }
+    return [...active, ...finished].sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+  }
+
+  async getRun(id: string): Promise<ArchivedRun | null> {
+    const run = this.hot.data.runs[id];
+    if (run) return { run, chunks: this.chunksOf(id) };
+    return this.history.find(id);
+  }
+
+  async commit(): Promise<void> {
+    if (!this.journal) return;
+    await this.journal.commit();
+    if (this.journal.size >= COMPACT_AFTER_OPS) {
+      await this.journal.settle();
+      this.compact();
+    }
+  }
+
+  /** Snapshots hot state and freshness, then empties the journal they now hold. */
+  private compact(): void {
+    this.journal!.flushNow();
+    this.hot.data.seq = this.seq;
+    this.hot.write();
+    this.fresh.persist();
+    this.journal!.truncate();
+  }
+
+  async close(): Promise<void> {
+    if (this.journal) {
+      await this.journal.settle();
+      this.compact();
+      this.journal.close();
+      this.journal = null;
+    }
+    if (this.instance) releaseLock(this.dir, this.instance);
+    this.instance = null;
+  }
+}

@@ -1,0 +1,77 @@
+import type { WorkId } from "../config/types.js";
+import type { FreshnessView } from "../graph/types.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord } from "./records.js";
+
+/** Who holds a store open for writing. */
+export interface InstanceInfo {
+  readonly id: string;
+  readonly pid: number;
+  readonly hostname: string;
+  readonly startedAt: number;
+  readonly command: string;
+}
+
+export interface Success {
+  readonly job: string;
+  readonly kwargsKey: string;
+  /** Empty for a job without work IDs. */
+  readonly workIds: readonly WorkId[];
+  readonly at: number;
+}
+
+/**
+ * Everything stau remembers. The engine talks only to this interface: the embedded
+ * lowdb store fills it now, a PostgreSQL store shared by several instances later.
+ *
+ * Writes may be grouped: they are applied at once and become durable together at the
+ * next commit; `commit()` resolves when everything written before it is durable.
+ * Callers await it before anything depends on a write having survived a crash
+ * (releasing dependents of a finished chunk, reporting a run as finished).
+ */
+export interface Store {
+  /** Where the data lives, for messages: a directory or a database URL without password. */
+  readonly location: string;
+
+  /** Takes the right to orchestrate (file: the data directory lock). False if another instance has it. */
+  acquireLeadership(instance: InstanceInfo): Promise<{ ok: true } | { ok: false; holder: InstanceInfo | null }>;
+
+  /** Runs not yet finished, with their chunks, as left by the last instance. */
+  active(): Promise<{ runs: RunRecord[]; chunks: ChunkRecord[] }>;
+
+  insertRun(run: RunRecord, chunks: readonly ChunkRecord[]): void;
+  patchRun(id: string, patch: RunPatch): void;
+  patchChunks(patches: readonly (readonly [id: string, patch: ChunkPatch])[]): void;
+  /** Adds chunks to an existing run (a retry re-queues, a resolution fills a waiting run). */
+  addChunks(chunks: readonly ChunkRecord[]): void;
+
+  /**
+   * Marks pending chunks running for `owner`, each with a fresh attempt token.
+   * Returns those it could claim (another instance may have been faster).
+   */
+  claimChunks(ids: readonly string[], owner: string, at: number): ChunkRecord[];
+
+  /** Records a chunk's result if `token` still owns it; false means it was released meanwhile. */
+  completeChunk(id: string, token: string, patch: ChunkPatch, success: Success | null): boolean;
+
+  /** Running chunks owned by this instance are alive (file store: nothing to do). */
+  heartbeat(owner: string, chunkIds: readonly string[], at: number): void;
+
+  /** A finished run leaves hot state for history. */
+  archiveRun(id: string): void;
+
+  /** Brings a finished run back into hot state (retry). */
+  reviveRun(id: string): Promise<ArchivedRun | null>;
+
+  freshness(): FreshnessView;
+
+  /** Last fire time of each schedule entry. */
+  scheduleMarks(): Promise<ReadonlyMap<string, number>>;
+  setScheduleMark(entryId: string, at: number): void;
+
+  /** Newest first, active runs included. */
+  listRuns(limit: number): Promise<ArchivedRun[]>;
+  getRun(id: string): Promise<ArchivedRun | null>;
+
+  commit(): Promise<void>;
+  close(): Promise<void>;
+}
