@@ -147,7 +147,7 @@ export function resolve(input: ResolveInput): Plan {
           id: draft.id,
           job: node.spec.name,
           kwargs: node.kwargs,
-          workIds: Array.from(draft.positions, (p) => ids[p]),
+          workIds: idsAt(ids, draft.positions),
           dependsOn: [...draft.dependsOn],
         }),
       ),
@@ -203,7 +203,7 @@ function buildChunks(node: Node, scratch: Scratch, hasIds: boolean): void {
   }
   // Scratch arrays over W are shared by all nodes; `needed` is left all zero again.
   const { needed, chunkAt } = scratch;
-  for (const n of node.shared) for (const p of n.positions) needed[p] = 1;
+  for (const { positions } of node.shared) for (let i = 0; i < positions.length; i++) needed[positions[i]] = 1;
   const union = scratch.union;
   let count = 0;
   for (let p = 0; p < needed.length; p++) {
@@ -213,8 +213,8 @@ function buildChunks(node: Node, scratch: Scratch, hasIds: boolean): void {
     }
   }
   const shared = addChunks(node, split(union.slice(0, count), node.spec.chunkSize));
-  shared.forEach((draft, index) => {
-    for (const p of draft.positions) chunkAt[p] = index;
+  shared.forEach(({ positions }, index) => {
+    for (let i = 0; i < positions.length; i++) chunkAt[positions[i]] = index;
   });
   for (const n of node.shared) {
     // Every list of positions ascends (all are in W's order) and each chunk holds a run
@@ -229,6 +229,13 @@ function buildChunks(node: Node, scratch: Scratch, hasIds: boolean): void {
   for (const n of node.unique) {
     for (const draft of addChunks(node, split(n.positions, node.spec.chunkSize))) n.chunk.dependsOn.add(draft.id);
   }
+}
+
+/** The work IDs at `positions` (a plain loop: `Array.from` on typed arrays is slow). */
+function idsAt(ids: readonly WorkId[], positions: Int32Array): WorkId[] {
+  const out = new Array<WorkId>(positions.length);
+  for (let i = 0; i < positions.length; i++) out[i] = ids[positions[i]];
+  return out;
 }
 
 /** The first index from `from` on whose value exceeds `value`, in ascending `q`. */
