@@ -361,41 +361,47 @@ export class Engine {
     const spec = this.registry.jobs.get(chunk.job)!;
     const outcome = await this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
     try {
-      await this.settle(run, chunk, outcome);
+      const done = this.settle(run, chunk, outcome);
+      // The worker is free now: independent work need not wait for this result's fsync.
+      this.dispatch();
+      if (done) {
+        // Nothing builds on a result before it is durable.
+        await this.store.commit();
+        this.releaseDependents(run, chunk.id);
+      }
+      if (run.unfinished === 0) await this.finishRun(run);
     } catch (error) {
       this.events.emit("warning", { message: `recording the end of chunk ${chunk.id} failed: ${errorMessage(error)}` });
     }
     this.dispatch();
   }
 
-  private async settle(run: ActiveRun, chunk: ChunkRecord, outcome: ChunkOutcome): Promise<void> {
+  /** Records how a chunk attempt ended; true when it is done (its dependents may follow). */
+  private settle(run: ActiveRun, chunk: ChunkRecord, outcome: ChunkOutcome): boolean {
     const now = this.clock.now();
     const durationMs = now - (chunk.startedAt ?? now);
     const token = chunk.token!;
     if (!outcome.ok && this.interrupting) {
       // Stopped by shutdown, not by its own fault: it runs again on the next start.
       if (this.store.completeChunk(chunk.id, token, T.interrupted(), null)) run.update(chunk.id, T.interrupted());
-      return;
+      return false;
     }
     if (outcome.ok) {
       const patch = T.succeed(now);
-      if (!this.store.completeChunk(chunk.id, token, patch, { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now })) return;
+      if (!this.store.completeChunk(chunk.id, token, patch, { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now })) return false;
       const done = run.update(chunk.id, { ...patch, owner: null, token: null });
       this.events.emit("chunk:done", { chunk: done, durationMs });
-      // Nothing builds on a result before it is durable.
-      await this.store.commit();
-      this.releaseDependents(run, chunk.id);
-    } else {
-      const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
-      const spec = this.registry.jobs.get(chunk.job) ?? { retries: 0, retryDelayMs: 0 };
-      const patch = T.fail(chunk, spec, error, outcome.error.nonRetryable || run.cancelRequested, now);
-      if (!this.store.completeChunk(chunk.id, token, patch, null)) return;
-      const failed = run.update(chunk.id, { ...patch, owner: null, token: null });
-      this.events.emit("chunk:failed", { chunk: failed, error, willRetry: failed.state === "queued", durationMs });
-      if (failed.state === "queued") this.schedule(run, failed);
-      else this.patchChunks(run, run.downstream(chunk.id).filter((id) => !T.isFinished(run.chunks.get(id)!.state)).map((id) => [id, T.upstreamFailed(chunk.id, now)]));
+      return true;
     }
-    if (run.unfinished === 0) await this.finishRun(run);
+    const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
+    const spec = this.registry.jobs.get(chunk.job) ?? { retries: 0, retryDelayMs: 0 };
+    const patch = T.fail(chunk, spec, error, outcome.error.nonRetryable || run.cancelRequested, now);
+    if (!this.store.completeChunk(chunk.id, token, patch, null)) return false;
+    const failed = run.update(chunk.id, { ...patch, owner: null, token: null });
+    this.events.emit("chunk:failed", { chunk: failed, error, willRetry: failed.state === "queued", durationMs });
+    if (failed.state === "queued") this.schedule(run, failed);
+    else this.patchChunks(run, run.downstream(chunk.id).filter((id) => !T.isFinished(run.chunks.get(id)!.state)).map((id) => [id, T.upstreamFailed(chunk.id, now)]));
+    return false;
   }
 
   private releaseDependents(run: ActiveRun, doneId: string): void {

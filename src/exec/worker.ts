@@ -52,8 +52,19 @@ process.exit = ((code?: number) => {
   return realExit(code);
 }) as typeof process.exit;
 
-async function jobConfig(file: string): Promise<JobConfig> {
-  return (await importModule(file)).default as JobConfig;
+// Every import() goes through the loader hooks, even of a module already loaded, and
+// that costs a round trip to the hooks thread: keep each job's config once per thread.
+const configs = new Map<string, Promise<JobConfig>>();
+
+function jobConfig(file: string): Promise<JobConfig> {
+  let config = configs.get(file);
+  if (!config) {
+    config = importModule(file).then((module) => module.default as JobConfig);
+    configs.set(file, config);
+    // A failed import is not cached: the error is the chunk's, and the next try reports it afresh.
+    config.catch(() => configs.delete(file));
+  }
+  return config;
 }
 
 async function runChunk(task: ChunkTask): Promise<TaskResult> {

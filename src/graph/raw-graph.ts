@@ -44,7 +44,12 @@ export class CycleError extends ConfigError {
  */
 export function buildRawGraph(jobs: ReadonlyMap<string, JobSpec>, root: string): DirectedGraph {
   const rootSpec = jobs.get(root);
-  if (rootSpec === undefined) throw new ConfigError(`unknown job ${JSON.stringify(root)}`, "Run `stau list` to see the jobs.");
+  if (rootSpec === undefined) {
+    throw new ConfigError(
+      `unknown job ${JSON.stringify(root)}`,
+      "A job's name is its file name in jobs/ without the extension; `stau graph` shows every job.",
+    );
+  }
   const graph = new DirectedGraph();
   graph.addNode(root);
   // Iterative depth-first search: a deep chain must not overflow the call stack. The

@@ -86,8 +86,12 @@ function textTree(jobs: ReadonlyMap<string, JobSpec>, root: string): string {
 function dot(jobs: ReadonlyMap<string, JobSpec>, nodes: string[], edges: Edge[]): string {
   const q = (s: string) => JSON.stringify(s);
   const lines = ["digraph stau {", "  rankdir=TB;"];
-  for (const name of nodes) lines.push(`  ${q(name)}${jobs.has(name) ? "" : " [style=dashed, label=" + q(`${name} (unknown)`) + "]"};`);
-  for (const { from, dep } of edges) lines.push(`  ${q(from)} -> ${q(dep.job)} [label=${q(formatDuration(dep.maxLagMs))}];`);
+  for (const name of nodes) {
+    lines.push(jobs.has(name) ? `  ${q(name)};` : `  ${q(name)} [style=dashed, label=${q(`${name} (unknown)`)}];`);
+  }
+  for (const { from, dep } of edges) {
+    lines.push(`  ${q(from)} -> ${q(dep.job)} [label=${q(formatDuration(dep.maxLagMs))}];`);
+  }
   lines.push("}");
   return lines.join("\n");
 }
@@ -110,6 +114,8 @@ function mermaid(nodes: string[], edges: Edge[]): string {
     ids.set(name, id);
     lines.push(`  ${id}["${name}"]`);
   });
-  for (const { from, dep } of edges) lines.push(`  ${ids.get(from)} -->|${formatDuration(dep.maxLagMs)}| ${ids.get(dep.job)}`);
+  for (const { from, dep } of edges) {
+    lines.push(`  ${ids.get(from)} -->|${formatDuration(dep.maxLagMs)}| ${ids.get(dep.job)}`);
+  }
   return lines.join("\n");
 }

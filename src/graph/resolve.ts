@@ -4,11 +4,11 @@ import { kwargsKey } from "./kwargs-key.js";
 import { buildRawGraph } from "./raw-graph.js";
 import type { JobPlanStatus, Plan, PlannedChunk, PlannedJob, ResolveInput } from "./types.js";
 
-// Work IDs are handled internally as positions in the run's (deduplicated) ID list W:
-// every ID a dependency can need comes from a chunk of its parent, so all of them are
-// in W, and positions turn ordering, union and lookup into plain array work. Lists of
-// positions are Int32Arrays, always ascending and never mutated once made, so chunks
-// can be views into the list they were split from.
+// Work IDs are handled as positions in the run's deduplicated ID list W: every ID a
+// dependency can need comes from a chunk of its parent, so all of them are in W, and
+// positions turn ordering, union and lookup into array work. Lists of positions are
+// Int32Arrays, ascending (W's order) and never mutated, so chunks can be views into
+// the list they were split from. Big runs (10,000 IDs × 500 jobs) depend on this.
 
 /** A job with its effective kwargs: one node of the plan. */
 interface Node {
@@ -17,37 +17,43 @@ interface Node {
   /** Canonical kwargs, the key of its freshness records. */
   readonly kwargsKey: string;
   readonly edges: { dep: DependencySpec; child: Node }[];
-  prefix: string;
+  /** Edges into this node; planned once every parent is, as `parentsLeft` counts. */
+  readonly incoming: Incoming[];
   parentsLeft: number;
-  /** A running parent looked at this node (so it is fresh if nothing needs it). */
-  evaluated: boolean;
-  oldestFresh: number | undefined;
-  /** What each parent chunk needs, on edges that share chunks and on `unique` edges. */
-  readonly shared: Need[];
-  readonly unique: Need[];
+  prefix: string;
   readonly chunks: Draft[];
-  /** Last success per position in W, looked up once: NaN = not yet, -Infinity = never. */
-  memo: Float64Array | undefined;
-  /** Same for the last success on any IDs (or as a whole). */
-  memoAny: number;
+  /** A running parent looked at this node (so it is fresh when none needs it). */
+  asked: boolean;
+  freshSince: number | undefined;
 }
 
 interface Draft {
   readonly id: string;
   readonly positions: Int32Array;
-  readonly dependsOn: Set<string>;
+  readonly dependsOn: string[];
 }
 
-/** Arrays over W reused by every node, so a big run allocates them once. */
-interface Scratch {
+/**
+ * An edge into the node being planned, with what it asks: a chunk of `parent` needs
+ * the IDs whose last success is before `cutoff`; Infinity = all of them.
+ */
+interface Incoming {
+  readonly parent: Node;
+  readonly dep: DependencySpec;
+  cutoff: number;
+}
+
+/** What one resolution shares across nodes; the arrays over W are allocated once. */
+interface Context {
+  readonly input: ResolveInput;
+  readonly ids: readonly WorkId[];
+  readonly hasIds: boolean;
+  /** Last success per position for the node being planned: NaN = not looked up yet. */
+  readonly memo: Float64Array;
   readonly needed: Uint8Array;
   readonly union: Int32Array;
-  readonly chunkAt: Int32Array;
-}
-
-interface Need {
-  readonly chunk: Draft;
-  readonly positions: Int32Array;
+  /** Index in the union of each of its positions. */
+  readonly rankAt: Int32Array;
 }
 
 /**
@@ -61,85 +67,35 @@ interface Need {
  */
 export function resolve(input: ResolveInput): Plan {
   buildRawGraph(input.jobs, input.job);
-  const hasIds = input.workIds !== null;
   const ids = [...new Set(input.workIds ?? [])];
+  const n = ids.length;
+  const ctx: Context = {
+    input, ids, hasIds: input.workIds !== null,
+    memo: new Float64Array(n), needed: new Uint8Array(n), union: new Int32Array(n), rankAt: new Int32Array(n),
+  };
   const nodes = expand(input);
   const root = nodes[0];
-  const lookup = (node: Node, position: number | null): number =>
-    input.freshness.lastSuccess(node.spec.name, node.kwargsKey, position === null ? null : ids[position]) ?? -Infinity;
-  const scratch: Scratch = { needed: new Uint8Array(ids.length), union: new Int32Array(ids.length), chunkAt: new Int32Array(ids.length) };
+  // The triggered job always runs, as one chunk even when W is empty.
+  const rootParts = split(Int32Array.from(ids, (_, p) => p), root.spec.chunkSize);
+  addChunks(root, rootParts.length > 0 ? rootParts : [new Int32Array(0)]);
 
-  /** The positions of `chunk` on which `child` must run, or null when it need not. */
-  const need = (chunk: Draft, dep: DependencySpec, child: Node): Int32Array | null => {
-    // A success at or after the cutoff is fresh; maxLag 0 means "always run it", even
-    // right after a success at `now`.
-    const cutoff = dep.maxLagMs > 0 ? input.now - dep.maxLagMs : Infinity;
-    if (!hasIds || dep.allowMissingWorkIds) {
-      const at = Number.isNaN(child.memoAny) ? (child.memoAny = lookup(child, null)) : child.memoAny;
-      if (at < cutoff) return hasIds && chunk.positions.length === 0 ? null : chunk.positions;
-      child.oldestFresh = Math.min(child.oldestFresh ?? at, at);
-      return null;
-    }
-    const memo = (child.memo ??= new Float64Array(ids.length).fill(NaN));
-    const positions = chunk.positions;
-    // Copied only once a fresh ID turns up: when all are stale, the chunk's own list
-    // serves, which spares most allocations in a big run.
-    let stale: Int32Array | undefined;
-    let count = 0;
-    for (let i = 0; i < positions.length; i++) {
-      const p = positions[i];
-      let at = memo[p];
-      if (at !== at) at = memo[p] = lookup(child, p); // NaN: not looked up yet
-      if (at >= cutoff) {
-        child.oldestFresh = Math.min(child.oldestFresh ?? at, at);
-        if (stale === undefined) {
-          stale = new Int32Array(positions.length);
-          stale.set(positions.subarray(0, i));
-          count = i;
-        }
-      } else if (stale !== undefined) {
-        stale[count++] = p;
-      }
-    }
-    if (stale === undefined) return positions.length > 0 ? positions : null;
-    return count > 0 ? stale.subarray(0, count) : null;
-  };
-
-  const order: Node[] = [];
-  // Kahn's algorithm: a node is processed once all its parents are, so what it needs is
+  // Kahn's algorithm: a node is planned once all its parents are, so what it needs is
   // the union over all of them; the FIFO queue keeps the order level by level.
-  const queue = [root];
-  for (let i = 0; i < queue.length; i++) {
-    const node = queue[i];
-    order.push(node);
-    node.memo = undefined; // every parent has looked: free it before the next level
-
-    if (node === root) {
-      // The triggered job always runs, as one chunk even when W is empty.
-      const parts = split(Int32Array.from(ids, (_, p) => p), root.spec.chunkSize);
-      addChunks(root, parts.length > 0 ? parts : [new Int32Array(0)]);
-    } else if (node.shared.length + node.unique.length > 0) {
-      buildChunks(node, scratch, hasIds);
-    }
-    for (const { dep, child } of node.edges) {
-      if (node.chunks.length > 0) child.evaluated = true;
-      for (const chunk of node.chunks) {
-        const positions = need(chunk, dep, child);
-        // Without work IDs every job is one chunk, so `unique` has nothing to split.
-        if (positions !== null) (dep.unique && hasIds ? child.unique : child.shared).push({ chunk, positions });
-      }
-      if (--child.parentsLeft === 0) queue.push(child);
-    }
+  const order = [root];
+  for (let i = 0; i < order.length; i++) {
+    const node = order[i];
+    if (node !== root) planNode(node, ctx);
+    for (const { child } of node.edges) if (--child.parentsLeft === 0) order.push(child);
   }
 
   return {
     job: input.job,
     kwargs: input.kwargs,
-    workIds: hasIds ? ids : null,
+    workIds: ctx.hasIds ? ids : null,
     jobs: nodes.map((node): PlannedJob => {
-      const status: JobPlanStatus = node.chunks.length > 0 ? "run" : node.evaluated ? "fresh" : "skipped";
+      const status: JobPlanStatus = node.chunks.length > 0 ? "run" : node.asked ? "fresh" : "skipped";
       const planned: PlannedJob = { job: node.spec.name, kwargs: node.kwargs, status };
-      return status === "fresh" && node.oldestFresh !== undefined ? { ...planned, freshSince: node.oldestFresh } : planned;
+      return status === "fresh" && node.freshSince !== undefined ? { ...planned, freshSince: node.freshSince } : planned;
     }),
     chunks: order.flatMap((node) =>
       node.chunks.map(
@@ -148,7 +104,7 @@ export function resolve(input: ResolveInput): Plan {
           job: node.spec.name,
           kwargs: node.kwargs,
           workIds: idsAt(ids, draft.positions),
-          dependsOn: [...draft.dependsOn],
+          dependsOn: draft.dependsOn,
         }),
       ),
     ),
@@ -156,13 +112,133 @@ export function resolve(input: ResolveInput): Plan {
 }
 
 /**
- * The nodes below the root, breadth-first. Run kwargs stay with the root; an edge's
+ * Decides which parent chunks need `node` and on which IDs, then makes its chunks: the
+ * union of what sharing parents need, in W's order, split by its chunkSize, each parent
+ * chunk depending on every chunk holding one of its IDs; then, per parent chunk on a
+ * `unique` edge, chunks of its own. Makes no chunks when nothing needs it.
+ */
+function planNode(node: Node, ctx: Context): void {
+  const { input, ids, hasIds, memo, needed } = ctx;
+  const lookup = (workId: WorkId | null) =>
+    input.freshness.lastSuccess(node.spec.name, node.kwargsKey, workId) ?? -Infinity;
+  // Edges from parents that do not run ask for nothing.
+  const asking = node.incoming.filter((edge) => edge.parent.chunks.length > 0);
+  node.asked = asking.length > 0;
+  if (!node.asked) return;
+  if (hasIds) memo.fill(NaN);
+  let any = NaN;
+  let oldestFresh = Infinity;
+  let isNeeded = false;
+  const shared: Incoming[] = [];
+  const unique: Incoming[] = [];
+
+  // Pass 1: look up freshness, keep the edges that need something, mark shared needs.
+  for (const edge of asking) {
+    // maxLag 0 means "always run it", even right after a success at `now`.
+    edge.cutoff = edge.dep.maxLagMs > 0 ? input.now - edge.dep.maxLagMs : Infinity;
+    const isUnique = edge.dep.unique && hasIds; // without IDs every job is one chunk
+    let stale = 0;
+    let total = 0;
+    let all = edge.cutoff === Infinity;
+    if (!all && (!hasIds || edge.dep.allowMissingWorkIds)) {
+      if (any !== any) any = lookup(null);
+      if (any >= edge.cutoff) {
+        oldestFresh = Math.min(oldestFresh, any);
+        continue;
+      }
+      all = true; // every ID of every chunk, whatever its own last success
+    }
+    if (all) {
+      edge.cutoff = Infinity;
+      for (const { positions: q } of edge.parent.chunks) {
+        total += q.length;
+        if (!isUnique) for (let i = 0; i < q.length; i++) needed[q[i]] = 1;
+      }
+      stale = hasIds ? total : 1;
+    } else {
+      const cutoff = edge.cutoff; // the hottest loop of a big run: keep it on locals
+      for (const { positions: q } of edge.parent.chunks) {
+        total += q.length;
+        for (let i = 0; i < q.length; i++) {
+          const p = q[i];
+          let at = memo[p];
+          if (at !== at) at = memo[p] = lookup(ids[p]);
+          if (at >= cutoff) {
+            if (at < oldestFresh) oldestFresh = at;
+          } else {
+            stale++;
+            if (!isUnique) needed[p] = 1;
+          }
+        }
+      }
+      if (stale === total) edge.cutoff = Infinity; // lets the passes below skip checks
+    }
+    if (stale === 0) continue;
+    isNeeded = true;
+    (isUnique ? unique : shared).push(edge);
+  }
+  if (oldestFresh !== Infinity) node.freshSince = oldestFresh;
+  if (!isNeeded) return;
+  // The same parent on two edges to this node would otherwise list chunks twice.
+  const seen = new Set<Node>();
+  const twice = new Set<Node>();
+  for (const { parent } of shared) (seen.has(parent) ? twice : seen).add(parent);
+  const link = (parent: Node, chunk: Draft, id: string) => {
+    if (!twice.has(parent) || !chunk.dependsOn.includes(id)) chunk.dependsOn.push(id);
+  };
+  if (!hasIds) {
+    const [draft] = addChunks(node, [new Int32Array(0)]);
+    for (const { parent } of shared) for (const chunk of parent.chunks) link(parent, chunk, draft.id);
+    return;
+  }
+
+  // Pass 2: the union in W's order (positions ascend), split into the shared chunks.
+  const { union, rankAt } = ctx;
+  let count = 0;
+  for (let p = 0; p < needed.length; p++) {
+    if (needed[p] === 1) {
+      rankAt[p] = count;
+      union[count++] = p;
+      needed[p] = 0; // left all zero for the next node
+    }
+  }
+  const size = node.spec.chunkSize ?? count;
+  const drafts = addChunks(node, split(union.slice(0, count), node.spec.chunkSize));
+  // Pass 3: each parent chunk depends on the shared chunks holding its stale IDs. Each
+  // chunk holds a run of ascending positions: once a stale position's chunk is linked,
+  // skip to the first position past that chunk's end.
+  for (const { parent, cutoff } of shared) {
+    for (const chunk of parent.chunks) {
+      const q = chunk.positions;
+      for (let i = 0; i < q.length; ) {
+        if (cutoff !== Infinity && memo[q[i]] >= cutoff) {
+          i++;
+          continue;
+        }
+        const draft = drafts[Math.floor(rankAt[q[i]] / size)];
+        link(parent, chunk, draft.id);
+        i = firstAbove(q, draft.positions[draft.positions.length - 1], i + 1);
+      }
+    }
+  }
+  // Pass 4: on `unique` edges, each parent chunk gets chunks of its own.
+  for (const { parent, cutoff } of unique) {
+    for (const chunk of parent.chunks) {
+      const q = chunk.positions;
+      const own = cutoff === Infinity ? q : q.filter((p) => memo[p] < cutoff);
+      for (const draft of addChunks(node, split(own, node.spec.chunkSize))) chunk.dependsOn.push(draft.id);
+    }
+  }
+}
+
+/**
+ * All nodes, breadth-first from the root. Run kwargs stay with the root; an edge's
  * kwargs are merged over those its parent got from edges above it, deeper keys winning.
  */
 function expand(input: ResolveInput): Node[] {
   const make = (spec: JobSpec, kwargs: Kwargs): Node => ({
-    spec, kwargs, kwargsKey: kwargsKey(kwargs), edges: [], prefix: spec.name, parentsLeft: 0, evaluated: false,
-    oldestFresh: undefined, shared: [], unique: [], chunks: [], memo: undefined, memoAny: NaN,
+    spec, kwargs, kwargsKey: kwargsKey(kwargs), edges: [], incoming: [], parentsLeft: 0,
+    prefix: spec.name, chunks: [], asked: false, freshSince: undefined,
   });
   const root = make(input.jobs.get(input.job)!, input.kwargs);
   const nodes = [root];
@@ -180,62 +256,40 @@ function expand(input: ResolveInput): Node[] {
         nodes.push(child);
       }
       child.parentsLeft++;
+      child.incoming.push({ parent, dep, cutoff: Infinity });
       parent.edges.push({ dep, child });
     }
   }
   // A job met with several kwargs gets `~<n>` in its chunk ids, numbered breadth-first.
   const variants = new Map<string, Node[]>();
-  for (const node of nodes) variants.set(node.spec.name, [...(variants.get(node.spec.name) ?? []), node]);
-  for (const list of variants.values()) if (list.length > 1) list.forEach((node, n) => (node.prefix = `${node.spec.name}~${n}`));
+  for (const node of nodes) {
+    const list = variants.get(node.spec.name) ?? [];
+    list.push(node);
+    variants.set(node.spec.name, list);
+  }
+  for (const list of variants.values()) {
+    if (list.length > 1) list.forEach((node, n) => (node.prefix = `${node.spec.name}~${n}`));
+  }
   return nodes;
 }
 
-/**
- * A needed node's chunks: the union of what its sharing parents need, in W's order, split
- * by its chunkSize, each parent chunk depending on every chunk holding one of its IDs;
- * then one set of chunks per parent chunk on a `unique` edge.
- */
-function buildChunks(node: Node, scratch: Scratch, hasIds: boolean): void {
-  if (!hasIds) {
-    const [draft] = addChunks(node, [new Int32Array(0)]);
-    for (const n of [...node.shared, ...node.unique]) n.chunk.dependsOn.add(draft.id);
-    return;
-  }
-  // Scratch arrays over W are shared by all nodes; `needed` is left all zero again.
-  const { needed, chunkAt } = scratch;
-  for (const { positions } of node.shared) for (let i = 0; i < positions.length; i++) needed[positions[i]] = 1;
-  const union = scratch.union;
-  let count = 0;
-  for (let p = 0; p < needed.length; p++) {
-    if (needed[p] === 1) {
-      union[count++] = p;
-      needed[p] = 0;
-    }
-  }
-  const shared = addChunks(node, split(union.slice(0, count), node.spec.chunkSize));
-  shared.forEach(({ positions }, index) => {
-    for (let i = 0; i < positions.length; i++) chunkAt[positions[i]] = index;
-  });
-  for (const n of node.shared) {
-    // Every list of positions ascends (all are in W's order) and each chunk holds a run
-    // of them, so after one position's chunk, skip to the first position past its end.
-    const q = n.positions;
-    for (let i = 0; i < q.length; ) {
-      const draft = shared[chunkAt[q[i]]];
-      n.chunk.dependsOn.add(draft.id);
-      i = firstAbove(q, draft.positions[draft.positions.length - 1], i + 1);
-    }
-  }
-  for (const n of node.unique) {
-    for (const draft of addChunks(node, split(n.positions, node.spec.chunkSize))) n.chunk.dependsOn.add(draft.id);
-  }
+function addChunks(node: Node, parts: Int32Array[]): Draft[] {
+  const drafts = parts.map((positions, i): Draft => ({
+    id: `${node.prefix}.${node.chunks.length + i}`,
+    positions,
+    dependsOn: [],
+  }));
+  node.chunks.push(...drafts);
+  return drafts;
 }
 
-/** The work IDs at `positions` (a plain loop: `Array.from` on typed arrays is slow). */
-function idsAt(ids: readonly WorkId[], positions: Int32Array): WorkId[] {
-  const out = new Array<WorkId>(positions.length);
-  for (let i = 0; i < positions.length; i++) out[i] = ids[positions[i]];
-  return out;
+/** Consecutive slices of `chunkSize`; null keeps everything in one slice. */
+function split(positions: Int32Array, chunkSize: number | null): Int32Array[] {
+  if (positions.length === 0) return [];
+  if (chunkSize === null) return [positions];
+  const parts: Int32Array[] = [];
+  for (let i = 0; i < positions.length; i += chunkSize) parts.push(positions.subarray(i, i + chunkSize));
+  return parts;
 }
 
 /** The first index from `from` on whose value exceeds `value`, in ascending `q`. */
@@ -250,21 +304,12 @@ function firstAbove(q: Int32Array, value: number, from: number): number {
   return low;
 }
 
-function addChunks(node: Node, parts: Int32Array[]): Draft[] {
-  const drafts = parts.map((positions, i) => ({
-    id: `${node.prefix}.${node.chunks.length + i}`,
-    positions,
-    dependsOn: new Set<string>(),
-  }));
-  node.chunks.push(...drafts);
-  return drafts;
-}
-
-/** Consecutive slices of `chunkSize`; null keeps everything in one slice. */
-function split(positions: Int32Array, chunkSize: number | null): Int32Array[] {
-  if (positions.length === 0) return [];
-  if (chunkSize === null) return [positions];
-  const parts: Int32Array[] = [];
-  for (let i = 0; i < positions.length; i += chunkSize) parts.push(positions.subarray(i, i + chunkSize));
-  return parts;
+/** The work IDs at `positions`: a slice when they are a run of W, as they mostly are. */
+function idsAt(ids: readonly WorkId[], positions: Int32Array): WorkId[] {
+  const n = positions.length;
+  if (n > 0 && positions[n - 1] - positions[0] === n - 1) return ids.slice(positions[0], positions[0] + n);
+  // A plain loop: `Array.from` on a typed array is several times slower.
+  const out = new Array<WorkId>(n);
+  for (let i = 0; i < n; i++) out[i] = ids[positions[i]];
+  return out;
 }

@@ -80,7 +80,7 @@ export class FileStore implements Store {
     const result = acquireLock(this.dir, instance);
     if (result.ok) {
       this.instance = instance;
-      this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen);
+      this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() });
     }
     return result;
   }
@@ -239,10 +239,6 @@ export class FileStore implements Store {
   async commit(): Promise<void> {
     if (!this.journal) return;
     await this.journal.commit();
-    if (this.journal.size >= COMPACT_AFTER_OPS) {
-      await this.journal.settle();
-      this.compact();
-    }
   }
 
   /** Snapshots hot state and freshness, then empties the journal they now hold. */

@@ -18,7 +18,11 @@ export class Journal<Op> {
   private queued: Promise<void> | null = null;
   private lines = 0;
 
-  private constructor(private readonly file: string, existingLines: number) {
+  private constructor(
+    private readonly file: string,
+    existingLines: number,
+    private readonly full: { lines: number; compact: () => void },
+  ) {
     this.fd = openSync(file, "a");
     this.lines = existingLines;
   }
@@ -27,9 +31,13 @@ export class Journal<Op> {
    * Opens for appending after `read()` has replayed what is there. A torn last line
    * is cut off first, or the next append would glue onto it.
    */
-  static open<Op>(file: string, existing: { lines: number; validBytes: number; tornTail: boolean }): Journal<Op> {
+  static open<Op>(
+    file: string,
+    existing: { lines: number; validBytes: number; tornTail: boolean },
+    full: { lines: number; compact: () => void },
+  ): Journal<Op> {
     if (existing.tornTail) truncateSync(file, existing.validBytes);
-    return new Journal<Op>(file, existing.lines);
+    return new Journal<Op>(file, existing.lines, full);
   }
 
   /**
@@ -99,6 +107,8 @@ export class Journal<Op> {
     this.buffer = [];
     await writeAsync(this.fd, text);
     await fdatasyncAsync(this.fd);
+    // Compaction runs here, inside the chain of writes, so no other write is under way.
+    if (this.lines >= this.full.lines) this.full.compact();
   }
 
   /** Waits for the write under way, if any (before compaction and close). */

@@ -1,0 +1,44 @@
+// Whole-process start-up of the CLI, against a bare `node` start measured the same way.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { benchProject, median, REPO } from "./project.mjs";
+
+const BIN = join(REPO, "bin", "stau.js");
+
+function timeProcess(args, cwd, rounds) {
+  const times = [];
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    const result = spawnSync(process.execPath, args, { cwd, encoding: "utf8" });
+    times.push(performance.now() - start);
+    if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  }
+  return median(times);
+}
+
+function jobFile(i) {
+  return `import { defineJob } from "stau";
+interface Row { id: number; value: number }
+const clean = (rows: Row[]): Row[] => rows.filter((r) => Number.isFinite(r.value));
+export default defineJob({
+  chunkSize: ${10 + (i % 7)},
+  dependencies: ${i > 0 ? `[{ job: "job_${i - 1}", maxLag: "1h" }]` : "[]"},
+  retries: 1,
+  async selectWork(): Promise<number[]> { return Array.from({ length: 10 }, (_, k) => k); },
+  async run({ workIds }) { clean(workIds.map((id) => ({ id: Number(id), value: 1 }))); },
+});
+`;
+}
+
+export async function coldStart(rounds = 10) {
+  const bare = timeProcess(["-e", "0"], REPO, rounds);
+  const help = timeProcess([BIN, "--help"], REPO, rounds);
+  const project = benchProject(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`job_${i}`, jobFile(i)])));
+  const validate = timeProcess([BIN, "validate"], project.dir, rounds);
+  project.remove();
+  return [
+    { name: "cold_start_validate_ms", value: validate, unit: "ms", baseline: bare, ratio: validate / bare, detail: "200 jobs; baseline: bare node start" },
+    { name: "cold_start_help_ms", value: help, unit: "ms", baseline: bare, ratio: help / bare, detail: "baseline: bare node start" },
+  ];
+}
