@@ -136,6 +136,9 @@ export class Engine {
     this.runs.set(record.id, new ActiveRun(record));
     this.events.emit("run:queued", { run: record });
     this.startWaiting();
+    // Resolution goes ahead while the run's record is on its way to disk; the caller
+    // hears back once it is there.
+    await this.store.commit();
     return record;
   }
 
@@ -257,6 +260,7 @@ export class Engine {
       this.store.addChunks(chunks);
       this.patchRun(run, { status: "running", workIds, startedAt: now });
       this.adopt(run, chunks);
+      void this.store.commit();
       this.events.emit("run:started", { run: run.run, chunks: chunks.length });
     } catch (error) {
       this.failResolution(run, error);

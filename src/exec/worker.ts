@@ -1,6 +1,8 @@
 // Entry of every pool worker thread. Imports job modules (once per thread; hot reload
 // recycles threads), runs one task at a time and reports through the channels.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Console } from "node:console";
+import { Writable } from "node:stream";
 import { BroadcastChannel, workerData } from "node:worker_threads";
 import { format } from "node:util";
 import { isNonRetryable } from "../config/define.js";
@@ -31,18 +33,38 @@ control.onmessage = (message: unknown) => {
   if (data.type === "abort") aborts.get(data.chunkId)?.abort(new Error(data.reason));
 };
 
-function writeLog(level: string, args: unknown[]): void {
+function writeText(level: string, text: string): void {
   const chunk = scope.getStore() ?? current;
   if (!chunk || chunk.bytes > channels.logCapBytes) return;
-  let text = format(...args);
   chunk.bytes += Buffer.byteLength(text);
   if (chunk.bytes > channels.logCapBytes) text = `[stau] log cap of ${channels.logCapBytes} bytes reached; further output of this attempt is dropped`;
   post({ type: "log", chunkId: chunk.task.chunkId, attempt: chunk.task.attempt, level, text, at: Date.now() });
 }
 
-// console.* inside a job belongs to its chunk's log, never to the terminal.
-for (const level of ["log", "info", "warn", "error", "debug", "trace"] as const) {
+const writeLog = (level: string, args: unknown[]) => writeText(level, format(...args));
+
+// Everything a job prints belongs to its chunk's log, never to the terminal: every
+// console method (dir, table, group, count… through a Console on capturing streams,
+// the common ones with their level kept) and direct writes to stdout and stderr.
+const sink = (level: string) =>
+  new Writable({
+    write(data: Buffer, _encoding, done) {
+      writeText(level, data.toString().replace(/\n$/, ""));
+      done();
+    },
+  });
+const captured = new Console({ stdout: sink("log"), stderr: sink("error") });
+for (const method of Object.keys(captured) as (keyof Console)[]) {
+  if (typeof captured[method] === "function") (console as unknown as Record<string, unknown>)[method] = (captured[method] as Function).bind(captured);
+}
+for (const level of ["log", "info", "warn", "error", "debug"] as const) {
   console[level] = (...args: unknown[]) => writeLog(level, args);
+}
+for (const [stream, level] of [[process.stdout, "log"], [process.stderr, "error"]] as const) {
+  stream.write = ((data: string | Uint8Array) => {
+    writeText(level, (typeof data === "string" ? data : Buffer.from(data).toString()).replace(/\n$/, ""));
+    return true;
+  }) as typeof stream.write;
 }
 // A job calling process.exit ends this thread; say which chunk did it first, since
 // the pool itself would only see a worker vanish.

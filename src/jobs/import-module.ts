@@ -16,14 +16,20 @@ export async function importModule(file: string): Promise<Record<string, unknown
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
-/** Where in `file` an import-time error happened: syntax errors and top-level throws. */
-export function locateError(error: unknown, file: string): { message: string; line?: number; column?: number } {
+/**
+ * Where an import-time error happened: syntax errors and top-level throws, in the job
+ * file itself or in a helper it imports (then `file` names the helper).
+ */
+export function locateError(error: unknown, jobFile: string): { message: string; file?: string; line?: number; column?: number } {
   const raw = error instanceof Error ? error.message : String(error);
   // esbuild (under tsx) reports syntax errors as "<file>:<line>:<col>: ERROR: <text>".
-  const syntax = raw.match(/:(\d+):(\d+): ERROR: (.+)/);
-  if (syntax) return { message: `syntax error: ${syntax[3]}`, line: Number(syntax[1]), column: Number(syntax[2]) };
+  const syntax = raw.match(/(?:^|\n)(.+?):(\d+):(\d+): ERROR: (.+)/);
+  if (syntax) {
+    const file = syntax[1] === jobFile ? undefined : syntax[1];
+    return { message: `syntax error: ${syntax[4]}`, file, line: Number(syntax[2]), column: Number(syntax[3]) };
+  }
   const stack = error instanceof Error ? (error.stack ?? "") : "";
-  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const escaped = jobFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const frame = stack.match(new RegExp(`${escaped}:(\\d+):(\\d+)`));
   const name = error instanceof Error && error.name !== "Error" ? `${error.name}: ` : "";
   return { message: `${name}${raw}`, line: frame ? Number(frame[1]) : undefined, column: frame ? Number(frame[2]) : undefined };

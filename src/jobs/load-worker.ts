@@ -10,14 +10,23 @@ export interface LoadRequest {
 
 export type LoadResult =
   | { readonly file: string; readonly ok: true; readonly config: DescribedConfig }
-  | { readonly file: string; readonly ok: false; readonly message: string; readonly line?: number; readonly column?: number };
+  | {
+      readonly file: string;
+      readonly ok: false;
+      readonly message: string;
+      /** The file the error is in, when it is a helper the job imports. */
+      readonly errorFile?: string;
+      readonly line?: number;
+      readonly column?: number;
+    };
 
 async function loadOne(file: string): Promise<LoadResult> {
   try {
     const module = await importModule(file);
     return { file, ok: true, config: describeConfig(module.default) };
   } catch (error) {
-    return { file, ok: false, ...locateError(error, file) };
+    const { file: errorFile, ...where } = locateError(error, file);
+    return { file, ok: false, errorFile, ...where };
   }
 }
 

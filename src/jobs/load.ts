@@ -42,8 +42,12 @@ export function loadInWorker(files: readonly string[], timeoutMs = LOAD_TIMEOUT_
   });
 }
 
-function loadProblem(result: Extract<LoadResult, { ok: false }>, display: string): Problem {
-  return { file: display, field: "", message: result.message, line: result.line, column: result.column };
+function loadProblem(result: Extract<LoadResult, { ok: false }>, display: (file: string) => string): Problem {
+  // An error in a helper names the helper's line, and the job that imports it.
+  if (result.errorFile) {
+    return { file: display(result.errorFile), field: "", message: `${result.message} (imported by ${display(result.file)})`, line: result.line, column: result.column };
+  }
+  return { file: display(result.file), field: "", message: result.message, line: result.line, column: result.column };
 }
 
 /** Discovers, imports (in a worker) and validates every job and the schedule. */
@@ -59,7 +63,7 @@ export async function loadRegistry(paths: ProjectPaths): Promise<Registry> {
   for (const { name, file } of files) {
     const result = results.get(file)!;
     if (!result.ok) {
-      broken.set(name, [loadProblem(result, display(file))]);
+      broken.set(name, [loadProblem(result, display)]);
       continue;
     }
     const validated = validateJob(name, file, display(file), result.config);
@@ -78,7 +82,7 @@ function readSchedule(
   if (!paths.scheduleFile) return { entries: [], problems: [] };
   const file = displayPath(paths, paths.scheduleFile);
   const result = results.get(paths.scheduleFile)!;
-  if (!result.ok) return { entries: [], problems: [loadProblem(result, file)] };
+  if (!result.ok) return { entries: [], problems: [loadProblem(result, (f) => displayPath(paths, f))] };
   const validated = validateSchedule(file, result.config as DescribedConfig);
   if (!validated.ok) return { entries: [], problems: validated.problems };
   const problems: Problem[] = [];

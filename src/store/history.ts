@@ -8,12 +8,18 @@ import type { ArchivedRun } from "./records.js";
  * after it finished is appended again; readers keep the newest line of each id.
  */
 export class History {
+  private checkedTail = false;
+
   constructor(private readonly file: string) {}
 
   append(runs: readonly ArchivedRun[]): void {
     if (runs.length === 0) return;
     if (!existsSync(dirname(this.file))) mkdirSync(dirname(this.file), { recursive: true });
-    appendFileSync(this.file, runs.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    // A line cut short by a crash stays as it is (readers skip it), but the next line
+    // must not be glued onto it.
+    const separator = this.checkedTail || endsWithNewline(this.file) ? "" : "\n";
+    this.checkedTail = true;
+    appendFileSync(this.file, separator + runs.map((r) => JSON.stringify(r)).join("\n") + "\n");
   }
 
   /**
@@ -57,6 +63,20 @@ export class History {
   find(id: string): ArchivedRun | null {
     for (const run of this.newestFirst()) if (run.run.id === id) return run;
     return null;
+  }
+}
+
+function endsWithNewline(file: string): boolean {
+  if (!existsSync(file)) return true;
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 10;
+  } finally {
+    closeSync(fd);
   }
 }
 

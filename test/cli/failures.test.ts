@@ -153,9 +153,8 @@ export default defineJob({ chunkSize: 2, dependencies: [{ job: "fails_on_3", max
     expect(chunk.error.message).toMatch(/syntax error/i);
   });
 
-  // BUG: the syntax error is at jobs/_syntax_helper.ts:3:12, but stau reports it as
-  // jobs/imports_broken.ts:3:12 (the importing job's file with the helper's line).
-  it.fails("names the helper's file and line when an imported helper has a syntax error", async () => {
+  // A syntax error in a helper is reported at the helper's file and line, not the job's.
+  it("names the helper's file and line when an imported helper has a syntax error", async () => {
     const { out } = await runFailing(["imports_broken", "_syntax_helper"], "imports_broken");
     expect(chunkOf(out, "imports_broken").error.message).toContain("_syntax_helper.ts:3");
   });

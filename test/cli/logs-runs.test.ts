@@ -47,10 +47,8 @@ describe("stau logs", () => {
     expect(logs.stdout).toContain("via console.count: 1");
   });
 
-  // BUG: the worker replaces only console.log/info/warn/error/debug/trace; console.dir
-  // writes to the worker's stdout, which Node pipes to stau's own stdout, so it corrupts
-  // `stau run --json` (SPEC §2.1: console.* goes to the chunk's log, never the terminal).
-  it.fails("keeps console.dir out of stau run's output and in the chunk's log", async () => {
+  // console.dir writes to the worker's stdout unless captured; it must reach the chunk log.
+  it("keeps console.dir out of stau run's output and in the chunk's log", async () => {
     const p = project();
     p.useFixtures("console_dir");
     const run = await stau(p.dir, ["run", "console_dir", "--json", ...WORKERS]);

@@ -72,10 +72,8 @@ describe("store errors", () => {
     expect(readFileSync(file, "utf8")).toBe("garbage");
   });
 
-  // BUG: history/runs.jsonl is appended to without checking for a torn last line (the
-  // journal does check). A line cut short by a crash swallows the next run's line, so a
-  // run that finished is missing from `stau runs` and `stau logs`.
-  it.fails("keeps recording runs after a torn last line in the run history", async () => {
+  // A line cut short by a crash must not swallow the next run's line.
+  it("keeps recording runs after a torn last line in the run history", async () => {
     const p = project();
     p.useFixtures("succeeds");
     const first = json(await stau(p.dir, ["run", "succeeds", "--json", ...WORKERS]));
@@ -135,11 +133,8 @@ describe("the data directory lock", () => {
     expect(result.code, show(result)).toBe(0);
   });
 
-  // BUG: a run's records reach the journal only when a chunk finishes (Engine.trigger,
-  // resolution and claiming a chunk never call store.commit()), so while the first
-  // chunks run nothing is on disk: `stau runs` beside a running instance shows no run
-  // (SPEC §4/§6.1 say it should show it "running"), and a kill -9 loses the run.
-  it.fails("shows a run that is executing in another process in stau runs", async () => {
+  // A run is on disk from its trigger on, so another process sees it while it runs.
+  it("shows a run that is executing in another process in stau runs", async () => {
     const p = project();
     p.useFixtures("sleeps");
     const holder = startStau(p.dir, ["run", "sleeps", "--json", "--kwargs", '{"ms":4000}', ...WORKERS]);
