@@ -26,9 +26,33 @@ export interface PoolOptions {
   readonly onLog?: (chunkId: string, attempt: number, level: string, text: string) => void;
 }
 
+/**
+ * The smallest abort signal tinypool accepts (an event target with one listener):
+ * a chunk carries one in case it must be stopped, and a full AbortController per
+ * chunk is measurable at thousands of chunks a second.
+ */
+class Stopper {
+  aborted = false;
+  private listener: (() => void) | null = null;
+
+  addEventListener(_name: "abort", listener: () => void): void {
+    this.listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.listener = null;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.listener?.();
+  }
+}
+
 interface InFlight {
   readonly task: ChunkTask;
-  readonly controller: AbortController;
+  readonly controller: Stopper;
   /** Why we stopped it, when we did: decides the failure kind. */
   stopped: { kind: FailureKind; message: string } | null;
 }
@@ -44,7 +68,7 @@ export class ExecPool {
   private readonly control: BroadcastChannel;
   private readonly logs = new LogCapture();
   private readonly inFlight = new Map<string, InFlight>();
-  /** Log file of each attempt that may still send lines, by `chunkId#attempt`. */
+  /** Job of each attempt that may still send log lines, by `chunkId#attempt`. */
   private readonly logTargets = new Map<string, string>();
   readonly size: number;
 
@@ -73,8 +97,8 @@ export class ExecPool {
     const flight = this.inFlight.get(event.chunkId);
     switch (event.type) {
       case "log": {
-        const file = this.logTargets.get(`${event.chunkId}#${event.attempt}`);
-        if (file) this.logs.append(file, event.at, event.level, event.text);
+        const job = this.logTargets.get(`${event.chunkId}#${event.attempt}`);
+        if (job) this.logs.append(logFile(this.options.dataDir, job, event.chunkId, event.attempt), event.at, event.level, event.text);
         this.options.onLog?.(event.chunkId, event.attempt, event.level, event.text);
         break;
       }
@@ -93,12 +117,15 @@ export class ExecPool {
   /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
   async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<ChunkOutcome> {
     const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
-    const flight: InFlight = { task: full, controller: new AbortController(), stopped: null };
+    const flight: InFlight = { task: full, controller: new Stopper(), stopped: null };
     this.inFlight.set(task.chunkId, flight);
-    this.logTargets.set(`${task.chunkId}#${task.attempt}`, logFile(this.options.dataDir, spec.name, task.chunkId, task.attempt));
+    const logKey = `${task.chunkId}#${task.attempt}`;
+    this.logTargets.set(logKey, spec.name);
+    let logged: boolean | undefined;
     const timer = spec.timeoutMs === null ? null : setTimeout(() => this.stop(flight, "timeout", `timed out after ${formatDuration(spec.timeoutMs!)}`), spec.timeoutMs);
     try {
-      const result = (await this.pool.run(full, { signal: flight.controller.signal })) as TaskResult;
+      const result = (await this.pool.run(full, { signal: flight.controller })) as TaskResult;
+      logged = result.logged;
       if (flight.stopped) return { ok: false, kind: flight.stopped.kind, error: stoppedError(flight.stopped.message) };
       return result.ok ? { ok: true } : { ok: false, kind: "error", error: result.error };
     } catch (error) {
@@ -107,17 +134,20 @@ export class ExecPool {
     } finally {
       if (timer) clearTimeout(timer);
       this.inFlight.delete(task.chunkId);
-      // Logs travel on their own channel and may trail the result by a moment; a
-      // worker that died sends no "end", so close its log a little later.
-      setTimeout(() => this.endLog(`${task.chunkId}#${task.attempt}`), 1_000).unref();
+      // A silent attempt has no log to close. Otherwise lines travel on their own
+      // channel and may trail the result; "end" closes the log, and a worker that
+      // died sends none, so a timer closes it too.
+      if (logged === false) this.logTargets.delete(logKey);
+      else setTimeout(() => this.endLog(logKey), 1_000).unref();
     }
   }
 
   private endLog(key: string): void {
-    const file = this.logTargets.get(key);
-    if (file === undefined) return;
+    const job = this.logTargets.get(key);
+    if (job === undefined) return;
     this.logTargets.delete(key);
-    void this.logs.end(file);
+    const [chunkId, attempt] = key.split("#") as [string, string];
+    void this.logs.end(logFile(this.options.dataDir, job, chunkId, Number(attempt)));
   }
 
   /** Asks a running chunk to stop (its signal aborts), then terminates its worker. */

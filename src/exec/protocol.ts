@@ -31,9 +31,10 @@ export interface SerializedError {
   readonly nonRetryable: boolean;
 }
 
+/** `logged`: the attempt wrote log lines, so an "end" event follows on the events channel. */
 export type TaskResult =
-  | { readonly ok: true; readonly workIds?: WorkId[] }
-  | { readonly ok: false; readonly error: SerializedError };
+  | { readonly ok: true; readonly workIds?: WorkId[]; readonly logged?: boolean }
+  | { readonly ok: false; readonly error: SerializedError; readonly logged?: boolean };
 
 /** Worker → main, on the events channel. */
 export type WorkerEvent =

@@ -113,14 +113,15 @@ async function runChunk(task: ChunkTask): Promise<TaskResult> {
         runId: task.runId,
         chunkId: task.chunkId,
       });
-      return { ok: true } as const;
+      return { ok: true, logged: chunk.bytes > 0 } as const;
     });
   } catch (error) {
-    return { ok: false, error: serializeError(error, isNonRetryable(error)) };
+    return { ok: false, error: serializeError(error, isNonRetryable(error)), logged: chunk.bytes > 0 };
   } finally {
     aborts.delete(task.chunkId);
     current = undefined;
-    post({ type: "end", chunkId: task.chunkId, attempt: task.attempt });
+    // Only an attempt that logged has a file to close; a silent chunk costs no message.
+    if (chunk.bytes > 0) post({ type: "end", chunkId: task.chunkId, attempt: task.attempt });
   }
 }
 

@@ -26,6 +26,7 @@ type Op =
   | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
   | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch])[] }
   | { s: number; t: "ok"; success: Success }
+  | { s: number; t: "complete"; id: string; patch: ChunkPatch; success: Success | null }
   | { s: number; t: "archive"; id: string }
   | { s: number; t: "revive"; archived: ArchivedRun }
   | { s: number; t: "mark"; entry: string; at: number };
@@ -33,7 +34,7 @@ type Op =
 type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
 
 /** Journal lines past which the hot state is snapshotted and the journal emptied. */
-const COMPACT_AFTER_OPS = 20_000;
+const COMPACT_AFTER_OPS = 50_000;
 
 /**
  * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
@@ -86,8 +87,9 @@ export class FileStore implements Store {
   }
 
   private replay(op: Op): void {
-    if (op.t === "ok") this.fresh.record(op.success, op.s);
-    else if (op.s > this.hot.data.seq) this.apply(op);
+    // Freshness files carry their own sequence number; hot state carries the snapshot's.
+    if (op.t === "ok" || (op.t === "complete" && op.success)) this.fresh.record((op as { success: Success }).success, op.s);
+    if (op.t !== "ok" && op.s > this.hot.data.seq) this.apply(op);
     this.seq = Math.max(this.seq, op.s);
   }
 
@@ -106,6 +108,9 @@ export class FileStore implements Store {
         break;
       case "chunks~":
         for (const [id, patch] of op.patches) if (state.chunks[id]) state.chunks[id] = { ...state.chunks[id]!, ...patch };
+        break;
+      case "complete":
+        if (state.chunks[op.id]) state.chunks[op.id] = { ...state.chunks[op.id]!, ...op.patch };
         break;
       case "archive":
         for (const id of this.chunksByRun.get(op.id) ?? []) delete state.chunks[id];
@@ -143,8 +148,8 @@ export class FileStore implements Store {
   private write(op: OpBody): void {
     if (!this.journal) throw new Error("the store is not open for writing (no lock taken)");
     const full = { ...op, s: ++this.seq } as Op;
-    if (full.t === "ok") this.fresh.record(full.success, full.s);
-    else this.apply(full);
+    if (full.t === "ok" || (full.t === "complete" && full.success)) this.fresh.record((full as { success: Success }).success, full.s);
+    if (full.t !== "ok") this.apply(full);
     this.journal.append(full);
   }
 
@@ -184,8 +189,8 @@ export class FileStore implements Store {
   completeChunk(id: string, token: string, patch: ChunkPatch, success: Success | null): boolean {
     const chunk = this.hot.data.chunks[id];
     if (!chunk || chunk.token !== token || chunk.state !== "running") return false;
-    this.patchChunks([[id, { ...patch, owner: null, token: null }]]);
-    if (success) this.write({ t: "ok", success });
+    // One journal line for the result and the freshness it earns.
+    this.write({ t: "complete", id, patch: { ...patch, owner: null, token: null }, success });
     return true;
   }
 
