@@ -8,7 +8,7 @@ import { Journal } from "./journal.js";
 import { acquireLock, releaseLock } from "./lock.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord } from "./records.js";
 import { openSnapshot } from "./snapshot-file.js";
-import type { InstanceInfo, Store, Success } from "./store.js";
+import type { InstanceInfo, ScheduleMark, Store, Success } from "./store.js";
 
 /** Hot state: only what is not finished yet, so its size follows the work in flight. */
 interface HotState {
@@ -17,7 +17,7 @@ interface HotState {
   seq: number;
   runs: Record<string, RunRecord>;
   chunks: Record<string, ChunkRecord>;
-  marks: Record<string, number>;
+  marks: Record<string, ScheduleMark>;
 }
 
 type Op =
@@ -29,7 +29,7 @@ type Op =
   | { s: number; t: "complete"; id: string; patch: ChunkPatch; success: Success | null }
   | { s: number; t: "archive"; id: string }
   | { s: number; t: "revive"; archived: ArchivedRun }
-  | { s: number; t: "mark"; entry: string; at: number };
+  | { s: number; t: "mark"; entry: string; mark: ScheduleMark };
 
 type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
 
@@ -122,7 +122,7 @@ export class FileStore implements Store {
         for (const chunk of op.archived.chunks) this.putChunk(chunk);
         break;
       case "mark":
-        state.marks[op.entry] = op.at;
+        state.marks[op.entry] = op.mark;
         break;
       case "ok":
         break;
@@ -215,12 +215,12 @@ export class FileStore implements Store {
     return this.fresh;
   }
 
-  async scheduleMarks(): Promise<ReadonlyMap<string, number>> {
+  async scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>> {
     return new Map(Object.entries(this.hot.data.marks));
   }
 
-  setScheduleMark(entryId: string, at: number): void {
-    this.write({ t: "mark", entry: entryId, at });
+  setScheduleMark(entryId: string, mark: ScheduleMark): void {
+    this.write({ t: "mark", entry: entryId, mark });
   }
 
   async listRuns(limit: number): Promise<ArchivedRun[]> {

@@ -11,6 +11,14 @@ export interface InstanceInfo {
   readonly command: string;
 }
 
+/** What the store remembers of a schedule entry, so restarts neither skip nor double-fire. */
+export interface ScheduleMark {
+  /** The tick (epoch ms) the entry last fired for. */
+  readonly lastTickAt: number | null;
+  /** The last tick skipped, and why (overlap policy, broken job…). */
+  readonly lastSkip: { readonly tickAt: number; readonly reason: string } | null;
+}
+
 export interface Success {
   readonly job: string;
   readonly kwargsKey: string;
@@ -64,9 +72,9 @@ export interface Store {
 
   freshness(): FreshnessView;
 
-  /** Last fire time of each schedule entry. */
-  scheduleMarks(): Promise<ReadonlyMap<string, number>>;
-  setScheduleMark(entryId: string, at: number): void;
+  /** What each schedule entry last did. */
+  scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>>;
+  setScheduleMark(entryId: string, mark: ScheduleMark): void;
 
   /** Newest first, active runs included. */
   listRuns(limit: number): Promise<ArchivedRun[]>;

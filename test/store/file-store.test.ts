@@ -157,9 +157,9 @@ describe("FileStore", () => {
   it("keeps schedule marks", async () => {
     const dir = tempDir();
     const store = await openWritable(dir);
-    store.setScheduleMark("hourly", 123);
+    store.setScheduleMark("hourly", { lastTickAt: 123, lastSkip: null });
     await store.close();
-    expect(await FileStore.open(dir, { readOnly: true }).scheduleMarks()).toEqual(new Map([["hourly", 123]]));
+    expect(await FileStore.open(dir, { readOnly: true }).scheduleMarks()).toEqual(new Map([["hourly", { lastTickAt: 123, lastSkip: null }]]));
   });
 });
 
