@@ -72,6 +72,54 @@ export function buildProgram(): Command {
     .action(action(async (job: string, flags) => (await import("./commands/logs.js")).logsCommand(job, flags)));
 
   program
+    .command("start")
+    .description("run in production: fire the schedule, run what it resolves, take orders on the control socket")
+    .option("--no-ui", "headless: one log line per event on stdout")
+    .addOption(new Option("--log-format <format>", "json, or pretty (default on a terminal)").choices(["json", "pretty"]))
+    .option("--health-port <port>", "answer GET /healthz on 127.0.0.1:<port>")
+    .option("--drain-timeout <duration>", "how long running chunks may finish on SIGTERM/SIGINT (default 30s)")
+    .addOption(workers())
+    .addOption(memory())
+    .addOption(data())
+    .action(action(async (flags) => (await import("./commands/start.js")).startCommand(flags)));
+
+  program
+    .command("trigger <job>")
+    .description("start a run on the running instance")
+    .option("--kwargs <json>", "arguments of the run as a JSON object")
+    .option("--work <ids>", "work IDs: 1,2,3 or a JSON array")
+    .option("--json", "print the run as JSON")
+    .addOption(data())
+    .action(action(async (job: string, flags) => (await import("./commands/act.js")).triggerCommand(job, flags)));
+
+  for (const [name, description, fn] of [
+    ["retry", "run a finished run's failed and upstream_failed chunks again", "retryCommand"],
+    ["cancel", "cancel a run: queued chunks are dropped, running ones stopped", "cancelCommand"],
+    ["rerun", "a new run with the same job, kwargs and work IDs", "rerunCommand"],
+  ] as const) {
+    program
+      .command(`${name} <run>`)
+      .description(`${description} (on the running instance)`)
+      .option("--json", "print the result as JSON")
+      .addOption(data())
+      .action(action(async (run: string, flags) => (await import("./commands/act.js"))[fn](run, flags)));
+  }
+
+  program
+    .command("status")
+    .description("what the running instance is doing")
+    .option("--json", "print as JSON")
+    .addOption(data())
+    .action(action(async (flags) => (await import("./commands/act.js")).statusCommand(flags)));
+
+  program
+    .command("explain <job>")
+    .description("why a job is or is not running now")
+    .option("--json", "print as JSON")
+    .addOption(data())
+    .action(action(async (job: string, flags) => (await import("./commands/explain.js")).explainCommand(job, flags)));
+
+  program
     .command("init [dir]")
     .description("scaffold a project: jobs/, a schedule, package.json")
     .action(action(async (dir: string | undefined) => (await import("./commands/init.js")).initCommand(dir)));

@@ -16,6 +16,9 @@ export class ActiveRun {
   cancelRequested = false;
   /** Set while the run is being resolved, so it is not started twice. */
   resolving = false;
+  /** What the run waits on, once reported (a wait is reported once, not at every check). */
+  reportedWait: string[] | null = null;
+  waitTimer: NodeJS.Timeout | null = null;
 
   constructor(run: RunRecord) {
     this.run = run;

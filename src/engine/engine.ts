@@ -208,11 +208,25 @@ export class Engine {
       if (run.cancelRequested) continue;
       const blockers = this.blockers(run);
       if (blockers.length > 0) {
-        this.events.emit("run:waiting", { run: run.run, on: blockers });
+        this.reportWait(run, blockers);
         continue;
       }
+      if (run.waitTimer) clearTimeout(run.waitTimer);
       await this.resolveRun(run);
     }
+  }
+
+  private reportWait(run: ActiveRun, blockers: string[]): void {
+    if (run.reportedWait?.join() === blockers.join()) return;
+    run.reportedWait = blockers;
+    this.events.emit("run:waiting", { run: run.run, on: blockers });
+    const warnAfter = this.options.waitWarningMs ?? 5 * 60_000;
+    run.waitTimer ??= setTimeout(() => {
+      if (run.run.status === "waiting") {
+        this.events.emit("warning", { message: `run ${run.run.id} of ${run.run.job} has waited ${Math.round(warnAfter / 1000)}s for ${run.reportedWait?.join(", ")}` });
+      }
+    }, warnAfter);
+    run.waitTimer.unref();
   }
 
   /** Runs (other than `run`) with unfinished chunks of jobs in `run`'s graph, below its own job. */
@@ -369,8 +383,9 @@ export class Engine {
       // The worker is free now: independent work need not wait for this result's fsync.
       this.dispatch();
       if (done) {
-        // Nothing builds on a result before it is durable.
+        // Nothing builds on a result, and nobody hears of it, before it is durable.
         await this.store.commit();
+        this.events.emit("chunk:done", { chunk: done, durationMs: (done.finishedAt ?? 0) - (chunk.startedAt ?? 0) });
         this.releaseDependents(run, chunk.id);
       }
       if (run.unfinished === 0) await this.finishRun(run);
@@ -380,32 +395,30 @@ export class Engine {
     this.dispatch();
   }
 
-  /** Records how a chunk attempt ended; true when it is done (its dependents may follow). */
-  private settle(run: ActiveRun, chunk: ChunkRecord, outcome: ChunkOutcome): boolean {
+  /** Records how a chunk attempt ended; the done record when it succeeded (its dependents may follow). */
+  private settle(run: ActiveRun, chunk: ChunkRecord, outcome: ChunkOutcome): ChunkRecord | null {
     const now = this.clock.now();
     const durationMs = now - (chunk.startedAt ?? now);
     const token = chunk.token!;
     if (!outcome.ok && this.interrupting) {
       // Stopped by shutdown, not by its own fault: it runs again on the next start.
       if (this.store.completeChunk(chunk.id, token, T.interrupted(), null)) run.update(chunk.id, T.interrupted());
-      return false;
+      return null;
     }
     if (outcome.ok) {
       const patch = T.succeed(now);
-      if (!this.store.completeChunk(chunk.id, token, patch, { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now })) return false;
-      const done = run.update(chunk.id, { ...patch, owner: null, token: null });
-      this.events.emit("chunk:done", { chunk: done, durationMs });
-      return true;
+      if (!this.store.completeChunk(chunk.id, token, patch, { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now })) return null;
+      return run.update(chunk.id, { ...patch, owner: null, token: null });
     }
     const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
     const spec = this.registry.jobs.get(chunk.job) ?? { retries: 0, retryDelayMs: 0 };
     const patch = T.fail(chunk, spec, error, outcome.error.nonRetryable || run.cancelRequested, now);
-    if (!this.store.completeChunk(chunk.id, token, patch, null)) return false;
+    if (!this.store.completeChunk(chunk.id, token, patch, null)) return null;
     const failed = run.update(chunk.id, { ...patch, owner: null, token: null });
     this.events.emit("chunk:failed", { chunk: failed, error, willRetry: failed.state === "queued", durationMs });
     if (failed.state === "queued") this.schedule(run, failed);
     else this.patchChunks(run, run.downstream(chunk.id).filter((id) => !T.isFinished(run.chunks.get(id)!.state)).map((id) => [id, T.upstreamFailed(chunk.id, now)]));
-    return false;
+    return null;
   }
 
   private releaseDependents(run: ActiveRun, doneId: string): void {

@@ -1,6 +1,9 @@
 import type { ChunkError, ChunkRecord, RunRecord } from "../store/records.js";
 
-/** Everything the engine tells the outside world; the console and --no-ui both listen here. */
+/**
+ * Everything a running stau tells the outside world — the engine, the scheduler and the
+ * instance itself; the console and --no-ui are two listeners on this one stream.
+ */
 export interface EngineEvents {
   "run:queued": { run: RunRecord };
   "run:waiting": { run: RunRecord; on: string[] };
@@ -11,6 +14,11 @@ export interface EngineEvents {
   "chunk:failed": { chunk: ChunkRecord; error: ChunkError; willRetry: boolean; durationMs: number };
   "chunk:progress": { chunkId: string; done: number; total: number };
   "chunk:log": { chunkId: string; attempt: number; level: string; text: string };
+  "schedule:fired": { entryId: string; job: string; tickAt: number; catchUp: boolean; runId: string };
+  "schedule:skipped": { entryId: string; job: string; tickAt: number; reason: string };
+  "instance:started": { pid: number; workers: number; dataDir: string; socket: string | null };
+  "instance:draining": { running: number; timeoutMs: number };
+  "instance:stopped": { aborted: number };
   warning: { message: string };
 }
 

@@ -1,0 +1,66 @@
+import { callInstance } from "../../control/client.js";
+import type { ControlRequest } from "../../control/protocol.js";
+import { parseKwargs, parseWorkIds } from "../args.js";
+import { paint, printJson } from "../output.js";
+import { currentProject, type RuntimeFlags } from "../runtime.js";
+
+// Commands that act on the running instance through its control socket. Without one
+// they say so and exit 2; `stau run` is the in-process way.
+
+interface ActFlags extends RuntimeFlags {
+  json?: boolean;
+}
+
+type RunSummary = { run: { id: string; job: string; status: string } };
+
+async function act(flags: ActFlags, request: ControlRequest, describe: (result: RunSummary) => string): Promise<number> {
+  const result = await callInstance<RunSummary>(currentProject(flags).dataDir, request);
+  if (flags.json) printJson(result);
+  else process.stdout.write(describe(result) + "\n");
+  return 0;
+}
+
+export function triggerCommand(job: string, flags: ActFlags & { kwargs?: string; work?: string }): Promise<number> {
+  const request: ControlRequest = { cmd: "trigger", job, kwargs: parseKwargs(flags.kwargs), workIds: parseWorkIds(flags.work) };
+  return act(flags, request, ({ run }) => `triggered ${run.job}: run ${run.id} (${run.status}); follow it with stau logs ${run.job} -f`);
+}
+
+export function retryCommand(run: string, flags: ActFlags): Promise<number> {
+  return act(flags, { cmd: "retry", run }, ({ run: r }) => `retrying the failed chunks of run ${r.id} (${r.job})`);
+}
+
+export function rerunCommand(run: string, flags: ActFlags): Promise<number> {
+  return act(flags, { cmd: "rerun", run }, ({ run: r }) => `re-running ${run} as run ${r.id} (${r.job}, same kwargs and work IDs)`);
+}
+
+export function cancelCommand(run: string, flags: ActFlags): Promise<number> {
+  return act(flags, { cmd: "cancel", run }, () => `cancelling run ${run}: chunks not started are cancelled, running ones are stopped`);
+}
+
+interface Status {
+  instance: { pid: number; dataDir: string; startedAt: string; workers: number; busy: number; draining: boolean };
+  runs: { id: string; job: string; status: string; trigger: string; chunks: Record<string, number> }[];
+  schedule: { paused: boolean; next: Record<string, string | null> };
+}
+
+export async function statusCommand(flags: ActFlags): Promise<number> {
+  const status = await callInstance<Status>(currentProject(flags).dataDir, { cmd: "status" });
+  if (flags.json) {
+    printJson(status);
+    return 0;
+  }
+  const { instance, runs, schedule } = status;
+  const out = process.stdout;
+  out.write(`stau running: pid ${instance.pid} since ${instance.startedAt}, ${instance.busy}/${instance.workers} workers busy${instance.draining ? ", draining" : ""}\n`);
+  out.write(runs.length ? "\nactive runs:\n" : "\nno active runs\n");
+  for (const run of runs) {
+    const { done, running, queued, failed } = run.chunks as Record<string, number>;
+    out.write(`  ${run.id}  ${paint("cyan", run.status.padEnd(8), out)} ${run.job}  done ${done} running ${running} queued ${queued} failed ${failed}\n`);
+  }
+  const entries = Object.entries(schedule.next);
+  if (entries.length) {
+    out.write(`\nschedule${schedule.paused ? " (paused)" : ""}:\n`);
+    for (const [id, next] of entries) out.write(`  ${id.padEnd(24)} next ${next ?? "never"}\n`);
+  }
+  return 0;
+}

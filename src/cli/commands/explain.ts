@@ -1,0 +1,92 @@
+import { formatDuration } from "../../config/duration.js";
+import { formatProblem } from "../../config/problem.js";
+import { UsageError } from "../../errors.js";
+import { kwargsKey } from "../../graph/kwargs-key.js";
+import { loadRegistry } from "../../jobs/load.js";
+import { nextTick } from "../../schedule/ticks.js";
+import { isAlive, readLock } from "../../store/lock.js";
+import { paint, printJson } from "../output.js";
+import { currentProject, openReadOnlyStore, type RuntimeFlags } from "../runtime.js";
+
+const at = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
+
+/**
+ * `stau explain <job>`: why a job is or is not running now — broken, waiting on which
+ * run, fresh until when per dependency, next tick, skipped by overlap. Reads the store,
+ * so it works with or without a running instance.
+ */
+export async function explainCommand(job: string, flags: RuntimeFlags & { json?: boolean }): Promise<number> {
+  const paths = currentProject(flags);
+  const registry = await loadRegistry(paths);
+  const spec = registry.jobs.get(job);
+  const broken = registry.broken.get(job);
+  if (!spec && !broken) throw new UsageError(`unknown job ${JSON.stringify(job)}`, `jobs are the files in jobs/: ${[...registry.jobs.keys()].join(", ")}`);
+  const store = openReadOnlyStore(paths);
+  const now = Date.now();
+  const holder = readLock(paths.dataDir);
+  const { runs, chunks } = await store.active();
+  const marks = await store.scheduleMarks();
+  const fresh = store.freshness();
+
+  const involved = runs
+    .map((run) => ({ run, mine: chunks.filter((c) => c.runId === run.id && c.job === job) }))
+    .filter(({ run, mine }) => run.job === job || mine.length > 0)
+    .map(({ run, mine }) => ({
+      id: run.id,
+      job: run.job,
+      status: run.status,
+      chunks: Object.fromEntries(["queued", "pending", "running", "done", "failed"].map((s) => [s, mine.filter((c) => c.state === s).length])),
+    }));
+  const lastSuccess = fresh.lastSuccess(job, kwargsKey({}), null) ?? null;
+  const dependencies = (spec?.dependencies ?? []).map((dep) => {
+    const last = fresh.lastSuccess(dep.job, kwargsKey(dep.kwargs), null) ?? null;
+    return { job: dep.job, maxLag: formatDuration(dep.maxLagMs), lastSuccess: at(last), freshUntil: last === null ? null : at(last + dep.maxLagMs), fresh: last !== null && last + dep.maxLagMs >= now };
+  });
+  const schedule = registry.schedule.entries
+    .filter((e) => e.job === job)
+    .map((entry) => {
+      const mark = marks.get(entry.id);
+      return {
+        entry: entry.id,
+        enabled: entry.enabled,
+        nextTick: at(nextTick(entry, Math.max(now, mark?.lastTickAt ?? 0))),
+        lastTick: at(mark?.lastTickAt),
+        lastSkip: mark?.lastSkip ? { at: at(mark.lastSkip.tickAt), reason: mark.lastSkip.reason } : null,
+      };
+    });
+  const report = {
+    job,
+    broken: broken ? broken.map(formatProblem) : null,
+    instance: holder && isAlive(holder) ? { pid: holder.pid, command: holder.command } : null,
+    runs: involved,
+    lastSuccess: at(lastSuccess),
+    dependencies,
+    schedule,
+  };
+  if (flags.json) {
+    printJson(report);
+    return 0;
+  }
+  const out = process.stdout;
+  const say = (text: string) => out.write(text + "\n");
+  say(paint("bold", job));
+  if (broken) say(`  ${paint("red", "broken", out)}: it is not scheduled and its chunks are held until the file is fixed\n${broken.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
+  say(report.instance ? `  stau is running (pid ${report.instance.pid}, ${report.instance.command})` : "  no stau instance is running on this data directory: nothing fires the schedule");
+  if (involved.length === 0) say("  not in any active run");
+  for (const run of involved) {
+    const waiting = run.status === "waiting" ? " — waiting for other runs to finish the jobs it depends on" : "";
+    const c = run.chunks as Record<string, number>;
+    say(`  in run ${run.id} (${run.job}, ${run.status})${waiting}: running ${c.running}, queued ${c.queued + c.pending}, done ${c.done}, failed ${c.failed}`);
+  }
+  say(`  last success: ${report.lastSuccess ?? "never"}`);
+  for (const dep of dependencies) {
+    const state = dep.fresh ? paint("green", `fresh until ${dep.freshUntil}`, out) : paint("yellow", dep.lastSuccess ? `stale since ${dep.freshUntil}` : "never succeeded", out);
+    say(`  needs ${dep.job} (maxLag ${dep.maxLag}): ${state}`);
+  }
+  if (schedule.length === 0) say("  not in the schedule");
+  for (const entry of schedule) {
+    say(`  schedule ${entry.entry}: ${entry.enabled ? `next tick ${entry.nextTick ?? "never"}` : "disabled"}${entry.lastTick ? `, last tick ${entry.lastTick}` : ""}`);
+    if (entry.lastSkip) say(`    last skipped ${entry.lastSkip.at}: ${entry.lastSkip.reason}`);
+  }
+  return 0;
+}

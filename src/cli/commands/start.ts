@@ -1,0 +1,48 @@
+import { parseDuration } from "../../config/duration.js";
+import { EventBus } from "../../engine/events.js";
+import { UsageError } from "../../errors.js";
+import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
+import { parsePositiveInt } from "../args.js";
+import { startInstance } from "../instance.js";
+import type { RuntimeFlags } from "../runtime.js";
+
+export interface StartFlags extends RuntimeFlags {
+  ui?: boolean;
+  logFormat?: string;
+  healthPort?: string;
+  drainTimeout?: string;
+}
+
+/**
+ * `stau start`: the production process. Fires the schedule, runs what it resolves,
+ * takes orders on its control socket, and on SIGTERM/SIGINT drains before it exits.
+ */
+export async function startCommand(flags: StartFlags): Promise<number> {
+  const format = (flags.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) as LogFormat;
+  if (format !== "json" && format !== "pretty") throw new UsageError(`--log-format must be json or pretty, received ${JSON.stringify(flags.logFormat)}`);
+  const drainMs = flags.drainTimeout === undefined ? 30_000 : parseDuration(flags.drainTimeout);
+  if (drainMs === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s or 2m, received ${JSON.stringify(flags.drainTimeout)}`);
+  const healthPort = flags.healthPort === undefined ? undefined : parsePositiveInt("--health-port", flags.healthPort);
+
+  const events = new EventBus();
+  attachLogLines(events, format);
+  if (flags.ui !== false && process.stdout.isTTY) {
+    events.emit("warning", { message: "the console is not available yet; running headless (same as --no-ui)" });
+  }
+  const instance = await startInstance({ ...flags, healthPort }, "start", events);
+
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal: stop now. Chunks still running are queued again on the next start.
+        process.stderr.write(`${signal} again: stopping without waiting\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      void instance.stop(drainMs).then(() => resolve(signal === "SIGINT" ? 130 : 0));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}

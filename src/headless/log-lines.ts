@@ -1,0 +1,54 @@
+import { formatDuration } from "../config/duration.js";
+import type { WorkId } from "../config/types.js";
+import type { EngineEvents, EventBus } from "../engine/events.js";
+
+export type LogFormat = "json" | "pretty";
+type Level = "info" | "warn" | "error";
+
+interface Line {
+  readonly level: Level;
+  /** The human sentence (pretty) — JSON lines carry the fields instead. */
+  readonly text: string;
+  readonly fields: Record<string, unknown>;
+}
+
+const ids = (workIds: readonly WorkId[]) => (workIds.length === 0 ? "" : workIds.length <= 3 ? ` [${workIds.join(",")}]` : ` [${workIds[0]}…${workIds[workIds.length - 1]}] (${workIds.length})`);
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** How each event reads as one log line. Events not listed here are not logged. */
+const LINES: { [E in keyof EngineEvents]?: (e: EngineEvents[E]) => Line } = {
+  "instance:started": (e) => ({ level: "info", text: `stau started (pid ${e.pid}, ${e.workers} workers, data ${e.dataDir})`, fields: e }),
+  "instance:draining": (e) => ({ level: "info", text: `draining: ${e.running} chunk(s) running get up to ${formatDuration(e.timeoutMs)} to finish`, fields: e }),
+  "instance:stopped": (e) => ({ level: "info", text: e.aborted ? `stopped; ${e.aborted} chunk(s) aborted, queued again for the next start` : "stopped", fields: e }),
+  "schedule:fired": (e) => ({ level: "info", text: `schedule ${e.entryId} fired ${e.job}${e.catchUp ? " (catch-up of a missed tick)" : ""} → run ${e.runId}`, fields: { ...e, tickAt: iso(e.tickAt) } }),
+  "schedule:skipped": (e) => ({ level: "warn", text: `schedule ${e.entryId} skipped ${e.job}: ${e.reason}`, fields: { ...e, tickAt: iso(e.tickAt) } }),
+  "run:queued": ({ run }) => ({ level: "info", text: `run ${run.id} of ${run.job} queued (${run.trigger}${run.scheduleEntry ? ` ${run.scheduleEntry}` : ""})`, fields: { run: run.id, job: run.job, trigger: run.trigger, kwargs: run.kwargs } }),
+  "run:waiting": ({ run, on }) => ({ level: "info", text: `run ${run.id} of ${run.job} waits for ${on.join(", ")}`, fields: { run: run.id, job: run.job, waitingFor: on } }),
+  "run:started": ({ run, chunks }) => ({ level: "info", text: `run ${run.id} of ${run.job} started: ${chunks} chunk(s)`, fields: { run: run.id, job: run.job, chunks } }),
+  "run:finished": ({ run }) => ({
+    level: run.status === "done" ? "info" : "error",
+    text: `run ${run.id} of ${run.job} ${run.status}${run.startedAt && run.finishedAt ? ` in ${formatDuration(run.finishedAt - run.createdAt)}` : ""}`,
+    fields: { run: run.id, job: run.job, status: run.status, durationMs: run.finishedAt ? run.finishedAt - run.createdAt : null },
+  }),
+  "chunk:started": ({ chunk }) => ({ level: "info", text: `chunk ${chunk.id}${ids(chunk.workIds)} started (attempt ${chunk.attempts})`, fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, workIds: chunk.workIds.length } }),
+  "chunk:done": ({ chunk, durationMs }) => ({ level: "info", text: `chunk ${chunk.id}${ids(chunk.workIds)} done in ${formatDuration(durationMs)}`, fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, durationMs } }),
+  "chunk:failed": ({ chunk, error, willRetry, durationMs }) => ({
+    level: willRetry ? "warn" : "error",
+    text: `chunk ${chunk.id}${ids(chunk.workIds)} failed (attempt ${chunk.attempts}, ${error.kind}): ${error.message.split("\n")[0]}${willRetry ? " — will retry" : ""}`,
+    fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, durationMs, kind: error.kind, error: error.message, willRetry },
+  }),
+  warning: (e) => ({ level: "warn", text: e.message, fields: e }),
+};
+
+/** Writes one line per event: JSON for log systems, or a readable form for people. */
+export function attachLogLines(events: EventBus, format: LogFormat, out: NodeJS.WritableStream = process.stdout, now = () => Date.now()): () => void {
+  const offs = Object.entries(LINES).map(([event, toLine]) =>
+    events.on(event as keyof EngineEvents, (payload) => {
+      const line = (toLine as (e: unknown) => Line)(payload);
+      const time = new Date(now()).toISOString();
+      if (format === "json") out.write(JSON.stringify({ time, level: line.level, event, ...line.fields }) + "\n");
+      else out.write(`${time.slice(11, 23)} ${line.level === "info" ? "     " : line.level.toUpperCase().padEnd(5)} ${line.text}\n`);
+    }),
+  );
+  return () => offs.forEach((off) => off());
+}
