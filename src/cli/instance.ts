@@ -56,6 +56,7 @@ export async function startInstance(flags: RuntimeFlags & { healthPort?: number 
     async stop(timeoutMs) {
       draining = true;
       scheduler.stop();
+      await scheduler.settled();
       events.emit("instance:draining", { running: runtime.pool.busy, timeoutMs });
       const result = await engine.drain(timeoutMs);
       await closeControl(control, socketPath);

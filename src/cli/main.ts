@@ -113,6 +113,14 @@ export function buildProgram(): Command {
     .action(action(async (flags) => (await import("./commands/act.js")).statusCommand(flags)));
 
   program
+    .command("schedule")
+    .description("the schedule with next fire times; --simulate lists every fire in a window (DST, catch-up)")
+    .option("--simulate <duration>", "list every fire from now over this long, as if stau started now (e.g. 7d)")
+    .option("--json", "print as JSON")
+    .addOption(data())
+    .action(action(async (flags) => (await import("./commands/schedule.js")).scheduleCommand(flags)));
+
+  program
     .command("explain <job>")
     .description("why a job is or is not running now")
     .option("--json", "print as JSON")

@@ -38,7 +38,7 @@ export function tickSource(entry: ScheduleEntrySpec): TickSource {
   if (entry.cron !== null) {
     // A paused Cron without a function never sets a timer; it is only asked for dates.
     // It must not be stop()ped: a stopped Cron answers null to every nextRun().
-    const cron = new Cron(entry.cron, { paused: true, mode: "5-or-6-parts" });
+    const cron = new Cron(entry.cron, { timezone: entry.timezone ?? undefined, paused: true, mode: "5-or-6-parts" });
     return {
       // nextRun() drops the milliseconds of its reference and answers strictly after it.
       next: (after) => cron.nextRun(new Date(after))?.getTime() ?? null,

@@ -160,6 +160,30 @@ export default defineJob({
     expect(runs.find((r: any) => r.id === runId)).toMatchObject({ status: "done", chunks: { done: 30, running: 0, queued: 0, failed: 0 } });
   });
 
+  it("fires the schedule, and across a restart neither skips nor doubles a tick", async () => {
+    const p = project();
+    p.useFixtures("succeeds");
+    p.write("stau.schedule.ts", `import { defineSchedule } from "stau";\nexport default defineSchedule([{ id: "tick", job: "succeeds", every: "1s" }]);\n`);
+    const first = start(p.dir);
+    await first.waitFor(() => first.events.filter((e) => e.event === "schedule:fired").length >= 2, "two fires");
+    first.child.kill("SIGTERM");
+    await first.exited();
+    // Down long enough to miss ticks: the restart fires one catch-up, not one per missed tick.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const second = start(p.dir);
+    await second.waitFor(() => second.events.filter((e) => e.event === "schedule:fired").length >= 2, "two fires after restart");
+    second.child.kill("SIGTERM");
+    await second.exited();
+    const fires = [...first.events, ...second.events].filter((e) => e.event === "schedule:fired");
+    const ticks = fires.map((e) => e.tickAt);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    const afterRestart = second.events.filter((e) => e.event === "schedule:fired");
+    expect(afterRestart[0].catchUp).toBe(true);
+    expect(afterRestart.filter((e) => e.catchUp)).toHaveLength(1);
+    const runs = json(await stau(p.dir, ["runs", "--json"]));
+    expect(runs.filter((r: any) => r.trigger === "schedule").length).toBe(fires.length);
+  });
+
   it("answers /healthz on loopback", async () => {
     const p = project();
     p.useFixtures("succeeds");
