@@ -19,6 +19,7 @@ export interface EngineEvents {
   "instance:started": { pid: number; workers: number; dataDir: string; socket: string | null };
   "instance:draining": { running: number; timeoutMs: number };
   "instance:stopped": { aborted: number };
+  "registry:reloaded": { files: string[]; broken: string[] };
   warning: { message: string };
 }
 
