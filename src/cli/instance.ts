@@ -7,6 +7,7 @@ import { controlSocketPath } from "../control/socket-path.js";
 import { formatProblem } from "../config/problem.js";
 import type { ScheduleEntrySpec } from "../config/spec.js";
 import type { EventBus } from "../engine/events.js";
+import type { Registry } from "../jobs/load.js";
 import { Scheduler, type ScheduleHost } from "../schedule/scheduler.js";
 import { systemClock } from "../clock.js";
 import { runsJson } from "./json.js";
@@ -16,6 +17,11 @@ import { openRuntime, type Runtime, type RuntimeFlags } from "./runtime.js";
 export interface Instance {
   readonly runtime: Runtime;
   readonly scheduler: Scheduler;
+  /**
+   * Hot reload: new chunks run the new code (pool threads are recycled; running chunks
+   * finish on the old ones), the graph and the schedule follow the new files.
+   */
+  applyRegistry(registry: Registry, files: string[]): Promise<void>;
   /** Stops firing, drains running chunks up to `timeoutMs`, closes everything. */
   stop(timeoutMs: number): Promise<{ aborted: number }>;
 }
@@ -53,6 +59,15 @@ export async function startInstance(flags: RuntimeFlags & { healthPort?: number 
   return {
     runtime,
     scheduler,
+    async applyRegistry(next, files) {
+      // Idle threads go at once (busy ones after their chunk), so no new chunk meets old code.
+      const recycled = runtime.pool.recycle();
+      engine.setRegistry(next);
+      scheduler.setEntries(next.schedule.entries);
+      for (const problem of next.schedule.problems) events.emit("warning", { message: `schedule not loaded: ${formatProblem(problem)}` });
+      events.emit("registry:reloaded", { files, broken: [...next.broken.keys()] });
+      await recycled;
+    },
     async stop(timeoutMs) {
       draining = true;
       scheduler.stop();
@@ -69,8 +84,9 @@ export async function startInstance(flags: RuntimeFlags & { healthPort?: number 
 }
 
 function skipReason(runtime: Runtime, entry: ScheduleEntrySpec): string | null {
-  const spec = runtime.registry.jobs.get(entry.job);
-  if (!spec) return `job ${entry.job} is broken: ${(runtime.registry.broken.get(entry.job) ?? []).map(formatProblem).join("; ") || "it does not load"}`;
+  const registry = runtime.engine.currentRegistry;
+  const spec = registry.jobs.get(entry.job);
+  if (!spec) return `job ${entry.job} is broken: ${(registry.broken.get(entry.job) ?? []).map(formatProblem).join("; ") || "it does not load"}`;
   if (spec.allowConcurrentRuns) return null;
   const active = runtime.engine.activeRuns.find((run) => run.run.job === entry.job);
   return active ? `run ${active.run.id} of ${entry.job} is still ${active.run.status} (allowConcurrentRuns is false)` : null;

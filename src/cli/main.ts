@@ -72,6 +72,17 @@ export function buildProgram(): Command {
     .action(action(async (job: string, flags) => (await import("./commands/logs.js")).logsCommand(job, flags)));
 
   program
+    .command("dev")
+    .description("the live console, the scheduler and the pool in one process; reloads job files as you save them")
+    .option("--no-ui", "headless: one log line per event on stdout")
+    .addOption(new Option("--log-format <format>", "with --no-ui: json, or pretty (default on a terminal)").choices(["json", "pretty"]))
+    .option("--drain-timeout <duration>", "how long running chunks may finish when quitting (default 30s)")
+    .addOption(workers())
+    .addOption(memory())
+    .addOption(data())
+    .action(action(async (flags) => (await import("./commands/dev.js")).devCommand(flags)));
+
+  program
     .command("start")
     .description("run in production: fire the schedule, run what it resolves, take orders on the control socket")
     .option("--no-ui", "headless: one log line per event on stdout")

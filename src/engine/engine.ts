@@ -51,6 +51,8 @@ export class Engine {
   private readonly runOfChunk = new Map<string, ActiveRun>();
   private pending: string[] = [];
   private pendingHead = 0;
+  /** Pending chunks of jobs that do not load right now, until a reload fixes them. */
+  private readonly held = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waiters = new Map<string, ((run: ArchivedRun) => void)[]>();
@@ -101,9 +103,16 @@ export class Engine {
     this.dispatch();
   }
 
+  /** Hot reload: new specs for new work; chunks held for a broken job are released when it loads again. */
   setRegistry(registry: Registry): void {
     this.registry = registry;
+    for (const id of this.held) this.pending.push(id);
+    this.held.clear();
     this.dispatch();
+  }
+
+  get currentRegistry(): Registry {
+    return this.registry;
   }
 
   get activeRuns(): readonly ActiveRun[] {
@@ -358,7 +367,10 @@ export class Engine {
       const chunk = this.runOfChunk.get(id)?.chunks.get(id);
       if (chunk?.state !== "pending") continue;
       // A broken job's chunks are held until its file is fixed (hot reload).
-      if (!this.registry.jobs.has(chunk.job)) continue;
+      if (!this.registry.jobs.has(chunk.job)) {
+        this.held.add(id);
+        continue;
+      }
       ids.push(id);
     }
     if (this.pendingHead > 4096 && this.pendingHead * 2 > this.pending.length) {

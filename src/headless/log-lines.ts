@@ -37,6 +37,11 @@ const LINES: { [E in keyof EngineEvents]?: (e: EngineEvents[E]) => Line } = {
     text: `chunk ${chunk.id}${ids(chunk.workIds)} failed (attempt ${chunk.attempts}, ${error.kind}): ${error.message.split("\n")[0]}${willRetry ? " — will retry" : ""}`,
     fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, durationMs, kind: error.kind, error: error.message, willRetry },
   }),
+  "registry:reloaded": (e) => ({
+    level: e.broken.length ? "warn" : "info",
+    text: `reloaded ${e.files.join(", ")}${e.broken.length ? `; broken: ${e.broken.join(", ")}` : ""}`,
+    fields: e,
+  }),
   warning: (e) => ({ level: "warn", text: e.message, fields: e }),
 };
 

@@ -17,6 +17,14 @@ export interface Registry {
   /** Problems that belong to no single job (bad file names, duplicates). */
   readonly fileProblems: readonly Problem[];
   readonly schedule: { readonly entries: readonly ScheduleEntrySpec[]; readonly problems: readonly Problem[] };
+  /** What each file's import gave, so a reload re-imports only what changed. */
+  readonly loaded: ReadonlyMap<string, LoadResult>;
+}
+
+/** For a reload: the registry before, and the files to import again ("all" when a helper changed). */
+export interface Reload {
+  readonly previous: Registry;
+  readonly changed: ReadonlySet<string> | "all";
 }
 
 const LOAD_TIMEOUT_MS = 60_000;
@@ -50,13 +58,18 @@ function loadProblem(result: Extract<LoadResult, { ok: false }>, display: (file:
   return { file: display(result.file), field: "", message: result.message, line: result.line, column: result.column };
 }
 
-/** Discovers, imports (in a worker) and validates every job and the schedule. */
-export async function loadRegistry(paths: ProjectPaths): Promise<Registry> {
+/**
+ * Discovers, imports (in a fresh worker) and validates every job and the schedule. On a
+ * reload only new and changed files are imported; the rest keep their earlier result.
+ */
+export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promise<Registry> {
   const display = (file: string) => displayPath(paths, file);
   const { files, problems: fileProblems } = discoverJobs(paths.jobsDir, display);
-  const toLoad = files.map((f) => f.file);
-  if (paths.scheduleFile) toLoad.push(paths.scheduleFile);
-  const results = new Map((await loadInWorker(toLoad)).map((r) => [r.file, r]));
+  const all = files.map((f) => f.file);
+  if (paths.scheduleFile) all.push(paths.scheduleFile);
+  const reuse = (file: string) => reload !== undefined && reload.changed !== "all" && !reload.changed.has(file) && reload.previous.loaded.has(file);
+  const results = new Map<string, LoadResult>(all.filter(reuse).map((file) => [file, reload!.previous.loaded.get(file)!]));
+  for (const result of await loadInWorker(all.filter((file) => !reuse(file)))) results.set(result.file, result);
 
   const jobs = new Map<string, JobSpec>();
   const broken = new Map<string, Problem[]>();
@@ -70,7 +83,7 @@ export async function loadRegistry(paths: ProjectPaths): Promise<Registry> {
     if (validated.ok) jobs.set(name, validated.value);
     else broken.set(name, validated.problems);
   }
-  return { jobs, broken, fileProblems, schedule: readSchedule(paths, results, jobs, broken) };
+  return { jobs, broken, fileProblems, schedule: readSchedule(paths, results, jobs, broken), loaded: results };
 }
 
 function readSchedule(

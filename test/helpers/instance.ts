@@ -12,8 +12,9 @@ export interface RunningStau {
   exited(): Promise<number | null>;
 }
 
-export function startInstance(cwd: string, args: string[] = [], env: Record<string, string> = {}): RunningStau {
-  const child = startStau(cwd, ["start", "--no-ui", "--log-format", "json", "--workers", "2", ...args], env);
+/** `command` is "start", or "dev" (headless here: the test has no terminal). */
+export function startInstance(cwd: string, args: string[] = [], env: Record<string, string> = {}, command: "start" | "dev" = "start"): RunningStau {
+  const child = startStau(cwd, [command, "--no-ui", "--log-format", "json", "--workers", "2", ...args], env);
   const events: any[] = [];
   const waiters: { match: (event: any) => boolean; resolve: (event: any) => void }[] = [];
   let stderr = "";

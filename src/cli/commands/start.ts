@@ -4,6 +4,7 @@ import { UsageError } from "../../errors.js";
 import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
 import { parsePositiveInt } from "../args.js";
 import { startInstance } from "../instance.js";
+import { untilSignal } from "../signals.js";
 import type { RuntimeFlags } from "../runtime.js";
 
 export interface StartFlags extends RuntimeFlags {
@@ -31,18 +32,5 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   }
   const instance = await startInstance({ ...flags, healthPort }, "start", events);
 
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // A second signal: stop now. Chunks still running are queued again on the next start.
-        process.stderr.write(`${signal} again: stopping without waiting\n`);
-        process.exit(130);
-      }
-      stopping = true;
-      void instance.stop(drainMs).then(() => resolve(signal === "SIGINT" ? 130 : 0));
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
+  return untilSignal(() => instance.stop(drainMs));
 }

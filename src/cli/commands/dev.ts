@@ -1,0 +1,101 @@
+import { projectPaths } from "../../config/project.js";
+import { parseDuration } from "../../config/duration.js";
+import { EventBus } from "../../engine/events.js";
+import { UsageError, errorMessage } from "../../errors.js";
+import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
+import { loadRegistry } from "../../jobs/load.js";
+import { watchProject } from "../../jobs/watch.js";
+import { createConsoleController } from "../console-controller.js";
+import { startInstance, type Instance } from "../instance.js";
+import type { RuntimeFlags } from "../runtime.js";
+import { untilSignal } from "../signals.js";
+import { enterAlternateScreen, restoreTerminal } from "../terminal.js";
+
+export interface DevFlags extends RuntimeFlags {
+  ui?: boolean;
+  logFormat?: string;
+  drainTimeout?: string;
+}
+
+/**
+ * `stau dev`: the console, the scheduler and the pool in one process, watching jobs/
+ * and the schedule file and reloading what changes. Without a terminal (or with CI set)
+ * it runs headless, as `--no-ui` does, and says so.
+ */
+export async function devCommand(flags: DevFlags): Promise<number> {
+  const drainMs = flags.drainTimeout === undefined ? 30_000 : parseDuration(flags.drainTimeout);
+  if (drainMs === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s, received ${JSON.stringify(flags.drainTimeout)}`);
+  const interactive = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI;
+  const events = new EventBus();
+  if (!interactive) {
+    const format = (flags.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) as LogFormat;
+    attachLogLines(events, format);
+    if (flags.ui !== false) process.stderr.write("stau dev: no interactive terminal (or CI is set), running headless as with --no-ui\n");
+  }
+  // Watch before starting, so nothing saved while stau starts goes unseen.
+  let instance: Instance | null = null;
+  const watcher = startReloading(() => instance, flags, events);
+  await watcher.ready;
+  instance = await startInstance(flags, "dev", events);
+  watcher.flush();
+  const stop = async (timeoutMs: number) => {
+    await watcher.close();
+    await instance!.stop(timeoutMs);
+  };
+  if (!interactive) return untilSignal(() => stop(drainMs));
+
+  let stopping: Promise<void> | null = null;
+  const quit = (force: boolean) => (stopping && !force ? stopping : (stopping = stop(force ? 0 : drainMs)));
+  process.once("SIGTERM", () => void quit(false).then(() => {
+    restoreTerminal();
+    process.exit(0);
+  }));
+  const crash = (error: unknown) => {
+    restoreTerminal();
+    process.stderr.write(`stau dev crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+  const controller = await createConsoleController(instance, quit);
+  const { runConsole } = await import("../../ui/run-console.js");
+  enterAlternateScreen();
+  try {
+    await runConsole(controller);
+  } finally {
+    restoreTerminal();
+  }
+  await quit(false);
+  return 0;
+}
+
+/**
+ * Reloads changed files one batch at a time; changes during a reload (or before the
+ * instance is up) wait for the next batch.
+ */
+function startReloading(current: () => Instance | null, flags: RuntimeFlags, events: EventBus) {
+  let queued: Set<string> | "all" | null = null;
+  let running = false;
+  const run = async () => {
+    const instance = current();
+    if (!instance || running) return;
+    running = true;
+    while (queued) {
+      const changed = queued;
+      queued = null;
+      try {
+        const paths = projectPaths(instance.runtime.paths.root, flags.data);
+        const next = await loadRegistry(paths, { previous: instance.runtime.engine.currentRegistry, changed });
+        await instance.applyRegistry(next, changed === "all" ? ["(all jobs: a helper changed)"] : [...changed]);
+      } catch (error) {
+        events.emit("warning", { message: `reload failed: ${errorMessage(error)}` });
+      }
+    }
+    running = false;
+  };
+  const watcher = watchProject(projectPaths(process.cwd(), flags.data), (changed) => {
+    queued = changed === "all" || queued === "all" ? "all" : new Set([...(queued ?? []), ...changed]);
+    void run();
+  });
+  return { ready: watcher.ready, close: () => watcher.close(), flush: () => void run() };
+}

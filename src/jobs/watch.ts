@@ -1,0 +1,84 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
+import { watch } from "chokidar";
+import type { ProjectPaths } from "../config/project.js";
+import { JOB_EXTENSIONS } from "./discover.js";
+
+export interface ProjectWatcher {
+  /** Resolves once the initial scan is done: changes from then on are seen. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+const SCHEDULE_FILE = /^stau\.schedule\.(ts|mts|js|mjs)$/;
+
+/**
+ * Watches `jobs/` and the schedule file. Editors save atomically (write a temp file,
+ * rename, sometimes unlink and create): events are debounced, and a file whose content
+ * did not change is not reported, so one save is one reload. `changed` lists the job and
+ * schedule files to import again, or is "all" when a helper that jobs import changed.
+ */
+export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySet<string> | "all") => void, debounceMs = 80): ProjectWatcher {
+  const hashes = new Map<string, string>();
+  let pending = new Set<string>();
+  let helperChanged = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  const isJobFile = (file: string) => dirname(file) === paths.jobsDir && JOB_EXTENSIONS.has(extname(file)) && !basename(file).startsWith("_") && !file.endsWith(".d.ts");
+  const isScheduleFile = (file: string) => dirname(file) === paths.root && SCHEDULE_FILE.test(basename(file));
+
+  const flush = async () => {
+    timer = null;
+    const files = pending;
+    const all = helperChanged;
+    pending = new Set();
+    helperChanged = false;
+    const changed = new Set<string>();
+    let helper = false;
+    for (const file of files) {
+      const hash = await readFile(file).then((data) => createHash("sha1").update(data).digest("hex"), () => "deleted");
+      if (hashes.get(file) === hash) continue;
+      hashes.set(file, hash);
+      if (isJobFile(file) || isScheduleFile(file)) changed.add(file);
+      else helper = true;
+    }
+    if (helper || all) onChange("all");
+    else if (changed.size > 0) onChange(changed);
+  };
+
+  const onEvent = (event: string, file: string) => {
+    if (event === "addDir") return;
+    if (event === "unlinkDir") helperChanged = true;
+    else pending.add(file);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void flush(), debounceMs);
+  };
+
+  // Of the project root, only jobs/ (all of it) and the schedule file matter; not
+  // node_modules/, not data/ (stau's own writes).
+  const watcher = watch(paths.root, {
+    ignoreInitial: true,
+    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !SCHEDULE_FILE.test(basename(file)),
+  });
+  watcher.on("all", onEvent);
+  // Know the current content, so a first save that changes nothing is ignored too.
+  void (async () => {
+    const files = await readdir(paths.jobsDir, { recursive: true }).catch(() => [] as string[]);
+    const known = files.map((f) => join(paths.jobsDir, f));
+    if (paths.scheduleFile) known.push(paths.scheduleFile);
+    for (const file of known) {
+      if (hashes.has(file)) continue;
+      const hash = await readFile(file).then((data) => createHash("sha1").update(data).digest("hex"), () => null);
+      if (hash && !hashes.has(file)) hashes.set(file, hash);
+    }
+  })();
+  const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  return {
+    ready,
+    async close() {
+      if (timer) clearTimeout(timer);
+      await watcher.close();
+    },
+  };
+}

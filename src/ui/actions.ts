@@ -1,0 +1,26 @@
+import type { EngineEvents } from "../engine/events.js";
+import type { ConsoleSnapshot, LogLine, PlanPreview } from "./controller.js";
+import type { Command } from "./key-map.js";
+import type { Notice } from "./state.js";
+
+/** One engine event as the event buffer collected it. */
+export type EngineEventEntry = { [E in keyof EngineEvents]: { readonly name: E; readonly payload: EngineEvents[E] } }[keyof EngineEvents];
+
+/** Everything that can change the console state. */
+export type Action =
+  /** A batch of engine events, flushed by the event buffer at most every 100 ms. */
+  | { readonly type: "events"; readonly events: readonly EngineEventEntry[] }
+  /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
+  | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }
+  | { readonly type: "command"; readonly command: Command }
+  | { readonly type: "resize"; readonly rows: number; readonly columns: number }
+  /** The shared clock; `busy` is controller.busyWorkers() read at the same tick. */
+  | { readonly type: "tick"; readonly now: number; readonly busy?: number }
+  /** The answer to a log-tail effect. */
+  | { readonly type: "logs"; readonly request: number; readonly lines: readonly LogLine[] }
+  /** The answer to a plan effect (preview or the error message). */
+  | { readonly type: "plan"; readonly request: number; readonly preview: PlanPreview | null; readonly error?: string }
+  /** A text overlay to show (the dependency graph). */
+  | { readonly type: "show-text"; readonly title: string; readonly lines: readonly string[] }
+  /** A one-line message in the footer (results and errors of controller calls). */
+  | { readonly type: "notice"; readonly text: string; readonly level: Notice["level"] };

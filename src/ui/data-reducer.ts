@@ -1,0 +1,130 @@
+import { FINISHED_CHUNK_STATES, FINISHED_RUN_STATES, type ChunkRecord, type RunRecord } from "../store/records.js";
+import type { EngineEventEntry } from "./actions.js";
+import type { ConsoleSnapshot } from "./controller.js";
+import type { DataState, Progress } from "./state.js";
+
+/** Finished runs kept (with their chunks) beyond the active ones, so memory stays bounded. */
+export const MAX_FINISHED_RUNS = 100;
+
+/** Data from a snapshot; progress and waits survive for runs and chunks still active. */
+export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): DataState {
+  const runs = new Map<string, RunRecord>();
+  const chunks = new Map<string, ChunkRecord>();
+  let finished = 0;
+  for (const { run, chunks: runChunks } of snapshot.runs) {
+    // Snapshot order is active runs, then finished ones newest first: the cap keeps the newest.
+    if (FINISHED_RUN_STATES.has(run.status) && ++finished > MAX_FINISHED_RUNS) continue;
+    runs.set(run.id, run);
+    for (const chunk of runChunks) chunks.set(chunk.id, chunk);
+  }
+  const progress = new Map<string, Progress>();
+  for (const [id, p] of prev?.progress ?? []) if (chunks.get(id)?.state === "running") progress.set(id, p);
+  const waitingOn = new Map<string, readonly string[]>();
+  for (const [id, on] of prev?.waitingOn ?? []) if (runs.get(id)?.status === "waiting") waitingOn.set(id, on);
+  return {
+    project: snapshot.project,
+    store: snapshot.store,
+    workers: snapshot.workers,
+    startedAt: snapshot.startedAt,
+    paused: snapshot.paused,
+    jobs: snapshot.jobs,
+    runs,
+    chunks,
+    progress,
+    waitingOn,
+    nextFires: snapshot.nextFires,
+    lastSuccess: snapshot.lastSuccess,
+    busy: prev?.busy ?? 0,
+    draining: prev?.draining ?? false,
+  };
+}
+
+/** A map copied on its first write, so a batch copies each map at most once. */
+function cow<K, V>(source: ReadonlyMap<K, V>) {
+  let copy: Map<K, V> | null = null;
+  return {
+    write: () => (copy ??= new Map(source)),
+    result: () => copy ?? source,
+    changed: () => copy !== null,
+  };
+}
+
+/**
+ * Applies a batch of events. `refresh` says the events imply changes no event carries
+ * (a started run's queued chunks, upstream_failed after a failure, a reloaded registry),
+ * so the store should take a new snapshot.
+ */
+export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
+  const runs = cow(data.runs);
+  const chunks = cow(data.chunks);
+  const progress = cow(data.progress);
+  const waitingOn = cow(data.waitingOn);
+  let lastSuccess = data.lastSuccess;
+  let draining = data.draining;
+  let refresh = false;
+  const setChunk = (chunk: ChunkRecord) => {
+    chunks.write().set(chunk.id, chunk);
+    if (chunk.state !== "running" && data.progress.has(chunk.id)) progress.write().delete(chunk.id);
+  };
+  for (const event of events) {
+    switch (event.name) {
+      case "run:queued":
+      case "run:waiting":
+      case "run:started":
+      case "run:finished": {
+        const { run } = event.payload;
+        runs.write().set(run.id, run);
+        if (event.name === "run:waiting") waitingOn.write().set(run.id, event.payload.on);
+        else if (waitingOn.result().has(run.id)) waitingOn.write().delete(run.id);
+        if (event.name === "run:started" || event.name === "run:finished") refresh = true;
+        break;
+      }
+      case "chunk:started":
+        setChunk(event.payload.chunk);
+        break;
+      case "chunk:done": {
+        const { chunk } = event.payload;
+        setChunk(chunk);
+        lastSuccess = { ...lastSuccess, [chunk.job]: chunk.finishedAt ?? now };
+        break;
+      }
+      case "chunk:failed":
+        setChunk(event.payload.chunk);
+        if (!event.payload.willRetry) refresh = true;
+        break;
+      case "chunk:progress": {
+        const { chunkId, done, total } = event.payload;
+        const chunk = chunks.result().get(chunkId);
+        if (!chunk || !FINISHED_CHUNK_STATES.has(chunk.state)) progress.write().set(chunkId, { done, total });
+        break;
+      }
+      case "registry:reloaded":
+        refresh = true;
+        break;
+      case "instance:draining":
+        draining = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (runs.changed()) capFinishedRuns(runs.write(), chunks);
+  if (!runs.changed() && !chunks.changed() && !progress.changed() && !waitingOn.changed() && lastSuccess === data.lastSuccess && draining === data.draining) {
+    return { data, refresh };
+  }
+  return {
+    data: { ...data, runs: runs.result(), chunks: chunks.result(), progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess, draining },
+    refresh,
+  };
+}
+
+/** Drops the oldest finished runs past MAX_FINISHED_RUNS, with their chunks. */
+function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReturnType<typeof cow<string, ChunkRecord>>): void {
+  const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
+  if (finished.length <= MAX_FINISHED_RUNS) return;
+  finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
+  const dropped = new Set(finished.slice(MAX_FINISHED_RUNS).map((r) => r.id));
+  for (const id of dropped) runs.delete(id);
+  const all = chunks.write();
+  for (const [id, chunk] of all) if (dropped.has(chunk.runId)) all.delete(id);
+}

@@ -1,0 +1,22 @@
+import type { ConsoleState } from "./state.js";
+
+/** The whole error of the selected Failures row, for the overlay Enter opens. */
+export function failureText(state: ConsoleState): { title: string; lines: string[] } | null {
+  const row = state.views.failures[state.selected.failures];
+  if (!row) return null;
+  if (row.kind === "broken") {
+    return { title: `${row.job.name} is broken (${row.job.file})`, lines: row.job.problems.length > 0 ? [...row.job.problems] : [row.job.broken ?? "unknown problem"] };
+  }
+  if (row.kind === "run") {
+    return { title: `run ${row.run.id} of ${row.run.job} failed`, lines: (row.run.error ?? "no error recorded").split("\n") };
+  }
+  const { chunk } = row;
+  const error = chunk.error;
+  const lines = [`run ${chunk.runId} · attempt ${chunk.attempts} · ${error?.kind ?? "error"} · work IDs ${chunk.workIds.length === 0 ? "none" : chunk.workIds.join(", ")}`, ""];
+  lines.push(...(error?.message ?? "no error recorded").split("\n"));
+  // A stack usually starts by repeating the message; show that line once.
+  const stack = error?.stack ? error.stack.split("\n") : [];
+  if (stack.length > 0 && error && stack[0].includes(error.message.split("\n")[0])) stack.shift();
+  if (stack.some((l) => l.trim())) lines.push("", ...stack);
+  return { title: `chunk ${chunk.id} of ${chunk.job} failed`, lines };
+}

@@ -1,0 +1,95 @@
+import type { Action, EngineEventEntry } from "./actions.js";
+import { applyCommand } from "./command-reducer.js";
+import type { ConsoleSnapshot } from "./controller.js";
+import { applyEvents, dataFromSnapshot } from "./data-reducer.js";
+import { appendLogs, applyTail, initialLogs, setScope, TAIL_LINES, type NewLine } from "./logs-reducer.js";
+import { clampSelections } from "./navigation.js";
+import type { ConsoleState, DataState, Effect, Size } from "./state.js";
+import { deriveViews } from "./views.js";
+
+/** How long a footer notice stays. */
+export const NOTICE_MS = 8000;
+
+/** The state a console starts in; its effects ask for the first log tail (all jobs). */
+export function initialState(snapshot: ConsoleSnapshot, size: Size, now: number): ConsoleState {
+  const data = dataFromSnapshot(snapshot);
+  return {
+    size,
+    now,
+    focus: "jobs",
+    selected: { jobs: 0, queue: 0, running: 0, failures: 0 },
+    top: { jobs: 0, queue: 0, running: 0, failures: 0 },
+    data,
+    views: deriveViews(data),
+    logs: setScope(initialLogs(), null, 1),
+    overlay: null,
+    notice: null,
+    quit: "running",
+    nextRequest: 2,
+    effects: [{ type: "log-tail", job: null, lines: TAIL_LINES, request: 1 }],
+  };
+}
+
+/** The console's reducer: pure, so every behaviour is testable by feeding it actions. */
+export function reduce(previous: ConsoleState, action: Action): ConsoleState {
+  // Effects belong to the action that asked for them; the store takes them after each one.
+  const state = previous.effects.length > 0 ? { ...previous, effects: [] } : previous;
+  switch (action.type) {
+    case "events":
+      return reduceEvents(state, action.events, action.at ?? state.now);
+    case "snapshot":
+      return withData(state, dataFromSnapshot(action.snapshot, state.data));
+    case "command":
+      return applyCommand(state, action.command);
+    case "resize":
+      if (action.rows === state.size.rows && action.columns === state.size.columns) return state;
+      return clampSelections({ ...state, size: { rows: action.rows, columns: action.columns } });
+    case "tick": {
+      const expired = state.notice !== null && action.now - state.notice.at >= NOTICE_MS;
+      const busy = action.busy ?? state.data.busy;
+      return {
+        ...state,
+        now: action.now,
+        notice: expired ? null : state.notice,
+        data: busy === state.data.busy ? state.data : { ...state.data, busy },
+      };
+    }
+    case "logs":
+      return { ...state, logs: applyTail(state.logs, action.request, action.lines) };
+    case "plan": {
+      const overlay = state.overlay;
+      // An answer for a dialog already closed (Esc) or replaced is dropped.
+      if (overlay?.kind !== "plan" || overlay.request !== action.request) return state;
+      return { ...state, overlay: { ...overlay, preview: action.preview, error: action.preview ? null : (action.error ?? "no plan") } };
+    }
+    case "show-text":
+      return { ...state, overlay: { kind: "text", title: action.title, lines: action.lines, scroll: 0 } };
+    case "notice":
+      return { ...state, notice: { text: action.text, level: action.level, at: state.now } };
+  }
+}
+
+/** Replaces the data, re-deriving only the views whose inputs changed. */
+function withData(state: ConsoleState, data: DataState): ConsoleState {
+  if (data === state.data) return state;
+  return clampSelections({ ...state, data, views: deriveViews(data, { data: state.data, views: state.views }) });
+}
+
+function reduceEvents(state: ConsoleState, events: readonly EngineEventEntry[], at: number): ConsoleState {
+  const { data, refresh } = applyEvents(state.data, events, at);
+  const lines: NewLine[] = [];
+  const effects: Effect[] = refresh ? [{ type: "refresh" }] : [];
+  let notice = state.notice;
+  for (const event of events) {
+    if (event.name === "chunk:log") {
+      const { chunkId, attempt, level, text } = event.payload;
+      lines.push({ job: data.chunks.get(chunkId)?.job ?? "?", chunkId, attempt, at, level, text });
+    } else if (event.name === "warning") {
+      notice = { text: event.payload.message, level: "warn", at };
+    } else if (event.name === "instance:stopped") {
+      effects.push({ type: "exit" });
+    }
+  }
+  const next = withData({ ...state, notice, logs: appendLogs(state.logs, lines) }, data);
+  return effects.length > 0 ? { ...next, effects } : next;
+}

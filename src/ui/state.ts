@@ -1,0 +1,125 @@
+import type { ChunkRecord, RunRecord } from "../store/records.js";
+import type { JobView, PlanPreview } from "./controller.js";
+import type { Views } from "./views.js";
+
+// The whole console state. It is plain data changed only by the reducer, so every
+// behaviour of the console can be tested by feeding actions, without rendering.
+
+/** The panes, in Tab order. */
+export const PANES = ["jobs", "queue", "running", "failures", "logs"] as const;
+export type PaneId = (typeof PANES)[number];
+/** Panes that show a selectable list (the logs pane scrolls by line instead). */
+export type ListPaneId = Exclude<PaneId, "logs">;
+export const LIST_PANES: readonly ListPaneId[] = ["jobs", "queue", "running", "failures"];
+
+export interface Size {
+  readonly rows: number;
+  readonly columns: number;
+}
+
+export interface Progress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/** What the engine told us: the last snapshot with every later event applied. */
+export interface DataState {
+  readonly project: string;
+  readonly store: string;
+  readonly workers: number;
+  readonly startedAt: number;
+  readonly paused: boolean;
+  readonly jobs: readonly JobView[];
+  /** Active runs and the newest finished ones (capped), in snapshot order. */
+  readonly runs: ReadonlyMap<string, RunRecord>;
+  /** Chunks of the runs above, plus chunks seen in events before their run was. */
+  readonly chunks: ReadonlyMap<string, ChunkRecord>;
+  /** Only for running chunks: dropped when a chunk ends, so it stays bounded. */
+  readonly progress: ReadonlyMap<string, Progress>;
+  /** What a waiting run waits for (from run:waiting), dropped once it starts. */
+  readonly waitingOn: ReadonlyMap<string, readonly string[]>;
+  readonly nextFires: Readonly<Record<string, number | null>>;
+  readonly lastSuccess: Readonly<Record<string, number | null>>;
+  readonly busy: number;
+  /** stau is shutting down (instance:draining seen). */
+  readonly draining: boolean;
+}
+
+/** One log line in the console's ring buffer; `seq` only grows, so it anchors scrolling. */
+export interface LogEntry {
+  readonly seq: number;
+  readonly job: string;
+  readonly chunkId: string;
+  readonly attempt: number;
+  readonly at: number;
+  readonly level: string;
+  readonly text: string;
+}
+
+export interface LogsState {
+  /** Ascending by seq, at most LOG_CAPACITY long. */
+  readonly lines: readonly LogEntry[];
+  readonly nextSeq: number;
+  /** The job whose logs are shown; null shows every job, prefixed. */
+  readonly scope: string | null;
+  readonly follow: boolean;
+  /** Seq of the bottom visible line while follow is off. */
+  readonly anchor: number | null;
+  readonly wrap: boolean;
+  readonly query: string;
+  readonly editing: boolean;
+  /** The logTail request in flight: its id and the seq live lines had when it was sent. */
+  readonly request: { readonly id: number; readonly sinceSeq: number } | null;
+}
+
+/** Something to confirm with Enter; Esc backs out. */
+export type Confirm = { readonly kind: "cancel-run"; readonly runId: string; readonly job: string } | { readonly kind: "quit"; readonly running: number };
+
+export type Overlay =
+  | { readonly kind: "help"; readonly scroll: number }
+  | { readonly kind: "text"; readonly title: string; readonly lines: readonly string[]; readonly scroll: number }
+  | { readonly kind: "plan"; readonly job: string; readonly request: number; readonly preview: PlanPreview | null; readonly error: string | null; readonly scroll: number }
+  | { readonly kind: "confirm"; readonly confirm: Confirm; readonly scroll: number };
+
+/** A call on the controller the reducer asks for; the store runs it after the state change. */
+export type Effect =
+  | { readonly type: "plan"; readonly job: string; readonly request: number }
+  | { readonly type: "trigger"; readonly job: string }
+  | { readonly type: "retry"; readonly runId: string }
+  | { readonly type: "retry-all" }
+  | { readonly type: "cancel"; readonly runId: string }
+  | { readonly type: "pause"; readonly paused: boolean }
+  | { readonly type: "log-tail"; readonly job: string | null; readonly lines: number; readonly request: number }
+  | { readonly type: "graph"; readonly job: string }
+  | { readonly type: "refresh" }
+  | { readonly type: "quit"; readonly force: boolean }
+  | { readonly type: "exit" };
+
+export interface Notice {
+  readonly text: string;
+  readonly level: "info" | "warn" | "error";
+  readonly at: number;
+}
+
+/** running → (q confirmed or Ctrl+C) draining → (second Ctrl+C) forcing. */
+export type QuitPhase = "running" | "draining" | "forcing";
+
+export interface ConsoleState {
+  readonly size: Size;
+  readonly now: number;
+  readonly focus: PaneId;
+  readonly selected: Readonly<Record<ListPaneId, number>>;
+  /** First visible row of each list pane; kept so moving the cursor scrolls minimally. */
+  readonly top: Readonly<Record<ListPaneId, number>>;
+  readonly data: DataState;
+  /** Row lists derived from data, recomputed once per data change (see views.ts). */
+  readonly views: Views;
+  readonly logs: LogsState;
+  readonly overlay: Overlay | null;
+  readonly notice: Notice | null;
+  readonly quit: QuitPhase;
+  /** Ids for requests whose answers may arrive late (plans, log tails). */
+  readonly nextRequest: number;
+  /** Side effects asked for by the last action; the store takes and clears them. */
+  readonly effects: readonly Effect[];
+}

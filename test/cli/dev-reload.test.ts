@@ -1,0 +1,95 @@
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { projectFactory, show } from "../helpers/cli.js";
+import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { json, stau } from "../helpers/project.js";
+
+const project = projectFactory();
+const running: RunningStau[] = [];
+afterEach(() => {
+  for (const instance of running.splice(0)) instance.child.kill("SIGKILL");
+});
+
+const versioned = (version: string) => `import { defineJob } from "stau";
+import { writeFileSync } from "node:fs";
+export default defineJob({ run() { writeFileSync("version.txt", ${JSON.stringify(version)}); } });
+`;
+
+async function runAndWait(instance: RunningStau, dir: string, job: string) {
+  const triggered = await stau(dir, ["trigger", job, "--json"]);
+  expect(triggered.code, show(triggered)).toBe(0);
+  const id = json(triggered).run.id;
+  return instance.waitFor((e) => e.event === "run:finished" && e.run === id, `run of ${job}`);
+}
+
+describe("stau dev hot reload (headless)", () => {
+  it("runs new code after a save, marks a broken file and recovers when it is fixed", async () => {
+    const p = project();
+    p.write("jobs/versioned.ts", versioned("v1"));
+    const dev = startInstance(p.dir, [], {}, "dev");
+    running.push(dev);
+    await dev.waitFor((e) => e.event === "instance:started", "start");
+    expect((await runAndWait(dev, p.dir, "versioned")).status).toBe("done");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("v1");
+
+    p.write("jobs/versioned.ts", versioned("v2"));
+    await dev.waitFor((e) => e.event === "registry:reloaded" && e.files.some((f: string) => f.endsWith("versioned.ts")), "the reload");
+    expect((await runAndWait(dev, p.dir, "versioned")).status).toBe("done");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("v2");
+
+    const reloads = () => dev.events.filter((e) => e.event === "registry:reloaded").length;
+    p.write("jobs/versioned.ts", `import { defineJob } from "stau";\nexport default defineJob({ run() { const x = ; } });\n`);
+    const broken = await dev.waitFor((e) => e.event === "registry:reloaded" && e.broken.includes("versioned"), "the broken reload");
+    expect(broken.level).toBe("warn");
+    const failed = await runAndWait(dev, p.dir, "versioned");
+    expect(failed.status).toBe("failed");
+
+    // The same content saved again (an editor's atomic save) is not a reload.
+    const before = reloads();
+    p.write("jobs/versioned.ts", `import { defineJob } from "stau";\nexport default defineJob({ run() { const x = ; } });\n`);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(reloads()).toBe(before);
+
+    p.write("jobs/versioned.ts", versioned("v3"));
+    await dev.waitFor((e) => e.event === "registry:reloaded" && e.broken.length === 0 && dev.events.indexOf(e) > dev.events.indexOf(broken), "the fixed reload");
+    expect((await runAndWait(dev, p.dir, "versioned")).status).toBe("done");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("v3");
+  });
+
+  it("picks up added and deleted job files", async () => {
+    const p = project();
+    p.write("jobs/first.ts", versioned("first"));
+    const dev = startInstance(p.dir, [], {}, "dev");
+    running.push(dev);
+    await dev.waitFor((e) => e.event === "instance:started", "start");
+    p.write("jobs/added.ts", versioned("added"));
+    await dev.waitFor((e) => e.event === "registry:reloaded" && e.files.some((f: string) => f.endsWith("added.ts")), "the added file");
+    expect((await runAndWait(dev, p.dir, "added")).status).toBe("done");
+
+    rmSync(join(p.dir, "jobs", "added.ts"));
+    await dev.waitFor((e) => e.event === "registry:reloaded" && dev.events.filter((x) => x.event === "registry:reloaded").length >= 2, "the deletion");
+    const gone = await stau(p.dir, ["trigger", "added"]);
+    expect(gone.code, show(gone)).toBe(2);
+    expect(gone.stderr).toContain("unknown job");
+  });
+
+  it("reloads every job when a helper they import changes", async () => {
+    const p = project();
+    p.write("jobs/lib/version.ts", `export const version = "h1";\n`);
+    p.write("jobs/uses_helper.ts", `import { defineJob } from "stau";
+import { writeFileSync } from "node:fs";
+import { version } from "./lib/version.js";
+export default defineJob({ run() { writeFileSync("version.txt", version); } });
+`);
+    const dev = startInstance(p.dir, [], {}, "dev");
+    running.push(dev);
+    await dev.waitFor((e) => e.event === "instance:started", "start");
+    await runAndWait(dev, p.dir, "uses_helper");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("h1");
+    p.write("jobs/lib/version.ts", `export const version = "h2";\n`);
+    await dev.waitFor((e) => e.event === "registry:reloaded", "the helper reload");
+    await runAndWait(dev, p.dir, "uses_helper");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("h2");
+  });
+});
