@@ -3,6 +3,7 @@
 // Method and latest figures: BENCHMARKS.md.
 import { coldStart } from "./cold-start.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
+import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
 import { transitionCostGrowth } from "./store.mjs";
 
@@ -16,6 +17,7 @@ const suites = [
   ["transition_cost_growth", () => transitionCostGrowth()],
   ["resolve_large_ms", () => resolveLarge()],
   ["cold_start", () => coldStart()],
+  ["reload", () => reload()],
 ];
 
 const results = [];

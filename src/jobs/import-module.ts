@@ -7,12 +7,16 @@ import { register } from "tsx/esm/api";
 
 let registered = false;
 
+/** Sets up the TypeScript loader for this thread (done by the first import otherwise). */
+export function warmUp(): void {
+  if (registered) return;
+  process.setSourceMapsEnabled(true);
+  register();
+  registered = true;
+}
+
 export async function importModule(file: string): Promise<Record<string, unknown>> {
-  if (!registered) {
-    process.setSourceMapsEnabled(true);
-    register();
-    registered = true;
-  }
+  warmUp();
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 

@@ -2,7 +2,7 @@
 // imported here, never in the main thread; only plain descriptions travel back.
 import { parentPort, workerData } from "node:worker_threads";
 import { describeConfig, type DescribedConfig } from "../config/described.js";
-import { importModule, locateError } from "./import-module.js";
+import { importModule, locateError, warmUp } from "./import-module.js";
 
 export interface LoadRequest {
   readonly files: readonly string[];
@@ -30,8 +30,15 @@ async function loadOne(file: string): Promise<LoadResult> {
   }
 }
 
-const request = workerData as LoadRequest;
 // Console output of job modules at import time must not reach the terminal.
 for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) console[method] = () => {};
-const results = await Promise.all(request.files.map(loadOne));
-parentPort!.postMessage(results);
+
+const load = async (request: LoadRequest) => parentPort!.postMessage(await Promise.all(request.files.map(loadOne)));
+const request = workerData as LoadRequest | null;
+if (request) {
+  await load(request);
+} else {
+  // A warm spare (hot reload): the loader is set up now, the files come when a save does.
+  warmUp();
+  parentPort!.once("message", (next: LoadRequest) => void load(next));
+}

@@ -19,7 +19,7 @@ const SCHEDULE_FILE = /^stau\.schedule\.(ts|mts|js|mjs)$/;
  * did not change is not reported, so one save is one reload. `changed` lists the job and
  * schedule files to import again, or is "all" when a helper that jobs import changed.
  */
-export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySet<string> | "all") => void, debounceMs = 80): ProjectWatcher {
+export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySet<string> | "all") => void, debounceMs = 50): ProjectWatcher {
   const hashes = new Map<string, string>();
   let pending = new Set<string>();
   let helperChanged = false;

@@ -9,7 +9,7 @@ export type EngineEventEntry = { [E in keyof EngineEvents]: { readonly name: E; 
 /** Everything that can change the console state. */
 export type Action =
   /** A batch of engine events, flushed by the event buffer at most every 100 ms. */
-  | { readonly type: "events"; readonly events: readonly EngineEventEntry[] }
+  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number }
   /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
   | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }
   | { readonly type: "command"; readonly command: Command }

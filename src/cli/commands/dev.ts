@@ -3,7 +3,7 @@ import { parseDuration } from "../../config/duration.js";
 import { EventBus } from "../../engine/events.js";
 import { UsageError, errorMessage } from "../../errors.js";
 import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
-import { loadRegistry } from "../../jobs/load.js";
+import { loadRegistry, SpareLoader } from "../../jobs/load.js";
 import { watchProject } from "../../jobs/watch.js";
 import { createConsoleController } from "../console-controller.js";
 import { startInstance, type Instance } from "../instance.js";
@@ -76,6 +76,7 @@ export async function devCommand(flags: DevFlags): Promise<number> {
 function startReloading(current: () => Instance | null, flags: RuntimeFlags, events: EventBus) {
   let queued: Set<string> | "all" | null = null;
   let running = false;
+  const spare = new SpareLoader();
   const run = async () => {
     const instance = current();
     if (!instance || running) return;
@@ -85,7 +86,7 @@ function startReloading(current: () => Instance | null, flags: RuntimeFlags, eve
       queued = null;
       try {
         const paths = projectPaths(instance.runtime.paths.root, flags.data);
-        const next = await loadRegistry(paths, { previous: instance.runtime.engine.currentRegistry, changed });
+        const next = await loadRegistry(paths, { previous: instance.runtime.engine.currentRegistry, changed, spare });
         await instance.applyRegistry(next, changed === "all" ? ["(all jobs: a helper changed)"] : [...changed]);
       } catch (error) {
         events.emit("warning", { message: `reload failed: ${errorMessage(error)}` });
@@ -97,5 +98,14 @@ function startReloading(current: () => Instance | null, flags: RuntimeFlags, eve
     queued = changed === "all" || queued === "all" ? "all" : new Set([...(queued ?? []), ...changed]);
     void run();
   });
-  return { ready: watcher.ready, close: () => watcher.close(), flush: () => void run() };
+  // Start the first spare now, so the first save is fast too.
+  spare.warm();
+  return {
+    ready: watcher.ready,
+    close: async () => {
+      await watcher.close();
+      await spare.close();
+    },
+    flush: () => void run(),
+  };
 }

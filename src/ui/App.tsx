@@ -1,0 +1,75 @@
+import { Box } from "ink";
+import { useCallback, useMemo } from "react";
+import type { ConsoleStore } from "./console-store.js";
+import { Dialog } from "./Dialog.js";
+import { FailuresPane } from "./FailuresPane.js";
+import { Footer } from "./Footer.js";
+import { Header } from "./Header.js";
+import { JobsPane } from "./JobsPane.js";
+import { keyContext, type Command } from "./key-map.js";
+import { computeLayout, type PaneBox } from "./layout.js";
+import { LogsPane } from "./LogsPane.js";
+import { QueuePane } from "./QueuePane.js";
+import { RunningPane } from "./RunningPane.js";
+import type { ConsoleState } from "./state.js";
+import { useConsoleState } from "./use-console-state.js";
+import { usePaneInput, type PaneKeys } from "./use-pane-input.js";
+import { useTerminalSize } from "./use-terminal-size.js";
+
+export interface AppProps {
+  readonly store: ConsoleStore;
+}
+
+/** One pane in its box; `keys` is active only for the focused one. */
+function PaneIn({ box, state, keys }: { box: PaneBox; state: ConsoleState; keys: PaneKeys }) {
+  const focused = state.focus === box.pane;
+  const common = { width: box.width, height: box.height, focused, keys: { ...keys, active: keys.active && focused } };
+  const { views, selected, top, now, data } = state;
+  switch (box.pane) {
+    case "jobs":
+      return <JobsPane {...common} jobs={views.jobs} selected={selected.jobs} top={top.jobs} now={now} />;
+    case "queue":
+      return <QueuePane {...common} queue={views.queue} selected={selected.queue} top={top.queue} now={now} />;
+    case "running":
+      return <RunningPane {...common} running={views.running} progress={data.progress} selected={selected.running} top={top.running} now={now} workers={data.workers} busy={data.busy} />;
+    case "failures":
+      return <FailuresPane {...common} failures={views.failures} selected={selected.failures} top={top.failures} now={now} />;
+    case "logs":
+      return <LogsPane {...common} logs={state.logs} />;
+  }
+}
+
+/** The console: header, the panes (or a dialog over them), footer — never taller than the terminal. */
+export function App({ store }: AppProps) {
+  const state = useConsoleState(store);
+  const { dispatch } = store;
+  const onSize = useCallback((rows: number, columns: number) => dispatch({ type: "resize", rows, columns }), [dispatch]);
+  useTerminalSize(onSize);
+  const onCommand = useCallback((command: Command) => dispatch({ type: "command", command }), [dispatch]);
+  const layout = useMemo(() => computeLayout(state.size, state.focus), [state.size, state.focus]);
+  const context = keyContext(state);
+  const dialog = state.overlay !== null && layout.body > 0;
+  const paneShown = layout.columns.some((column) => column.some((box) => box.pane === state.focus));
+  // In a terminal too small for any pane, keys still have to reach somebody (Ctrl+C above all).
+  usePaneInput({ active: !dialog && !paneShown, context, onCommand });
+  const keys: PaneKeys = { active: !dialog, context, onCommand };
+  return (
+    <Box flexDirection="column" width={layout.width} height={layout.frame} overflow="hidden">
+      {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failures.length} now={state.now} height={layout.header} width={layout.width} /> : null}
+      {dialog ? (
+        <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, context, onCommand }} />
+      ) : (
+        <Box flexDirection="row" height={layout.body} overflow="hidden">
+          {layout.columns.map((column, i) => (
+            <Box key={i} flexDirection="column" width={column[0].width} marginLeft={i > 0 ? 1 : 0}>
+              {column.map((box) => (
+                <PaneIn key={box.pane} box={box} state={state} keys={keys} />
+              ))}
+            </Box>
+          ))}
+        </Box>
+      )}
+      {layout.footer > 0 ? <Footer state={state} width={layout.width} /> : null}
+    </Box>
+  );
+}

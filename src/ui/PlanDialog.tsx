@@ -1,0 +1,51 @@
+import { Text } from "ink";
+import type { ReactNode } from "react";
+import type { PlanPreview } from "./controller.js";
+import { cell, clockTime, shortDuration, until } from "./format.js";
+
+export interface PlanDialogProps {
+  readonly job: string;
+  readonly preview: PlanPreview | null;
+  readonly error: string | null;
+  readonly now: number;
+  readonly scroll: number;
+  readonly rows: number;
+}
+
+const LOOK = { run: "cyan", fresh: "green", skipped: undefined } as const;
+
+/**
+ * What `t` would start (SPEC §8): which jobs run and with how many chunks, which are
+ * fresh and until when, and an ETA from past durations — before anything starts.
+ */
+export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialogProps) {
+  if (error) return <Text color="red" wrap="truncate-end">{`cannot plan ${job}: ${error}`}</Text>;
+  if (!preview) return <Text dimColor>{`planning ${job}…`}</Text>;
+  const width = Math.min(32, preview.jobs.reduce((max, j) => Math.max(max, j.job.length), 8));
+  const eta = preview.etaMs === null ? "no history for an ETA" : `ETA ~${shortDuration(preview.etaMs)} on the workers`;
+  const head: ReactNode[] = [
+    <Text key="sum" wrap="truncate-end">
+      <Text bold>{preview.job}</Text>: {preview.workIds} work ID(s) · {preview.chunks} chunk(s) · {eta}
+    </Text>,
+    <Text key="gap"> </Text>,
+    <Text key="head" dimColor wrap="truncate-end">{`${cell("job", width)} ${cell("will", 8)} ${cell("chunks", 7)} fresh until`}</Text>,
+  ];
+  // Only the rows that fit are built: a plan can span hundreds of jobs.
+  const total = head.length + preview.jobs.length;
+  const first = Math.max(0, Math.min(scroll, total - rows));
+  const lines: ReactNode[] = [];
+  for (let i = first; i < Math.min(total, first + rows); i++) {
+    if (i < head.length) {
+      lines.push(head[i]);
+      continue;
+    }
+    const j = preview.jobs[i - head.length];
+    lines.push(
+      <Text key={`${i}`} wrap="truncate-end">
+        {cell(j.job, width)} <Text color={LOOK[j.status]}>{cell(j.status, 8)}</Text> {cell(j.status === "run" ? String(j.chunks) : "—", 7)}{" "}
+        {j.freshUntil === null ? "" : `${clockTime(j.freshUntil)} (${until(j.freshUntil, now)})`}
+      </Text>,
+    );
+  }
+  return <>{lines}</>;
+}

@@ -1,0 +1,45 @@
+import { Text } from "ink";
+import type { ChunkRecord } from "../store/records.js";
+import { bar, cell, chunkLabel, shortDuration, spinner } from "./format.js";
+import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
+import type { Progress } from "./state.js";
+
+export interface RunningPaneProps extends PaneProps {
+  readonly running: readonly ChunkRecord[];
+  readonly progress: ReadonlyMap<string, Progress>;
+  readonly selected: number;
+  readonly top: number;
+  readonly now: number;
+  readonly workers: number;
+  readonly busy: number;
+}
+
+const BAR = 12;
+
+/** Running chunks: elapsed time (from the shared clock), progress from chunk:progress, chunk id. */
+export function RunningPane({ running, progress, selected, top, now, workers, busy, ...pane }: RunningPaneProps) {
+  const rows = pane.height - 1;
+  const labelWidth = Math.max(12, Math.min(28, pane.width - BAR - 24));
+  return (
+    <Pane title={`${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}`} {...pane}>
+      <ListBody
+        items={running}
+        selected={selected}
+        top={top}
+        rows={rows}
+        focused={pane.focused}
+        empty="no chunk running"
+        render={(chunk) => {
+          const p = progress.get(chunk.id);
+          return (
+            <>
+              <Text color="cyan">{spinner(now)}</Text> {cell(chunkLabel(chunk.id), labelWidth)} {cell(shortDuration(now - (chunk.startedAt ?? now)), 6)}{" "}
+              {p ? `${bar(p.done, p.total, BAR)} ${cell(`${p.done}/${p.total}`, 11)}` : <Text dimColor>{cell("", BAR)} no progress</Text>}
+              {chunk.attempts > 1 ? <Text dimColor> attempt {chunk.attempts}</Text> : null}
+            </>
+          );
+        }}
+      />
+    </Pane>
+  );
+}

@@ -1,0 +1,115 @@
+import type { Action } from "./actions.js";
+import type { ConsoleController } from "./controller.js";
+import { attachEventBuffer, createEventBuffer } from "./event-buffer.js";
+import { initialState, reduce } from "./reducer.js";
+import { runEffect } from "./run-effect.js";
+import type { ConsoleState, Size } from "./state.js";
+
+export interface ConsoleStoreOptions {
+  readonly size: Size;
+  readonly now?: () => number;
+  /** The shared clock: elapsed times, uptime, spinners and busy workers. */
+  readonly clockMs?: number;
+  /** Longest time an engine event waits before it reaches the screen. */
+  readonly flushMs?: number;
+  /** Shortest time between two snapshots taken because events implied changes. */
+  readonly refreshMs?: number;
+}
+
+/** The console's state holder: reducer, event batching, clock and effects in one place. */
+export interface ConsoleStore {
+  getState(): ConsoleState;
+  subscribe(listener: () => void): () => void;
+  dispatch(action: Action): void;
+  /** Follows events, starts the clock and runs the initial effects. */
+  start(): void;
+  /** Stops events, clock and timers (idempotent). */
+  close(): void;
+  /** Resolves once the user quit and controller.quit resolved (or stau stopped); rejects if quit failed. */
+  readonly exited: Promise<void>;
+}
+
+export function createConsoleStore(controller: ConsoleController, options: ConsoleStoreOptions): ConsoleStore {
+  const now = options.now ?? Date.now;
+  const refreshMs = options.refreshMs ?? 500;
+  let state = initialState(controller.snapshot(), options.size, now());
+  const listeners = new Set<() => void>();
+  const cleanups: (() => void)[] = [];
+  let closed = false;
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastRefresh = 0;
+  let settleExit!: { resolve: () => void; reject: (error: unknown) => void };
+  const exited = new Promise<void>((resolve, reject) => (settleExit = { resolve, reject }));
+  // Whoever awaits `exited` sees a failure; nobody awaiting must not crash the process.
+  exited.catch(() => undefined);
+
+  const dispatch = (action: Action) => {
+    const next = reduce(state, action);
+    const effects = next.effects;
+    const changed = next !== state;
+    state = effects.length > 0 ? { ...next, effects: [] } : next;
+    if (changed) for (const listener of listeners) listener();
+    for (const effect of effects) runEffect(effect, context);
+  };
+  const buffer = createEventBuffer((events) => dispatch({ type: "events", events, at: now() }), { intervalMs: options.flushMs ?? 100 });
+  const takeSnapshot = () => {
+    refreshTimer = null;
+    lastRefresh = now();
+    if (closed) return;
+    // Older buffered events go first, so they can never overwrite what the snapshot says.
+    buffer.flush();
+    try {
+      dispatch({ type: "snapshot", snapshot: controller.snapshot() });
+    } catch (error) {
+      dispatch({ type: "notice", text: `reading stau's state failed: ${error instanceof Error ? error.message : String(error)}`, level: "error" });
+    }
+  };
+  const context = {
+    controller,
+    dispatch,
+    refresh: () => {
+      if (refreshTimer === null && !closed) refreshTimer = setTimeout(takeSnapshot, Math.max(0, lastRefresh + refreshMs - now()));
+    },
+    exit: (error?: unknown) => {
+      close();
+      if (error === undefined) settleExit.resolve();
+      else settleExit.reject(error);
+    },
+  };
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    buffer.close();
+    if (refreshTimer !== null) clearTimeout(refreshTimer);
+    cleanups.splice(0).forEach((cleanup) => cleanup());
+  };
+
+  return {
+    getState: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    dispatch,
+    start() {
+      if (closed || cleanups.length > 0) return;
+      cleanups.push(attachEventBuffer(controller.events, buffer));
+      const busy = () => {
+        try {
+          return controller.busyWorkers();
+        } catch {
+          return undefined;
+        }
+      };
+      const tick = () => dispatch({ type: "tick", now: now(), busy: busy() });
+      const clock = setInterval(tick, options.clockMs ?? 1000);
+      cleanups.push(() => clearInterval(clock));
+      const initial = state.effects;
+      state = { ...state, effects: [] };
+      tick();
+      for (const effect of initial) runEffect(effect, context);
+    },
+    close,
+    exited,
+  };
+}

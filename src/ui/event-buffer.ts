@@ -1,0 +1,82 @@
+import type { EngineEvents, EventBus } from "../engine/events.js";
+import type { EngineEventEntry } from "./actions.js";
+
+// Engine events arrive in bursts (thousands of chunk:log lines, progress from every
+// worker). Re-rendering per event would pin a core, so events are collected here and
+// handed to the reducer as one batch at most every `intervalMs`.
+
+/** Every event name of EngineEvents; the `satisfies` check fails to compile when one is missing. */
+const NAMES = {
+  "run:queued": true, "run:waiting": true, "run:started": true, "run:finished": true,
+  "chunk:started": true, "chunk:done": true, "chunk:failed": true, "chunk:progress": true, "chunk:log": true,
+  "schedule:fired": true, "schedule:skipped": true,
+  "instance:started": true, "instance:draining": true, "instance:stopped": true,
+  "registry:reloaded": true, warning: true,
+} as const satisfies Record<keyof EngineEvents, true>;
+export const ENGINE_EVENT_NAMES = Object.keys(NAMES) as (keyof EngineEvents)[];
+
+export interface EventBuffer {
+  push(entry: EngineEventEntry): void;
+  /** Hands over what is buffered now (used before a snapshot, so older events never land after it). */
+  flush(): void;
+  /** Stops the timer and drops what is buffered. */
+  close(): void;
+}
+
+export interface EventBufferOptions {
+  readonly intervalMs?: number;
+  readonly setTimer?: (fn: () => void, ms: number) => unknown;
+  readonly clearTimer?: (handle: unknown) => void;
+}
+
+/**
+ * Collects events and calls `onFlush` with all of them at most once per interval. The
+ * first event of a quiet period starts the timer, so an idle console wakes up for nothing.
+ * Progress events are coalesced per chunk: only the newest count matters.
+ */
+export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void, options: EventBufferOptions = {}): EventBuffer {
+  const intervalMs = options.intervalMs ?? 100;
+  const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+  const clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>));
+  let entries: EngineEventEntry[] = [];
+  let progressAt = new Map<string, number>();
+  let timer: unknown = null;
+  let closed = false;
+  const flush = () => {
+    if (timer !== null) clearTimer(timer);
+    timer = null;
+    if (entries.length === 0) return;
+    const batch = entries;
+    entries = [];
+    progressAt = new Map();
+    onFlush(batch);
+  };
+  return {
+    push(entry) {
+      if (closed) return;
+      if (entry.name === "chunk:progress") {
+        const at = progressAt.get(entry.payload.chunkId);
+        if (at !== undefined) {
+          entries[at] = entry;
+          return;
+        }
+        progressAt.set(entry.payload.chunkId, entries.length);
+      }
+      entries.push(entry);
+      if (timer === null) timer = setTimer(flush, intervalMs);
+    },
+    flush,
+    close() {
+      closed = true;
+      if (timer !== null) clearTimer(timer);
+      timer = null;
+      entries = [];
+    },
+  };
+}
+
+/** Subscribes the buffer to every engine event; returns the unsubscribe. */
+export function attachEventBuffer(bus: EventBus, buffer: EventBuffer): () => void {
+  const offs = ENGINE_EVENT_NAMES.map((name) => bus.on(name, (payload) => buffer.push({ name, payload } as EngineEventEntry)));
+  return () => offs.forEach((off) => off());
+}

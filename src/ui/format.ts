@@ -1,0 +1,75 @@
+// Small text helpers shared by the panes. Everything here is pure and width-aware in
+// the simple sense (one code unit, one column): Ink's truncation catches the rest.
+
+/** A short duration: 42s, 5m20s, 25m, 3h05m, 2d (finer while small, where it matters). */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${pad(s % 60)}s`;
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 10) return `${h}h${pad(m % 60)}m`;
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+/** "5m ago", or `never` for null. */
+export function ago(at: number | null, now: number): string {
+  return at === null ? "never" : `${shortDuration(now - at)} ago`;
+}
+
+/** "in 5m" (or "due" once past), or "—" for null. */
+export function until(at: number | null, now: number): string {
+  if (at === null) return "—";
+  return at <= now ? "due" : `in ${shortDuration(at - now)}`;
+}
+
+/** Local wall-clock time HH:MM:SS. */
+export function clockTime(at: number): string {
+  const d = new Date(at);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+}
+
+/** Cuts to `width` columns with an ellipsis, then pads to exactly `width`. */
+export function cell(text: string, width: number): string {
+  if (width <= 0) return "";
+  return text.length > width ? (width === 1 ? "…" : text.slice(0, width - 1) + "…") : text.padEnd(width);
+}
+
+/** A progress bar of `width` cells. */
+export function bar(done: number, total: number, width: number): string {
+  const ratio = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  const full = Math.round(ratio * width);
+  return "█".repeat(full) + "░".repeat(width - full);
+}
+
+/** The first line of a message. */
+export function firstLine(text: string): string {
+  const i = text.indexOf("\n");
+  return i < 0 ? text : text.slice(0, i);
+}
+
+/** Removes escape sequences and control characters that would move the cursor (job output is untrusted). */
+export function printable(text: string): string {
+  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?|\u001b./g, "").replace(/\t/g, "  ").replace(/[\u0000-\u001f\u007f]/g, "");
+}
+
+/** The chunk id without its run id, e.g. "r1a2b.daily_stats.3" → "daily_stats.3". */
+export function chunkLabel(chunkId: string): string {
+  const dot = chunkId.indexOf(".");
+  return dot > 0 ? chunkId.slice(dot + 1) : chunkId;
+}
+
+/** Work IDs compactly: [1,2,3] or [1…90] (90). */
+export function workIds(ids: readonly (string | number)[]): string {
+  if (ids.length === 0) return "";
+  return ids.length <= 3 ? `[${ids.join(",")}]` : `[${ids[0]}…${ids[ids.length - 1]}] (${ids.length})`;
+}
+
+/** Spinner frame for a shared clock time (one frame per tick). */
+export function spinner(now: number, tickMs = 1000): string {
+  const frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+  return frames[Math.floor(now / tickMs) % frames.length];
+}

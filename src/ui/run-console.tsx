@@ -1,0 +1,30 @@
+import { render } from "ink";
+import { App } from "./App.js";
+import { createConsoleStore } from "./console-store.js";
+import type { ConsoleController } from "./controller.js";
+
+export interface RunConsoleOptions {
+  readonly stdin?: NodeJS.ReadStream;
+  readonly stdout?: NodeJS.WriteStream;
+}
+
+/**
+ * Shows the console until the user quits (q, or Ctrl+C which drains and, pressed again,
+ * forces) and controller.quit has resolved — or until stau reports it stopped. The
+ * caller owns the terminal: alternate screen, signals and restoring it on any exit.
+ * Rejects with controller.quit's error if stopping failed.
+ */
+export async function runConsole(controller: ConsoleController, options: RunConsoleOptions = {}): Promise<void> {
+  const stdout = options.stdout ?? process.stdout;
+  const store = createConsoleStore(controller, { size: { rows: stdout.rows || 24, columns: stdout.columns || 80 } });
+  // Ctrl+C is a key here (exitOnCtrlC off): the console drains first and forces on the second.
+  const app = render(<App store={store} />, { stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false });
+  store.start();
+  try {
+    await store.exited;
+  } finally {
+    store.close();
+    app.unmount();
+    await app.waitUntilExit().catch(() => undefined);
+  }
+}
