@@ -18,6 +18,16 @@ export async function createConsoleController(instance: Instance, quit: (force: 
   const { engine, store, paths, pool } = runtime;
   // Finished runs from before this start: history is read once, then the console follows events.
   const recent = await store.listRuns(RECENT_RUNS);
+  // Runs that finish while the console is open join them (finished runs leave the engine).
+  engine.events.on("run:finished", ({ run }) => {
+    void store.getRun(run.id).then((archived) => {
+      if (!archived) return;
+      const at = recent.findIndex((r) => r.run.id === run.id);
+      if (at >= 0) recent.splice(at, 1);
+      recent.unshift(archived);
+      recent.length = Math.min(recent.length, RECENT_RUNS);
+    });
+  });
   const startedAt = Date.now();
   const freshness = () => store.freshness();
 

@@ -189,7 +189,7 @@ export class Engine {
     for (const chunk of archived.chunks) this.runOfChunk.set(chunk.id, run);
     const again = archived.chunks.filter((c) => c.state === "failed" || c.state === "upstream_failed" || c.state === "cancelled");
     this.patchRun(run, { status: "running", finishedAt: null, error: null });
-    this.patchChunks(run, again.map((c) => [c.id, T.requeue()]));
+    this.patchChunks(run, again.map((c) => [c.id, T.requeue(c)]));
     for (const chunk of again) this.schedule(run, run.chunks.get(chunk.id)!);
     this.events.emit("run:started", { run: run.run, chunks: again.length });
     if (run.unfinished === 0) await this.finishRun(run);

@@ -25,8 +25,10 @@ export function succeed(now: number): ChunkPatch {
  */
 export function fail(chunk: ChunkRecord, spec: Pick<JobSpec, "retries" | "retryDelayMs">, error: ChunkError, nonRetryable: boolean, now: number): ChunkPatch {
   const retryable = !nonRetryable && (error.kind === "error" || error.kind === "timeout");
-  if (retryable && chunk.attempts <= spec.retries) {
-    return { state: "queued", error, notBefore: now + backoffMs(spec, chunk.attempts), finishedAt: null };
+  // Attempts since the last operator retry count against the job's retries.
+  const used = chunk.attempts - (chunk.retryFrom ?? 0);
+  if (retryable && used <= spec.retries) {
+    return { state: "queued", error, notBefore: now + backoffMs(spec, used), finishedAt: null };
   }
   return { state: error.kind === "cancelled" ? "cancelled" : "failed", error, finishedAt: now, notBefore: null };
 }
@@ -46,9 +48,12 @@ export function interrupted(): ChunkPatch {
   return { state: "queued", owner: null, token: null, notBefore: null, error: { kind: "cancelled", message: "interrupted: stau stopped while this chunk ran" } };
 }
 
-/** An operator retry: failed work gets a fresh set of attempts. */
-export function requeue(): ChunkPatch {
-  return { state: "queued", attempts: 0, error: null, finishedAt: null, startedAt: null, notBefore: null };
+/**
+ * An operator retry: failed work gets a fresh set of retries. Attempts keep counting,
+ * so every attempt keeps its own number (and log file).
+ */
+export function requeue(chunk: Pick<ChunkRecord, "attempts">): ChunkPatch {
+  return { state: "queued", retryFrom: chunk.attempts, error: null, finishedAt: null, startedAt: null, notBefore: null };
 }
 
 export function isFinished(state: ChunkState): boolean {

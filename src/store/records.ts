@@ -49,6 +49,8 @@ export interface ChunkRecord {
   readonly state: ChunkState;
   /** Attempts started so far. */
   readonly attempts: number;
+  /** Attempts already made when an operator last retried it (its retries count from there). */
+  readonly retryFrom?: number;
   readonly error: ChunkError | null;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;

@@ -1,5 +1,5 @@
-import { Box } from "ink";
-import { useCallback, useMemo } from "react";
+import { Box, useStdin } from "ink";
+import { useCallback, useEffect, useMemo } from "react";
 import type { ConsoleStore } from "./console-store.js";
 import { Dialog } from "./Dialog.js";
 import { FailuresPane } from "./FailuresPane.js";
@@ -12,12 +12,15 @@ import { LogsPane } from "./LogsPane.js";
 import { QueuePane } from "./QueuePane.js";
 import { RunningPane } from "./RunningPane.js";
 import type { ConsoleState } from "./state.js";
+import { colorAllowed, ColorContext } from "./theme.js";
 import { useConsoleState } from "./use-console-state.js";
 import { usePaneInput, type PaneKeys } from "./use-pane-input.js";
 import { useTerminalSize } from "./use-terminal-size.js";
 
 export interface AppProps {
   readonly store: ConsoleStore;
+  /** Named colors on or off; defaults to off when NO_COLOR is set. */
+  readonly color?: boolean;
 }
 
 /** One pane in its box; `keys` is active only for the focused one. */
@@ -40,13 +43,21 @@ function PaneIn({ box, state, keys }: { box: PaneBox; state: ConsoleState; keys:
 }
 
 /** The console: header, the panes (or a dialog over them), footer — never taller than the terminal. */
-export function App({ store }: AppProps) {
+export function App({ store, color = colorAllowed() }: AppProps) {
   const state = useConsoleState(store);
   const { dispatch } = store;
   const onSize = useCallback((rows: number, columns: number) => dispatch({ type: "resize", rows, columns }), [dispatch]);
   useTerminalSize(onSize);
   const onCommand = useCallback((command: Command) => dispatch({ type: "command", command }), [dispatch]);
   const layout = useMemo(() => computeLayout(state.size, state.focus), [state.size, state.focus]);
+  const { setRawMode, isRawModeSupported } = useStdin();
+  // Raw mode for the console's whole life: when focus moves, one pane's useInput turns off
+  // before the next turns on, and without this hold the terminal would leave raw mode between.
+  useEffect(() => {
+    if (!isRawModeSupported) return;
+    setRawMode(true);
+    return () => setRawMode(false);
+  }, [isRawModeSupported, setRawMode]);
   const context = keyContext(state);
   const dialog = state.overlay !== null && layout.body > 0;
   const paneShown = layout.columns.some((column) => column.some((box) => box.pane === state.focus));
@@ -54,22 +65,24 @@ export function App({ store }: AppProps) {
   usePaneInput({ active: !dialog && !paneShown, context, onCommand });
   const keys: PaneKeys = { active: !dialog, context, onCommand };
   return (
-    <Box flexDirection="column" width={layout.width} height={layout.frame} overflow="hidden">
-      {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failures.length} now={state.now} height={layout.header} width={layout.width} /> : null}
-      {dialog ? (
-        <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, context, onCommand }} />
-      ) : (
-        <Box flexDirection="row" height={layout.body} overflow="hidden">
-          {layout.columns.map((column, i) => (
-            <Box key={i} flexDirection="column" width={column[0].width} marginLeft={i > 0 ? 1 : 0}>
-              {column.map((box) => (
-                <PaneIn key={box.pane} box={box} state={state} keys={keys} />
-              ))}
-            </Box>
-          ))}
-        </Box>
-      )}
-      {layout.footer > 0 ? <Footer state={state} width={layout.width} /> : null}
-    </Box>
+    <ColorContext.Provider value={color}>
+      <Box flexDirection="column" width={layout.width} height={layout.frame} overflow="hidden">
+        {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failures.length} now={state.now} height={layout.header} width={layout.width} /> : null}
+        {dialog ? (
+          <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, context, onCommand }} />
+        ) : (
+          <Box flexDirection="row" height={layout.body} overflow="hidden">
+            {layout.columns.map((column, i) => (
+              <Box key={i} flexDirection="column" width={column[0].width} marginLeft={i > 0 ? 1 : 0}>
+                {column.map((box) => (
+                  <PaneIn key={box.pane} box={box} state={state} keys={keys} />
+                ))}
+              </Box>
+            ))}
+          </Box>
+        )}
+        {layout.footer > 0 ? <Footer state={state} width={layout.width} /> : null}
+      </Box>
+    </ColorContext.Provider>
   );
 }

@@ -1,6 +1,8 @@
 import { Text } from "ink";
 import { ago, cell, chunkLabel, firstLine, printable } from "./format.js";
 import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
+import { Styled } from "./Styled.js";
+import { stateLook } from "./theme.js";
 import type { FailureRow } from "./views.js";
 
 export interface FailuresPaneProps extends PaneProps {
@@ -26,21 +28,21 @@ export function FailuresPane({ failures, selected, top, now, ...pane }: Failures
           if (row.kind === "broken") {
             return (
               <>
-                <Text color="red" bold>{cell("broken", 7)}</Text> {row.job.name}: {printable(firstLine(row.job.broken ?? ""))}
+                <Styled look={stateLook("broken")}>{cell("broken", 7)}</Styled> {row.job.name}: {printable(firstLine(row.job.broken ?? ""))}
               </>
             );
           }
           if (row.kind === "run") {
             return (
               <>
-                <Text color="red">{cell("failed", 7)}</Text> {row.run.job} run {row.run.id}: {printable(firstLine(row.run.error ?? ""))}
+                <Styled look={stateLook("failed")}>{cell("failed", 7)}</Styled> {row.run.job} run {row.run.id}: {printable(firstLine(row.run.error ?? ""))}
               </>
             );
           }
           const { chunk } = row;
           return (
             <>
-              <Text color="red">{cell("failed", 7)}</Text> {chunkLabel(chunk.id)} <Text dimColor>{ago(chunk.finishedAt, now)}</Text>{" "}
+              <Styled look={stateLook("failed")}>{cell("failed", 7)}</Styled> {chunkLabel(chunk.id)} <Text dimColor>{ago(chunk.finishedAt, now)}</Text>{" "}
               {chunk.error ? `${chunk.error.kind === "error" ? "" : `${chunk.error.kind}: `}${printable(firstLine(chunk.error.message))}` : ""}
             </>
           );

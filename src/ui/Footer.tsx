@@ -1,5 +1,8 @@
-import { Text } from "ink";
+import { Box, Text } from "ink";
+import type { ReactNode } from "react";
 import type { ConsoleState } from "./state.js";
+import { Styled } from "./Styled.js";
+import { levelLook } from "./theme.js";
 
 export interface FooterProps {
   readonly state: Pick<ConsoleState, "logs" | "notice" | "quit">;
@@ -10,7 +13,14 @@ const HINTS = "? help · Tab pane · ↑↓ move · t trigger · r retry · l lo
 
 /** The bottom line: the search being typed, else the latest notice, else key hints. */
 export function Footer({ state, width }: FooterProps) {
-  const { logs, notice, quit } = state;
+  return (
+    <Box width={width} height={1} overflow="hidden">
+      {line(state)}
+    </Box>
+  );
+}
+
+function line({ logs, notice, quit }: FooterProps["state"]): ReactNode {
   if (logs.editing) {
     return (
       <Text wrap="truncate-start">
@@ -23,14 +33,14 @@ export function Footer({ state, width }: FooterProps) {
   }
   if (notice) {
     return (
-      <Text wrap="truncate-end" color={notice.level === "error" ? "red" : notice.level === "warn" ? "yellow" : undefined}>
-        {notice.text}
+      <Text wrap="truncate-end">
+        <Styled look={levelLook(notice.level)}>{notice.text}</Styled>
       </Text>
     );
   }
   return (
     <Text wrap="truncate-end" dimColor>
-      {quit === "running" ? HINTS.slice(0, Math.max(0, width)) : quit === "draining" ? "stopping… Ctrl+C forces" : "forcing stop…"}
+      {quit === "running" ? HINTS : quit === "draining" ? "stopping… Ctrl+C forces" : "forcing stop…"}
     </Text>
   );
 }

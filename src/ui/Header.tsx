@@ -1,7 +1,7 @@
 import { Box, Text } from "ink";
 import type { ChunkState } from "../store/records.js";
 import { shortDuration } from "./format.js";
-import { Styled } from "./Pane.js";
+import { Styled } from "./Styled.js";
 import type { DataState } from "./state.js";
 import { stateLook } from "./theme.js";
 
@@ -15,6 +15,7 @@ export interface HeaderProps {
   readonly width: number;
 }
 
+const WARN = { color: "yellow" } as const;
 const ORDER: readonly ChunkState[] = ["running", "queued", "pending", "done", "failed", "upstream_failed", "cancelled"];
 
 /** Project, store, uptime, workers busy/total, scheduler state; then chunks per state. */
@@ -23,8 +24,8 @@ export function Header({ data, counts, failures, now, height, width }: HeaderPro
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text wrap="truncate-end">
         <Text bold>stau</Text> {data.project} <Text dimColor>· store {data.store} · up {shortDuration(now - data.startedAt)} ·</Text> workers {data.busy}/
-        {data.workers} <Text dimColor>·</Text> {data.paused ? <Text color="yellow">scheduler paused</Text> : "scheduler on"}
-        {data.draining ? <Text color="yellow"> · draining</Text> : null}
+        {data.workers} <Text dimColor>·</Text> {data.paused ? <Styled look={WARN}>scheduler paused</Styled> : "scheduler on"}
+        {data.draining ? <Styled look={WARN}> · draining</Styled> : null}
       </Text>
       {height > 1 ? (
         <Text wrap="truncate-end">
@@ -38,7 +39,7 @@ export function Header({ data, counts, failures, now, height, width }: HeaderPro
             </Text>
           ))}
           <Text dimColor>│ </Text>
-          {failures > 0 ? <Text color="red">failures {failures}</Text> : <Text dimColor>failures 0</Text>}
+          {failures > 0 ? <Styled look={stateLook("failed")}>failures {failures}</Styled> : <Text dimColor>failures 0</Text>}
         </Text>
       ) : null}
     </Box>

@@ -1,7 +1,8 @@
 import { Text } from "ink";
 import { useMemo } from "react";
 import { ago, cell, until } from "./format.js";
-import { ListBody, listTitle, Pane, Styled, type PaneProps } from "./Pane.js";
+import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
+import { Styled } from "./Styled.js";
 import { stateLook } from "./theme.js";
 import type { JobRow } from "./views.js";
 
@@ -12,6 +13,12 @@ export interface JobsPaneProps extends PaneProps {
   readonly now: number;
 }
 
+// Column widths after the name; the name gets what is left (marker 2 + gaps 4 + fresh 7).
+const STATE = 8;
+const LAST_RUN = 14;
+const NEXT = 8;
+const FIXED = 2 + STATE + LAST_RUN + NEXT + 4 + 7;
+
 const LAST: Record<string, string> = { done: "ok", failed: "failed", upstream_failed: "upstream", cancelled: "cancelled" };
 
 /** Every job: state, last run, next scheduled fire, freshness (age of the last success). */
@@ -20,8 +27,8 @@ export function JobsPane({ jobs, selected, top, now, ...pane }: JobsPaneProps) {
   const heading = listTitle("Jobs", jobs.length, selected, rows);
   // Once per job list, not per row: the widest name (or the heading) sets the first column.
   const longest = useMemo(() => jobs.reduce((max, job) => Math.max(max, job.name.length), 0), [jobs]);
-  const nameWidth = Math.min(Math.max(8, longest, heading.length), Math.max(8, pane.width - 48), 32);
-  const title = `${cell(heading, nameWidth)} ${cell("state", 8)} ${cell("last run", 16)} ${cell("next", 9)} fresh`;
+  const nameWidth = Math.min(Math.max(8, longest, heading.length), Math.max(8, pane.width - FIXED), 32);
+  const title = `${cell(heading, nameWidth)} ${cell("state", STATE)} ${cell("last run", LAST_RUN)} ${cell("next", NEXT)} fresh`;
   return (
     <Pane title={title} {...pane}>
       <ListBody
@@ -33,9 +40,9 @@ export function JobsPane({ jobs, selected, top, now, ...pane }: JobsPaneProps) {
         empty="no jobs in jobs/"
         render={(job) => (
           <>
-            {cell(job.name, nameWidth)} <Styled look={stateLook(job.state)}>{cell(job.state, 8)}</Styled>{" "}
-            {job.lastRun ? <Styled look={stateLook(job.lastRun.state)}>{cell(`${LAST[job.lastRun.state] ?? job.lastRun.state} ${ago(job.lastRun.at, now)}`, 16)}</Styled> : <Text dimColor>{cell("never", 16)}</Text>}{" "}
-            {cell(until(job.nextFire, now), 9)} {job.lastSuccess === null ? <Text dimColor>never</Text> : ago(job.lastSuccess, now)}
+            {cell(job.name, nameWidth)} <Styled look={stateLook(job.state)}>{cell(job.state, STATE)}</Styled>{" "}
+            {job.lastRun ? <Styled look={stateLook(job.lastRun.state)}>{cell(`${LAST[job.lastRun.state] ?? job.lastRun.state} ${ago(job.lastRun.at, now)}`, LAST_RUN)}</Styled> : <Text dimColor>{cell("never", LAST_RUN)}</Text>}{" "}
+            {cell(until(job.nextFire, now), NEXT)} {job.lastSuccess === null ? <Text dimColor>never</Text> : ago(job.lastSuccess, now)}
           </>
         )}
       />

@@ -1,7 +1,8 @@
 import { Text } from "ink";
 import { useMemo } from "react";
 import { highlightParts, visibleLogRows } from "./log-view.js";
-import { Pane, Styled, type PaneProps } from "./Pane.js";
+import { Pane, type PaneProps } from "./Pane.js";
+import { Styled } from "./Styled.js";
 import type { LogsState } from "./state.js";
 import { levelLook } from "./theme.js";
 

@@ -1,6 +1,6 @@
 import { Box, Text } from "ink";
 import type { ReactNode } from "react";
-import { FOCUS_MARK, SELECTED_MARK, type Look } from "./theme.js";
+import { FOCUS_MARK, SELECTED_MARK } from "./theme.js";
 import { usePaneInput, type PaneKeys } from "./use-pane-input.js";
 import { visibleWindow } from "./virtual-list.js";
 
@@ -24,15 +24,6 @@ export function Pane({ title, width, height, focused, keys, children }: PaneProp
       </Text>
       {children}
     </Box>
-  );
-}
-
-/** Text in a look from the theme. */
-export function Styled({ look, children }: { look: Look; children?: ReactNode }) {
-  return (
-    <Text color={look.color} dimColor={look.dim} bold={look.bold}>
-      {children}
-    </Text>
   );
 }
 

@@ -2,6 +2,8 @@ import { Text } from "ink";
 import type { ReactNode } from "react";
 import type { PlanPreview } from "./controller.js";
 import { cell, clockTime, shortDuration, until } from "./format.js";
+import { Styled } from "./Styled.js";
+import { stateLook, type Look } from "./theme.js";
 
 export interface PlanDialogProps {
   readonly job: string;
@@ -12,14 +14,20 @@ export interface PlanDialogProps {
   readonly rows: number;
 }
 
-const LOOK = { run: "cyan", fresh: "green", skipped: undefined } as const;
+const LOOK: Record<"run" | "fresh" | "skipped", Look> = { run: { color: "cyan" }, fresh: { color: "green" }, skipped: { dim: true } };
 
 /**
  * What `t` would start (SPEC §8): which jobs run and with how many chunks, which are
  * fresh and until when, and an ETA from past durations — before anything starts.
  */
 export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialogProps) {
-  if (error) return <Text color="red" wrap="truncate-end">{`cannot plan ${job}: ${error}`}</Text>;
+  if (error) {
+    return (
+      <Text wrap="truncate-end">
+        <Styled look={stateLook("failed")}>{`cannot plan ${job}: ${error}`}</Styled>
+      </Text>
+    );
+  }
   if (!preview) return <Text dimColor>{`planning ${job}…`}</Text>;
   const width = Math.min(32, preview.jobs.reduce((max, j) => Math.max(max, j.job.length), 8));
   const eta = preview.etaMs === null ? "no history for an ETA" : `ETA ~${shortDuration(preview.etaMs)} on the workers`;
@@ -42,7 +50,7 @@ export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialo
     const j = preview.jobs[i - head.length];
     lines.push(
       <Text key={`${i}`} wrap="truncate-end">
-        {cell(j.job, width)} <Text color={LOOK[j.status]}>{cell(j.status, 8)}</Text> {cell(j.status === "run" ? String(j.chunks) : "—", 7)}{" "}
+        {cell(j.job, width)} <Styled look={LOOK[j.status]}>{cell(j.status, 8)}</Styled> {cell(j.status === "run" ? String(j.chunks) : "—", 7)}{" "}
         {j.freshUntil === null ? "" : `${clockTime(j.freshUntil)} (${until(j.freshUntil, now)})`}
       </Text>,
     );

@@ -1,6 +1,7 @@
 import { Text } from "ink";
 import { cell, chunkLabel, until, workIds } from "./format.js";
-import { ListBody, listTitle, Pane, Styled, type PaneProps } from "./Pane.js";
+import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
+import { Styled } from "./Styled.js";
 import { stateLook } from "./theme.js";
 import type { QueueRow } from "./views.js";
 
@@ -32,7 +33,7 @@ export function QueuePane({ queue, selected, top, now, ...pane }: QueuePaneProps
           ) : (
             <>
               <Styled look={stateLook(row.chunk.state)}>{cell(row.chunk.state, 8)}</Styled> {chunkLabel(row.chunk.id)} {workIds(row.chunk.workIds)}
-              {row.chunk.notBefore !== null && row.chunk.notBefore > now ? <Text color="yellow"> retry {until(row.chunk.notBefore, now)}</Text> : null}
+              {row.chunk.notBefore !== null && row.chunk.notBefore > now ? <Styled look={stateLook("queued")}> retry {until(row.chunk.notBefore, now)}</Styled> : null}
               {row.chunk.attempts > 0 ? <Text dimColor> attempt {row.chunk.attempts + 1}</Text> : null}
             </>
           )

@@ -2,6 +2,8 @@ import { Text } from "ink";
 import type { ChunkRecord } from "../store/records.js";
 import { bar, cell, chunkLabel, shortDuration, spinner } from "./format.js";
 import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
+import { Styled } from "./Styled.js";
+import { stateLook } from "./theme.js";
 import type { Progress } from "./state.js";
 
 export interface RunningPaneProps extends PaneProps {
@@ -33,7 +35,7 @@ export function RunningPane({ running, progress, selected, top, now, workers, bu
           const p = progress.get(chunk.id);
           return (
             <>
-              <Text color="cyan">{spinner(now)}</Text> {cell(chunkLabel(chunk.id), labelWidth)} {cell(shortDuration(now - (chunk.startedAt ?? now)), 6)}{" "}
+              <Styled look={stateLook("running")}>{spinner(now)}</Styled> {cell(chunkLabel(chunk.id), labelWidth)} {cell(shortDuration(now - (chunk.startedAt ?? now)), 6)}{" "}
               {p ? `${bar(p.done, p.total, BAR)} ${cell(`${p.done}/${p.total}`, 11)}` : <Text dimColor>{cell("", BAR)} no progress</Text>}
               {chunk.attempts > 1 ? <Text dimColor> attempt {chunk.attempts}</Text> : null}
             </>

@@ -29,10 +29,15 @@ export interface ConsoleStore {
   readonly exited: Promise<void>;
 }
 
+/** A store over `controller`; call start() once the UI is mounted and close() (or quit) to end it. */
 export function createConsoleStore(controller: ConsoleController, options: ConsoleStoreOptions): ConsoleStore {
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 500;
   let state = initialState(controller.snapshot(), options.size, now());
+  // The first effects (the initial log tail) are kept aside until start(): a dispatch
+  // before it (the App's first resize, say) must not drop them.
+  const initialEffects = state.effects;
+  state = { ...state, effects: [] };
   const listeners = new Set<() => void>();
   const cleanups: (() => void)[] = [];
   let closed = false;
@@ -104,10 +109,8 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
       const tick = () => dispatch({ type: "tick", now: now(), busy: busy() });
       const clock = setInterval(tick, options.clockMs ?? 1000);
       cleanups.push(() => clearInterval(clock));
-      const initial = state.effects;
-      state = { ...state, effects: [] };
       tick();
-      for (const effect of initial) runEffect(effect, context);
+      for (const effect of initialEffects) runEffect(effect, context);
     },
     close,
     exited,

@@ -13,6 +13,7 @@ const NAMES = {
   "instance:started": true, "instance:draining": true, "instance:stopped": true,
   "registry:reloaded": true, warning: true,
 } as const satisfies Record<keyof EngineEvents, true>;
+/** The names the console subscribes to (the EventBus has no wildcard). */
 export const ENGINE_EVENT_NAMES = Object.keys(NAMES) as (keyof EngineEvents)[];
 
 export interface EventBuffer {

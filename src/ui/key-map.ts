@@ -91,6 +91,7 @@ export interface KeyContext {
   readonly mode: InputMode;
 }
 
+/** The key context of a state: a dialog, then the search prompt, take keys before the panes. */
 export function keyContext(state: Pick<ConsoleState, "focus" | "overlay" | "logs">): KeyContext {
   return { focus: state.focus, mode: state.overlay ? "overlay" : state.logs.editing ? "search" : "normal" };
 }

@@ -28,6 +28,7 @@ export const WIDE_COLUMNS = 110;
 export const STACK_MIN_BODY = 15;
 const MIN_PANE = 3;
 
+/** The layout for a terminal size; `focus` matters only when the terminal fits one pane. */
 export function computeLayout(size: Size, focus: PaneId): Layout {
   const frame = Math.max(0, Math.floor(size.rows) - 1);
   const width = Math.max(1, Math.floor(size.columns));

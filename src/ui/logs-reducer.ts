@@ -9,6 +9,7 @@ export const TAIL_LINES = 1000;
 
 export type NewLine = Omit<LogEntry, "seq">;
 
+/** Empty logs, all jobs, following. */
 export function initialLogs(): LogsState {
   return { lines: [], nextSeq: 1, scope: null, follow: true, anchor: null, wrap: false, query: "", editing: false, request: null };
 }

@@ -10,6 +10,7 @@ export const PANES = ["jobs", "queue", "running", "failures", "logs"] as const;
 export type PaneId = (typeof PANES)[number];
 /** Panes that show a selectable list (the logs pane scrolls by line instead). */
 export type ListPaneId = Exclude<PaneId, "logs">;
+/** The panes with a selectable row list. */
 export const LIST_PANES: readonly ListPaneId[] = ["jobs", "queue", "running", "failures"];
 
 export interface Size {

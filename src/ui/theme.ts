@@ -1,9 +1,11 @@
+import { createContext } from "react";
 import type { ChunkState, RunStatus } from "../store/records.js";
 import type { JobState } from "./views.js";
 
 // A small palette that reads on light and dark terminals alike: named colors carry
 // meaning only (red fails, green succeeds, cyan runs, yellow waits), selection is
-// inverse, nothing sets a background. Ink's chalk drops all of it under NO_COLOR, so
+// inverse, nothing sets a background. Ink's chalk does not read NO_COLOR, so the
+// console does (see colorAllowed); bold, dim and inverse are not colors and stay, and
 // the focused pane and the selected row also carry a text marker.
 
 export type Tone = "red" | "green" | "yellow" | "cyan" | undefined;
@@ -41,3 +43,14 @@ export function levelLook(level: string): Look {
 export const SELECTED_MARK = "›";
 /** Marker before the focused pane's title. */
 export const FOCUS_MARK = "▸";
+
+/**
+ * Whether named colors may be used: not when NO_COLOR is set to anything non-empty
+ * (https://no-color.org). Whether the terminal supports color at all is chalk's call.
+ */
+export function colorAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.NO_COLOR === undefined || env.NO_COLOR === "";
+}
+
+/** Read by Styled: false drops every named color from the frame. */
+export const ColorContext = createContext(true);

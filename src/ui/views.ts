@@ -105,7 +105,3 @@ function counts(data: DataState): Record<ChunkState, number> {
   return result;
 }
 
-/** The number of rows a list pane has. */
-export function paneLength(views: Views, pane: "jobs" | "queue" | "running" | "failures"): number {
-  return views[pane].length;
-}

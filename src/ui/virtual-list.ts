@@ -24,6 +24,7 @@ export function visibleWindow(length: number, selected: number, height: number, 
   return { start, end: Math.min(length, start + rows), selected: sel };
 }
 
+/** `value` limited to [min, max]. */
 export function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }

@@ -37,8 +37,13 @@ describe("chunk transitions", () => {
     expect(patch.token).toBeNull();
   });
 
-  it("gives an operator retry a fresh set of attempts", () => {
-    expect(T.requeue()).toMatchObject({ state: "queued", attempts: 0, error: null });
+  it("gives an operator retry a fresh set of retries while attempts keep counting", () => {
+    const patch = T.requeue({ attempts: 3 });
+    expect(patch).toMatchObject({ state: "queued", retryFrom: 3, error: null });
+    expect(patch).not.toHaveProperty("attempts");
+    const retried = chunk({ attempts: 4, retryFrom: 3 });
+    expect(T.fail(retried, spec, boom, false, 0).state).toBe("queued");
+    expect(T.fail(chunk({ attempts: 6, retryFrom: 3 }), spec, boom, false, 0).state).toBe("failed");
   });
 
   it("names the failed chunk in upstream_failed errors", () => {

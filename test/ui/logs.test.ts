@@ -129,8 +129,10 @@ describe("search, scope and wrap", () => {
 
   test("never more rows than asked, wrapped or not", () => {
     const logs = appendLogs(initialLogs(), Array.from({ length: 100 }, () => line("y".repeat(300))));
-    expect(visibleLogRows(logs, 7, 50)).toHaveLength(7);
-    expect(visibleLogRows({ ...logs, wrap: true }, 7, 50)).toHaveLength(7);
+    expect(visibleLogRows(logs, 10, 50)).toHaveLength(10);
+    // Wrapped lines take several rows each; the last one that fits is cut, not overflowing.
+    expect(visibleLogRows({ ...logs, wrap: true }, 10, 50)).toHaveLength(10);
+    expect(visibleLogRows(scrollLogs({ ...logs, wrap: true }, -Infinity, 10), 10, 50)).toHaveLength(10);
   });
 
   test("escape sequences in job output cannot move the cursor", () => {

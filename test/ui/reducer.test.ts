@@ -74,8 +74,10 @@ describe("plan before you press (t)", () => {
     expect(state.overlay).toMatchObject({ kind: "plan", job: "daily_stats", preview: null });
     const request = state.overlay?.kind === "plan" ? state.overlay.request : -1;
     expect(state.effects).toEqual([{ type: "plan", job: "daily_stats", request }]);
-    // Enter before the plan arrived starts nothing.
-    expect(reduce(state, cmd("confirm")).effects).toEqual([]);
+    // Enter before the plan arrived starts nothing and keeps the dialog.
+    const early = reduce(state, cmd("confirm"));
+    expect(early.effects).toEqual([]);
+    expect(early.overlay).toMatchObject({ kind: "plan", preview: null });
     state = reduce(state, { type: "plan", request, preview: plan });
     expect(state.overlay).toMatchObject({ kind: "plan", preview: plan });
     state = reduce(state, cmd("confirm"));

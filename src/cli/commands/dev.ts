@@ -36,7 +36,12 @@ export async function devCommand(flags: DevFlags): Promise<number> {
   let instance: Instance | null = null;
   const watcher = startReloading(() => instance, flags, events);
   await watcher.ready;
-  instance = await startInstance(flags, "dev", events);
+  try {
+    instance = await startInstance(flags, "dev", events);
+  } catch (error) {
+    await watcher.close();
+    throw error;
+  }
   watcher.flush();
   const stop = async (timeoutMs: number) => {
     await watcher.close();
@@ -45,11 +50,20 @@ export async function devCommand(flags: DevFlags): Promise<number> {
   if (!interactive) return untilSignal(() => stop(drainMs));
 
   let stopping: Promise<void> | null = null;
-  const quit = (force: boolean) => (stopping && !force ? stopping : (stopping = stop(force ? 0 : drainMs)));
-  process.once("SIGTERM", () => void quit(false).then(() => {
-    restoreTerminal();
-    process.exit(0);
-  }));
+  let forced = false;
+  const quit = (force: boolean) => {
+    forced ||= force;
+    return stopping && !force ? stopping : (stopping = stop(force ? 0 : drainMs));
+  };
+  // SIGTERM, or the terminal closing (SIGHUP): drain, give the terminal back, exit.
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    process.once(signal, () =>
+      void quit(false).then(() => {
+        restoreTerminal();
+        process.exit(0);
+      }),
+    );
+  }
   const crash = (error: unknown) => {
     restoreTerminal();
     process.stderr.write(`stau dev crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
@@ -66,7 +80,8 @@ export async function devCommand(flags: DevFlags): Promise<number> {
     restoreTerminal();
   }
   await quit(false);
-  return 0;
+  // A forced stop (a second Ctrl+C) interrupted running chunks: exit as interrupted.
+  return forced ? 130 : 0;
 }
 
 /**

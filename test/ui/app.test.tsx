@@ -1,0 +1,120 @@
+import { render } from "ink-testing-library";
+import { afterEach, describe, expect, test } from "vitest";
+import { App } from "../../src/ui/App.js";
+import { createConsoleStore, type ConsoleStore } from "../../src/ui/console-store.js";
+import type { ConsoleSnapshot } from "../../src/ui/controller.js";
+import { bigSnapshot, chunk, fakeController, job, NOW, run, snapshot } from "./fixtures.js";
+import { plain, settle } from "./frames.js";
+
+const demo = snapshot({
+  jobs: [job("daily_stats"), job("clean_measurements"), job("unit_registry", { broken: "jobs/unit_registry.ts:4 SyntaxError: Unexpected token", problems: ["jobs/unit_registry.ts:4 SyntaxError: Unexpected token"] })],
+  runs: [
+    {
+      run: run("r1", "daily_stats"),
+      chunks: [
+        chunk("r1", "daily_stats", 0, "running"),
+        chunk("r1", "daily_stats", 1, "queued"),
+        chunk("r1", "clean_measurements", 0, "failed", { error: { message: "connection refused: db:5432\nat second line", kind: "error" } }),
+      ],
+    },
+  ],
+});
+
+const open: { store: ConsoleStore; unmount: () => void }[] = [];
+afterEach(() => open.splice(0).forEach(({ store, unmount }) => (store.close(), unmount())));
+
+async function mount(s: ConsoleSnapshot, rows: number, columns: number) {
+  const controller = fakeController(s);
+  const store = createConsoleStore(controller, { size: { rows, columns }, now: () => NOW });
+  const app = render(<App store={store} />);
+  open.push({ store, unmount: app.unmount });
+  store.start();
+  await settle();
+  return { controller, store, lines: () => plain(app.lastFrame()).split("\n"), text: () => plain(app.lastFrame()) };
+}
+
+describe("App", () => {
+  test("shows the jobs with their states, the header counts and a failure's first line", async () => {
+    const { text } = await mount(demo, 30, 140);
+    expect(text()).toMatch(/daily_stats\s+running/);
+    expect(text()).toMatch(/clean_measurements\s+failed/);
+    expect(text()).toMatch(/unit_registry\s+broken/);
+    expect(text()).toMatch(/running 1\s+queued 1/);
+    expect(text()).toContain("connection refused: db:5432");
+    expect(text()).not.toContain("at second line");
+    expect(text()).toContain("? help");
+  });
+
+  test.each([
+    [40, 160], [30, 140], [24, 80], [16, 80], [10, 60], [5, 40], [3, 30],
+  ])("at %i×%i the frame has fewer lines than the terminal", async (rows, columns) => {
+    const { lines } = await mount(demo, rows, columns);
+    expect(lines().length).toBeLessThan(rows);
+    expect(lines().length).toBeGreaterThanOrEqual(Math.min(rows - 1, 1));
+  });
+
+  test("a resize re-lays the frame to the new size", async () => {
+    const { lines, store } = await mount(demo, 40, 160);
+    expect(lines().length).toBe(39);
+    store.dispatch({ type: "resize", rows: 12, columns: 70 });
+    await settle();
+    expect(lines().length).toBe(11);
+    expect(lines().every((l) => l.length <= 70)).toBe(true);
+  });
+
+  test("2,000 jobs and 20,000 chunks: only visible rows render", async () => {
+    const { lines, store } = await mount(bigSnapshot(2000, 20_000), 40, 160);
+    expect(lines().length).toBe(39);
+    const jobRows = lines().filter((l) => /^[ ›] job_\d{4}\s+(running|queued|idle)/.test(l));
+    const queueRows = lines().filter((l) => /queued\s+job_\d{4}\.\d+ \[/.test(l));
+    expect(jobRows.length).toBeGreaterThan(5);
+    expect(jobRows.length).toBeLessThan(40);
+    expect(queueRows.length).toBeGreaterThan(5);
+    expect(queueRows.length).toBeLessThan(40);
+    expect(store.getState().views.queue.length).toBe(19_996);
+    expect(lines().join("\n")).toContain("queued 19996");
+  });
+
+  test("moving through 20,000 queued chunks stays cheap", async () => {
+    const { store, text } = await mount(bigSnapshot(2000, 20_000), 40, 160);
+    store.dispatch({ type: "command", command: { type: "next-pane" } });
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) store.dispatch({ type: "command", command: { type: "page-down" } });
+    await settle();
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(text()).toMatch(/Queue 19996 · \d+\/19996/);
+  });
+
+  test("t shows the plan first, then Enter triggers through the controller", async () => {
+    const { store, text, controller } = await mount(demo, 30, 120);
+    store.dispatch({ type: "command", command: { type: "trigger" } });
+    await settle();
+    expect(text()).toContain("Trigger daily_stats?");
+    expect(text()).toMatch(/clean_measurements\s+fresh/);
+    expect(controller.calls.some((c) => c.name === "trigger")).toBe(false);
+    store.dispatch({ type: "command", command: { type: "confirm" } });
+    await settle();
+    expect(controller.calls.find((c) => c.name === "trigger")?.args).toEqual(["daily_stats"]);
+    expect(text()).toContain("triggered daily_stats: run r-new");
+  });
+
+  test("Enter on a failure opens the whole error; Esc goes back", async () => {
+    const { store, text } = await mount(demo, 30, 120);
+    for (const type of ["next-pane", "next-pane", "next-pane", "down", "open-error"] as const) store.dispatch({ type: "command", command: { type } });
+    await settle();
+    expect(text()).toContain("chunk r1.clean_measurements.0 of clean_measurements failed");
+    expect(text()).toContain("at second line");
+    store.dispatch({ type: "command", command: { type: "close" } });
+    await settle();
+    expect(text()).toContain("Jobs 3");
+  });
+
+  test("live events reach the frame (batched)", async () => {
+    const { controller, text } = await mount(demo, 30, 140);
+    controller.events.emit("chunk:log", { chunkId: "r1.daily_stats.0", attempt: 1, level: "info", text: "hello from the job" });
+    controller.events.emit("chunk:progress", { chunkId: "r1.daily_stats.0", done: 1, total: 4 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(text()).toMatch(/daily_stats \.0#1 hello from the job/);
+    expect(text()).toContain("███░░░░░░░░░ 1/4");
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, test } from "vitest";
+import type { EngineEventEntry } from "../../src/ui/actions.js";
+import { applyEvents, dataFromSnapshot, MAX_FINISHED_RUNS } from "../../src/ui/data-reducer.js";
+import { reduce } from "../../src/ui/reducer.js";
+import { deriveViews } from "../../src/ui/views.js";
+import { chunk, job, NOW, run, snapshot } from "./fixtures.js";
+import { start } from "./helpers.js";
+
+const events = (...list: EngineEventEntry[]) => ({ type: "events" as const, events: list, at: NOW });
+
+describe("engine events → data and views", () => {
+  const s = snapshot({ jobs: [job("a"), job("b"), job("c", { broken: "jobs/c.ts:1 SyntaxError: x" })], runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0), chunk("r1", "b", 0)] }] });
+
+  test("job states follow their chunks: queued → running → idle with a last run, failed, broken", () => {
+    let state = start(s);
+    const states = () => Object.fromEntries(state.views.jobs.map((j) => [j.name, j.state]));
+    expect(states()).toEqual({ a: "queued", b: "queued", c: "broken" });
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: chunk("r1", "a", 0, "running") } }));
+    expect(states().a).toBe("running");
+    state = reduce(state, events({ name: "chunk:done", payload: { chunk: chunk("r1", "a", 0, "done"), durationMs: 5 } }), );
+    expect(states().a).toBe("idle");
+    expect(state.views.jobs[0].lastRun?.state).toBe("done");
+    expect(state.data.lastSuccess.a).toBe(NOW - 5000);
+    const failed = chunk("r1", "b", 0, "failed", { error: { message: "boom", kind: "error" } });
+    state = reduce(state, events({ name: "chunk:failed", payload: { chunk: failed, error: failed.error!, willRetry: false, durationMs: 1 } }));
+    expect(states().b).toBe("failed");
+    expect(state.views.failures.map((f) => f.kind)).toEqual(["broken", "chunk"]);
+  });
+
+  test("header counts are per chunk state over runs in flight", () => {
+    let state = start(s);
+    expect(state.views.counts).toMatchObject({ queued: 2, running: 0 });
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: chunk("r1", "a", 0, "running") } }));
+    expect(state.views.counts).toMatchObject({ queued: 1, running: 1 });
+    state = reduce(state, events({ name: "run:finished", payload: { run: run("r1", "a", "done") } }));
+    expect(state.views.counts).toMatchObject({ queued: 0, running: 0 });
+  });
+
+  test("progress is kept only while a chunk runs", () => {
+    let state = start(s);
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: chunk("r1", "a", 0, "running") } }, { name: "chunk:progress", payload: { chunkId: "r1.a.0", done: 3, total: 9 } }));
+    expect(state.data.progress.get("r1.a.0")).toEqual({ done: 3, total: 9 });
+    state = reduce(state, events({ name: "chunk:done", payload: { chunk: chunk("r1", "a", 0, "done"), durationMs: 1 } }));
+    expect(state.data.progress.size).toBe(0);
+  });
+
+  test("a waiting run is queued with what it waits for", () => {
+    const state = reduce(start(snapshot({ jobs: [job("a")] })), events({ name: "run:waiting", payload: { run: run("r9", "a", "waiting"), on: ["b"] } }));
+    expect(state.views.queue[0]).toMatchObject({ kind: "run", on: ["b"] });
+    expect(state.views.jobs[0].state).toBe("queued");
+  });
+
+  test("events that imply unseen changes ask for a snapshot; logs alone do not", () => {
+    const data = dataFromSnapshot(s);
+    expect(applyEvents(data, [{ name: "run:started", payload: { run: run("r1", "a"), chunks: 2 } }], NOW).refresh).toBe(true);
+    expect(applyEvents(data, [{ name: "registry:reloaded", payload: { files: [], broken: [] } }], NOW).refresh).toBe(true);
+    const logOnly = applyEvents(data, [{ name: "chunk:log", payload: { chunkId: "x", attempt: 1, level: "info", text: "t" } }], NOW);
+    expect(logOnly).toEqual({ data, refresh: false });
+  });
+
+  test("views are rebuilt only when their inputs change", () => {
+    const state = start(s);
+    const next = reduce(state, events({ name: "chunk:progress", payload: { chunkId: "r1.a.0", done: 1, total: 2 } }));
+    expect(next.views.jobs).toBe(state.views.jobs);
+    expect(next.views.queue).toBe(state.views.queue);
+    const started = reduce(state, events({ name: "chunk:started", payload: { chunk: chunk("r1", "a", 0, "running") } }));
+    expect(started.views.running).not.toBe(state.views.running);
+  });
+
+  test("finished runs are capped, oldest first, with their chunks", () => {
+    const runs = Array.from({ length: MAX_FINISHED_RUNS + 20 }, (_, i) => ({ run: run(`f${i}`, "a", "done", { finishedAt: NOW - i }), chunks: [chunk(`f${i}`, "a", 0, "done")] }));
+    const data = dataFromSnapshot(snapshot({ jobs: [job("a")], runs }));
+    expect(data.runs.size).toBe(MAX_FINISHED_RUNS);
+    expect(data.chunks.size).toBe(MAX_FINISHED_RUNS);
+    const newer = applyEvents(data, [{ name: "run:finished", payload: { run: run("new", "a", "done", { finishedAt: NOW + 1 }) } }], NOW).data;
+    expect(newer.runs.size).toBe(MAX_FINISHED_RUNS);
+    expect(newer.runs.has("new")).toBe(true);
+    expect(newer.runs.has(`f${MAX_FINISHED_RUNS - 1}`)).toBe(false);
+    expect(newer.chunks.has(`f${MAX_FINISHED_RUNS - 1}.a.0`)).toBe(false);
+  });
+
+  test("deriving views for 2,000 jobs and 20,000 chunks is one linear pass, well under a frame budget", () => {
+    const runs = Array.from({ length: 100 }, (_, r) => ({ run: run(`r${r}`, `j${r}`), chunks: Array.from({ length: 200 }, (_, i) => chunk(`r${r}`, `j${r}`, i)) }));
+    const data = dataFromSnapshot(snapshot({ jobs: Array.from({ length: 2000 }, (_, i) => job(`j${i}`)), runs }));
+    const t0 = performance.now();
+    const views = deriveViews(data);
+    expect(performance.now() - t0).toBeLessThan(250);
+    expect(views.queue).toHaveLength(20_000);
+    expect(views.jobs).toHaveLength(2000);
+  });
+});
