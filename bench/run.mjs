@@ -2,6 +2,7 @@
 // prints a table, or with --json one object { results: [{ name, value, unit, baseline, ratio }] }.
 // Method and latest figures: BENCHMARKS.md.
 import { coldStart } from "./cold-start.mjs";
+import { consoleFrames } from "./console.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
@@ -18,6 +19,7 @@ const suites = [
   ["resolve_large_ms", () => resolveLarge()],
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
+  ["console", () => consoleFrames()],
 ];
 
 const results = [];

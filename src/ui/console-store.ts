@@ -16,6 +16,9 @@ export interface ConsoleStoreOptions {
   readonly refreshMs?: number;
 }
 
+/** How often the clock redraws an idle console (nothing running, no notice showing). */
+const IDLE_TICK_MS = 5_000;
+
 /** The console's state holder: reducer, event batching, clock and effects in one place. */
 export interface ConsoleStore {
   getState(): ConsoleState;
@@ -106,7 +109,17 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
           return undefined;
         }
       };
-      const tick = () => dispatch({ type: "tick", now: now(), busy: busy() });
+      let lastTick = -Infinity;
+      const tick = () => {
+        const at = now();
+        const workers = busy();
+        // With nothing running only ages and the uptime move: a frame every few seconds
+        // is enough, and keeps an idle console near zero CPU.
+        const idle = state.views.running.length === 0 && (workers ?? 0) === 0 && state.notice === null;
+        if (idle && at - lastTick < IDLE_TICK_MS) return;
+        lastTick = at;
+        dispatch({ type: "tick", now: at, busy: workers });
+      };
       const clock = setInterval(tick, options.clockMs ?? 1000);
       cleanups.push(() => clearInterval(clock));
       tick();

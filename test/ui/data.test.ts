@@ -79,12 +79,10 @@ describe("engine events → data and views", () => {
     expect(newer.chunks.has(`f${MAX_FINISHED_RUNS - 1}.a.0`)).toBe(false);
   });
 
-  test("deriving views for 2,000 jobs and 20,000 chunks is one linear pass, well under a frame budget", () => {
+  test("derives views for 2,000 jobs and 20,000 chunks (speed: npm run bench)", () => {
     const runs = Array.from({ length: 100 }, (_, r) => ({ run: run(`r${r}`, `j${r}`), chunks: Array.from({ length: 200 }, (_, i) => chunk(`r${r}`, `j${r}`, i)) }));
     const data = dataFromSnapshot(snapshot({ jobs: Array.from({ length: 2000 }, (_, i) => job(`j${i}`)), runs }));
-    const t0 = performance.now();
     const views = deriveViews(data);
-    expect(performance.now() - t0).toBeLessThan(250);
     expect(views.queue).toHaveLength(20_000);
     expect(views.jobs).toHaveLength(2000);
   });

@@ -72,7 +72,7 @@ export async function devCommand(flags: DevFlags): Promise<number> {
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
   const controller = await createConsoleController(instance, quit);
-  const { runConsole } = await import("../../ui/run-console.js");
+  const { runConsole } = await importConsole();
   enterAlternateScreen();
   try {
     await runConsole(controller);
@@ -123,4 +123,20 @@ function startReloading(current: () => Instance | null, flags: RuntimeFlags, eve
     },
     flush: () => void run(),
   };
+}
+
+/**
+ * React picks its build from NODE_ENV when it is first imported, and the development
+ * build makes every frame several times slower. The console gets the production build;
+ * NODE_ENV is put back at once, so job code (in workers started later) sees the user's.
+ */
+async function importConsole(): Promise<typeof import("../../ui/run-console.js")> {
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    return await import("../../ui/run-console.js");
+  } finally {
+    if (previous === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = previous;
+  }
 }
