@@ -75,13 +75,11 @@ describe("App", () => {
     expect(lines().join("\n")).toContain("queued 19996");
   });
 
-  test("moving through 20,000 queued chunks stays cheap", async () => {
+  test("pages through 20,000 queued chunks (speed: npm run bench)", async () => {
     const { store, text } = await mount(bigSnapshot(2000, 20_000), 40, 160);
     store.dispatch({ type: "command", command: { type: "next-pane" } });
-    const t0 = performance.now();
     for (let i = 0; i < 200; i++) store.dispatch({ type: "command", command: { type: "page-down" } });
     await settle();
-    expect(performance.now() - t0).toBeLessThan(3000);
     expect(text()).toMatch(/Queue 19996 · \d+\/19996/);
   });
 
