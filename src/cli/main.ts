@@ -85,7 +85,8 @@ export function buildProgram(): Command {
   program
     .command("start")
     .description("run in production: fire the schedule, run what it resolves, take orders on the control socket")
-    .option("--no-ui", "headless: one log line per event on stdout")
+    .option("--ui", "show the console (on a terminal); headless otherwise")
+    .option("--no-ui", "headless: one log line per event on stdout (the default)")
     .addOption(new Option("--log-format <format>", "json, or pretty (default on a terminal)").choices(["json", "pretty"]))
     .option("--health-port <port>", "answer GET /healthz on 127.0.0.1:<port>")
     .option("--drain-timeout <duration>", "how long running chunks may finish on SIGTERM/SIGINT (default 30s)")

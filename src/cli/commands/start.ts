@@ -4,6 +4,7 @@ import { UsageError } from "../../errors.js";
 import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
 import { parsePositiveInt } from "../args.js";
 import { startInstance } from "../instance.js";
+import { showConsole } from "../console-session.js";
 import { untilSignal } from "../signals.js";
 import type { RuntimeFlags } from "../runtime.js";
 
@@ -25,12 +26,13 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   if (drainMs === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s or 2m, received ${JSON.stringify(flags.drainTimeout)}`);
   const healthPort = flags.healthPort === undefined ? undefined : parsePositiveInt("--health-port", flags.healthPort);
 
+  // Production is headless unless the console is asked for, on a terminal.
+  const interactive = flags.ui === true && process.stdout.isTTY && process.stdin.isTTY;
   const events = new EventBus();
-  attachLogLines(events, format);
-  if (flags.ui !== false && process.stdout.isTTY) {
-    events.emit("warning", { message: "the console is not available yet; running headless (same as --no-ui)" });
-  }
+  if (!interactive) attachLogLines(events, format);
+  if (flags.ui === true && !interactive) process.stderr.write("stau start: --ui needs an interactive terminal; running headless\n");
   const instance = await startInstance({ ...flags, healthPort }, "start", events);
+  if (interactive) return showConsole(instance, (timeoutMs) => instance.stop(timeoutMs).then(() => undefined), drainMs);
 
   return untilSignal(() => instance.stop(drainMs));
 }
