@@ -6,5 +6,8 @@ export default defineConfig({
     // End-to-end tests start real stau processes and worker threads.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Ink renders only a final frame when it sees CI set (is-in-ci); the console's tests
+    // are about interactive frames, so they run as on a developer's machine.
+    env: { CI: "false" },
   },
 });

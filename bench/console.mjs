@@ -7,10 +7,12 @@ import { performance } from "node:perf_hooks";
 import { EventBus } from "../dist/engine/events.js";
 import { median } from "./project.mjs";
 
-// As `stau dev` does: the console runs on React's production build.
+// As `stau dev` does: the console runs on React's production build. And as on a
+// person's terminal: Ink draws only a final frame when it sees CI set.
 async function loadUi() {
   const previous = process.env.NODE_ENV;
   process.env.NODE_ENV = "production";
+  if (process.env.CI) process.env.CI = "false";
   try {
     const [{ createElement }, { render }, { App }, { createConsoleStore }] = await Promise.all([import("react"), import("ink"), import("../dist/ui/App.js"), import("../dist/ui/console-store.js")]);
     await import("react/jsx-runtime");

@@ -72,10 +72,6 @@ export class Journal<Op> {
     return { ops, validBytes: Buffer.byteLength(text) - Buffer.byteLength(last), tornTail };
   }
 
-  get size(): number {
-    return this.lines + this.buffer.length;
-  }
-
   append(op: Op): void {
     this.buffer.push(JSON.stringify(op));
   }

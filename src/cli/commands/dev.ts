@@ -24,7 +24,7 @@ export interface DevFlags extends RuntimeFlags {
 export async function devCommand(flags: DevFlags): Promise<number> {
   const drainMs = flags.drainTimeout === undefined ? 30_000 : parseDuration(flags.drainTimeout);
   if (drainMs === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s, received ${JSON.stringify(flags.drainTimeout)}`);
-  const interactive = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !process.env.CI;
+  const interactive = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !inCi();
   const events = new EventBus();
   if (!interactive) {
     const format = (flags.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) as LogFormat;
@@ -90,4 +90,10 @@ function startReloading(current: () => Instance | null, flags: RuntimeFlags, eve
     },
     flush: () => void run(),
   };
+}
+
+/** CI=1 or CI=true (any value but "0" and "false"), as Ink and most tools read it. */
+function inCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== "0" && ci !== "false";
 }
