@@ -54,6 +54,8 @@ export async function createConsoleController(instance: Instance, quit: (force: 
     const next: Record<string, number | null> = {};
     const fires = scheduler.nextFires();
     for (const entry of engine.currentRegistry.schedule.entries) {
+      // A broken job's ticks are skipped: it has no next fire until its file is fixed.
+      if (!engine.currentRegistry.jobs.has(entry.job)) continue;
       const at = fires.get(entry.id) ?? null;
       const known = next[entry.job];
       next[entry.job] = known == null ? at : at == null ? known : Math.min(known, at);
