@@ -65,11 +65,20 @@ export class FileStore implements Store {
     const { ops, validBytes, tornTail } = Journal.read<Op>(this.journalFile);
     for (const op of ops) this.replay(op);
     this.journalOnOpen = { lines: ops.length, validBytes, tornTail };
+    // A reader beside a running instance may have read the snapshot just before a
+    // compaction and the journal just after: the journal then starts past the snapshot.
+    this.gap = ops.length > 0 && ops[0]!.s > this.hot.data.seq + 1;
   }
+
+  private readonly gap: boolean;
 
   /** Opens the store in `dir`. Read-only opens never write and need no lock. */
   static open(dir: string, options: { readOnly?: boolean } = {}): FileStore {
-    return new FileStore(dir, options.readOnly ?? false);
+    const readOnly = options.readOnly ?? false;
+    let store = new FileStore(dir, readOnly);
+    // Such a torn read is retried; the writer compacts rarely, so once is nearly always enough.
+    for (let tries = 0; store.gap && readOnly && tries < 5; tries++) store = new FileStore(dir, readOnly);
+    return store;
   }
 
   private get journalFile(): string {
