@@ -66,12 +66,12 @@ export function App({ store, color = colorAllowed() }: AppProps) {
   const keys: PaneKeys = { active: !dialog, context, onCommand };
   return (
     <ColorContext.Provider value={color}>
-      <Box flexDirection="column" width={layout.width} height={layout.frame} overflow="hidden">
+      <Box flexDirection="column" width={layout.width} height={layout.frame} overflowY="hidden">
         {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failures.length} now={state.now} height={layout.header} width={layout.width} /> : null}
         {dialog ? (
           <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, context, onCommand }} />
         ) : (
-          <Box flexDirection="row" height={layout.body} overflow="hidden">
+          <Box flexDirection="row" height={layout.body} overflowY="hidden">
             {layout.columns.map((column, i) => (
               <Box key={i} flexDirection="column" width={column[0].width} marginLeft={i > 0 ? 1 : 0}>
                 {column.map((box) => (

@@ -64,11 +64,11 @@ export function Dialog({ overlay, width, height, now, keys }: DialogProps) {
     }
   }
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text bold wrap="truncate-end">
         {title}
       </Text>
-      <Box flexDirection="column" height={rows} overflow="hidden">
+      <Box flexDirection="column" height={rows} overflowY="hidden">
         {body}
       </Box>
       {height > 1 ? (

@@ -14,7 +14,7 @@ const HINTS = "? help · Tab pane · ↑↓ move · t trigger · r retry · l lo
 /** The bottom line: the search being typed, else the latest notice, else key hints. */
 export function Footer({ state, width }: FooterProps) {
   return (
-    <Box width={width} height={1} overflow="hidden">
+    <Box width={width} height={1} overflowY="hidden">
       {line(state)}
     </Box>
   );

@@ -21,7 +21,7 @@ const ORDER: readonly ChunkState[] = ["running", "queued", "pending", "done", "f
 /** Project, store, uptime, workers busy/total, scheduler state; then chunks per state. */
 export function Header({ data, counts, failures, now, height, width }: HeaderProps) {
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>stau</Text> {data.project} <Text dimColor>· store {data.store} · up {shortDuration(now - data.startedAt)} ·</Text> workers {data.busy}/
         {data.workers} <Text dimColor>·</Text> {data.paused ? <Styled look={WARN}>scheduler paused</Styled> : "scheduler on"}

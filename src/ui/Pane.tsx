@@ -18,7 +18,7 @@ export interface PaneProps {
 export function Pane({ title, width, height, focused, keys, children }: PaneProps & { title: string; children?: ReactNode }) {
   usePaneInput(keys);
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text wrap="truncate-end" bold={focused} dimColor={!focused}>
         {focused ? FOCUS_MARK : " "} {title}
       </Text>
