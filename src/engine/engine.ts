@@ -343,6 +343,8 @@ export class Engine {
     if (chunk.state === "pending") {
       this.pending.push(chunk.id);
     } else if (chunk.state === "queued" && run.waitingOn.get(chunk.id) === 0) {
+      // While draining no retry is armed: the chunk stays queued for the next start.
+      if (!this.accepting) return;
       const delay = Math.max(0, (chunk.notBefore ?? 0) - this.clock.now());
       const timer = setTimeout(() => {
         this.retryTimers.delete(chunk.id);
