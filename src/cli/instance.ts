@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { Server } from "node:net";
-import { UsageError } from "../errors.js";
+import { UsageError, errorMessage } from "../errors.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { closeControl, listenControl } from "../control/server.js";
 import { controlSocketPath } from "../control/socket-path.js";
@@ -42,7 +42,7 @@ export async function startInstance(flags: RuntimeFlags & { healthPort?: number 
     skipReason: (entry) => skipReason(runtime, entry),
     mark(entryId, mark) {
       store.setScheduleMark(entryId, mark);
-      void store.commit();
+      store.commit().catch((error) => events.emit("warning", { message: `recording schedule entry ${entryId} failed: ${errorMessage(error)}` }));
     },
     skipped(entry, tickAt, reason) {
       events.emit("schedule:skipped", { entryId: entry.id, job: entry.job, tickAt, reason });

@@ -283,7 +283,7 @@ export class Engine {
       this.store.addChunks(chunks);
       this.patchRun(run, { status: "running", workIds, startedAt: now });
       this.adopt(run, chunks);
-      void this.store.commit();
+      this.store.commit().catch((error) => this.events.emit("warning", { message: `writing the store failed: ${errorMessage(error)}` }));
       this.events.emit("run:started", { run: run.run, chunks: chunks.length });
     } catch (error) {
       this.failResolution(run, error);
