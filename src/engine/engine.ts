@@ -388,10 +388,13 @@ export class Engine {
     }
   }
 
-  private async execute(run: ActiveRun, chunk: ChunkRecord): Promise<void> {
+  private async execute(run: ActiveRun, claimed: ChunkRecord): Promise<void> {
+    const spec = this.registry.jobs.get(claimed.job)!;
+    const running = this.pool.runChunk(spec, { runId: claimed.runId, chunkId: claimed.id, attempt: claimed.attempts, workIds: claimed.workIds, kwargs: claimed.kwargs });
+    const chunk = { ...claimed, worker: this.pool.slotOf(claimed.id) };
+    run.chunks.set(chunk.id, chunk);
     this.events.emit("chunk:started", { chunk });
-    const spec = this.registry.jobs.get(chunk.job)!;
-    const outcome = await this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
+    const outcome = await running;
     try {
       const done = this.settle(run, chunk, outcome);
       // The worker is free now: independent work need not wait for this result's fsync.
@@ -422,13 +425,13 @@ export class Engine {
     if (outcome.ok) {
       const patch = T.succeed(now);
       if (!this.store.completeChunk(chunk.id, token, patch, { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now })) return null;
-      return run.update(chunk.id, { ...patch, owner: null, token: null });
+      return run.update(chunk.id, { ...patch, owner: null, token: null, worker: null });
     }
     const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
     const spec = this.registry.jobs.get(chunk.job) ?? { retries: 0, retryDelayMs: 0 };
     const patch = T.fail(chunk, spec, error, outcome.error.nonRetryable || run.cancelRequested, now);
     if (!this.store.completeChunk(chunk.id, token, patch, null)) return null;
-    const failed = run.update(chunk.id, { ...patch, owner: null, token: null });
+    const failed = run.update(chunk.id, { ...patch, owner: null, token: null, worker: null });
     this.events.emit("chunk:failed", { chunk: failed, error, willRetry: failed.state === "queued", durationMs });
     if (failed.state === "queued") this.schedule(run, failed);
     else this.patchChunks(run, run.downstream(chunk.id).filter((id) => !T.isFinished(run.chunks.get(id)!.state)).map((id) => [id, T.upstreamFailed(chunk.id, now)]));

@@ -52,6 +52,8 @@ class Stopper {
 
 interface InFlight {
   readonly task: ChunkTask;
+  /** 1…workers: which worker of the pool this chunk occupies, for people to read. */
+  readonly slot: number;
   readonly controller: Stopper;
   /** Why we stopped it, when we did: decides the failure kind. */
   stopped: { kind: FailureKind; message: string } | null;
@@ -117,7 +119,7 @@ export class ExecPool {
   /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
   async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<ChunkOutcome> {
     const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
-    const flight: InFlight = { task: full, controller: new Stopper(), stopped: null };
+    const flight: InFlight = { task: full, slot: this.freeSlot(), controller: new Stopper(), stopped: null };
     this.inFlight.set(task.chunkId, flight);
     const logKey = `${task.chunkId}#${task.attempt}`;
     this.logTargets.set(logKey, spec.name);
@@ -140,6 +142,18 @@ export class ExecPool {
       if (logged === false) this.logTargets.delete(logKey);
       else setTimeout(() => this.endLog(logKey), 1_000).unref();
     }
+  }
+
+  private freeSlot(): number {
+    const taken = new Set([...this.inFlight.values()].map((f) => f.slot));
+    let slot = 1;
+    while (taken.has(slot)) slot++;
+    return slot;
+  }
+
+  /** The worker slot (1…workers) a running chunk occupies. */
+  slotOf(chunkId: string): number | null {
+    return this.inFlight.get(chunkId)?.slot ?? null;
   }
 
   private endLog(key: string): void {

@@ -56,6 +56,8 @@ export interface ChunkRecord {
   readonly finishedAt: number | null;
   /** A retry waits until this time (epoch ms). */
   readonly notBefore: number | null;
+  /** Which of the instance's pool workers (1…N) runs it, while it runs. */
+  readonly worker?: number | null;
   /** Which stau instance runs it, and the token that instance must show to complete it. */
   readonly owner: string | null;
   readonly token: string | null;

@@ -18,10 +18,10 @@ export interface RunningPaneProps extends PaneProps {
 
 const BAR = 12;
 
-/** Running chunks: elapsed time (from the shared clock), progress from chunk:progress, chunk id. */
+/** Running chunks: the worker (w1…wN), chunk id, elapsed time (from the shared clock), progress from chunk:progress. */
 export function RunningPane({ running, progress, selected, top, now, workers, busy, ...pane }: RunningPaneProps) {
   const rows = pane.height - 1;
-  const labelWidth = Math.max(12, Math.min(28, pane.width - BAR - 24));
+  const labelWidth = Math.max(12, Math.min(28, pane.width - BAR - 28));
   return (
     <Pane title={`${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}`} {...pane}>
       <ListBody
@@ -35,7 +35,7 @@ export function RunningPane({ running, progress, selected, top, now, workers, bu
           const p = progress.get(chunk.id);
           return (
             <>
-              <Styled look={stateLook("running")}>{spinner(now)}</Styled> {cell(chunkLabel(chunk.id), labelWidth)} {cell(shortDuration(now - (chunk.startedAt ?? now)), 6)}{" "}
+              <Styled look={stateLook("running")}>{spinner(now)}</Styled> <Text dimColor>{cell(chunk.worker ? `w${chunk.worker}` : "", 3)}</Text> {cell(chunkLabel(chunk.id), labelWidth)} {cell(shortDuration(now - (chunk.startedAt ?? now)), 6)}{" "}
               {p ? `${bar(p.done, p.total, BAR)} ${cell(`${p.done}/${p.total}`, 11)}` : <Text dimColor>{cell("", BAR)} no progress</Text>}
               {chunk.attempts > 1 ? <Text dimColor> attempt {chunk.attempts}</Text> : null}
             </>

@@ -115,7 +115,8 @@ describe("stau dev console", () => {
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger gamma?") && s.includes("2 chunk(s)") && s.includes("Enter triggers"), "gamma's plan");
     pty.press(KEYS.enter);
-    await pty.waitFor((s) => /Running 2/.test(s), "gamma's chunks running");
+    // Each running chunk shows the worker it occupies.
+    await pty.waitFor((s) => /Running 2/.test(s) && /w1 +gamma/.test(s) && /w2 +gamma/.test(s), "gamma's chunks running on w1 and w2");
     pty.press(KEYS.ctrlC);
     await pty.waitFor((s) => s.includes("Ctrl+C forces") || s.includes("stopping"), "the drain notice");
     pty.press(KEYS.ctrlC);
