@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { benchProject, median, REPO } from "./project.mjs";
+import { benchProject, median, REPO, typedJobFile } from "./project.mjs";
 
 const BIN = join(REPO, "bin", "stau.js");
 
@@ -17,24 +17,10 @@ function timeProcess(args, cwd, rounds) {
   return median(times);
 }
 
-function jobFile(i) {
-  return `import { defineJob } from "stau";
-interface Row { id: number; value: number }
-const clean = (rows: Row[]): Row[] => rows.filter((r) => Number.isFinite(r.value));
-export default defineJob({
-  chunkSize: ${10 + (i % 7)},
-  dependencies: ${i > 0 ? `[{ job: "job_${i - 1}", maxLag: "1h" }]` : "[]"},
-  retries: 1,
-  async selectWork(): Promise<number[]> { return Array.from({ length: 10 }, (_, k) => k); },
-  async run({ workIds }) { clean(workIds.map((id) => ({ id: Number(id), value: 1 }))); },
-});
-`;
-}
-
 export async function coldStart(rounds = 10) {
   const bare = timeProcess(["-e", "0"], REPO, rounds);
   const help = timeProcess([BIN, "--help"], REPO, rounds);
-  const project = benchProject(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`job_${i}`, jobFile(i)])));
+  const project = benchProject(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`job_${i}`, typedJobFile(i)])));
   const validate = timeProcess([BIN, "validate"], project.dir, rounds);
   project.remove();
   return [

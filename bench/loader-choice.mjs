@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
+import { typedJobFile } from "./project.mjs";
 
 const JOBS = 200;
 const ROUNDS = 5;
@@ -20,17 +21,7 @@ function makeProject() {
   writeFileSync(join(dir, "node_modules", "stau", "index.js"),
     "export const defineJob = (c) => c;\n");
   for (let i = 0; i < JOBS; i++) {
-    writeFileSync(join(dir, "jobs", `job_${i}.ts`), `import { defineJob } from "stau";
-interface Row { id: number; value: number }
-const clean = (rows: Row[]): Row[] => rows.filter((r) => Number.isFinite(r.value));
-export default defineJob({
-  chunkSize: ${10 + (i % 7)},
-  dependencies: ${i > 0 ? `[{ job: "job_${i - 1}", maxLag: "1h" }]` : "[]"},
-  retries: 1,
-  async selectWork(): Promise<number[]> { return Array.from({ length: 10 }, (_, k) => k); },
-  async run({ workIds }: { workIds: number[] }) { clean(workIds.map((id) => ({ id, value: id }))); },
-});
-`);
+    writeFileSync(join(dir, "jobs", `job_${i}.ts`), typedJobFile(i));
   }
   return dir;
 }

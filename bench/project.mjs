@@ -20,3 +20,18 @@ export const median = (xs) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
+
+/** A realistic TypeScript job file (types, a helper, both functions), the i-th of a chain. */
+export function typedJobFile(i) {
+  return `import { defineJob } from "stau";
+interface Row { id: number; value: number }
+const clean = (rows: Row[]): Row[] => rows.filter((r) => Number.isFinite(r.value));
+export default defineJob({
+  chunkSize: ${10 + (i % 7)},
+  dependencies: ${i > 0 ? `[{ job: "job_${i - 1}", maxLag: "1h" }]` : "[]"},
+  retries: 1,
+  async selectWork(): Promise<number[]> { return Array.from({ length: 10 }, (_, k) => k); },
+  async run({ workIds }) { clean(workIds.map((id) => ({ id: Number(id), value: 1 }))); },
+});
+`;
+}

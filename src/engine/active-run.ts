@@ -74,10 +74,4 @@ export class ActiveRun {
     for (const chunk of this.chunks.values()) if (!isFinished(chunk.state)) jobs.add(chunk.job);
     return jobs;
   }
-
-  counts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const chunk of this.chunks.values()) counts[chunk.state] = (counts[chunk.state] ?? 0) + 1;
-    return counts;
-  }
 }

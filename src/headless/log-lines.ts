@@ -1,5 +1,6 @@
 import { formatDuration } from "../config/duration.js";
 import type { WorkId } from "../config/types.js";
+import { formatWorkIds } from "../config/work-ids.js";
 import type { EngineEvents, EventBus } from "../engine/events.js";
 
 export type LogFormat = "json" | "pretty";
@@ -12,7 +13,7 @@ interface Line {
   readonly fields: Record<string, unknown>;
 }
 
-const ids = (workIds: readonly WorkId[]) => (workIds.length === 0 ? "" : workIds.length <= 3 ? ` [${workIds.join(",")}]` : ` [${workIds[0]}…${workIds[workIds.length - 1]}] (${workIds.length})`);
+const ids = (workIds: readonly WorkId[]) => (workIds.length === 0 ? "" : ` ${formatWorkIds(workIds)}`);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** How each event reads as one log line. Events not listed here are not logged. */
@@ -34,7 +35,7 @@ const LINES: { [E in keyof EngineEvents]?: (e: EngineEvents[E]) => Line } = {
   "chunk:done": ({ chunk, durationMs }) => ({ level: "info", text: `chunk ${chunk.id}${ids(chunk.workIds)} done in ${formatDuration(durationMs)}`, fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, durationMs } }),
   "chunk:failed": ({ chunk, error, willRetry, durationMs }) => ({
     level: willRetry ? "warn" : "error",
-    text: `chunk ${chunk.id}${ids(chunk.workIds)} failed (attempt ${chunk.attempts}, ${error.kind}): ${error.message.split("\n")[0]}${willRetry ? " — will retry" : ""}`,
+    text: `chunk ${chunk.id}${ids(chunk.workIds)} failed (attempt ${chunk.attempts}, ${error.kind}): ${error.message.split("\n")[0]}${willRetry ? ` — retry ${chunk.notBefore ? `at ${new Date(chunk.notBefore).toISOString().slice(11, 19)}` : "soon"}` : ""}`,
     fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, durationMs, kind: error.kind, error: error.message, willRetry },
   }),
   "registry:reloaded": (e) => ({

@@ -37,7 +37,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     const changed = new Set<string>();
     let helper = false;
     for (const file of files) {
-      const hash = await readFile(file).then((data) => createHash("sha1").update(data).digest("hex"), () => "deleted");
+      const hash = (await hashOf(file)) ?? "deleted";
       if (hashes.get(file) === hash) continue;
       hashes.set(file, hash);
       if (isJobFile(file) || isScheduleFile(file)) changed.add(file);
@@ -69,7 +69,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     if (paths.scheduleFile) known.push(paths.scheduleFile);
     for (const file of known) {
       if (hashes.has(file)) continue;
-      const hash = await readFile(file).then((data) => createHash("sha1").update(data).digest("hex"), () => null);
+      const hash = await hashOf(file);
       if (hash && !hashes.has(file)) hashes.set(file, hash);
     }
   })();
@@ -81,4 +81,12 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
       await watcher.close();
     },
   };
+}
+
+/** The content hash of a file, or null when it cannot be read (deleted). */
+function hashOf(file: string): Promise<string | null> {
+  return readFile(file).then(
+    (data) => createHash("sha1").update(data).digest("hex"),
+    () => null,
+  );
 }

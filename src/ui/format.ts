@@ -63,10 +63,7 @@ export function chunkLabel(chunkId: string): string {
 }
 
 /** Work IDs compactly: [1,2,3] or [1…90] (90). */
-export function workIds(ids: readonly (string | number)[]): string {
-  if (ids.length === 0) return "";
-  return ids.length <= 3 ? `[${ids.join(",")}]` : `[${ids[0]}…${ids[ids.length - 1]}] (${ids.length})`;
-}
+export { formatWorkIds as workIds } from "../config/work-ids.js";
 
 /** Spinner frame for a shared clock time (one frame per tick). */
 export function spinner(now: number, tickMs = 1000): string {

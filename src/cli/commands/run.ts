@@ -2,7 +2,7 @@ import { formatDuration } from "../../config/duration.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
 import { runResultJson } from "../json.js";
 import { paint, printJson } from "../output.js";
-import { reportRun } from "../run-reporter.js";
+import { attachLogLines } from "../../headless/log-lines.js";
 import { openRuntime, type RuntimeFlags } from "../runtime.js";
 
 export interface RunFlags extends RuntimeFlags {
@@ -18,7 +18,8 @@ export async function runCommand(job: string, flags: RunFlags): Promise<number> 
   const workIds = parseWorkIds(flags.work);
   await using runtime = await openRuntime(flags, `run ${job}`);
   const { engine } = runtime;
-  const stopReporting = flags.json ? () => {} : reportRun(engine.events);
+  // Progress goes to stderr as the same event lines `--no-ui` writes; stdout keeps the result.
+  const stopReporting = flags.json ? () => {} : attachLogLines(engine.events, "pretty", process.stderr);
   let interrupted = false;
   let runId: string | undefined;
   const onSignal = () => {
