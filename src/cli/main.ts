@@ -7,6 +7,8 @@ import { reportError } from "./output.js";
 const workers = () => new Option("--workers <n>", "worker threads (default: number of CPUs)");
 const memory = () => new Option("--worker-memory <mb>", "heap limit of each worker thread in MB (default 4096)");
 const data = () => new Option("--data <dir>", "data directory (default: $STAU_DATA_DIR or ./data)");
+const databaseUrl = () => new Option("--database-url <url>", "share a PostgreSQL store with other stau copies (default: $STAU_DATABASE_URL)");
+const databaseSchema = () => new Option("--database-schema <name>", "schema of stau's tables in that database (default: $STAU_DATABASE_SCHEMA or stau)");
 
 // Commander passes positional arguments first, then the flags object.
 function action(command: (...args: any[]) => Promise<number>) {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
     .addOption(workers())
     .addOption(memory())
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/run.js")).runCommand(job, flags)));
 
   program
@@ -40,6 +44,8 @@ export function buildProgram(): Command {
     .option("--work <ids>", "work IDs: 1,2,3 or a JSON array")
     .option("--json", "print the plan as JSON")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/plan.js")).planCommand(job, flags)));
 
   program
@@ -60,6 +66,8 @@ export function buildProgram(): Command {
     .option("--json", "print as JSON")
     .option("--limit <n>", "how many runs (default 20)")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (flags) => (await import("./commands/runs.js")).runsCommand(flags)));
 
   program
@@ -69,6 +77,8 @@ export function buildProgram(): Command {
     .option("-f, --follow", "keep printing new lines")
     .option("--tail <n>", "lines per chunk attempt (default 200)")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/logs.js")).logsCommand(job, flags)));
 
   program
@@ -80,6 +90,8 @@ export function buildProgram(): Command {
     .addOption(workers())
     .addOption(memory())
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (flags) => (await import("./commands/dev.js")).devCommand(flags)));
 
   program
@@ -93,6 +105,8 @@ export function buildProgram(): Command {
     .addOption(workers())
     .addOption(memory())
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (flags) => (await import("./commands/start.js")).startCommand(flags)));
 
   program
@@ -102,6 +116,8 @@ export function buildProgram(): Command {
     .option("--work <ids>", "work IDs: 1,2,3 or a JSON array")
     .option("--json", "print the run as JSON")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/act.js")).triggerCommand(job, flags)));
 
   for (const [name, description, fn] of [
@@ -114,6 +130,8 @@ export function buildProgram(): Command {
       .description(`${description} (on the running instance)`)
       .option("--json", "print the result as JSON")
       .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
       .action(action(async (run: string, flags) => (await import("./commands/act.js"))[fn](run, flags)));
   }
 
@@ -122,6 +140,8 @@ export function buildProgram(): Command {
     .description("what the running instance is doing")
     .option("--json", "print as JSON")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (flags) => (await import("./commands/act.js")).statusCommand(flags)));
 
   program
@@ -130,6 +150,8 @@ export function buildProgram(): Command {
     .option("--simulate <duration>", "list every fire from now over this long, as if stau started now (e.g. 7d)")
     .option("--json", "print as JSON")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (flags) => (await import("./commands/schedule.js")).scheduleCommand(flags)));
 
   program
@@ -137,6 +159,8 @@ export function buildProgram(): Command {
     .description("why a job is or is not running now")
     .option("--json", "print as JSON")
     .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/explain.js")).explainCommand(job, flags)));
 
   program

@@ -8,10 +8,12 @@ import { gitCommit } from "../engine/git.js";
 import { ExecPool } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import { FileStore } from "../store/file-store.js";
-import type { InstanceInfo } from "../store/store.js";
+import { databaseConfig, type DatabaseFlags } from "../store/pg/config.js";
+import { PgStore } from "../store/pg/pg-store.js";
+import type { InstanceInfo, Store } from "../store/store.js";
 import { parsePositiveInt } from "./args.js";
 
-export interface RuntimeFlags {
+export interface RuntimeFlags extends DatabaseFlags {
   data?: string;
   workers?: string;
   workerMemory?: string;
@@ -26,9 +28,23 @@ export function currentProject(flags: RuntimeFlags): ProjectPaths {
   return projectPaths(process.cwd(), flags.data);
 }
 
-/** Opens the store read-only: for commands that only look, beside a running instance. */
-export function openReadOnlyStore(paths: ProjectPaths): FileStore {
-  return FileStore.open(paths.dataDir, { readOnly: true });
+/**
+ * Opens the store to look at: the data directory read-only (beside a running
+ * instance), or the shared database. Close it when done.
+ */
+export async function openReadOnlyStore(flags: RuntimeFlags): Promise<Store> {
+  const db = databaseConfig(flags);
+  return db ? PgStore.open(db) : FileStore.open(currentProject(flags).dataDir, { readOnly: true });
+}
+
+/** Opens the store to look at, reads what `read` needs, and closes it. */
+export async function readStore<T>(flags: RuntimeFlags, read: (store: Store) => Promise<T> | T): Promise<T> {
+  const store = await openReadOnlyStore(flags);
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Everything an executing command needs: the store (locked), the pool and the engine. */
@@ -71,7 +87,7 @@ export async function openRuntime(flags: RuntimeFlags, command: string, events =
     onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
   });
   let commit: Promise<string | null> | null = null;
-  const engine = await Engine.start({ store, pool, registry, instance, events, gitCommit: () => (commit ??= gitCommit(paths.jobsDir)) });
+  const engine = await Engine.start({ store, queue: store, pool, registry, instance, events, gitCommit: () => (commit ??= gitCommit(paths.jobsDir)) });
   return {
     paths,
     registry,

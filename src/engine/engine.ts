@@ -8,8 +8,8 @@ import { kwargsKey } from "../graph/kwargs-key.js";
 import { UnknownJobError, upstreamJobs } from "../graph/raw-graph.js";
 import { resolve } from "../graph/resolve.js";
 import type { Registry } from "../jobs/load.js";
-import type { ArchivedRun, ChunkError, ChunkPatch, ChunkRecord, RunRecord, TriggerSource } from "../store/records.js";
-import type { InstanceInfo, Store } from "../store/store.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, RunRecord, TriggerSource } from "../store/records.js";
+import type { ChunkPatchOp, InstanceInfo, LocalQueue, Store } from "../store/store.js";
 import { ActiveRun } from "./active-run.js";
 import { EventBus } from "./events.js";
 import * as T from "./transitions.js";
@@ -21,11 +21,21 @@ export interface TriggerRequest {
   readonly workIds?: readonly WorkId[] | null;
   readonly source: TriggerSource;
   readonly scheduleEntry?: string | null;
+  /** The tick (epoch ms) of the schedule entry this run fires for. */
+  readonly scheduleTick?: number | null;
   readonly origin?: string | null;
 }
 
 export interface EngineOptions {
   readonly store: Store;
+  /**
+   * The embedded store's claims: the engine runs pending chunks on its own pool.
+   * Null with a shared store: every copy's ChunkWorker claims pending chunks from
+   * the database, and the engine hears what became of them through observe().
+   */
+  readonly queue: LocalQueue | null;
+  /** Stops the running chunks of a cancelled run (default: on this pool). */
+  readonly stopRunning?: (runId: string, chunkIds: readonly string[]) => void;
   readonly pool: ExecPool;
   readonly registry: Registry;
   readonly instance: InstanceInfo;
@@ -39,7 +49,8 @@ export interface EngineOptions {
 
 /**
  * The orchestrator: turns triggers into runs, resolves them into chunks, feeds the
- * pool and applies the pure transitions of transitions.ts through the store.
+ * pool (or, with a shared store, the copies' chunk workers) and applies the pure
+ * transitions of transitions.ts through the store.
  */
 export class Engine {
   readonly events: EventBus;
@@ -47,6 +58,7 @@ export class Engine {
   private readonly store: Store;
   private readonly pool: ExecPool;
   private readonly clock: Clock;
+  private readonly queue: LocalQueue | null;
   private readonly runs = new Map<string, ActiveRun>();
   private readonly runOfChunk = new Map<string, ActiveRun>();
   private pending: string[] = [];
@@ -63,6 +75,7 @@ export class Engine {
   private constructor(private readonly options: EngineOptions) {
     this.store = options.store;
     this.pool = options.pool;
+    this.queue = options.queue;
     this.registry = options.registry;
     this.clock = options.clock ?? systemClock;
     this.events = options.events ?? new EventBus();
@@ -94,7 +107,8 @@ export class Engine {
         continue;
       }
       // Chunks left running were interrupted by a stop or a kill: queue them again.
-      this.patchChunks(run, own.filter((c) => c.state === "running").map((c) => [c.id, T.interrupted()]));
+      // With a shared store they may be running on another copy: its heartbeats say.
+      if (this.queue) this.patchChunks(run, own.filter((c) => c.state === "running").map((c) => [c.id, T.interrupted()]));
       for (const chunk of run.chunks.values()) this.schedule(run, chunk);
       if (run.unfinished === 0) await this.finishRun(run);
     }
@@ -106,7 +120,7 @@ export class Engine {
   /** Hot reload: new specs for new work; chunks held for a broken job are released when it loads again. */
   setRegistry(registry: Registry): void {
     this.registry = registry;
-    for (const id of this.held) this.pending.push(id);
+    for (const id of this.held) this.enqueue(id);
     this.held.clear();
     this.dispatch();
   }
@@ -134,6 +148,7 @@ export class Engine {
       status: "waiting",
       trigger: request.source,
       scheduleEntry: request.scheduleEntry ?? null,
+      scheduleTick: request.scheduleTick ?? null,
       origin: request.origin ?? null,
       createdAt: now,
       startedAt: null,
@@ -169,10 +184,12 @@ export class Engine {
     run.cancelRequested = true;
     const now = this.clock.now();
     const patches: [string, ChunkPatch][] = [];
+    const running: string[] = [];
     for (const chunk of run.chunks.values()) {
-      if (chunk.state === "running") this.pool.cancel(chunk.id);
+      if (chunk.state === "running") running.push(chunk.id);
       else if (!T.isFinished(chunk.state)) patches.push([chunk.id, T.cancel(now)]);
     }
+    if (running.length) (this.options.stopRunning ?? ((_, ids) => ids.forEach((id) => this.pool.cancel(id))))(runId, running);
     this.patchChunks(run, patches);
     if (run.unfinished === 0 && !run.resolving) await this.finishRun(run);
     return true;
@@ -283,7 +300,7 @@ export class Engine {
       this.store.addChunks(chunks);
       this.patchRun(run, { status: "running", workIds, startedAt: now });
       this.adopt(run, chunks);
-      this.store.commit().catch((error) => this.events.emit("warning", { message: `writing the store failed: ${errorMessage(error)}` }));
+      this.commitInBackground();
       this.events.emit("run:started", { run: run.run, chunks: chunks.length });
     } catch (error) {
       this.failResolution(run, error);
@@ -332,8 +349,13 @@ export class Engine {
     run.index(chunks);
     for (const chunk of chunks) {
       this.runOfChunk.set(chunk.id, run);
-      if (chunk.state === "pending") this.pending.push(chunk.id);
+      if (chunk.state === "pending") this.enqueue(chunk.id);
     }
+  }
+
+  /** A pending chunk waits for this pool; with a shared store its state is the queue. */
+  private enqueue(id: string): void {
+    if (this.queue) this.pending.push(id);
   }
 
   // --- execution --------------------------------------------------------------
@@ -341,7 +363,7 @@ export class Engine {
   /** Puts an unfinished chunk where it belongs: the pending queue or a retry timer. */
   private schedule(run: ActiveRun, chunk: ChunkRecord): void {
     if (chunk.state === "pending") {
-      this.pending.push(chunk.id);
+      this.enqueue(chunk.id);
     } else if (chunk.state === "queued" && run.waitingOn.get(chunk.id) === 0) {
       // While draining no retry is armed: the chunk stays queued for the next start.
       if (!this.accepting) return;
@@ -351,8 +373,10 @@ export class Engine {
         const current = run.chunks.get(chunk.id);
         if (current?.state !== "queued" || run.cancelRequested) return;
         this.patchChunks(run, [[chunk.id, T.release()]]);
-        this.pending.push(chunk.id);
+        this.enqueue(chunk.id);
         this.dispatch();
+        // A shared store's workers hear of it once it is written.
+        if (!this.queue) this.commitInBackground();
       }, delay);
       this.retryTimers.set(chunk.id, timer);
     }
@@ -360,7 +384,7 @@ export class Engine {
 
   /** Claims pending chunks for free workers and starts them. */
   private dispatch(): void {
-    if (this.interrupting || !this.accepting) return;
+    if (!this.queue || this.interrupting || !this.accepting) return;
     const free = this.pool.size - this.pool.busy;
     if (free <= 0) return;
     const ids: string[] = [];
@@ -380,7 +404,7 @@ export class Engine {
       this.pendingHead = 0;
     }
     if (ids.length === 0) return;
-    for (const chunk of this.store.claimChunks(ids, this.options.instance.id, this.clock.now())) {
+    for (const chunk of this.queue.claimChunks(ids, this.options.instance.id, this.clock.now())) {
       const run = this.runOfChunk.get(chunk.id)!;
       run.chunks.set(chunk.id, chunk);
       const task = this.execute(run, chunk).finally(() => this.inFlight.delete(task));
@@ -414,28 +438,72 @@ export class Engine {
 
   /** Records how a chunk attempt ended; the done record when it succeeded (its dependents may follow). */
   private settle(run: ActiveRun, chunk: ChunkRecord, outcome: ChunkOutcome): ChunkRecord | null {
+    const queue = this.queue!;
     const now = this.clock.now();
     const durationMs = now - (chunk.startedAt ?? now);
     const token = chunk.token!;
     if (!outcome.ok && this.interrupting) {
       // Stopped by shutdown, not by its own fault: it runs again on the next start.
-      if (this.store.completeChunk(chunk.id, token, T.interrupted(), null)) run.update(chunk.id, T.interrupted());
+      if (queue.completeChunk(chunk.id, token, T.interrupted(), null)) run.update(chunk.id, T.interrupted());
       return null;
     }
-    if (outcome.ok) {
-      const patch = T.succeed(now);
-      if (!this.store.completeChunk(chunk.id, token, patch, { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now })) return null;
-      return run.update(chunk.id, { ...patch, owner: null, token: null, worker: null });
-    }
-    const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
     const spec = this.registry.jobs.get(chunk.job) ?? { retries: 0, retryDelayMs: 0 };
-    const patch = T.fail(chunk, spec, error, outcome.error.nonRetryable || run.cancelRequested, now);
-    if (!this.store.completeChunk(chunk.id, token, patch, null)) return null;
-    const failed = run.update(chunk.id, { ...patch, owner: null, token: null, worker: null });
-    this.events.emit("chunk:failed", { chunk: failed, error, willRetry: failed.state === "queued", durationMs });
-    if (failed.state === "queued") this.schedule(run, failed);
-    else this.patchChunks(run, run.downstream(chunk.id).filter((id) => !T.isFinished(run.chunks.get(id)!.state)).map((id) => [id, T.upstreamFailed(chunk.id, now)]));
+    const result = T.settleAttempt(chunk, spec, outcome, run.cancelRequested, now);
+    if (!queue.completeChunk(chunk.id, token, result.patch, result.success)) return null;
+    const settled = run.update(chunk.id, { ...result.patch, owner: null, token: null, worker: null });
+    if (settled.state === "done") return settled;
+    this.events.emit("chunk:failed", { chunk: settled, error: result.error!, willRetry: settled.state === "queued", durationMs });
+    if (settled.state === "queued") this.schedule(run, settled);
+    else this.failDownstream(run, chunk.id, now);
     return null;
+  }
+
+  /** A chunk finally failed: everything below it in its run will never run. */
+  private failDownstream(run: ActiveRun, failedId: string, now: number): void {
+    this.patchChunks(run, run.downstream(failedId).filter((id) => !T.isFinished(run.chunks.get(id)!.state)).map((id) => [id, T.upstreamFailed(failedId, now)]));
+  }
+
+  /**
+   * With a shared store: what the copies' chunk workers did to this engine's chunks
+   * (claimed, finished, handed back, released from a copy that died), as the store
+   * reports it. Each change is applied once; a change already known is skipped.
+   */
+  async observe(changes: readonly ChunkRecord[]): Promise<void> {
+    const now = this.clock.now();
+    const touched = new Set<ActiveRun>();
+    for (const after of changes) {
+      const run = this.runOfChunk.get(after.id);
+      const before = run?.chunks.get(after.id);
+      if (!run || !before || before.state === after.state) {
+        if (run && before) run.update(after.id, after);
+        continue;
+      }
+      const chunk = run.update(after.id, after);
+      touched.add(run);
+      const durationMs = (chunk.finishedAt ?? now) - (chunk.startedAt ?? now);
+      switch (chunk.state) {
+        case "running":
+          this.events.emit("chunk:started", { chunk });
+          break;
+        case "done":
+          this.events.emit("chunk:done", { chunk, durationMs });
+          this.releaseDependents(run, chunk.id);
+          break;
+        case "queued":
+          // Failed with retries left: it goes back after its backoff.
+          this.events.emit("chunk:failed", { chunk, error: chunk.error!, willRetry: true, durationMs });
+          this.schedule(run, chunk);
+          break;
+        case "failed":
+        case "cancelled":
+          this.events.emit("chunk:failed", { chunk, error: chunk.error!, willRetry: false, durationMs });
+          this.failDownstream(run, chunk.id, now);
+          break;
+      }
+    }
+    for (const run of touched) if (run.cancelRequested && run.unfinished > 0) await this.cancel(run.run.id);
+    await this.store.commit();
+    for (const run of touched) if (run.unfinished === 0 && !run.resolving) await this.finishRun(run);
   }
 
   private releaseDependents(run: ActiveRun, doneId: string): void {
@@ -446,7 +514,7 @@ export class Engine {
       if (left === 0 && run.chunks.get(id)!.state === "queued" && !run.cancelRequested) released.push([id, T.release()]);
     }
     this.patchChunks(run, released);
-    for (const [id] of released) this.pending.push(id);
+    for (const [id] of released) this.enqueue(id);
   }
 
   private async finishRun(run: ActiveRun): Promise<void> {
@@ -471,8 +539,13 @@ export class Engine {
 
   private patchChunks(run: ActiveRun, patches: [string, ChunkPatch][]): void {
     if (patches.length === 0) return;
-    this.store.patchChunks(patches);
+    const ops: ChunkPatchOp[] = patches.map(([id, patch]) => [id, patch, run.chunks.get(id)!.state]);
+    this.store.patchChunks(ops);
     for (const [id, patch] of patches) run.update(id, patch);
+  }
+
+  private commitInBackground(): void {
+    this.store.commit().catch((error) => this.events.emit("warning", { message: `writing the store failed: ${errorMessage(error)}` }));
   }
 
   // --- shutdown ---------------------------------------------------------------

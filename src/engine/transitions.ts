@@ -1,5 +1,7 @@
 import type { JobSpec } from "../config/spec.js";
+import type { ChunkOutcome } from "../exec/pool.js";
 import type { ChunkError, ChunkPatch, ChunkRecord, ChunkState, RunStatus } from "../store/records.js";
+import type { Success } from "../store/store.js";
 
 // The chunk and run state machine of SPEC §3 as pure functions: given a record and
 // what happened, the patch to apply. No I/O, no clock: time is passed in.
@@ -33,6 +35,20 @@ export function fail(chunk: ChunkRecord, spec: Pick<JobSpec, "retries" | "retryD
   return { state: error.kind === "cancelled" ? "cancelled" : "failed", error, finishedAt: now, notBefore: null };
 }
 
+/** How an attempt ended, as the patch to record, the freshness it earns and the error it met. */
+export interface AttemptResult {
+  readonly patch: ChunkPatch;
+  readonly success: Success | null;
+  readonly error: ChunkError | null;
+}
+
+/** running → done, queued for a retry, failed or cancelled, from the pool's outcome. */
+export function settleAttempt(chunk: ChunkRecord, spec: Pick<JobSpec, "retries" | "retryDelayMs">, outcome: ChunkOutcome, cancelRequested: boolean, now: number): AttemptResult {
+  if (outcome.ok) return { patch: succeed(now), success: { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now }, error: null };
+  const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
+  return { patch: fail(chunk, spec, error, outcome.error.nonRetryable || cancelRequested, now), success: null, error };
+}
+
 /** A dependency finally failed: the chunks below it will never run. */
 export function upstreamFailed(failedChunkId: string, now: number): ChunkPatch {
   return { state: "upstream_failed", error: { kind: "upstream", message: `upstream chunk ${failedChunkId} failed` }, finishedAt: now };
@@ -44,8 +60,8 @@ export function cancel(now: number): ChunkPatch {
 }
 
 /** A chunk that was running when its instance stopped goes back to the queue; its attempt stays counted. */
-export function interrupted(): ChunkPatch {
-  return { state: "queued", owner: null, token: null, notBefore: null, error: { kind: "cancelled", message: "interrupted: stau stopped while this chunk ran" } };
+export function interrupted(message = "interrupted: stau stopped while this chunk ran"): ChunkPatch {
+  return { state: "queued", owner: null, token: null, notBefore: null, worker: null, error: { kind: "cancelled", message } };
 }
 
 /**

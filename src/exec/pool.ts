@@ -24,6 +24,8 @@ export interface PoolOptions {
   readonly logCapBytes?: number;
   readonly onProgress?: (chunkId: string, done: number, total: number) => void;
   readonly onLog?: (chunkId: string, attempt: number, level: string, text: string) => void;
+  /** An attempt's log file is complete (written and closed). */
+  readonly onLogClosed?: (job: string, chunkId: string, attempt: number, file: string) => void;
 }
 
 /**
@@ -161,7 +163,8 @@ export class ExecPool {
     if (job === undefined) return;
     this.logTargets.delete(key);
     const [chunkId, attempt] = key.split("#") as [string, string];
-    void this.logs.end(logFile(this.options.dataDir, job, chunkId, Number(attempt)));
+    const file = logFile(this.options.dataDir, job, chunkId, Number(attempt));
+    void this.logs.end(file).then(() => this.options.onLogClosed?.(job, chunkId, Number(attempt), file));
   }
 
   /** Asks a running chunk to stop (its signal aborts), then terminates its worker. */

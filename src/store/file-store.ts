@@ -8,7 +8,7 @@ import { Journal } from "./journal.js";
 import { acquireLock, releaseLock } from "./lock.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord } from "./records.js";
 import { openSnapshot } from "./snapshot-file.js";
-import type { InstanceInfo, ScheduleMark, Store, Success } from "./store.js";
+import type { ChunkPatchOp, InstanceInfo, LocalQueue, ScheduleMark, Store, Success } from "./store.js";
 
 /** Hot state: only what is not finished yet, so its size follows the work in flight. */
 interface HotState {
@@ -24,7 +24,7 @@ type Op =
   | { s: number; t: "run"; run: RunRecord; chunks: readonly ChunkRecord[] }
   | { s: number; t: "run~"; id: string; patch: RunPatch }
   | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
-  | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch])[] }
+  | { s: number; t: "chunks~"; patches: readonly ChunkPatchOp[] }
   | { s: number; t: "ok"; success: Success }
   | { s: number; t: "complete"; id: string; patch: ChunkPatch; success: Success | null }
   | { s: number; t: "archive"; id: string }
@@ -41,7 +41,7 @@ const COMPACT_AFTER_OPS = 50_000;
  * journal of every change since the last snapshot, and append-only history. Opened
  * for writing by one process at a time; read-only opens work beside it.
  */
-export class FileStore implements Store {
+export class FileStore implements Store, LocalQueue {
   readonly location: string;
   private readonly hot: LowSync<HotState>;
   private readonly fresh: FreshnessFiles;
@@ -179,7 +179,7 @@ export class FileStore implements Store {
     if (chunks.length) this.write({ t: "chunks+", chunks });
   }
 
-  patchChunks(patches: readonly (readonly [string, ChunkPatch])[]): void {
+  patchChunks(patches: readonly ChunkPatchOp[]): void {
     if (patches.length) this.write({ t: "chunks~", patches });
   }
 
@@ -201,10 +201,6 @@ export class FileStore implements Store {
     // One journal line for the result and the freshness it earns.
     this.write({ t: "complete", id, patch: { ...patch, owner: null, token: null }, success });
     return true;
-  }
-
-  heartbeat(): void {
-    // One process owns the data directory; its lock is its heartbeat.
   }
 
   archiveRun(id: string): void {
@@ -230,6 +226,12 @@ export class FileStore implements Store {
 
   setScheduleMark(entryId: string, mark: ScheduleMark): void {
     this.write({ t: "mark", entry: entryId, mark });
+  }
+
+  async tickFired(entryId: string, tickAt: number): Promise<boolean> {
+    // One instance fires from this directory; its mark says how far it got.
+    const last = this.hot.data.marks[entryId]?.lastTickAt;
+    return last != null && last >= tickAt;
   }
 
   async listRuns(limit: number): Promise<ArchivedRun[]> {

@@ -26,6 +26,8 @@ export interface RunRecord {
   readonly trigger: TriggerSource;
   /** The schedule entry that fired it, when trigger is "schedule". */
   readonly scheduleEntry: string | null;
+  /** The tick (epoch ms) of that entry it fired for (absent in records older than this field). */
+  readonly scheduleTick?: number | null;
   /** The run this one retries or re-runs. */
   readonly origin: string | null;
   readonly createdAt: number;

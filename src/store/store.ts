@@ -1,6 +1,8 @@
 import type { WorkId } from "../config/types.js";
 import type { FreshnessView } from "../graph/types.js";
-import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord } from "./records.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, ChunkState, RunPatch, RunRecord } from "./records.js";
+
+export type ChunkPatchOp = readonly [id: string, patch: ChunkPatch, from?: ChunkState];
 
 /** Who holds a store open for writing. */
 export interface InstanceInfo {
@@ -48,21 +50,14 @@ export interface Store {
 
   insertRun(run: RunRecord, chunks: readonly ChunkRecord[]): void;
   patchRun(id: string, patch: RunPatch): void;
-  patchChunks(patches: readonly (readonly [id: string, patch: ChunkPatch])[]): void;
+  /**
+   * `from` is the state the orchestrator believes the chunk is in: a shared store
+   * skips the patch when a worker has moved the chunk meanwhile (claimed a pending
+   * chunk the orchestrator is cancelling, say); the orchestrator then hears of that move.
+   */
+  patchChunks(patches: readonly ChunkPatchOp[]): void;
   /** Adds chunks to an existing run (a retry re-queues, a resolution fills a waiting run). */
   addChunks(chunks: readonly ChunkRecord[]): void;
-
-  /**
-   * Marks pending chunks running for `owner`, each with a fresh attempt token.
-   * Returns those it could claim (another instance may have been faster).
-   */
-  claimChunks(ids: readonly string[], owner: string, at: number): ChunkRecord[];
-
-  /** Records a chunk's result if `token` still owns it; false means it was released meanwhile. */
-  completeChunk(id: string, token: string, patch: ChunkPatch, success: Success | null): boolean;
-
-  /** Running chunks owned by this instance are alive (file store: nothing to do). */
-  heartbeat(owner: string, chunkIds: readonly string[], at: number): void;
 
   /** A finished run leaves hot state for history. */
   archiveRun(id: string): void;
@@ -75,6 +70,8 @@ export interface Store {
   /** What each schedule entry last did. */
   scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>>;
   setScheduleMark(entryId: string, mark: ScheduleMark): void;
+  /** Whether a run was already created for this tick of this entry (by any instance). */
+  tickFired(entryId: string, tickAt: number): Promise<boolean>;
 
   /** Newest first, active runs included. */
   listRuns(limit: number): Promise<ArchivedRun[]>;
@@ -82,4 +79,19 @@ export interface Store {
 
   commit(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Claims for an engine that runs its own chunks on its own pool (the embedded store):
+ * synchronous, because one process owns the data directory.
+ */
+export interface LocalQueue {
+  /**
+   * Marks pending chunks running for `owner`, each with a fresh attempt token.
+   * Returns those it could claim (another instance may have been faster).
+   */
+  claimChunks(ids: readonly string[], owner: string, at: number): ChunkRecord[];
+
+  /** Records a chunk's result if `token` still owns it; false means it was released meanwhile. */
+  completeChunk(id: string, token: string, patch: ChunkPatch, success: Success | null): boolean;
 }

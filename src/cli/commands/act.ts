@@ -1,11 +1,15 @@
 import { callInstance } from "../../control/client.js";
+import { callOrchestrator } from "../../control/cluster-client.js";
 import type { ControlRequest } from "../../control/protocol.js";
+import { databaseConfig } from "../../store/pg/config.js";
+import { PgStore } from "../../store/pg/pg-store.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, type RuntimeFlags } from "../runtime.js";
 
-// Commands that act on the running instance through its control socket. Without one
-// they say so and exit 2; `stau run` is the in-process way.
+// Commands that act on the running instance through its control socket, or with a
+// shared store on the orchestrating copy through the database. Without one they say
+// so and exit 2; `stau run` is the in-process way.
 
 interface ActFlags extends RuntimeFlags {
   json?: boolean;
@@ -13,8 +17,19 @@ interface ActFlags extends RuntimeFlags {
 
 type RunSummary = { run: { id: string; job: string; status: string } };
 
+async function call<T>(flags: ActFlags, request: ControlRequest): Promise<T> {
+  const db = databaseConfig(flags);
+  if (!db) return callInstance<T>(currentProject(flags).dataDir, request);
+  const store = await PgStore.open(db);
+  try {
+    return await callOrchestrator<T>(store, request);
+  } finally {
+    await store.close();
+  }
+}
+
 async function act(flags: ActFlags, request: ControlRequest, describe: (result: RunSummary) => string): Promise<number> {
-  const result = await callInstance<RunSummary>(currentProject(flags).dataDir, request);
+  const result = await call<RunSummary>(flags, request);
   if (flags.json) printJson(result);
   else process.stdout.write(describe(result) + "\n");
   return 0;
@@ -38,20 +53,29 @@ export function cancelCommand(run: string, flags: ActFlags): Promise<number> {
 }
 
 interface Status {
-  instance: { pid: number; dataDir: string; startedAt: string; workers: number; busy: number; draining: boolean };
+  instance: { pid: number; hostname?: string; dataDir: string; startedAt: string; workers: number; busy: number; draining: boolean };
+  /** With a shared store: every copy that heartbeats (or stopped within the hour). */
+  copies?: { info: { id: string; pid: number; hostname: string; command: string }; leading: boolean; silentFor: number; stopped: boolean }[];
   runs: { id: string; job: string; status: string; trigger: string; chunks: Record<string, number> }[];
   schedule: { paused: boolean; next: Record<string, string | null> };
 }
 
 export async function statusCommand(flags: ActFlags): Promise<number> {
-  const status = await callInstance<Status>(currentProject(flags).dataDir, { cmd: "status" });
+  const status = await call<Status>(flags, { cmd: "status" });
   if (flags.json) {
     printJson(status);
     return 0;
   }
   const { instance, runs, schedule } = status;
   const out = process.stdout;
-  out.write(`stau running: pid ${instance.pid} since ${instance.startedAt}, ${instance.busy}/${instance.workers} workers busy${instance.draining ? ", draining" : ""}\n`);
+  out.write(`stau running: pid ${instance.pid}${instance.hostname ? ` on ${instance.hostname}` : ""} since ${instance.startedAt}, ${instance.busy}/${instance.workers} workers busy${instance.draining ? ", draining" : ""}\n`);
+  if (status.copies) {
+    out.write("\ncopies:\n");
+    for (const copy of status.copies) {
+      const state = copy.stopped ? paint("dim", "stopped", out) : copy.leading ? paint("green", "orchestrates", out) : copy.silentFor > 5 ? paint("red", `silent ${copy.silentFor}s`, out) : "works";
+      out.write(`  ${copy.info.id.padEnd(32)} ${copy.info.command.padEnd(6)} ${state}\n`);
+    }
+  }
   out.write(runs.length ? "\nactive runs:\n" : "\nno active runs\n");
   for (const run of runs) {
     const { done, running, queued, failed } = run.chunks as Record<string, number>;

@@ -6,7 +6,9 @@ import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
 import { loadRegistry, SpareLoader } from "../../jobs/load.js";
 import { watchProject } from "../../jobs/watch.js";
 import { showConsole } from "../console-session.js";
-import { startInstance, type Instance } from "../instance.js";
+import { startCopy } from "../../cluster/copy.js";
+import { databaseConfig } from "../../store/pg/config.js";
+import { startInstance, type Instance, type Stau } from "../instance.js";
 import type { RuntimeFlags } from "../runtime.js";
 import { untilSignal } from "../signals.js";
 
@@ -24,19 +26,25 @@ export interface DevFlags extends RuntimeFlags {
 export async function devCommand(flags: DevFlags): Promise<number> {
   const drainMs = flags.drainTimeout === undefined ? 30_000 : parseDuration(flags.drainTimeout);
   if (drainMs === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s, received ${JSON.stringify(flags.drainTimeout)}`);
-  const interactive = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !inCi();
+  const db = databaseConfig(flags);
+  const terminal = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !inCi();
+  // Copies on a shared store run headless for now (see the README).
+  const interactive = terminal && db === null;
+  if (terminal && db) process.stderr.write("stau dev: the console does not run on a shared PostgreSQL store yet; running headless\n");
   const events = new EventBus();
   if (!interactive) {
     const format = (flags.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) as LogFormat;
     attachLogLines(events, format);
-    if (flags.ui !== false) process.stderr.write("stau dev: no interactive terminal (or CI is set), running headless as with --no-ui\n");
+    if (flags.ui !== false && !terminal) process.stderr.write("stau dev: no interactive terminal (or CI is set), running headless as with --no-ui\n");
   }
   // Watch before starting, so nothing saved while stau starts goes unseen.
-  let instance: Instance | null = null;
+  let instance: Stau | null = null;
+  let local: Instance | null = null;
   const watcher = startReloading(() => instance, flags, events);
   await watcher.ready;
   try {
-    instance = await startInstance(flags, "dev", events);
+    if (db) instance = await startCopy(db, flags, "dev", events);
+    else instance = local = await startInstance(flags, "dev", events);
   } catch (error) {
     await watcher.close();
     throw error;
@@ -46,16 +54,16 @@ export async function devCommand(flags: DevFlags): Promise<number> {
     await watcher.close();
     await instance!.stop(timeoutMs);
   };
-  if (!interactive) return untilSignal(() => stop(drainMs));
+  if (!interactive || !local) return untilSignal(() => stop(drainMs));
 
-  return showConsole(instance, stop, drainMs);
+  return showConsole(local, stop, drainMs);
 }
 
 /**
  * Reloads changed files one batch at a time; changes during a reload (or before the
  * instance is up) wait for the next batch.
  */
-function startReloading(current: () => Instance | null, flags: RuntimeFlags, events: EventBus) {
+function startReloading(current: () => Stau | null, flags: RuntimeFlags, events: EventBus) {
   let queued: Set<string> | "all" | null = null;
   let running = false;
   const spare = new SpareLoader();
@@ -67,8 +75,8 @@ function startReloading(current: () => Instance | null, flags: RuntimeFlags, eve
       const changed = queued;
       queued = null;
       try {
-        const paths = projectPaths(instance.runtime.paths.root, flags.data);
-        const next = await loadRegistry(paths, { previous: instance.runtime.engine.currentRegistry, changed, spare });
+        const paths = projectPaths(instance.paths.root, flags.data);
+        const next = await loadRegistry(paths, { previous: instance.currentRegistry(), changed, spare });
         await instance.applyRegistry(next, changed === "all" ? ["(all jobs: a helper changed)"] : [...changed]);
       } catch (error) {
         events.emit("warning", { message: `reload failed: ${errorMessage(error)}` });

@@ -6,7 +6,7 @@ import { loadRegistry } from "../../jobs/load.js";
 import { nextTick } from "../../schedule/ticks.js";
 import { isAlive, readLock } from "../../store/lock.js";
 import { paint, printJson } from "../output.js";
-import { currentProject, openReadOnlyStore, type RuntimeFlags } from "../runtime.js";
+import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 
 const at = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
@@ -21,12 +21,9 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
   const spec = registry.jobs.get(job);
   const broken = registry.broken.get(job);
   if (!spec && !broken) throw new UsageError(`unknown job ${JSON.stringify(job)}`, `jobs are the files in jobs/: ${[...registry.jobs.keys()].join(", ")}`);
-  const store = openReadOnlyStore(paths);
   const now = Date.now();
   const holder = readLock(paths.dataDir);
-  const { runs, chunks } = await store.active();
-  const marks = await store.scheduleMarks();
-  const fresh = store.freshness();
+  const { runs, chunks, marks, fresh } = await readStore(flags, async (store) => ({ ...(await store.active()), marks: await store.scheduleMarks(), fresh: store.freshness() }));
 
   const involved = runs
     .map((run) => ({ run, mine: chunks.filter((c) => c.runId === run.id && c.job === job) }))

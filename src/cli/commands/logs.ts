@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, watch
 import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import { logDir, logFile } from "../../store/log-files.js";
+import { PgStore } from "../../store/pg/pg-store.js";
 import type { ArchivedRun } from "../../store/records.js";
 import { parsePositiveInt } from "../args.js";
 import { paint } from "../output.js";
@@ -32,22 +33,58 @@ function readTail(file: string, maxBytes: number): { text: string; size: number 
 /** `stau logs <job>`: the log lines of a job's chunks in one run (the newest by default). */
 export async function logsCommand(job: string, flags: LogsFlags): Promise<number> {
   const paths = currentProject(flags);
-  const store = openReadOnlyStore(paths);
-  const tailLines = flags.tail === undefined ? 200 : parsePositiveInt("--tail", flags.tail);
-  let run: ArchivedRun | null;
-  if (flags.run) {
-    run = await store.getRun(flags.run);
-    if (!run) throw new UsageError(`no run ${flags.run} in ${paths.dataDir}`, "list runs with stau runs");
-  } else {
-    run = (await store.listRuns(200)).find((r) => r.chunks.some((c) => c.job === job)) ?? null;
-    if (!run) {
-      process.stdout.write(`no runs of ${job} yet${existsSync(logDir(paths.dataDir, job)) ? "" : " (and no logs)"}\n`);
-      return 0;
+  const store = await openReadOnlyStore(flags);
+  try {
+    const tailLines = flags.tail === undefined ? 200 : parsePositiveInt("--tail", flags.tail);
+    let run: ArchivedRun | null;
+    if (flags.run) {
+      run = await store.getRun(flags.run);
+      if (!run) throw new UsageError(`no run ${flags.run} in ${store.location}`, "list runs with stau runs");
+    } else {
+      run = (await store.listRuns(200)).find((r) => r.chunks.some((c) => c.job === job)) ?? null;
+      if (!run) {
+        process.stdout.write(`no runs of ${job} yet\n`);
+        return 0;
+      }
     }
+    if (!run.chunks.some((c) => c.job === job)) throw new UsageError(`run ${run.run.id} has no chunks of ${job}`, `its chunks are of: ${[...new Set(run.chunks.map((c) => c.job))].join(", ")}`);
+    if (store instanceof PgStore) return await storedLogs(store, job, run, tailLines, flags.follow === true);
+    return await fileLogs(paths.dataDir, job, run, tailLines, flags.follow === true);
+  } finally {
+    await store.close();
   }
+}
+
+/** Logs kept in the shared database: each attempt's log arrives there when the attempt ends. */
+async function storedLogs(store: PgStore, job: string, run: ArchivedRun, tailLines: number, follow: boolean): Promise<number> {
+  const out = process.stdout;
+  const printed = new Set<string>();
+  const print = async () => {
+    const logs = (await store.logs(job, run.run.id, 10_000)).filter((l) => !printed.has(`${l.chunkId}#${l.attempt}`));
+    logs.sort((a, b) => a.writtenAt - b.writtenAt || a.chunkId.localeCompare(b.chunkId) || a.attempt - b.attempt);
+    for (const log of logs) {
+      printed.add(`${log.chunkId}#${log.attempt}`);
+      for (const line of log.text.split("\n").filter(Boolean).slice(-tailLines)) out.write(`${paint("dim", `[${log.chunkId}#${log.attempt}]`, out)} ${line}\n`);
+    }
+    return logs.length;
+  };
+  const found = await print();
+  if (!follow) {
+    if (found === 0) out.write(`run ${run.run.id} (${run.run.status}): no log lines from ${job}\n`);
+    return 0;
+  }
+  return new Promise((resolve) => {
+    const timer = setInterval(() => void print().catch(() => undefined), 1_000);
+    process.once("SIGINT", () => {
+      clearInterval(timer);
+      resolve(0);
+    });
+  });
+}
+
+async function fileLogs(dataDir: string, job: string, run: ArchivedRun, tailLines: number, follow: boolean): Promise<number> {
   const chunks = run.chunks.filter((c) => c.job === job);
-  if (chunks.length === 0) throw new UsageError(`run ${run.run.id} has no chunks of ${job}`, `its chunks are of: ${[...new Set(run.chunks.map((c) => c.job))].join(", ")}`);
-  const files = chunks.flatMap((c) => Array.from({ length: Math.max(1, c.attempts) }, (_, i) => ({ chunk: c.id, attempt: i + 1, file: logFile(paths.dataDir, job, c.id, i + 1) })));
+  const files = chunks.flatMap((c) => Array.from({ length: Math.max(1, c.attempts) }, (_, i) => ({ chunk: c.id, attempt: i + 1, file: logFile(dataDir, job, c.id, i + 1) })));
   const out = process.stdout;
   const offsets = new Map<string, number>();
   let printed = 0;
@@ -59,15 +96,15 @@ export async function logsCommand(job: string, flags: LogsFlags): Promise<number
     for (const line of lines) out.write(`${paint("dim", `[${chunk}#${attempt}]`, out)} ${line}\n`);
     printed += lines.length;
   }
-  if (!flags.follow) {
+  if (!follow) {
     if (printed === 0) out.write(`run ${run.run.id} (${run.run.status}): no log lines from ${job}\n`);
     return 0;
   }
-  return follow(logDir(paths.dataDir, job), run.run.id, offsets);
+  return followFiles(logDir(dataDir, job), run.run.id, offsets);
 }
 
 /** Prints new lines of the run's log files as they are written, until Ctrl+C. */
-function follow(dir: string, runId: string, offsets: Map<string, number>): Promise<number> {
+function followFiles(dir: string, runId: string, offsets: Map<string, number>): Promise<number> {
   return new Promise((resolve) => {
     const poll = () => {
       if (!existsSync(dir)) return;

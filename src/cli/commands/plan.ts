@@ -7,7 +7,7 @@ import { formatProblem } from "../../config/problem.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
 import { planJson } from "../json.js";
 import { paint, printJson } from "../output.js";
-import { currentProject, openReadOnlyStore, type RuntimeFlags } from "../runtime.js";
+import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 
 export interface PlanFlags extends RuntimeFlags {
   kwargs?: string;
@@ -36,9 +36,9 @@ export async function planCommand(job: string, flags: PlanFlags): Promise<number
       await pool.close();
     }
   }
-  const store = openReadOnlyStore(paths);
+  const freshness = await readStore(flags, (store) => store.freshness());
   const now = Date.now();
-  const plan = resolve({ jobs: registry.jobs, job, kwargs, workIds, now, freshness: store.freshness() });
+  const plan = resolve({ jobs: registry.jobs, job, kwargs, workIds, now, freshness });
   if (flags.json) {
     printJson(planJson(plan));
     return 0;

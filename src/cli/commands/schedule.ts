@@ -7,7 +7,7 @@ import { loadRegistry } from "../../jobs/load.js";
 import { markedTick, missedTick, SIMULATE_LIMIT, simulate, tickSource } from "../../schedule/ticks.js";
 import type { ScheduleMark } from "../../store/store.js";
 import { paint, printJson } from "../output.js";
-import { currentProject, openReadOnlyStore, type RuntimeFlags } from "../runtime.js";
+import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 
 export interface ScheduleFlags extends RuntimeFlags {
   /** A duration (`7d`, `12h`): list every fire in that window from now. */
@@ -81,7 +81,7 @@ export async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
     for (const problem of problems) process.stderr.write(`${paint("red", "error:", process.stderr)} ${formatProblem(problem)}\n`);
     return 2;
   }
-  const marks = await openReadOnlyStore(paths).scheduleMarks();
+  const marks = await readStore(flags, (store) => store.scheduleMarks());
   const now = Date.now();
   const rows = entries.map((entry) => entryJson(entry, marks.get(entry.id), now));
   // One more than shown, to know whether the window holds more than the limit.

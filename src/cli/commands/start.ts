@@ -3,6 +3,8 @@ import { EventBus } from "../../engine/events.js";
 import { UsageError } from "../../errors.js";
 import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
 import { parsePositiveInt } from "../args.js";
+import { startCopy } from "../../cluster/copy.js";
+import { databaseConfig } from "../../store/pg/config.js";
 import { startInstance } from "../instance.js";
 import { showConsole } from "../console-session.js";
 import { untilSignal } from "../signals.js";
@@ -31,6 +33,13 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   const events = new EventBus();
   if (!interactive) attachLogLines(events, format);
   if (flags.ui === true && !interactive) process.stderr.write("stau start: --ui needs an interactive terminal; running headless\n");
+  const db = databaseConfig(flags);
+  if (db) {
+    // Every copy on a shared store runs headless for now (see the README).
+    if (interactive) attachLogLines(events, format);
+    const copy = await startCopy(db, { ...flags, healthPort }, "start", events);
+    return untilSignal(() => copy.stop(drainMs));
+  }
   const instance = await startInstance({ ...flags, healthPort }, "start", events);
   if (interactive) return showConsole(instance, (timeoutMs) => instance.stop(timeoutMs).then(() => undefined), drainMs);
 

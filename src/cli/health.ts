@@ -1,0 +1,24 @@
+import { createServer, type Server } from "node:http";
+
+/** What /healthz reports; `draining` turns the answer into a 503 so balancers stop sending work. */
+export interface Health {
+  readonly draining: boolean;
+  readonly [field: string]: unknown;
+}
+
+/** GET /healthz on 127.0.0.1:`port`, for process supervisors and load balancers. */
+export function listenHealth(port: number, health: () => Health): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.method !== "GET" || request.url !== "/healthz") {
+      response.writeHead(404).end();
+      return;
+    }
+    const { draining, ...rest } = health();
+    const body = { status: draining ? "draining" : "ok", pid: process.pid, uptimeSeconds: Math.round(process.uptime()), ...rest };
+    response.writeHead(draining ? 503 : 200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}

@@ -1,0 +1,129 @@
+import { readFile } from "node:fs/promises";
+import type { Server } from "node:http";
+import { availableParallelism } from "node:os";
+import { formatProblem } from "../config/problem.js";
+import type { EventBus } from "../engine/events.js";
+import { errorMessage } from "../errors.js";
+import { ExecPool } from "../exec/pool.js";
+import { loadRegistry, type Registry } from "../jobs/load.js";
+import type { DatabaseConfig } from "../store/pg/config.js";
+import { PgStore } from "../store/pg/pg-store.js";
+import { parsePositiveInt } from "../cli/args.js";
+import { listenHealth } from "../cli/health.js";
+import type { Stau } from "../cli/instance.js";
+import { currentProject, instanceInfo, type RuntimeFlags } from "../cli/runtime.js";
+import { ChunkWorker } from "./chunk-worker.js";
+import { Orchestrator } from "./orchestrator.js";
+
+/** How often a copy says it is alive (it is taken for dead after SILENT_COPY_MS). */
+const HEARTBEAT_MS = 1_000;
+/** How often a copy that does not orchestrate tries to take over. */
+const ELECTION_MS = 1_000;
+
+/**
+ * One stau copy on a shared PostgreSQL store: a chunk worker always, the orchestrator
+ * while it holds the lock. Copies are identical; whichever takes the lock first
+ * orchestrates, and another takes over within about a second if it dies.
+ */
+export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { healthPort?: number }, command: string, events: EventBus): Promise<Stau> {
+  const paths = currentProject(flags);
+  const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt("--workers", flags.workers);
+  const workerMemoryMb = flags.workerMemory === undefined ? undefined : parsePositiveInt("--worker-memory", flags.workerMemory);
+  const store = await PgStore.open(db);
+  let registry: Registry;
+  try {
+    registry = await loadRegistry(paths);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const instance = instanceInfo(command);
+  const warn = (message: string) => events.emit("warning", { message });
+  for (const problem of registry.schedule.problems) warn(`schedule not loaded: ${formatProblem(problem)}`);
+  for (const [job, problems] of registry.broken) warn(`job ${job} is broken: ${problems.map(formatProblem).join("; ")}`);
+
+  const pool = new ExecPool({
+    workers,
+    dataDir: paths.dataDir,
+    workerMemoryMb,
+    onProgress: (chunkId, done, total) => events.emit("chunk:progress", { chunkId, done, total }),
+    onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
+    // Logs go to the database when an attempt ends, so `stau logs` on any machine reads them.
+    onLogClosed: (job, chunkId, attempt, file) => void shipLog(store, job, chunkId, attempt, file).catch((error) => warn(`storing the log of ${chunkId}#${attempt} failed: ${errorMessage(error)}`)),
+  });
+  let orchestrator: Orchestrator | null = null;
+  let draining = false;
+  const worker = new ChunkWorker({ store, pool, instance, events, registry: () => registry, leading: () => orchestrator !== null });
+  const describeCopy = () => ({ id: instance.id, pid: process.pid, hostname: instance.hostname, dataDir: paths.dataDir, startedAt: new Date(instance.startedAt).toISOString(), workers: pool.size, busy: worker.busy, draining, orchestrating: orchestrator !== null });
+
+  await store.heartbeat(instance, []);
+  const heartbeat = setInterval(() => void store.heartbeat(instance, worker.heldChunks()).catch((error) => warn(`heartbeat failed: ${errorMessage(error)}`)), HEARTBEAT_MS);
+  await worker.start();
+
+  let electing: Promise<void> | null = null;
+  const elect = async () => {
+    if (orchestrator || draining) return;
+    const lead = await store.acquireLeadership(instance);
+    if (!lead.ok || draining) return;
+    clearInterval(election);
+    orchestrator = await Orchestrator.start({ store, pool, registry, instance, events, paths, describeCopy });
+    warn(`copy ${instance.id} orchestrates now (resolving runs, firing the schedule, taking orders)`);
+    void store.leadershipLost().then((reason) => {
+      if (draining) return;
+      // Another copy may orchestrate already: stop rather than act twice. A supervisor restarts us.
+      warn(`lost the orchestrator lock (${reason.message}); stopping this copy`);
+      process.kill(process.pid, "SIGTERM");
+    });
+  };
+  const tryElect = () => {
+    electing ??= elect()
+      .catch((error) => warn(`taking the orchestrator lock failed: ${errorMessage(error)}`))
+      .finally(() => (electing = null));
+    return electing;
+  };
+  const election = setInterval(() => void tryElect(), ELECTION_MS);
+  await tryElect();
+
+  const health = flags.healthPort === undefined ? null : await listenHealth(flags.healthPort, () => ({ draining, workers: pool.size, busy: worker.busy, orchestrating: orchestrator !== null }));
+  events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: null });
+
+  return {
+    paths,
+    currentRegistry: () => registry,
+    async applyRegistry(next, files) {
+      const recycled = pool.recycle();
+      registry = next;
+      orchestrator?.setRegistry(next);
+      worker.registryChanged();
+      for (const problem of next.schedule.problems) warn(`schedule not loaded: ${formatProblem(problem)}`);
+      events.emit("registry:reloaded", { files, broken: [...next.broken.keys()] });
+      await recycled;
+    },
+    async stop(timeoutMs) {
+      draining = true;
+      clearInterval(election);
+      await electing;
+      // Orders and ticks stop first; another copy takes over once our lock goes with the connection.
+      await orchestrator?.stop();
+      events.emit("instance:draining", { running: worker.busy, timeoutMs });
+      const result = await worker.drain(timeoutMs);
+      clearInterval(heartbeat);
+      await store.stopped(instance).catch(() => undefined);
+      if (health) await closeServer(health);
+      await pool.close();
+      await store.close();
+      events.emit("instance:stopped", result);
+      return result;
+    },
+  };
+}
+
+async function shipLog(store: PgStore, job: string, chunkId: string, attempt: number, file: string): Promise<void> {
+  // Chunk ids start with their run's id (`<run>.<job>.<n>`); the file is already size-capped.
+  const runId = chunkId.slice(0, chunkId.indexOf("."));
+  await store.saveLog({ chunkId, attempt, runId, job, text: await readFile(file, "utf8") });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

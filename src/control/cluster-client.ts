@@ -1,0 +1,45 @@
+import { StauError } from "../errors.js";
+import type { PgStore } from "../store/pg/pg-store.js";
+import type { ControlRequest, ControlResponse } from "./protocol.js";
+
+/**
+ * Sends one order to whichever copy orchestrates on a shared store (through the
+ * commands table) and returns its answer, as callInstance does over a socket.
+ */
+export async function callOrchestrator<T = unknown>(store: PgStore, request: ControlRequest, timeoutMs = 30_000): Promise<T> {
+  const id = await store.submitCommand(request);
+  let wake: () => void = () => undefined;
+  const stop = await store.listen(store.channel("replies"), (payload) => payload === String(id) && wake());
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = await store.commandAnswer(id);
+      if (answer?.response) return unwrap<T>(answer.response as ControlResponse);
+      if (Date.now() > deadline) {
+        if (await store.withdrawCommand(id)) {
+          throw new StauError("no_instance", `no stau copy orchestrates on ${store.location}: nobody took the order within ${timeoutMs / 1000}s, and it was withdrawn`, {
+            hint: "start one with `stau start --no-ui` against the same database",
+            exitCode: 2,
+          });
+        }
+        if (!answer?.taken) continue; // taken just now: its answer follows
+        throw new StauError("control_timeout", `the orchestrating stau copy took the order but did not answer within ${timeoutMs / 1000}s`, { hint: "check its logs; stau runs shows whether it was carried out", exitCode: 1 });
+      }
+      // A notification or a short poll, whichever comes first.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 250);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    stop();
+  }
+}
+
+function unwrap<T>(response: ControlResponse): T {
+  if (response.ok) return response.result as T;
+  throw new StauError("remote", response.error.message, { hint: response.error.hint, exitCode: response.error.exitCode });
+}

@@ -1,0 +1,43 @@
+import type { WorkId } from "../../config/types.js";
+import type { FreshnessView } from "../../graph/types.js";
+
+interface Node {
+  any: number;
+  ids: Map<string, number>;
+}
+
+/** The key of a work ID: its JSON text, so 1 and "1" stay apart (as in the freshness table). */
+export const workIdKey = (id: WorkId) => JSON.stringify(id);
+
+/**
+ * The orchestrator's copy of the freshness table: loaded once, then kept current from
+ * the chunks it sees finish, so resolving a run reads memory, not the database.
+ */
+export class FreshnessCache implements FreshnessView {
+  private readonly nodes = new Map<string, Node>();
+
+  private node(job: string, kwargsKey: string): Node {
+    const key = `${job}\u0000${kwargsKey}`;
+    let node = this.nodes.get(key);
+    if (!node) this.nodes.set(key, (node = { any: 0, ids: new Map() }));
+    return node;
+  }
+
+  /** One row of the table: `workIdText` is a work ID's JSON text, '' for the job on any IDs. */
+  load(job: string, kwargsKey: string, workIdText: string, at: number): void {
+    const node = this.node(job, kwargsKey);
+    if (workIdText === "") node.any = Math.max(node.any, at);
+    else node.ids.set(workIdText, Math.max(node.ids.get(workIdText) ?? 0, at));
+  }
+
+  record(job: string, kwargsKey: string, workIds: readonly WorkId[], at: number): void {
+    this.load(job, kwargsKey, "", at);
+    for (const id of workIds) this.load(job, kwargsKey, workIdKey(id), at);
+  }
+
+  lastSuccess(job: string, kwargsKey: string, workId: WorkId | null): number | undefined {
+    const node = this.nodes.get(`${job}\u0000${kwargsKey}`);
+    if (!node) return undefined;
+    return workId === null ? node.any || undefined : node.ids.get(workIdKey(workId));
+  }
+}
