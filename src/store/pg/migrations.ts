@@ -60,7 +60,7 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE {s}.instances (
     id text PRIMARY KEY,
     info jsonb NOT NULL,
-    leading boolean NOT NULL DEFAULT false,
+    orchestrating boolean NOT NULL DEFAULT false,
     heartbeat_at timestamptz NOT NULL DEFAULT now(),
     stopped_at timestamptz
   );

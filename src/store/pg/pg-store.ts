@@ -112,10 +112,10 @@ export class PgStore implements Store {
     }
     const { rows } = await this.leaderClient.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1), 1) AS ok", [`stau.lead.${this.schema}`]);
     if (rows[0]?.ok) {
-      await this.pool.query(`UPDATE ${this.s}.instances SET leading = (id = $1)`, [instance.id]);
+      await this.pool.query(`UPDATE ${this.s}.instances SET orchestrating = (id = $1)`, [instance.id]);
       return { ok: true };
     }
-    const holder = await this.pool.query<{ info: InstanceInfo }>(`SELECT info FROM ${this.s}.instances WHERE leading AND stopped_at IS NULL LIMIT 1`);
+    const holder = await this.pool.query<{ info: InstanceInfo }>(`SELECT info FROM ${this.s}.instances WHERE orchestrating AND stopped_at IS NULL LIMIT 1`);
     return { ok: false, holder: holder.rows[0]?.info ?? null };
   }
 
@@ -358,7 +358,7 @@ export class PgStore implements Store {
   }
 
   async stopped(instance: InstanceInfo): Promise<void> {
-    await this.pool.query(`UPDATE ${this.s}.instances SET stopped_at = now(), leading = false WHERE id = $1`, [instance.id]);
+    await this.pool.query(`UPDATE ${this.s}.instances SET stopped_at = now(), orchestrating = false WHERE id = $1`, [instance.id]);
   }
 
   /**
@@ -408,7 +408,7 @@ export class PgStore implements Store {
 
   async copies(): Promise<CopyRow[]> {
     const { rows } = await this.pool.query<{ info: InstanceInfo; leading: boolean; silent: number; stopped: boolean }>(
-      `SELECT info, leading, extract(epoch FROM now() - heartbeat_at)::float AS silent, stopped_at IS NOT NULL AS stopped
+      `SELECT info, orchestrating AS leading, extract(epoch FROM now() - heartbeat_at)::float AS silent, stopped_at IS NOT NULL AS stopped
        FROM ${this.s}.instances WHERE stopped_at IS NULL OR stopped_at > now() - interval '1 hour' ORDER BY heartbeat_at DESC`,
     );
     return rows.map((r) => ({ info: r.info, leading: r.leading, silentFor: Math.round(r.silent), stopped: r.stopped }));
