@@ -13,6 +13,8 @@ const logger = new Logger(() => (level, message) => {
 });
 
 export async function graphileThroughput({ connectionString, jobs, concurrency }) {
+  // Otherwise the success count below never reaches `jobs` and this hangs.
+  if (!(Number.isInteger(jobs) && jobs > 0)) throw new RangeError(`jobs must be a positive integer, got ${jobs}`);
   // A throwaway schema isolates runs from each other and from any real
   // graphile_worker schema in the same database.
   const schema = `graphile_bench_${randomBytes(6).toString("hex")}`;

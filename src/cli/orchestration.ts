@@ -5,6 +5,7 @@ import type { Engine } from "../engine/engine.js";
 import type { EventBus } from "../engine/events.js";
 import { UsageError, errorMessage } from "../errors.js";
 import type { ScheduleHost, Scheduler } from "../schedule/scheduler.js";
+import type { ArchivedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { runsJson } from "./json.js";
 
@@ -48,6 +49,13 @@ export interface ControlContext {
   readonly describe: () => Promise<Record<string, unknown>>;
 }
 
+/** Active runs as the store has them: with a shared store, the chunks other copies run too. */
+async function activeRuns(ctx: ControlContext): Promise<ArchivedRun[]> {
+  if (ctx.engine.executesLocally) return ctx.engine.activeRuns.map((run) => ({ run: run.run, chunks: [...run.chunks.values()] }));
+  const { runs, chunks } = await ctx.store.active();
+  return runs.map((run) => ({ run, chunks: chunks.filter((c) => c.runId === run.id) }));
+}
+
 /** Carries out an order from `stau trigger/retry/cancel/rerun/status`, however it arrived. */
 export async function handleControl(ctx: ControlContext, request: ControlRequest): Promise<unknown> {
   const { engine, scheduler } = ctx;
@@ -74,7 +82,7 @@ export async function handleControl(ctx: ControlContext, request: ControlRequest
     case "status":
       return {
         ...(await ctx.describe()),
-        runs: runsJson(engine.activeRuns.map((run) => ({ run: run.run, chunks: [...run.chunks.values()] }))),
+        runs: runsJson(await activeRuns(ctx)),
         schedule: { paused: scheduler.paused, next: Object.fromEntries([...scheduler.nextFires()].map(([id, at]) => [id, at === null ? null : new Date(at).toISOString()])) },
       };
     default:

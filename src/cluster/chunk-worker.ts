@@ -15,14 +15,18 @@ export interface ChunkWorkerOptions {
   readonly events: EventBus;
   readonly registry: () => Registry;
   /**
-   * Whether this copy orchestrates. The orchestrator reports every copy's chunks, so
-   * while it does, this worker stays quiet instead of saying the same thing twice.
+   * Whether this copy orchestrates. The orchestrator reports how every copy's chunks
+   * ended, so while it does, this worker reports only the starts of its own.
    */
   readonly leading: () => boolean;
   readonly clock?: Clock;
   /** How often to look for work when no notification came (a lost NOTIFY, a reconnect). */
   readonly pollMs?: number;
 }
+
+/** Chunks shorter than this on average are claimed several per thread at a time. */
+const SHORT_CHUNK_MS = 20;
+const CLAIM_AHEAD = 8;
 
 interface Finished {
   readonly chunk: ChunkRecord;
@@ -42,7 +46,11 @@ export class ChunkWorker {
   private readonly clock: Clock;
   /** Claimed by this copy and not yet recorded as finished. */
   private readonly owned = new Map<string, ChunkRecord>();
+  /** Claimed ahead, waiting for a free thread. */
+  private readonly ready: ChunkRecord[] = [];
   private executing = 0;
+  /** Moving average of recent attempts' durations, to decide how far to claim ahead. */
+  private averageMs: number | null = null;
   private claiming = false;
   private claimAgain = false;
   private stopping = false;
@@ -51,7 +59,7 @@ export class ChunkWorker {
   /** Jobs this copy cannot run (broken or unknown here): left for other copies. */
   private readonly unrunnable = new Set<string>();
   private finished: Finished[] = [];
-  private flushQueued = false;
+  private flushing: Promise<void> | null = null;
   private readonly tasks = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopListening: (() => void)[] = [];
@@ -88,25 +96,38 @@ export class ChunkWorker {
     this.claim();
   }
 
-  /** Claims as many pending chunks as there are free threads, and again while there is more. */
+  /**
+   * How many chunks to hold: one per thread while chunks take a while (claiming ahead
+   * would keep them from idle copies); several per thread when they are short, so a
+   * claim's round trip to the database is shared by many chunks.
+   */
+  private holdTarget(): number {
+    return this.averageMs !== null && this.averageMs < SHORT_CHUNK_MS ? this.pool.size * CLAIM_AHEAD : this.pool.size;
+  }
+
+  /** Claims pending chunks when this copy runs low, up to what it should hold. */
   claim(): void {
     if (this.stopping) return;
     if (this.claiming) {
       this.claimAgain = true;
       return;
     }
-    const free = this.pool.size - this.executing;
-    if (free <= 0) return;
+    if (this.ready.length >= this.pool.size) return;
+    const wanted = this.holdTarget() - this.executing - this.ready.length;
+    if (wanted <= 0) return;
     this.claiming = true;
     this.claimAgain = false;
     const registry = this.options.registry();
     const skip = [...new Set([...registry.broken.keys(), ...this.unrunnable])];
     this.track(
       this.store
-        .claim(this.options.instance.id, free, skip, this.clock.now())
+        .claim(this.options.instance.id, wanted, skip, this.clock.now())
         .then((chunks) => {
-          for (const chunk of chunks) this.track(this.run(chunk));
-          if (chunks.length === free) this.claimAgain = true;
+          for (const chunk of chunks) this.owned.set(chunk.id, chunk);
+          if (this.stopping) return void this.track(this.handBack(chunks.map((c) => c.id), "its stau copy was stopping"));
+          this.ready.push(...chunks);
+          this.startReady();
+          if (chunks.length === wanted) this.claimAgain = true;
         })
         .catch((error) => this.warn(`claiming chunks failed: ${errorMessage(error)}`))
         .finally(() => {
@@ -116,40 +137,49 @@ export class ChunkWorker {
     );
   }
 
+  private startReady(): void {
+    while (this.executing < this.pool.size && this.ready.length > 0 && !this.stopping) this.track(this.run(this.ready.shift()!));
+  }
+
   private async run(chunk: ChunkRecord): Promise<void> {
     const spec = this.options.registry().jobs.get(chunk.job);
-    this.owned.set(chunk.id, chunk);
-    if (!spec || this.stopping) {
-      // Another copy may know the job (or be staying): give it back at once.
-      if (!spec) this.unrunnable.add(chunk.job);
-      await this.handBack([chunk.id], spec ? "its stau copy was stopping" : `job ${chunk.job} does not load on copy ${this.options.instance.id}`);
+    if (!spec) {
+      // Another copy may know the job: give it back at once.
+      this.unrunnable.add(chunk.job);
+      await this.handBack([chunk.id], `job ${chunk.job} does not load on copy ${this.options.instance.id}`);
       return;
     }
     this.executing++;
-    const quiet = this.options.leading();
-    if (!quiet) this.options.events.emit("chunk:started", { chunk });
+    this.options.events.emit("chunk:started", { chunk });
+    const began = this.clock.now();
     const outcome = await this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
     this.executing--;
+    const took = this.clock.now() - began;
+    this.averageMs = this.averageMs === null ? took : this.averageMs * 0.8 + took * 0.2;
+    this.startReady();
     if (!outcome.ok && this.handingBack) {
       await this.handBack([chunk.id], "interrupted: its stau copy stopped while it ran");
       return;
     }
     const now = this.clock.now();
     const result = T.settleAttempt(chunk, spec, outcome, this.cancelledRuns.has(chunk.runId), now);
-    this.finished.push({ chunk, result, durationMs: now - (chunk.startedAt ?? now), completion: { id: chunk.id, token: chunk.token!, patch: result.patch, success: result.success } });
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      // Ends that arrive together are recorded together.
-      setImmediate(() => this.track(this.flush()));
-    }
+    this.finished.push({ chunk, result, durationMs: now - (chunk.startedAt ?? now), completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
+    this.flush();
     this.claim();
   }
 
-  private async flush(): Promise<void> {
-    this.flushQueued = false;
-    const batch = this.finished;
-    this.finished = [];
-    if (batch.length === 0) return;
+  /** One write of results at a time: results that end while one is on its way go in the next. */
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.finished.length > 0) await this.record(this.finished.splice(0));
+      this.flushing = null;
+    })();
+    this.track(this.flushing);
+  }
+
+  private async record(batch: Finished[]): Promise<void> {
     let recorded: Set<string>;
     try {
       recorded = await this.store.complete(batch.map((f) => f.completion));
@@ -214,6 +244,9 @@ export class ChunkWorker {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     for (const stop of this.stopListening.splice(0)) stop();
+    // Claimed ahead and not started: another copy can start them now.
+    const waiting = this.ready.splice(0);
+    if (waiting.length > 0) await this.handBack(waiting.map((c) => c.id), "its stau copy was stopping");
     const settled = this.settled().then(() => true);
     const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
     let aborted = 0;

@@ -125,6 +125,11 @@ export class Engine {
     this.dispatch();
   }
 
+  /** Whether this engine runs chunks on its own pool (false: a shared store's copies do). */
+  get executesLocally(): boolean {
+    return this.queue !== null;
+  }
+
   get currentRegistry(): Registry {
     return this.registry;
   }
@@ -189,7 +194,9 @@ export class Engine {
       if (chunk.state === "running") running.push(chunk.id);
       else if (!T.isFinished(chunk.state)) patches.push([chunk.id, T.cancel(now)]);
     }
-    if (running.length) (this.options.stopRunning ?? ((_, ids) => ids.forEach((id) => this.pool.cancel(id))))(runId, running);
+    // With a shared store a chunk may run on some copy while this engine still sees it
+    // pending (claims are not reported): every copy is told, whatever the engine sees.
+    if (running.length || !this.queue) (this.options.stopRunning ?? ((_, ids) => ids.forEach((id) => this.pool.cancel(id))))(runId, running);
     this.patchChunks(run, patches);
     if (run.unfinished === 0 && !run.resolving) await this.finishRun(run);
     return true;

@@ -24,7 +24,6 @@ export interface Completion {
   readonly id: string;
   readonly token: string;
   readonly patch: ChunkPatch;
-  readonly success: { readonly job: string; readonly kwargsKey: string; readonly workIds: readonly unknown[]; readonly at: number } | null;
 }
 
 export interface CopyRow {
@@ -49,8 +48,9 @@ export interface StoredLog {
  *
  * The orchestrating copy writes through the Store interface: writes are buffered and
  * applied in one transaction at commit(). Every copy's chunk worker claims and
- * completes chunks with the methods below it, straight away and in batches. Changes
- * a worker makes are flagged `unseen` until the orchestrator has applied them, and
+ * completes chunks with the methods below it, straight away and in batches. A chunk
+ * that a worker finished or gave back is flagged `unseen` until the orchestrator has
+ * applied that (claims are not: the orchestrator has nothing to do for them), and
  * NOTIFY wakes whoever waits (polling covers a lost notification).
  */
 export class PgStore implements Store {
@@ -287,7 +287,7 @@ export class PgStore implements Store {
          ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED
        )
        UPDATE ${this.s}.chunks c SET state = 'running', owner = $1, token = gen_random_uuid()::text, attempts = c.attempts + 1,
-         heartbeat_at = now(), unseen = true,
+         heartbeat_at = now(),
          record = c.record || jsonb_build_object('startedAt', $4::bigint, 'finishedAt', null, 'notBefore', null)
        FROM picked WHERE c.id = picked.id
        RETURNING ${chunkRecord("c")} AS r`,
@@ -298,11 +298,11 @@ export class PgStore implements Store {
 
   /**
    * Records attempts' ends, each only if its token still holds the chunk (a chunk
-   * released from a stalled copy is not completed twice), with the freshness the
-   * successes earn, in one statement. Returns the ids that were recorded.
+   * released from a stalled copy is not completed twice). Returns the ids recorded.
+   * Freshness follows when the orchestrator takes the change (takeChanges), so copies
+   * finishing chunks of one job do not queue on that job's freshness row.
    */
   async complete(completions: readonly Completion[]): Promise<Set<string>> {
-    const successes = completions.filter((c) => c.success).map((c) => ({ chunk: c.id, ...c.success }));
     const { rows } = await this.pool.query<{ ids: string[] | null }>(
       `WITH input AS (
          SELECT e->>'id' AS id, e->>'token' AS token, e->'patch' AS patch FROM jsonb_array_elements($1::jsonb) e
@@ -311,18 +311,9 @@ export class PgStore implements Store {
            record = c.record || ${recordPart("i.patch")}
          FROM input i WHERE c.id = i.id AND c.token = i.token AND c.state = 'running'
          RETURNING c.id
-       ), earned AS (
-         SELECT s->>'job' AS job, s->>'kwargsKey' AS kwargs_key, w.id AS work_id, max((s->>'at')::bigint) AS at
-         FROM jsonb_array_elements($2::jsonb) s
-         CROSS JOIN LATERAL (SELECT '' AS id UNION ALL SELECT x::text FROM jsonb_array_elements(s->'workIds') x) w
-         WHERE s->>'chunk' IN (SELECT id FROM done)
-         GROUP BY 1, 2, 3
-       ), fresh AS (
-         INSERT INTO ${this.s}.freshness (job, kwargs_key, work_id, at) SELECT job, kwargs_key, work_id, at FROM earned
-         ON CONFLICT (job, kwargs_key, work_id) DO UPDATE SET at = greatest(${this.s}.freshness.at, excluded.at)
        )
-       SELECT array_agg(id) AS ids, pg_notify($3, '') FROM done`,
-      [JSON.stringify(completions.map(({ id, token, patch }) => ({ id, token, patch }))), JSON.stringify(successes), this.channel("changes")],
+       SELECT array_agg(id) AS ids, pg_notify($2, '') FROM done`,
+      [JSON.stringify(completions), this.channel("changes")],
     );
     return new Set(rows[0]?.ids ?? []);
   }
@@ -380,12 +371,28 @@ export class PgStore implements Store {
     return new Map(rows.map((r) => [r.owner, Number(r.n)]));
   }
 
-  /** The orchestrator takes the changes workers made since it last looked. */
+  /**
+   * The orchestrator takes the changes workers made since it last looked, and in the
+   * same statement records the freshness the done chunks among them earned.
+   */
   async takeChanges(limit: number): Promise<ChunkRecord[]> {
     const { rows } = await this.pool.query<{ r: ChunkRecord }>(
-      `WITH picked AS (SELECT id FROM ${this.s}.chunks WHERE unseen ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-       UPDATE ${this.s}.chunks c SET unseen = false FROM picked WHERE c.id = picked.id
-       RETURNING ${chunkRecord("c")} AS r, c.seq`,
+      `WITH picked AS (
+         SELECT id FROM ${this.s}.chunks WHERE unseen ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+       ), taken AS (
+         UPDATE ${this.s}.chunks c SET unseen = false FROM picked WHERE c.id = picked.id
+         RETURNING ${chunkRecord("c")} AS r, c.state, c.seq
+       ), earned AS (
+         SELECT t.r->>'job' AS job, t.r->>'kwargsKey' AS kwargs_key, w.id AS work_id, max((t.r->>'finishedAt')::bigint) AS at
+         FROM taken t
+         CROSS JOIN LATERAL (SELECT '' AS id UNION ALL SELECT x::text FROM jsonb_array_elements(t.r->'workIds') x) w
+         WHERE t.state = 'done'
+         GROUP BY 1, 2, 3
+       ), fresh AS (
+         INSERT INTO ${this.s}.freshness (job, kwargs_key, work_id, at) SELECT job, kwargs_key, work_id, at FROM earned
+         ON CONFLICT (job, kwargs_key, work_id) DO UPDATE SET at = greatest(${this.s}.freshness.at, excluded.at)
+       )
+       SELECT r FROM taken ORDER BY seq`,
       [limit],
     );
     const changes = rows.map((r) => r.r);

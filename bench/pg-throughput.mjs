@@ -1,0 +1,98 @@
+// pg_chunk_throughput: no-op chunks per second drained by three stau copies sharing
+// one PostgreSQL schema, beside graphile-worker draining as many no-op jobs with the
+// same total concurrency on the same database. Needs STAU_BENCH_DATABASE_URL (default:
+// the local postgres://postgres@127.0.0.1:5432/postgres).
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import pg from "pg";
+import { callOrchestrator } from "../dist/control/cluster-client.js";
+import { PgStore } from "../dist/store/pg/pg-store.js";
+import { graphileThroughput } from "./graphile-baseline.mjs";
+import { benchProject, median, REPO } from "./project.mjs";
+
+const URL = process.env.STAU_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const COPIES = 3;
+const WORKERS_PER_COPY = 2;
+const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 5_000);
+const ROUNDS = 3;
+
+const NOOP = `import { defineJob } from "stau";
+export default defineJob({
+  chunkSize: 1,
+  async selectWork(kwargs) { return Array.from({ length: kwargs.n }, (_, i) => i); },
+  run() {},
+});`;
+
+function startCopy(dir, schema) {
+  const child = spawn(process.execPath, [join(REPO, "bin", "stau.js"), "start", "--no-ui", "--log-format", "json", "--workers", String(WORKERS_PER_COPY)], {
+    cwd: dir,
+    env: { ...process.env, STAU_DATABASE_URL: URL, STAU_DATABASE_SCHEMA: schema },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const started = new Promise((resolve, reject) => {
+    let buffer = "";
+    const onData = (data) => {
+      buffer += data;
+      if (!buffer.includes('"event":"instance:started"')) return;
+      // From here on the copy's lines are drained unread, so a full pipe never stalls it.
+      child.stdout.off("data", onData);
+      child.stdout.resume();
+      resolve();
+    };
+    child.stdout.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`a stau copy exited (${code}) before it started`)));
+  });
+  return { child, started };
+}
+
+export async function stauRound() {
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  const project = benchProject({ noop: NOOP });
+  const copies = Array.from({ length: COPIES }, () => startCopy(project.dir, schema));
+  const store = await PgStore.open({ url: URL, schema });
+  const watcher = new pg.Client({ connectionString: URL });
+  await watcher.connect();
+  try {
+    await Promise.all(copies.map((c) => c.started));
+    const t0 = performance.now();
+    const { run } = await callOrchestrator(store, { cmd: "trigger", job: "noop", kwargs: { n: CHUNKS } });
+    for (;;) {
+      const { rows } = await watcher.query(`SELECT status FROM "${schema}".runs WHERE id = $1`, [run.id]);
+      if (rows[0]?.status === "done") break;
+      if (rows[0]?.status === "failed") throw new Error("the benchmark run failed");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (process.env.BENCH_DEBUG) {
+      const { rows } = await watcher.query(`SELECT (record->>'createdAt')::bigint AS c, (record->>'startedAt')::bigint AS s, (record->>'finishedAt')::bigint AS f, (SELECT max((record->>'finishedAt')::bigint) FROM "${schema}".chunks) AS last FROM "${schema}".runs`);
+      console.error("resolved after", rows[0].s - rows[0].c, "ms; last chunk at", rows[0].last - rows[0].c, "ms; run finished at", rows[0].f - rows[0].c, "ms");
+    }
+    return CHUNKS / ((performance.now() - t0) / 1000);
+  } finally {
+    for (const c of copies) c.child.kill("SIGKILL");
+    await store.close();
+    await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await watcher.end();
+    project.remove();
+  }
+}
+
+export async function pgChunkThroughput() {
+  const stau = [];
+  const graphile = [];
+  // Alternating rounds, so drift on the machine hits both alike.
+  for (let i = 0; i < ROUNDS; i++) {
+    stau.push(await stauRound());
+    graphile.push((await graphileThroughput({ connectionString: URL, jobs: CHUNKS, concurrency: COPIES * WORKERS_PER_COPY })).jobsPerSecond);
+  }
+  const value = median(stau);
+  const baseline = median(graphile);
+  return {
+    name: "pg_chunk_throughput",
+    value,
+    unit: "chunks/s",
+    baseline,
+    ratio: value / baseline,
+    detail: `${CHUNKS} no-op chunks, ${COPIES} copies × ${WORKERS_PER_COPY} workers vs graphile-worker concurrency ${COPIES * WORKERS_PER_COPY}; median of ${ROUNDS}`,
+  };
+}
