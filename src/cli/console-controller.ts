@@ -1,13 +1,16 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { formatDuration } from "../config/duration.js";
-import { displayPath } from "../config/project.js";
+import { displayPath, type ProjectPaths } from "../config/project.js";
 import { formatProblem } from "../config/problem.js";
 import { kwargsKey } from "../graph/kwargs-key.js";
 import { resolve } from "../graph/resolve.js";
 import { logDir } from "../store/log-files.js";
 import type { ArchivedRun } from "../store/records.js";
 import type { ConsoleController, ConsoleSnapshot, JobView, LogLine, PlanPreview } from "../ui/controller.js";
+import type { ExecPool } from "../exec/pool.js";
+import type { FreshnessView } from "../graph/types.js";
+import type { Registry } from "../jobs/load.js";
 import type { Instance } from "./instance.js";
 
 const RECENT_RUNS = 100;
@@ -31,23 +34,6 @@ export async function createConsoleController(instance: Instance, quit: (force: 
   const startedAt = Date.now();
   const freshness = () => store.freshness();
 
-  const jobs = (): JobView[] => {
-    const registry = engine.currentRegistry;
-    const views: JobView[] = [...registry.jobs.values()].map((spec) => ({
-      name: spec.name,
-      file: displayPath(paths, spec.file),
-      broken: null,
-      problems: [],
-      dependencies: spec.dependencies.map((d) => ({ job: d.job, maxLagMs: d.maxLagMs })),
-      chunkSize: spec.chunkSize,
-    }));
-    for (const [name, problems] of registry.broken) {
-      const lines = problems.map(formatProblem);
-      views.push({ name, file: problems[0]?.file ?? name, broken: lines[0] ?? "does not load", problems: lines, dependencies: [], chunkSize: null });
-    }
-    return views.sort((a, b) => a.name.localeCompare(b.name));
-  };
-
   const snapshot = (): ConsoleSnapshot => {
     const active: ArchivedRun[] = engine.activeRuns.map((run) => ({ run: run.run, chunks: [...run.chunks.values()] }));
     const activeIds = new Set(active.map((a) => a.run.id));
@@ -60,7 +46,7 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       const known = next[entry.job];
       next[entry.job] = known == null ? at : at == null ? known : Math.min(known, at);
     }
-    const views = jobs();
+    const views = jobViews(engine.currentRegistry, paths);
     return {
       project: basename(paths.root),
       store: displayPath(paths, paths.dataDir),
@@ -78,7 +64,7 @@ export async function createConsoleController(instance: Instance, quit: (force: 
     events: engine.events,
     snapshot,
     busyWorkers: () => pool.busy,
-    plan: (job) => planPreview(instance, recent, job),
+    plan: (job) => planPreview({ registry: engine.currentRegistry, pool, freshness: store.freshness(), recent }, job),
     trigger: async (job) => (await engine.trigger({ job, source: "console" })).id,
     async retry(runId) {
       await engine.retry(runId);
@@ -96,19 +82,25 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       else scheduler.resume();
     },
     logTail: async (job, lines) => readLogTail(paths.dataDir, job === null ? engine.currentRegistry.jobs.keys() : [job], lines),
-    graph: (job) => graphLines(instance, job),
+    graph: (job) => graphLines(engine.currentRegistry, store.freshness(), job),
     quit,
   };
 }
 
-async function planPreview(instance: Instance, recent: readonly ArchivedRun[], job: string): Promise<PlanPreview> {
-  const { engine, pool, store } = instance.runtime;
-  const registry = engine.currentRegistry;
+/** What a plan preview reads: the jobs, a pool for selectWork, freshness and past runs (for durations). */
+export interface PlanSources {
+  readonly registry: Registry;
+  readonly pool: ExecPool;
+  readonly freshness: FreshnessView;
+  readonly recent: readonly ArchivedRun[];
+}
+
+export async function planPreview({ registry, pool, freshness, recent }: PlanSources, job: string): Promise<PlanPreview> {
   const spec = registry.jobs.get(job);
   if (!spec) throw new Error(`job ${job} does not load: ${(registry.broken.get(job) ?? []).map(formatProblem).join("; ")}`);
   const workIds = spec.hasSelectWork ? await pool.selectWork(spec, {}) : null;
   const now = Date.now();
-  const plan = resolve({ jobs: registry.jobs, job, kwargs: {}, workIds, now, freshness: store.freshness() });
+  const plan = resolve({ jobs: registry.jobs, job, kwargs: {}, workIds, now, freshness });
   // Past durations per job, from the runs the console knows.
   const durations = new Map<string, number[]>();
   for (const { chunks } of recent) {
@@ -136,13 +128,11 @@ async function planPreview(instance: Instance, recent: readonly ArchivedRun[], j
   return { job, workIds: workIds?.length ?? 0, jobs, chunks: plan.chunks.length, etaMs: known ? total / Math.max(1, pool.size) : null };
 }
 
-function graphLines(instance: Instance, root: string): string[] {
-  const { engine, store } = instance.runtime;
-  const registry = engine.currentRegistry;
+export function graphLines(registry: Registry, freshness: FreshnessView, root: string): string[] {
   const now = Date.now();
   const lines: string[] = [];
   const walk = (job: string, prefix: string, lag: number | null, seen: Set<string>) => {
-    const last = store.freshness().lastSuccess(job, kwargsKey({}), null);
+    const last = freshness.lastSuccess(job, kwargsKey({}), null);
     const state = registry.broken.has(job)
       ? "broken"
       : last === undefined
@@ -184,14 +174,34 @@ function readLogTail(dataDir: string, jobs: Iterable<string>, count: number): Lo
       const buffer = Buffer.alloc(size - start);
       readSync(fd, buffer, 0, buffer.length, start);
       const text = buffer.toString("utf8").split("\n").filter(Boolean).slice(start > 0 ? 1 : 0).slice(-count);
-      for (const raw of text) {
-        const parsed = raw.match(/^(\S+) (\S+)\s+(.*)$/);
-        lines.push({ job, chunkId: match[1]!, attempt: Number(match[2]), at: parsed ? Date.parse(parsed[1]!) : 0, level: parsed?.[2] ?? "log", text: parsed?.[3] ?? raw });
-      }
+      for (const raw of text) lines.push(logLine(job, match[1]!, Number(match[2]), raw));
     } finally {
       closeSync(fd);
     }
     if (lines.length >= count * 4) break;
   }
   return lines.sort((a, b) => a.at - b.at).slice(-count);
+}
+
+/** One line of a chunk attempt's log ("<ISO time> <level> <text>") as the console shows it. */
+export function logLine(job: string, chunkId: string, attempt: number, raw: string): LogLine {
+  const parsed = raw.match(/^(\S+) (\S+)\s+(.*)$/);
+  return { job, chunkId, attempt, at: parsed ? Date.parse(parsed[1]!) : 0, level: parsed?.[2] ?? "log", text: parsed?.[3] ?? raw };
+}
+
+/** Every job as the console lists it: loaded ones, and broken ones with their problems. */
+export function jobViews(registry: Registry, paths: ProjectPaths): JobView[] {
+  const views: JobView[] = [...registry.jobs.values()].map((spec) => ({
+    name: spec.name,
+    file: displayPath(paths, spec.file),
+    broken: null,
+    problems: [],
+    dependencies: spec.dependencies.map((d) => ({ job: d.job, maxLagMs: d.maxLagMs })),
+    chunkSize: spec.chunkSize,
+  }));
+  for (const [name, problems] of registry.broken) {
+    const lines = problems.map(formatProblem);
+    views.push({ name, file: problems[0]?.file ?? name, broken: lines[0] ?? "does not load", problems: lines, dependencies: [], chunkSize: null });
+  }
+  return views.sort((a, b) => a.name.localeCompare(b.name));
 }

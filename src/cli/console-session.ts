@@ -1,5 +1,4 @@
-import { createConsoleController } from "./console-controller.js";
-import type { Instance } from "./instance.js";
+import type { ConsoleController } from "../ui/controller.js";
 import { enterAlternateScreen, restoreTerminal } from "./terminal.js";
 
 /**
@@ -7,7 +6,11 @@ import { enterAlternateScreen, restoreTerminal } from "./terminal.js";
  * terminal meanwhile: the alternate screen, and getting it back on quit, crash, SIGTERM
  * or the terminal closing. Resolves with the exit code (130 after a forced stop).
  */
-export async function showConsole(instance: Instance, stop: (timeoutMs: number) => Promise<void>, drainMs: number): Promise<number> {
+export async function showConsole(
+  controllerFor: (quit: (force: boolean) => Promise<void>) => Promise<ConsoleController>,
+  stop: (timeoutMs: number) => Promise<void>,
+  drainMs: number,
+): Promise<number> {
   let stopping: Promise<void> | null = null;
   let forced = false;
   const quit = (force: boolean) => {
@@ -30,7 +33,7 @@ export async function showConsole(instance: Instance, stop: (timeoutMs: number) 
   };
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
-  const controller = await createConsoleController(instance, quit);
+  const controller = await controllerFor(quit);
   const { runConsole } = await importConsole();
   enterAlternateScreen();
   try {

@@ -25,7 +25,18 @@ const ELECTION_MS = 1_000;
  * while it holds the lock. Copies are identical; whichever takes the lock first
  * orchestrates, and another takes over within about a second if it dies.
  */
-export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { healthPort?: number }, command: string, events: EventBus): Promise<Stau> {
+/** A running copy: what `stau dev` and `stau start` drive, and what its console reads. */
+export interface Copy extends Stau {
+  readonly store: PgStore;
+  readonly events: EventBus;
+  readonly pool: ExecPool;
+  /** Chunks this copy runs now. */
+  busy(): number;
+  /** The orchestrator, while this copy is the one that orchestrates. */
+  orchestrator(): Orchestrator | null;
+}
+
+export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { healthPort?: number }, command: string, events: EventBus): Promise<Copy> {
   const paths = currentProject(flags);
   const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt("--workers", flags.workers);
   const workerMemoryMb = flags.workerMemory === undefined ? undefined : parsePositiveInt("--worker-memory", flags.workerMemory);
@@ -89,6 +100,11 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
 
   return {
     paths,
+    store,
+    events,
+    pool,
+    busy: () => worker.busy,
+    orchestrator: () => orchestrator,
     currentRegistry: () => registry,
     async applyRegistry(next, files) {
       const recycled = pool.recycle();

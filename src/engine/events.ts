@@ -20,6 +20,8 @@ export interface EngineEvents {
   "instance:draining": { running: number; timeoutMs: number };
   "instance:stopped": { aborted: number };
   "registry:reloaded": { files: string[]; broken: string[] };
+  /** A shared store changed beyond what this copy's events said (other copies' work). */
+  "store:changed": Record<string, never>;
   warning: { message: string };
 }
 

@@ -99,6 +99,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
       }
       case "registry:reloaded":
+      case "store:changed":
         refresh = true;
         break;
       case "instance:draining":

@@ -11,7 +11,7 @@ const NAMES = {
   "chunk:started": true, "chunk:done": true, "chunk:failed": true, "chunk:progress": true, "chunk:log": true,
   "schedule:fired": true, "schedule:skipped": true,
   "instance:started": true, "instance:draining": true, "instance:stopped": true,
-  "registry:reloaded": true, warning: true,
+  "registry:reloaded": true, "store:changed": true, warning: true,
 } as const satisfies Record<keyof EngineEvents, true>;
 /** The names the console subscribes to (the EventBus has no wildcard). */
 export const ENGINE_EVENT_NAMES = Object.keys(NAMES) as (keyof EngineEvents)[];

@@ -5,10 +5,13 @@ import { UsageError, errorMessage } from "../../errors.js";
 import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
 import { loadRegistry, SpareLoader } from "../../jobs/load.js";
 import { watchProject } from "../../jobs/watch.js";
+import { createConsoleController } from "../console-controller.js";
 import { showConsole } from "../console-session.js";
 import { startCopy } from "../../cluster/copy.js";
 import { databaseConfig } from "../../store/pg/config.js";
-import { startInstance, type Instance, type Stau } from "../instance.js";
+import { createCopyConsoleController } from "../../cluster/copy-console.js";
+import type { ConsoleController } from "../../ui/controller.js";
+import { startInstance, type Stau } from "../instance.js";
 import type { RuntimeFlags } from "../runtime.js";
 import { untilSignal } from "../signals.js";
 
@@ -27,24 +30,28 @@ export async function devCommand(flags: DevFlags): Promise<number> {
   const drainMs = flags.drainTimeout === undefined ? 30_000 : parseDuration(flags.drainTimeout);
   if (drainMs === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s, received ${JSON.stringify(flags.drainTimeout)}`);
   const db = databaseConfig(flags);
-  const terminal = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !inCi();
-  // Copies on a shared store run headless for now (see the README).
-  const interactive = terminal && db === null;
-  if (terminal && db) process.stderr.write("stau dev: the console does not run on a shared PostgreSQL store yet; running headless\n");
+  const interactive = flags.ui !== false && process.stdout.isTTY && process.stdin.isTTY && !inCi();
   const events = new EventBus();
   if (!interactive) {
     const format = (flags.logFormat ?? (process.stdout.isTTY ? "pretty" : "json")) as LogFormat;
     attachLogLines(events, format);
-    if (flags.ui !== false && !terminal) process.stderr.write("stau dev: no interactive terminal (or CI is set), running headless as with --no-ui\n");
+    if (flags.ui !== false) process.stderr.write("stau dev: no interactive terminal (or CI is set), running headless as with --no-ui\n");
   }
   // Watch before starting, so nothing saved while stau starts goes unseen.
   let instance: Stau | null = null;
-  let local: Instance | null = null;
+  let controllerFor: ((quit: (force: boolean) => Promise<void>) => Promise<ConsoleController>) | null = null;
   const watcher = startReloading(() => instance, flags, events);
   await watcher.ready;
   try {
-    if (db) instance = await startCopy(db, flags, "dev", events);
-    else instance = local = await startInstance(flags, "dev", events);
+    if (db) {
+      const copy = await startCopy(db, flags, "dev", events);
+      instance = copy;
+      controllerFor = (quit) => createCopyConsoleController(copy, quit);
+    } else {
+      const local = await startInstance(flags, "dev", events);
+      instance = local;
+      controllerFor = (quit) => createConsoleController(local, quit);
+    }
   } catch (error) {
     await watcher.close();
     throw error;
@@ -54,9 +61,9 @@ export async function devCommand(flags: DevFlags): Promise<number> {
     await watcher.close();
     await instance!.stop(timeoutMs);
   };
-  if (!interactive || !local) return untilSignal(() => stop(drainMs));
+  if (!interactive) return untilSignal(() => stop(drainMs));
 
-  return showConsole(local, stop, drainMs);
+  return showConsole(controllerFor, stop, drainMs);
 }
 
 /**

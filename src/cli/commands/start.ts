@@ -4,8 +4,10 @@ import { UsageError } from "../../errors.js";
 import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
 import { parsePositiveInt } from "../args.js";
 import { startCopy } from "../../cluster/copy.js";
+import { createCopyConsoleController } from "../../cluster/copy-console.js";
 import { databaseConfig } from "../../store/pg/config.js";
 import { startInstance } from "../instance.js";
+import { createConsoleController } from "../console-controller.js";
 import { showConsole } from "../console-session.js";
 import { untilSignal } from "../signals.js";
 import type { RuntimeFlags } from "../runtime.js";
@@ -35,13 +37,12 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   if (flags.ui === true && !interactive) process.stderr.write("stau start: --ui needs an interactive terminal; running headless\n");
   const db = databaseConfig(flags);
   if (db) {
-    // Every copy on a shared store runs headless for now (see the README).
-    if (interactive) attachLogLines(events, format);
     const copy = await startCopy(db, { ...flags, healthPort }, "start", events);
+    if (interactive) return showConsole((quit) => createCopyConsoleController(copy, quit), (timeoutMs) => copy.stop(timeoutMs).then(() => undefined), drainMs);
     return untilSignal(() => copy.stop(drainMs));
   }
   const instance = await startInstance({ ...flags, healthPort }, "start", events);
-  if (interactive) return showConsole(instance, (timeoutMs) => instance.stop(timeoutMs).then(() => undefined), drainMs);
+  if (interactive) return showConsole((quit) => createConsoleController(instance, quit), (timeoutMs) => instance.stop(timeoutMs).then(() => undefined), drainMs);
 
   return untilSignal(() => instance.stop(drainMs));
 }

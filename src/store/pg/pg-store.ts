@@ -165,6 +165,19 @@ export class PgStore implements Store {
     return this.fresh;
   }
 
+  /**
+   * Reads what the orchestrating copy recorded since this store opened (for a copy
+   * that does not orchestrate, showing its console): each job's newest success, or
+   * with `perWorkId` every row, as a plan preview needs.
+   */
+  async reloadFreshness(perWorkId: boolean): Promise<void> {
+    const { rows } = await this.pool.query<{ job: string; kwargs_key: string; work_id: string; at: string }>(
+      `SELECT job, kwargs_key, work_id, at FROM ${this.s}.freshness WHERE $1 OR work_id = ''`,
+      [perWorkId],
+    );
+    for (const row of rows) this.fresh.load(row.job, row.kwargs_key, row.work_id, Number(row.at));
+  }
+
   async scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>> {
     const { rows } = await this.pool.query<{ entry_id: string; mark: ScheduleMark }>(`SELECT entry_id, mark FROM ${this.s}.schedule_marks`);
     return new Map(rows.map((r) => [r.entry_id, r.mark]));
