@@ -1,7 +1,8 @@
 // pg_chunk_throughput: no-op chunks per second drained by three stau copies sharing
 // one PostgreSQL schema, beside graphile-worker draining as many no-op jobs with the
-// same total concurrency on the same database. Needs STAU_BENCH_DATABASE_URL (default:
-// the local postgres://postgres@127.0.0.1:5432/postgres).
+// same total concurrency on the same database. The database is STAU_BENCH_DATABASE_URL
+// (default: the local postgres://postgres@127.0.0.1:5432/postgres); BENCH_CHUNKS,
+// BENCH_COPIES and BENCH_WORKERS change the shape (see BENCHMARKS.md).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -12,10 +13,10 @@ import { graphileThroughput } from "./graphile-baseline.mjs";
 import { benchProject, median, REPO } from "./project.mjs";
 
 const URL = process.env.STAU_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const COPIES = 3;
-const WORKERS_PER_COPY = 2;
-const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 5_000);
-const ROUNDS = 3;
+const COPIES = Number(process.env.BENCH_COPIES ?? 3);
+const WORKERS_PER_COPY = Number(process.env.BENCH_WORKERS ?? 2);
+const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 20_000);
+const ROUNDS = 5;
 
 const NOOP = `import { defineJob } from "stau";
 export default defineJob({
@@ -62,10 +63,6 @@ export async function stauRound() {
       if (rows[0]?.status === "done") break;
       if (rows[0]?.status === "failed") throw new Error("the benchmark run failed");
       await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    if (process.env.BENCH_DEBUG) {
-      const { rows } = await watcher.query(`SELECT (record->>'createdAt')::bigint AS c, (record->>'startedAt')::bigint AS s, (record->>'finishedAt')::bigint AS f, (SELECT max((record->>'finishedAt')::bigint) FROM "${schema}".chunks) AS last FROM "${schema}".runs`);
-      console.error("resolved after", rows[0].s - rows[0].c, "ms; last chunk at", rows[0].last - rows[0].c, "ms; run finished at", rows[0].f - rows[0].c, "ms");
     }
     return CHUNKS / ((performance.now() - t0) / 1000);
   } finally {

@@ -3,6 +3,7 @@
 // Method and latest figures: BENCHMARKS.md.
 import { coldStart } from "./cold-start.mjs";
 import { consoleFrames } from "./console.mjs";
+import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
@@ -20,6 +21,7 @@ const suites = [
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
   ["console", () => consoleFrames()],
+  ["pg_chunk_throughput", () => pgChunkThroughput()],
 ];
 
 const results = [];

@@ -26,7 +26,7 @@ export interface ChunkWorkerOptions {
 
 /** Chunks shorter than this on average are claimed several per thread at a time. */
 const SHORT_CHUNK_MS = 20;
-const CLAIM_AHEAD = 8;
+const CLAIM_AHEAD = 32;
 
 interface Finished {
   readonly chunk: ChunkRecord;
@@ -112,8 +112,11 @@ export class ChunkWorker {
       this.claimAgain = true;
       return;
     }
-    if (this.ready.length >= this.pool.size) return;
-    const wanted = this.holdTarget() - this.executing - this.ready.length;
+    const target = this.holdTarget();
+    // Claim again once half of what is held ahead has started: the round trip then
+    // overlaps with running the other half.
+    if (this.ready.length > Math.max(0, (target - this.pool.size) / 2)) return;
+    const wanted = target - this.executing - this.ready.length;
     if (wanted <= 0) return;
     this.claiming = true;
     this.claimAgain = false;

@@ -46,15 +46,33 @@ const LINES: { [E in keyof EngineEvents]?: (e: EngineEvents[E]) => Line } = {
   warning: (e) => ({ level: "warn", text: e.message, fields: e }),
 };
 
-/** Writes one line per event: JSON for log systems, or a readable form for people. */
+/**
+ * Writes one line per event: JSON for log systems, or a readable form for people.
+ * Lines of one turn of the event loop go out in one write: a pipe or file is written
+ * synchronously, and a write per chunk event would cost a system call each.
+ */
 export function attachLogLines(events: EventBus, format: LogFormat, out: NodeJS.WritableStream = process.stdout, now = () => Date.now()): () => void {
+  let pending = "";
+  const flush = () => {
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    out.write(text);
+  };
+  // Whatever is still buffered goes out even when the process exits in this turn.
+  process.on("exit", flush);
   const offs = Object.entries(LINES).map(([event, toLine]) =>
     events.on(event as keyof EngineEvents, (payload) => {
       const line = (toLine as (e: unknown) => Line)(payload);
       const time = new Date(now()).toISOString();
-      if (format === "json") out.write(JSON.stringify({ time, level: line.level, event, ...line.fields }) + "\n");
-      else out.write(`${time.slice(11, 23)} ${line.level === "info" ? "     " : line.level.toUpperCase().padEnd(5)} ${line.text}\n`);
+      if (pending === "") setImmediate(flush);
+      if (format === "json") pending += JSON.stringify({ time, level: line.level, event, ...line.fields }) + "\n";
+      else pending += `${time.slice(11, 23)} ${line.level === "info" ? "     " : line.level.toUpperCase().padEnd(5)} ${line.text}\n`;
     }),
   );
-  return () => offs.forEach((off) => off());
+  return () => {
+    offs.forEach((off) => off());
+    flush();
+    process.off("exit", flush);
+  };
 }
