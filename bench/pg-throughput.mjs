@@ -47,7 +47,7 @@ function startCopy(dir, schema) {
   return { child, started };
 }
 
-export async function stauRound() {
+async function stauRound() {
   const schema = `bench_${randomBytes(4).toString("hex")}`;
   const project = benchProject({ noop: NOOP });
   const copies = Array.from({ length: COPIES }, () => startCopy(project.dir, schema));

@@ -78,7 +78,7 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
     if (!lead.ok || draining) return;
     clearInterval(election);
     orchestrator = await Orchestrator.start({ store, pool, registry, instance, events, paths, describeCopy });
-    warn(`copy ${instance.id} orchestrates now (resolving runs, firing the schedule, taking orders)`);
+    events.emit("instance:orchestrating", { copy: instance.id });
     void store.leadershipLost().then((reason) => {
       if (draining) return;
       // Another copy may orchestrate already: stop rather than act twice. A supervisor restarts us.

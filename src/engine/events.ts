@@ -18,6 +18,8 @@ export interface EngineEvents {
   "schedule:skipped": { entryId: string; job: string; tickAt: number; reason: string };
   "instance:started": { pid: number; workers: number; dataDir: string; socket: string | null };
   "instance:draining": { running: number; timeoutMs: number };
+  /** With a shared store: this copy took the orchestrator lock. */
+  "instance:orchestrating": { copy: string };
   "instance:stopped": { aborted: number };
   "registry:reloaded": { files: string[]; broken: string[] };
   /** A shared store changed beyond what this copy's events said (other copies' work). */

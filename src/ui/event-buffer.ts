@@ -10,7 +10,7 @@ const NAMES = {
   "run:queued": true, "run:waiting": true, "run:started": true, "run:finished": true,
   "chunk:started": true, "chunk:done": true, "chunk:failed": true, "chunk:progress": true, "chunk:log": true,
   "schedule:fired": true, "schedule:skipped": true,
-  "instance:started": true, "instance:draining": true, "instance:stopped": true,
+  "instance:started": true, "instance:draining": true, "instance:orchestrating": true, "instance:stopped": true,
   "registry:reloaded": true, "store:changed": true, warning: true,
 } as const satisfies Record<keyof EngineEvents, true>;
 /** The names the console subscribes to (the EventBus has no wildcard). */

@@ -64,7 +64,7 @@ function cluster(files: Record<string, string> = {}) {
   return { schema, project, env, start };
 }
 
-const orchestrates = (event: any) => event.event === "warning" && /orchestrates now/.test(event.message);
+const orchestrates = (event: any) => event.event === "instance:orchestrating";
 
 /** `started.log` / `finished.log`: chunk id → the pids that ran it, attempt by attempt. */
 function executions(project: TempProject, file: "started.log" | "finished.log"): Map<string, { attempt: number; pid: number }[]> {
@@ -194,6 +194,32 @@ describePg("stau copies on one PostgreSQL store", () => {
     expect(orchestrator.events.some((e) => e.event === "warning" && /stopped heartbeating/.test(e.message))).toBe(false);
     const [handedBack] = await query(`SELECT count(*)::int AS n FROM "${schema}".chunks WHERE attempts = 2`);
     expect(handedBack.n).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("runs `stau run` as a copy of its own, and cancels a run on other copies with `stau cancel`", async () => {
+    const { schema, project, env, start } = cluster();
+    // No copy is running: `stau run` orchestrates its own run.
+    const alone = await stau(project.dir, ["run", "counted", "--kwargs", '{"n":3}', "--json", "--workers", "2"], { env });
+    expect(alone.code, show(alone)).toBe(0);
+    const result = json<any>(alone);
+    expect(result.run.status).toBe("done");
+    expect(result.chunks.map((c: any) => [c.workIds, c.status, c.attempts])).toEqual([
+      [[1], "done", 1],
+      [[2], "done", 1],
+      [[3], "done", 1],
+    ]);
+
+    const copy = start();
+    await copy.waitFor(orchestrates, "the orchestrator");
+    const triggered = json<any>(await stau(project.dir, ["trigger", "counted", "--kwargs", '{"n":4,"ms":20000}', "--json"], { env }));
+    await copy.waitFor((e) => e.event === "chunk:started" && e.run === triggered.run.id, "a chunk of the run to start");
+    const cancel = await stau(project.dir, ["cancel", triggered.run.id], { env });
+    expect(cancel.code, show(cancel)).toBe(0);
+    const runs = await until("the run to end", async () => (await finishedRuns(schema)).find((r) => r.id === triggered.run.id), 15_000);
+    expect(runs.status).toBe("cancelled");
+    const again = await stau(project.dir, ["cancel", triggered.run.id], { env });
+    expect(again.code, show(again)).toBe(2);
+    expect(again.stderr).toMatch(/already finished \(cancelled\)/);
   }, 60_000);
 
   it("fires every schedule tick exactly once while the orchestrator is killed and another takes over", async () => {

@@ -54,6 +54,8 @@ describe("engine events → data and views", () => {
     const data = dataFromSnapshot(s);
     expect(applyEvents(data, [{ name: "run:started", payload: { run: run("r1", "a"), chunks: 2 } }], NOW).refresh).toBe(true);
     expect(applyEvents(data, [{ name: "registry:reloaded", payload: { files: [], broken: [] } }], NOW).refresh).toBe(true);
+    // Other copies of a shared store did something.
+    expect(applyEvents(data, [{ name: "store:changed", payload: {} }], NOW).refresh).toBe(true);
     const logOnly = applyEvents(data, [{ name: "chunk:log", payload: { chunkId: "x", attempt: 1, level: "info", text: "t" } }], NOW);
     expect(logOnly).toEqual({ data, refresh: false });
   });

@@ -71,7 +71,7 @@ describe("event buffer", () => {
     bus.emit("warning", { message: "y" });
     expect(seen).toHaveLength(2);
     expect(ENGINE_EVENT_NAMES).toContain("chunk:progress");
-    expect(ENGINE_EVENT_NAMES).toHaveLength(16);
+    expect(ENGINE_EVENT_NAMES).toHaveLength(18);
   });
 });
 
