@@ -1,0 +1,67 @@
+import { afterAll, afterEach, expect, it } from "vitest";
+import { projectFactory } from "../helpers/cli.js";
+import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { describePg, dropSchema, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
+import { stau } from "../helpers/project.js";
+import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
+
+// `stau dev` as one copy among others on a shared PostgreSQL store, in a real terminal:
+// it shows work another copy orchestrated, and its keys reach that copy.
+
+const project = projectFactory();
+const schemas: string[] = [];
+const open: { ptys: PtyStau[]; copies: RunningStau[] } = { ptys: [], copies: [] };
+
+afterEach(async () => {
+  for (const pty of open.ptys.splice(0)) {
+    try {
+      pty.pty.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  for (const copy of open.copies.splice(0)) {
+    copy.child.kill("SIGKILL");
+    await copy.exited();
+  }
+});
+
+afterAll(async () => {
+  if (TEST_DATABASE_URL) for (const schema of schemas) await dropSchema(schema);
+});
+
+describePg("stau dev on a shared store", () => {
+  it("shows the runs other copies do, and triggers through the orchestrating copy", async () => {
+    const schema = testSchema("console");
+    schemas.push(schema);
+    const env = { STAU_DATABASE_URL: TEST_DATABASE_URL!, STAU_DATABASE_SCHEMA: schema };
+    const p = project({
+      "jobs/alpha.ts": `import { defineJob } from "stau";
+export default defineJob({ async run({ log }) { log("alpha ran on pid " + process.pid); } });
+`,
+    });
+    // Another copy starts first and orchestrates.
+    const other = startInstance(p.dir, [], env);
+    open.copies.push(other);
+    await other.waitFor((e) => e.event === "instance:orchestrating", "the other copy to orchestrate");
+
+    const pty = startPty(p.dir, ["dev", "--workers", "1"], { cols: 140, rows: 36 }, env);
+    open.ptys.push(pty);
+    await pty.waitFor((s) => s.includes("alpha") && s.includes(`schema ${schema}`), "the console on the shared store");
+
+    // A run triggered from another terminal appears, with its log from the database.
+    const triggered = await stau(p.dir, ["trigger", "alpha"], { env });
+    expect(triggered.code).toBe(0);
+    await pty.waitFor((s) => /alpha\s+idle\s+ok/.test(s), "alpha ok in Jobs");
+    await pty.waitFor((s) => s.includes("alpha ran on pid"), "alpha's log line");
+
+    // Its own trigger goes to the orchestrating copy.
+    pty.press("t");
+    await pty.waitFor((s) => s.includes("Trigger alpha?"), "the plan dialog");
+    pty.press(KEYS.enter);
+    await other.waitFor((e) => e.event === "run:queued" && e.trigger === "trigger" && other.events.filter((x) => x.event === "run:queued").length === 2, "the second run on the orchestrating copy");
+
+    pty.press("q");
+    expect(await pty.exited()).toBe(0);
+  }, 60_000);
+});
