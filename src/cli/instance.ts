@@ -1,14 +1,13 @@
 import type { Server } from "node:net";
 import { closeControl, listenControl } from "../control/server.js";
 import { controlSocketPath } from "../control/socket-path.js";
-import { formatProblem } from "../config/problem.js";
 import type { EventBus } from "../engine/events.js";
 import type { Registry } from "../jobs/load.js";
 import { Scheduler } from "../schedule/scheduler.js";
 import { systemClock } from "../clock.js";
 import type { ProjectPaths } from "../config/project.js";
 import { listenHealth } from "./health.js";
-import { handleControl, scheduleHost } from "./orchestration.js";
+import { handleControl, reportLoadProblems, scheduleHost } from "./orchestration.js";
 import { openRuntime, type Runtime, type RuntimeFlags } from "./runtime.js";
 
 /** A long-running stau: engine, scheduler, control socket and optional health endpoint. */
@@ -35,8 +34,7 @@ export async function startInstance(flags: RuntimeFlags & { healthPort?: number 
   const { engine, store, registry, paths } = runtime;
   let draining = false;
 
-  for (const problem of registry.schedule.problems) events.emit("warning", { message: `schedule not loaded: ${formatProblem(problem)}` });
-  for (const [job, problems] of registry.broken) events.emit("warning", { message: `job ${job} is broken: ${problems.map(formatProblem).join("; ")}` });
+  reportLoadProblems(registry, events);
 
   const host = scheduleHost(engine, store, events);
   const scheduler = new Scheduler({ entries: registry.schedule.entries, marks: await store.scheduleMarks(), clock: systemClock, host });
@@ -62,7 +60,7 @@ export async function startInstance(flags: RuntimeFlags & { healthPort?: number 
       const recycled = runtime.pool.recycle();
       engine.setRegistry(next);
       scheduler.setEntries(next.schedule.entries);
-      for (const problem of next.schedule.problems) events.emit("warning", { message: `schedule not loaded: ${formatProblem(problem)}` });
+      reportLoadProblems(next, events, false);
       events.emit("registry:reloaded", { files, broken: [...next.broken.keys()] });
       await recycled;
     },

@@ -3,6 +3,7 @@ import type { ScheduleEntrySpec } from "../config/spec.js";
 import type { ControlRequest } from "../control/protocol.js";
 import type { Engine } from "../engine/engine.js";
 import type { EventBus } from "../engine/events.js";
+import type { Registry } from "../jobs/load.js";
 import { UsageError, errorMessage } from "../errors.js";
 import type { ScheduleHost, Scheduler } from "../schedule/scheduler.js";
 import type { ArchivedRun } from "../store/records.js";
@@ -11,6 +12,13 @@ import { runsJson } from "./json.js";
 
 // What the orchestrating instance does besides the engine's own work, shared by a
 // single instance on its data directory and the orchestrating copy of a shared store.
+
+/** Says what does not load, at start (every broken job) or after a reload (the schedule). */
+export function reportLoadProblems(registry: Registry, events: EventBus, jobs = true): void {
+  for (const problem of registry.schedule.problems) events.emit("warning", { message: `schedule not loaded: ${formatProblem(problem)}` });
+  if (!jobs) return;
+  for (const [job, problems] of registry.broken) events.emit("warning", { message: `job ${job} is broken: ${problems.map(formatProblem).join("; ")}` });
+}
 
 /** The scheduler's view of the engine: fires become runs, marks go to the store. */
 export function scheduleHost(engine: Engine, store: Store, events: EventBus): ScheduleHost {

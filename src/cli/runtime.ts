@@ -5,7 +5,7 @@ import { StoreError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
 import { EventBus } from "../engine/events.js";
 import { gitCommit } from "../engine/git.js";
-import { ExecPool } from "../exec/pool.js";
+import { ExecPool, type PoolOptions } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import { FileStore } from "../store/file-store.js";
 import { databaseConfig, type DatabaseFlags } from "../store/pg/config.js";
@@ -57,10 +57,33 @@ export interface Runtime extends AsyncDisposable {
   readonly instance: InstanceInfo;
 }
 
+export interface PoolSize {
+  readonly workers: number;
+  readonly workerMemoryMb: number | undefined;
+}
+
+/** What `--workers` and `--worker-memory` ask for; read before anything is opened, so bad values fail first. */
+export function poolSize(flags: RuntimeFlags): PoolSize {
+  return {
+    workers: flags.workers === undefined ? availableParallelism() : parsePositiveInt("--workers", flags.workers),
+    workerMemoryMb: flags.workerMemory === undefined ? undefined : parsePositiveInt("--worker-memory", flags.workerMemory),
+  };
+}
+
+/** The worker pool, reporting progress and log lines as events. */
+export function openPool(size: PoolSize, dataDir: string, events: EventBus, options: Pick<PoolOptions, "onLogClosed"> = {}): ExecPool {
+  return new ExecPool({
+    ...size,
+    dataDir,
+    onProgress: (chunkId, done, total) => events.emit("chunk:progress", { chunkId, done, total }),
+    onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
+    ...options,
+  });
+}
+
 export async function openRuntime(flags: RuntimeFlags, command: string, events = new EventBus()): Promise<Runtime> {
   const paths = currentProject(flags);
-  const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt("--workers", flags.workers);
-  const workerMemoryMb = flags.workerMemory === undefined ? undefined : parsePositiveInt("--worker-memory", flags.workerMemory);
+  const size = poolSize(flags);
   const store = FileStore.open(paths.dataDir);
   const instance = instanceInfo(command);
   const lock = await store.acquireLeadership(instance);
@@ -79,13 +102,7 @@ export async function openRuntime(flags: RuntimeFlags, command: string, events =
     await store.close();
     throw error;
   }
-  const pool = new ExecPool({
-    workers,
-    dataDir: paths.dataDir,
-    workerMemoryMb,
-    onProgress: (chunkId, done, total) => events.emit("chunk:progress", { chunkId, done, total }),
-    onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
-  });
+  const pool = openPool(size, paths.dataDir, events);
   let commit: Promise<string | null> | null = null;
   const engine = await Engine.start({ store, queue: store, pool, registry, instance, events, gitCommit: () => (commit ??= gitCommit(paths.jobsDir)) });
   return {

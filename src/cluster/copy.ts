@@ -1,17 +1,15 @@
 import { readFile } from "node:fs/promises";
 import type { Server } from "node:http";
-import { availableParallelism } from "node:os";
-import { formatProblem } from "../config/problem.js";
 import type { EventBus } from "../engine/events.js";
 import { errorMessage } from "../errors.js";
-import { ExecPool } from "../exec/pool.js";
+import type { ExecPool } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import type { DatabaseConfig } from "../store/pg/config.js";
 import { PgStore } from "../store/pg/pg-store.js";
-import { parsePositiveInt } from "../cli/args.js";
 import { listenHealth } from "../cli/health.js";
+import { reportLoadProblems } from "../cli/orchestration.js";
 import type { Stau } from "../cli/instance.js";
-import { currentProject, instanceInfo, type RuntimeFlags } from "../cli/runtime.js";
+import { currentProject, instanceInfo, openPool, poolSize, type RuntimeFlags } from "../cli/runtime.js";
 import { ChunkWorker } from "./chunk-worker.js";
 import { Orchestrator } from "./orchestrator.js";
 
@@ -38,8 +36,7 @@ export interface Copy extends Stau {
 
 export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { healthPort?: number }, command: string, events: EventBus): Promise<Copy> {
   const paths = currentProject(flags);
-  const workers = flags.workers === undefined ? availableParallelism() : parsePositiveInt("--workers", flags.workers);
-  const workerMemoryMb = flags.workerMemory === undefined ? undefined : parsePositiveInt("--worker-memory", flags.workerMemory);
+  const size = poolSize(flags);
   const store = await PgStore.open(db);
   let registry: Registry;
   try {
@@ -50,15 +47,9 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
   }
   const instance = instanceInfo(command);
   const warn = (message: string) => events.emit("warning", { message });
-  for (const problem of registry.schedule.problems) warn(`schedule not loaded: ${formatProblem(problem)}`);
-  for (const [job, problems] of registry.broken) warn(`job ${job} is broken: ${problems.map(formatProblem).join("; ")}`);
+  reportLoadProblems(registry, events);
 
-  const pool = new ExecPool({
-    workers,
-    dataDir: paths.dataDir,
-    workerMemoryMb,
-    onProgress: (chunkId, done, total) => events.emit("chunk:progress", { chunkId, done, total }),
-    onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
+  const pool = openPool(size, paths.dataDir, events, {
     // Logs go to the database when an attempt ends, so `stau logs` on any machine reads them.
     onLogClosed: (job, chunkId, attempt, file) => void shipLog(store, job, chunkId, attempt, file).catch((error) => warn(`storing the log of ${chunkId}#${attempt} failed: ${errorMessage(error)}`)),
   });
@@ -71,20 +62,30 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
   const heartbeat = setInterval(() => void store.heartbeat(instance, worker.heldChunks()).catch((error) => warn(`heartbeat failed: ${errorMessage(error)}`)), HEARTBEAT_MS);
   await worker.start();
 
+  /**
+   * The orchestrator cannot go on: this copy stops (draining like SIGTERM), its lock
+   * goes with its connection, and another copy takes over from what the database says.
+   * Run copies under a supervisor that restarts them.
+   */
+  const stepDown = (reason: string) => {
+    if (draining) return;
+    warn(`${reason}; this copy stops so that another orchestrates from the database`);
+    process.kill(process.pid, "SIGTERM");
+  };
   let electing: Promise<void> | null = null;
   const elect = async () => {
     if (orchestrator || draining) return;
     const lead = await store.acquireLeadership(instance);
     if (!lead.ok || draining) return;
     clearInterval(election);
-    orchestrator = await Orchestrator.start({ store, pool, registry, instance, events, paths, describeCopy });
+    try {
+      orchestrator = await Orchestrator.start({ store, pool, registry, instance, events, paths, describeCopy, stepDown });
+    } catch (error) {
+      // Holding the lock without orchestrating would leave every copy without an orchestrator.
+      return stepDown(`starting to orchestrate failed: ${errorMessage(error)}`);
+    }
     events.emit("instance:orchestrating", { copy: instance.id });
-    void store.leadershipLost().then((reason) => {
-      if (draining) return;
-      // Another copy may orchestrate already: stop rather than act twice. A supervisor restarts us.
-      warn(`lost the orchestrator lock (${reason.message}); stopping this copy`);
-      process.kill(process.pid, "SIGTERM");
-    });
+    void store.leadershipLost().then((reason) => stepDown(`lost the orchestrator lock (${reason.message})`));
   };
   const tryElect = () => {
     electing ??= elect()
@@ -111,7 +112,7 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
       registry = next;
       orchestrator?.setRegistry(next);
       worker.registryChanged();
-      for (const problem of next.schedule.problems) warn(`schedule not loaded: ${formatProblem(problem)}`);
+      reportLoadProblems(next, events, false);
       events.emit("registry:reloaded", { files, broken: [...next.broken.keys()] });
       await recycled;
     },

@@ -26,6 +26,11 @@ export interface OrchestratorOptions {
   readonly paths: ProjectPaths;
   /** What `stau status` says of this copy. */
   readonly describeCopy: () => Record<string, unknown>;
+  /**
+   * The orchestrator's view and the database may have parted (a write failed): it must
+   * stop, and a new orchestrator rebuild from the database.
+   */
+  readonly stepDown: (reason: string) => void;
   readonly silentCopyMs?: number;
 }
 
@@ -93,7 +98,9 @@ export class Orchestrator {
           let changes;
           while ((changes = await this.options.store.takeChanges(2_000)).length > 0) await this.engine.observe(changes);
         } catch (error) {
-          this.warn(`applying chunk results failed: ${errorMessage(error)}`);
+          // Taken changes are no longer flagged: only a fresh start from the database sees them again.
+          this.options.stepDown(`applying chunk results failed: ${errorMessage(error)}`);
+          this.stopped = true;
         }
       } while (this.pullAgain && !this.stopped);
       this.pulling = null;

@@ -45,9 +45,7 @@ export async function runCommand(job: string, flags: RunFlags): Promise<number> 
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   stopReporting();
-  report(result, job, flags, started);
-  if (interrupted) return 130;
-  return result.run.status === "done" ? 0 : 1;
+  return report(result, job, flags, started, interrupted);
 }
 
 /**
@@ -79,15 +77,14 @@ async function runOnSharedStore(db: DatabaseConfig, job: string, kwargs: Kwargs,
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     stopReporting();
-    report(result, job, flags, started);
-    if (interrupted) return 130;
-    return result.run.status === "done" ? 0 : 1;
+    return report(result, job, flags, started, interrupted);
   } finally {
     await copy.stop(30_000);
   }
 }
 
-function report(result: ArchivedRun, job: string, flags: RunFlags, started: number): void {
+/** Prints how the run ended; returns the exit code (0 done, 1 not, 130 interrupted). */
+function report(result: ArchivedRun, job: string, flags: RunFlags, started: number, interrupted: boolean): number {
   if (flags.json) {
     printJson(runResultJson(result));
   } else {
@@ -101,4 +98,6 @@ function report(result: ArchivedRun, job: string, flags: RunFlags, started: numb
       process.stdout.write(`  ${chunk.id}: ${chunk.error?.kind}: ${chunk.error?.message.split("\n")[0]}\n    log: stau logs ${chunk.job} --run ${result.run.id}\n`);
     }
   }
+  if (interrupted) return 130;
+  return result.run.status === "done" ? 0 : 1;
 }
