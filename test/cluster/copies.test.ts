@@ -176,6 +176,36 @@ describePg("stau copies on one PostgreSQL store", () => {
     await orchestrator.waitFor((e) => e.event === "warning" && /stopped heartbeating/.test(e.message), "the release of the victim's chunks");
   }, 120_000);
 
+  it("finishes the runs when the orchestrating copy is killed with -9 in the middle of them", async () => {
+    // Two layers, so the new orchestrator has dependencies to release.
+    const { schema, project, start } = cluster({
+      "jobs/summary.ts": `import { defineJob } from "stau";
+export default defineJob({
+  chunkSize: 12,
+  allowConcurrentRuns: true,
+  dependencies: [{ job: "counted", maxLag: "0s", kwargs: { ms: 300 } }],
+  async selectWork() { return Array.from({ length: 12 }, (_, i) => i + 1); },
+  run() {},
+});
+`,
+    });
+    const first = start();
+    await first.waitFor(orchestrates, "the first orchestrator");
+    const others = [start(), start()];
+    await Promise.all(others.map((c) => c.waitFor((e) => e.event === "instance:started", "copy started")));
+    await trigger(schema, "summary", {}, 3);
+    await until("the orchestrator's copy running a chunk", async () => [...executions(project, "started.log").values()].some((list) => list.some((e) => e.pid === first.child.pid)));
+    first.child.kill("SIGKILL");
+    await first.exited();
+    await Promise.race(others.map((c) => c.waitFor(orchestrates, "a new orchestrator", 10_000)));
+
+    const runs = await until("3 finished runs", async () => ((await finishedRuns(schema)).length === 3 ? finishedRuns(schema) : null), 60_000);
+    expect(runs.map((r) => r.status)).toEqual(["done", "done", "done"]);
+    const finished = executions(project, "finished.log");
+    expect(finished.size).toBe(36);
+    expect(await query(`SELECT state, count(*)::int AS n FROM "${schema}".chunks GROUP BY state`)).toEqual([{ state: "done", n: 39 }]);
+  }, 90_000);
+
   it("hands a stopping copy's chunks back at once instead of waiting for its heartbeat to stop", async () => {
     const { schema, project, start } = cluster();
     const orchestrator = start();
