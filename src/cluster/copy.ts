@@ -120,8 +120,12 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
       draining = true;
       clearInterval(election);
       await electing;
-      // Orders and ticks stop first; another copy takes over once our lock goes with the connection.
-      await orchestrator?.stop();
+      // Orders and ticks stop first, and the lock goes at once: another copy orchestrates
+      // (and applies this copy's last results) while this one drains.
+      if (orchestrator) {
+        await orchestrator.stop();
+        await store.releaseLeadership(instance).catch((error) => warn(`giving up the orchestrator lock failed: ${errorMessage(error)}`));
+      }
       events.emit("instance:draining", { running: worker.busy, timeoutMs });
       const result = await worker.drain(timeoutMs);
       clearInterval(heartbeat);

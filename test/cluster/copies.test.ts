@@ -206,6 +206,27 @@ export default defineJob({
     expect(await query(`SELECT state, count(*)::int AS n FROM "${schema}".chunks GROUP BY state`)).toEqual([{ state: "done", n: 39 }]);
   }, 90_000);
 
+  it("gives the orchestrator lock up as soon as the orchestrating copy starts draining", async () => {
+    const { schema, project, start } = cluster();
+    const first = start();
+    await first.waitFor(orchestrates, "the first orchestrator");
+    const second = start();
+    await second.waitFor((e) => e.event === "instance:started", "copy started");
+    await trigger(schema, "counted", { n: 2, ms: 3000 }, 1);
+    await until("the orchestrator's copy running a chunk", async () => [...executions(project, "started.log").values()].some((list) => list.some((e) => e.pid === first.child.pid)));
+    first.child.kill("SIGTERM");
+    await second.waitFor(orchestrates, "the second copy to take over", 2_500);
+    // The first is still letting its chunk finish.
+    expect(first.child.exitCode).toBeNull();
+    expect(await first.exited()).toBe(0);
+    const [run] = await until("the run to finish", async () => {
+      const runs = await finishedRuns(schema);
+      return runs.length === 1 && runs;
+    });
+    expect(run!.status).toBe("done");
+    expect([...executions(project, "finished.log").values()].every((list) => list.length === 1)).toBe(true);
+  }, 60_000);
+
   it("hands a stopping copy's chunks back at once instead of waiting for its heartbeat to stop", async () => {
     const { schema, project, start } = cluster();
     const orchestrator = start();

@@ -119,6 +119,14 @@ export class PgStore implements Store {
     return { ok: false, holder: holder.rows[0]?.info ?? null };
   }
 
+  /** Gives the orchestrator lock up now (a stopping copy), so another copy takes over while this one drains. */
+  async releaseLeadership(instance: InstanceInfo): Promise<void> {
+    const client = this.leaderClient;
+    this.leaderClient = null;
+    await client?.end().catch(() => undefined);
+    await this.pool.query(`UPDATE ${this.s}.instances SET orchestrating = false WHERE id = $1`, [instance.id]);
+  }
+
   /** Resolves (with the reason) when the connection holding the leadership lock is lost. */
   leadershipLost(): Promise<Error> {
     const client = this.leaderClient;
