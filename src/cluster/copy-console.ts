@@ -43,10 +43,26 @@ export async function createCopyConsoleController(copy: Copy, quit: (force: bool
   let seen = signature(view);
   let polling = false;
   const startedAt = Date.now();
+  // Log lines of attempts run here arrive live; those of other copies arrive through
+  // the database when their attempt ends, and are passed on as the same events.
+  const ranHere = new Set<string>();
+  const offStarted = events.on("chunk:started", ({ chunk }) => ranHere.add(`${chunk.id}#${chunk.attempts}`));
+  let logsSince = (await store.logs(null, null, 1))[0]?.writtenAt ?? 0;
+  const relayLogs = async () => {
+    const logs = (await store.logs(null, null, 500, logsSince)).reverse();
+    for (const log of logs) {
+      logsSince = Math.max(logsSince, log.writtenAt);
+      if (ranHere.has(`${log.chunkId}#${log.attempt}`)) continue;
+      for (const raw of log.text.split("\n").filter(Boolean)) {
+        const { level, text } = logLine(log.job, log.chunkId, log.attempt, raw);
+        events.emit("chunk:log", { chunkId: log.chunkId, attempt: log.attempt, level, text, job: log.job });
+      }
+    }
+  };
   const timer = setInterval(() => {
     if (polling) return;
     polling = true;
-    void Promise.all([readView(copy), store.reloadFreshness(false)])
+    void Promise.all([readView(copy), store.reloadFreshness(false), relayLogs()])
       .then(([next]) => {
         view = next;
         const now = signature(next);
@@ -121,6 +137,7 @@ export async function createCopyConsoleController(copy: Copy, quit: (force: bool
     graph: (job) => graphLines(copy.currentRegistry(), store.freshness(), job),
     async quit(force) {
       clearInterval(timer);
+      offStarted();
       await quit(force);
     },
   };

@@ -13,7 +13,8 @@ export interface EngineEvents {
   "chunk:done": { chunk: ChunkRecord; durationMs: number };
   "chunk:failed": { chunk: ChunkRecord; error: ChunkError; willRetry: boolean; durationMs: number };
   "chunk:progress": { chunkId: string; done: number; total: number };
-  "chunk:log": { chunkId: string; attempt: number; level: string; text: string };
+  /** `job` is given when the chunk may be unknown to the listener (a line another copy stored). */
+  "chunk:log": { chunkId: string; attempt: number; level: string; text: string; job?: string };
   "schedule:fired": { entryId: string; job: string; tickAt: number; catchUp: boolean; runId: string };
   "schedule:skipped": { entryId: string; job: string; tickAt: number; reason: string };
   "instance:started": { pid: number; workers: number; dataDir: string; socket: string | null };

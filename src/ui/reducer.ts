@@ -82,8 +82,8 @@ function reduceEvents(state: ConsoleState, events: readonly EngineEventEntry[], 
   let notice = state.notice;
   for (const event of events) {
     if (event.name === "chunk:log") {
-      const { chunkId, attempt, level, text } = event.payload;
-      lines.push({ job: data.chunks.get(chunkId)?.job ?? "?", chunkId, attempt, at, level, text });
+      const { chunkId, attempt, level, text, job } = event.payload;
+      lines.push({ job: job ?? data.chunks.get(chunkId)?.job ?? "?", chunkId, attempt, at, level, text });
     } else if (event.name === "warning") {
       notice = { text: event.payload.message, level: "warn", at };
     } else if (event.name === "instance:stopped") {

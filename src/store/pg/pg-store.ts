@@ -483,12 +483,16 @@ export class PgStore implements Store {
     );
   }
 
-  /** The newest logs of a job (or of all jobs), newest first; of one run when `runId` is given. */
-  async logs(job: string | null, runId: string | null, limit: number): Promise<StoredLog[]> {
+  /**
+   * The newest logs of a job (or of all jobs), newest first; of one run when `runId` is
+   * given; stored after `since` (a writtenAt this store returned) when given.
+   */
+  async logs(job: string | null, runId: string | null, limit: number, since: number | null = null): Promise<StoredLog[]> {
     const { rows } = await this.pool.query<{ chunk_id: string; attempt: number; run_id: string; job: string; text: string; at: Date }>(
       `SELECT chunk_id, attempt, run_id, job, text, written_at AS at FROM ${this.s}.chunk_logs
-       WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR run_id = $2) ORDER BY written_at DESC LIMIT $3`,
-      [job, runId, limit],
+       WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR run_id = $2) AND ($4::float8 IS NULL OR written_at > to_timestamp($4::float8 / 1000))
+       ORDER BY written_at DESC LIMIT $3`,
+      [job, runId, limit, since],
     );
     return rows.map((r) => ({ chunkId: r.chunk_id, attempt: r.attempt, runId: r.run_id, job: r.job, text: r.text, writtenAt: r.at.getTime() }));
   }
