@@ -2,6 +2,9 @@ import { StauError } from "../errors.js";
 import type { PgStore } from "../store/pg/pg-store.js";
 import type { ControlRequest, ControlResponse } from "./protocol.js";
 
+/** How long an order waits when no copy is heartbeating (one may be starting). */
+const NOBODY_MS = 3_000;
+
 /**
  * Sends one order to whichever copy orchestrates on a shared store (through the
  * commands table) and returns its answer, as callInstance does over a socket.
@@ -11,6 +14,9 @@ export async function callOrchestrator<T = unknown>(store: PgStore, request: Con
   let wake: () => void = () => undefined;
   const stop = await store.listen(store.channel("replies"), (payload) => payload === String(id) && wake());
   try {
+    // With no copy heartbeating, nobody will take the order: say so soon rather than in 30 s.
+    const alive = (await store.copies()).some((c) => !c.stopped && c.silentFor < 10);
+    if (!alive) timeoutMs = Math.min(timeoutMs, NOBODY_MS);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const answer = await store.commandAnswer(id);

@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, expect, it } from "vitest";
+import { callOrchestrator } from "../../src/control/cluster-client.js";
 import { PgStore } from "../../src/store/pg/pg-store.js";
 import type { ChunkRecord, RunRecord } from "../../src/store/records.js";
 import { describePg, dropSchema, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
@@ -133,6 +134,12 @@ describePg("PgStore", () => {
     const late = await a.submitCommand({ cmd: "status" });
     expect(await a.withdrawCommand(late)).toBe(true);
     expect(await b.takeCommands("B")).toEqual([]);
+  });
+
+  it("withdraws an order nobody takes, and says so within seconds when no copy is running", async () => {
+    const store = await open(schema);
+    await expect(callOrchestrator(store, { cmd: "status" })).rejects.toThrow(/no stau copy orchestrates .*nobody took the order within 3s, and it was withdrawn/);
+    expect(await query(`SELECT count(*)::int AS n FROM "${schema}".commands`)).toEqual([{ n: 0 }]);
   });
 
   it("says where and why when the database cannot be reached, without the password", async () => {
