@@ -212,7 +212,8 @@ export default defineJob({
     await first.waitFor(orchestrates, "the first orchestrator");
     const second = start();
     await second.waitFor((e) => e.event === "instance:started", "copy started");
-    await trigger(schema, "counted", { n: 2, ms: 3000 }, 1);
+    // Four slow chunks: a copy holds no more than one per thread (two), so each runs some.
+    await trigger(schema, "counted", { n: 4, ms: 3000 }, 1);
     await until("the orchestrator's copy running a chunk", async () => [...executions(project, "started.log").values()].some((list) => list.some((e) => e.pid === first.child.pid)));
     first.child.kill("SIGTERM");
     await second.waitFor(orchestrates, "the second copy to take over", 2_500);
