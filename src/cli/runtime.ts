@@ -47,6 +47,16 @@ export async function readStore<T>(flags: RuntimeFlags, read: (store: Store) => 
   }
 }
 
+/** Loads the project's jobs; when that fails, `undo` closes what was opened for them first. */
+export async function loadRegistryOr(paths: ProjectPaths, undo: () => Promise<void>): Promise<Registry> {
+  try {
+    return await loadRegistry(paths);
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
 /** Everything an executing command needs: the store (locked), the pool and the engine. */
 export interface Runtime extends AsyncDisposable {
   readonly paths: ProjectPaths;
@@ -95,13 +105,7 @@ export async function openRuntime(flags: RuntimeFlags, command: string, events =
       "stop that process, use its control socket (stau trigger, stau status), or give this one another --data directory",
     );
   }
-  let registry: Registry;
-  try {
-    registry = await loadRegistry(paths);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  const registry = await loadRegistryOr(paths, () => store.close());
   const pool = openPool(size, paths.dataDir, events);
   let commit: Promise<string | null> | null = null;
   const engine = await Engine.start({ store, queue: store, pool, registry, instance, events, gitCommit: () => (commit ??= gitCommit(paths.jobsDir)) });

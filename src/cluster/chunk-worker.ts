@@ -20,10 +20,10 @@ export interface ChunkWorkerOptions {
    */
   readonly leading: () => boolean;
   readonly clock?: Clock;
-  /** How often to look for work when no notification came (a lost NOTIFY, a reconnect). */
-  readonly pollMs?: number;
 }
 
+/** How often to look for work when no notification came (a lost NOTIFY, a reconnect). */
+const POLL_MS = 1_000;
 /** Chunks shorter than this on average are claimed several per thread at a time. */
 const SHORT_CHUNK_MS = 20;
 const CLAIM_AHEAD = 32;
@@ -76,7 +76,7 @@ export class ChunkWorker {
     this.timer = setInterval(() => {
       this.claim();
       void this.checkCancelled();
-    }, this.options.pollMs ?? 1_000);
+    }, POLL_MS);
     this.claim();
   }
 
@@ -157,16 +157,17 @@ export class ChunkWorker {
     const began = this.clock.now();
     const outcome = await this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
     this.executing--;
-    const took = this.clock.now() - began;
-    this.averageMs = this.averageMs === null ? took : this.averageMs * 0.8 + took * 0.2;
+    const now = this.clock.now();
+    // From its start on a thread: a chunk claimed ahead waited before that.
+    const durationMs = now - began;
+    this.averageMs = this.averageMs === null ? durationMs : this.averageMs * 0.8 + durationMs * 0.2;
     this.startReady();
     if (!outcome.ok && this.handingBack) {
       await this.handBack([chunk.id], "interrupted: its stau copy stopped while it ran");
       return;
     }
-    const now = this.clock.now();
     const result = T.settleAttempt(chunk, spec, outcome, this.cancelledRuns.has(chunk.runId), now);
-    this.finished.push({ chunk, result, durationMs: now - (chunk.startedAt ?? now), completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
+    this.finished.push({ chunk, result, durationMs, completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
     this.flush();
     this.claim();
   }

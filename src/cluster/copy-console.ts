@@ -13,6 +13,8 @@ import type { Copy } from "./copy.js";
 const RECENT_RUNS = 100;
 /** How often the console reads the shared store for work other copies did. */
 const POLL_MS = 1_000;
+/** How far back each look for other copies' logs reaches. */
+const LOG_LOOKBACK_MS = 2_000;
 
 interface StoreView {
   readonly active: ArchivedRun[];
@@ -44,20 +46,24 @@ export async function createCopyConsoleController(copy: Copy, quit: (force: bool
   let polling = false;
   const startedAt = Date.now();
   // Log lines of attempts run here arrive live; those of other copies arrive through
-  // the database when their attempt ends, and are passed on as the same events.
-  const ranHere = new Set<string>();
-  const offStarted = events.on("chunk:started", ({ chunk }) => ranHere.add(`${chunk.id}#${chunk.attempts}`));
+  // the database when their attempt ends, and are passed on as the same events. Each
+  // look goes back a little (rows commit out of order, and the database's clock is finer
+  // than a millisecond), and what was passed on already is remembered for as long.
   let logsSince = (await store.logs(null, null, 1))[0]?.writtenAt ?? 0;
+  let relayed = new Map<string, number>();
   const relayLogs = async () => {
-    const logs = (await store.logs(null, null, 500, logsSince)).reverse();
+    const logs = (await store.logs(null, null, 500, logsSince - LOG_LOOKBACK_MS)).reverse();
     for (const log of logs) {
       logsSince = Math.max(logsSince, log.writtenAt);
-      if (ranHere.has(`${log.chunkId}#${log.attempt}`)) continue;
+      const key = `${log.chunkId}#${log.attempt}`;
+      if (log.copy === copy.instance.id || relayed.has(key)) continue;
+      relayed.set(key, log.writtenAt);
       for (const raw of log.text.split("\n").filter(Boolean)) {
         const { level, text } = logLine(log.job, log.chunkId, log.attempt, raw);
         events.emit("chunk:log", { chunkId: log.chunkId, attempt: log.attempt, level, text, job: log.job });
       }
     }
+    relayed = new Map([...relayed].filter(([, at]) => at >= logsSince - 2 * LOG_LOOKBACK_MS));
   };
   const timer = setInterval(() => {
     if (polling) return;
@@ -137,7 +143,6 @@ export async function createCopyConsoleController(copy: Copy, quit: (force: bool
     graph: (job) => graphLines(copy.currentRegistry(), store.freshness(), job),
     async quit(force) {
       clearInterval(timer);
-      offStarted();
       await quit(force);
     },
   };

@@ -3,13 +3,13 @@ import type { Server } from "node:http";
 import type { EventBus } from "../engine/events.js";
 import { errorMessage } from "../errors.js";
 import type { ExecPool } from "../exec/pool.js";
-import { loadRegistry, type Registry } from "../jobs/load.js";
 import type { DatabaseConfig } from "../store/pg/config.js";
 import { PgStore } from "../store/pg/pg-store.js";
+import type { InstanceInfo } from "../store/store.js";
 import { listenHealth } from "../cli/health.js";
 import { reportLoadProblems } from "../cli/orchestration.js";
 import type { Stau } from "../cli/instance.js";
-import { currentProject, instanceInfo, openPool, poolSize, type RuntimeFlags } from "../cli/runtime.js";
+import { currentProject, instanceInfo, loadRegistryOr, openPool, poolSize, type RuntimeFlags } from "../cli/runtime.js";
 import { ChunkWorker } from "./chunk-worker.js";
 import { Orchestrator } from "./orchestrator.js";
 
@@ -25,6 +25,7 @@ const ELECTION_MS = 1_000;
  */
 /** A running copy: what `stau dev` and `stau start` drive, and what its console reads. */
 export interface Copy extends Stau {
+  readonly instance: InstanceInfo;
   readonly store: PgStore;
   readonly events: EventBus;
   readonly pool: ExecPool;
@@ -38,20 +39,14 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
   const paths = currentProject(flags);
   const size = poolSize(flags);
   const store = await PgStore.open(db);
-  let registry: Registry;
-  try {
-    registry = await loadRegistry(paths);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  let registry = await loadRegistryOr(paths, () => store.close());
   const instance = instanceInfo(command);
   const warn = (message: string) => events.emit("warning", { message });
   reportLoadProblems(registry, events);
 
   const pool = openPool(size, paths.dataDir, events, {
     // Logs go to the database when an attempt ends, so `stau logs` on any machine reads them.
-    onLogClosed: (job, chunkId, attempt, file) => void shipLog(store, job, chunkId, attempt, file).catch((error) => warn(`storing the log of ${chunkId}#${attempt} failed: ${errorMessage(error)}`)),
+    onLogClosed: (job, chunkId, attempt, file) => void shipLog(store, instance, job, chunkId, attempt, file).catch((error) => warn(`storing the log of ${chunkId}#${attempt} failed: ${errorMessage(error)}`)),
   });
   let orchestrator: Orchestrator | null = null;
   let draining = false;
@@ -101,6 +96,7 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
 
   return {
     paths,
+    instance,
     store,
     events,
     pool,
@@ -139,10 +135,10 @@ export async function startCopy(db: DatabaseConfig, flags: RuntimeFlags & { heal
   };
 }
 
-async function shipLog(store: PgStore, job: string, chunkId: string, attempt: number, file: string): Promise<void> {
+async function shipLog(store: PgStore, instance: InstanceInfo, job: string, chunkId: string, attempt: number, file: string): Promise<void> {
   // Chunk ids start with their run's id (`<run>.<job>.<n>`); the file is already size-capped.
   const runId = chunkId.slice(0, chunkId.indexOf("."));
-  await store.saveLog({ chunkId, attempt, runId, job, text: await readFile(file, "utf8") });
+  await store.saveLog({ chunkId, attempt, runId, job, copy: instance.id, text: await readFile(file, "utf8") });
 }
 
 function closeServer(server: Server): Promise<void> {

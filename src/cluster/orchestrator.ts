@@ -1,10 +1,10 @@
 import type { ProjectPaths } from "../config/project.js";
 import { systemClock } from "../clock.js";
-import type { ControlRequest, ControlResponse } from "../control/protocol.js";
+import { controlResponse, type ControlRequest, type ControlResponse } from "../control/protocol.js";
 import { Engine } from "../engine/engine.js";
 import type { EventBus } from "../engine/events.js";
 import { gitCommit } from "../engine/git.js";
-import { StauError, errorMessage } from "../errors.js";
+import { errorMessage } from "../errors.js";
 import type { ExecPool } from "../exec/pool.js";
 import type { Registry } from "../jobs/load.js";
 import { Scheduler } from "../schedule/scheduler.js";
@@ -31,7 +31,6 @@ export interface OrchestratorOptions {
    * stop, and a new orchestrator rebuild from the database.
    */
   readonly stepDown: (reason: string) => void;
-  readonly silentCopyMs?: number;
 }
 
 /**
@@ -125,15 +124,15 @@ export class Orchestrator {
     const { store, describeCopy } = this.options;
     try {
       const result = await handleControl({ engine: this.engine, store, scheduler: this.scheduler, describe: async () => ({ instance: describeCopy(), copies: await store.copies() }) }, request);
-      return { ok: true, result: result ?? null };
+      return controlResponse({ ok: true, result });
     } catch (error) {
-      return { ok: false, error: error instanceof StauError ? { message: error.message, hint: error.hint, exitCode: error.exitCode } : { message: errorMessage(error), exitCode: 1 } };
+      return controlResponse({ ok: false, error });
     }
   }
 
   private async releaseSilent(): Promise<void> {
     try {
-      const released = await this.options.store.releaseSilent(this.options.silentCopyMs ?? SILENT_COPY_MS);
+      const released = await this.options.store.releaseSilent(SILENT_COPY_MS);
       for (const [copy, count] of released) this.warn(`copy ${copy} stopped heartbeating: ${count} of its running chunk(s) go back to the queue for another attempt`);
     } catch (error) {
       this.warn(`looking for silent copies failed: ${errorMessage(error)}`);

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { StauError } from "../errors.js";
-import type { ControlRequest, ControlResponse } from "./protocol.js";
+import { controlResult, type ControlRequest, type ControlResponse } from "./protocol.js";
 import { controlSocketPath } from "./socket-path.js";
 
 /** Sends one request to the instance running on `dataDir` and returns its result. */
@@ -32,8 +32,11 @@ export function callInstance<T = unknown>(dataDir: string, request: ControlReque
       } catch {
         return reject(new StauError("control_error", `the stau instance on ${dataDir} sent an unreadable answer`, { exitCode: 1 }));
       }
-      if (response.ok) resolve(response.result as T);
-      else reject(new StauError("remote", response.error.message, { hint: response.error.hint, exitCode: response.error.exitCode }));
+      try {
+        resolve(controlResult<T>(response));
+      } catch (error) {
+        reject(error);
+      }
     });
   });
 }

@@ -1,6 +1,6 @@
 import { StauError } from "../errors.js";
 import type { PgStore } from "../store/pg/pg-store.js";
-import type { ControlRequest, ControlResponse } from "./protocol.js";
+import { controlResult, type ControlRequest, type ControlResponse } from "./protocol.js";
 
 /** How long an order waits when no copy is heartbeating (one may be starting). */
 const NOBODY_MS = 3_000;
@@ -20,7 +20,7 @@ export async function callOrchestrator<T = unknown>(store: PgStore, request: Con
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const answer = await store.commandAnswer(id);
-      if (answer?.response) return unwrap<T>(answer.response as ControlResponse);
+      if (answer?.response) return controlResult<T>(answer.response as ControlResponse);
       if (Date.now() > deadline) {
         if (await store.withdrawCommand(id)) {
           throw new StauError("no_instance", `no stau copy orchestrates on ${store.location}: nobody took the order within ${timeoutMs / 1000}s, and it was withdrawn`, {
@@ -43,9 +43,4 @@ export async function callOrchestrator<T = unknown>(store: PgStore, request: Con
   } finally {
     stop();
   }
-}
-
-function unwrap<T>(response: ControlResponse): T {
-  if (response.ok) return response.result as T;
-  throw new StauError("remote", response.error.message, { hint: response.error.hint, exitCode: response.error.exitCode });
 }

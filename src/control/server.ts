@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { StauError, errorMessage } from "../errors.js";
-import type { ControlRequest, ControlResponse } from "./protocol.js";
+import { controlResponse, type ControlRequest, type ControlResponse } from "./protocol.js";
 
 export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
 
@@ -43,12 +42,8 @@ function serve(socket: Socket, handle: ControlHandler): void {
       return reply(socket, { ok: false, error: { message: "the request is not valid JSON", exitCode: 2 } });
     }
     handle(request).then(
-      (result) => reply(socket, { ok: true, result: result ?? null }),
-      (error) =>
-        reply(socket, {
-          ok: false,
-          error: error instanceof StauError ? { message: error.message, hint: error.hint, exitCode: error.exitCode } : { message: errorMessage(error), exitCode: 1 },
-        }),
+      (result) => reply(socket, controlResponse({ ok: true, result })),
+      (error) => reply(socket, controlResponse({ ok: false, error })),
     );
   });
 }

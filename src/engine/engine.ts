@@ -59,6 +59,7 @@ export class Engine {
   private readonly pool: ExecPool;
   private readonly clock: Clock;
   private readonly queue: LocalQueue | null;
+  private readonly stopRunning: (runId: string, chunkIds: readonly string[]) => void;
   private readonly runs = new Map<string, ActiveRun>();
   private readonly runOfChunk = new Map<string, ActiveRun>();
   private pending: string[] = [];
@@ -76,6 +77,7 @@ export class Engine {
     this.store = options.store;
     this.pool = options.pool;
     this.queue = options.queue;
+    this.stopRunning = options.stopRunning ?? ((_, ids) => ids.forEach((id) => this.pool.cancel(id)));
     this.registry = options.registry;
     this.clock = options.clock ?? systemClock;
     this.events = options.events ?? new EventBus();
@@ -196,7 +198,7 @@ export class Engine {
     }
     // With a shared store a chunk may run on some copy while this engine still sees it
     // pending (claims are not reported): every copy is told, whatever the engine sees.
-    if (running.length || !this.queue) (this.options.stopRunning ?? ((_, ids) => ids.forEach((id) => this.pool.cancel(id))))(runId, running);
+    if (running.length || !this.queue) this.stopRunning(runId, running);
     this.patchChunks(run, patches);
     if (run.unfinished === 0 && !run.resolving) await this.finishRun(run);
     return true;
@@ -472,8 +474,8 @@ export class Engine {
 
   /**
    * With a shared store: what the copies' chunk workers did to this engine's chunks
-   * (claimed, finished, handed back, released from a copy that died), as the store
-   * reports it. Each change is applied once; a change already known is skipped.
+   * (finished them, or gave them back to pending: a stopping copy, a silent one), as
+   * the store reports it. Each change is applied once; a change already known is skipped.
    */
   async observe(changes: readonly ChunkRecord[]): Promise<void> {
     const now = this.clock.now();
@@ -489,9 +491,6 @@ export class Engine {
       touched.add(run);
       const durationMs = (chunk.finishedAt ?? now) - (chunk.startedAt ?? now);
       switch (chunk.state) {
-        case "running":
-          this.events.emit("chunk:started", { chunk });
-          break;
         case "done":
           this.events.emit("chunk:done", { chunk, durationMs });
           this.releaseDependents(run, chunk.id);

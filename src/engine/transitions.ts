@@ -60,8 +60,8 @@ export function cancel(now: number): ChunkPatch {
 }
 
 /** A chunk that was running when its instance stopped goes back to the queue; its attempt stays counted. */
-export function interrupted(message = "interrupted: stau stopped while this chunk ran"): ChunkPatch {
-  return { state: "queued", owner: null, token: null, notBefore: null, worker: null, error: { kind: "cancelled", message } };
+export function interrupted(): ChunkPatch {
+  return { state: "queued", owner: null, token: null, notBefore: null, worker: null, error: { kind: "cancelled", message: "interrupted: stau stopped while this chunk ran" } };
 }
 
 /**

@@ -82,6 +82,8 @@ const MIGRATIONS: readonly string[] = [
     attempt integer NOT NULL,
     run_id text NOT NULL,
     job text NOT NULL,
+    -- the copy that ran the attempt
+    copy text NOT NULL,
     text text NOT NULL,
     written_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (chunk_id, attempt)

@@ -39,6 +39,8 @@ export interface StoredLog {
   readonly attempt: number;
   readonly runId: string;
   readonly job: string;
+  /** The copy that ran the attempt. */
+  readonly copy: string;
   readonly text: string;
   readonly writtenAt: number;
 }
@@ -477,9 +479,9 @@ export class PgStore implements Store {
 
   async saveLog(log: Omit<StoredLog, "writtenAt">): Promise<void> {
     await this.pool.query(
-      `INSERT INTO ${this.s}.chunk_logs (chunk_id, attempt, run_id, job, text) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (chunk_id, attempt) DO UPDATE SET text = excluded.text, written_at = now()`,
-      [log.chunkId, log.attempt, log.runId, log.job, log.text],
+      `INSERT INTO ${this.s}.chunk_logs (chunk_id, attempt, run_id, job, copy, text) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (chunk_id, attempt) DO UPDATE SET text = excluded.text, copy = excluded.copy, written_at = now()`,
+      [log.chunkId, log.attempt, log.runId, log.job, log.copy, log.text],
     );
   }
 
@@ -488,13 +490,13 @@ export class PgStore implements Store {
    * given; stored after `since` (a writtenAt this store returned) when given.
    */
   async logs(job: string | null, runId: string | null, limit: number, since: number | null = null): Promise<StoredLog[]> {
-    const { rows } = await this.pool.query<{ chunk_id: string; attempt: number; run_id: string; job: string; text: string; at: Date }>(
-      `SELECT chunk_id, attempt, run_id, job, text, written_at AS at FROM ${this.s}.chunk_logs
+    const { rows } = await this.pool.query<{ chunk_id: string; attempt: number; run_id: string; job: string; copy: string; text: string; at: Date }>(
+      `SELECT chunk_id, attempt, run_id, job, copy, text, written_at AS at FROM ${this.s}.chunk_logs
        WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR run_id = $2) AND ($4::float8 IS NULL OR written_at > to_timestamp($4::float8 / 1000))
        ORDER BY written_at DESC LIMIT $3`,
       [job, runId, limit, since],
     );
-    return rows.map((r) => ({ chunkId: r.chunk_id, attempt: r.attempt, runId: r.run_id, job: r.job, text: r.text, writtenAt: r.at.getTime() }));
+    return rows.map((r) => ({ chunkId: r.chunk_id, attempt: r.attempt, runId: r.run_id, job: r.job, copy: r.copy, text: r.text, writtenAt: r.at.getTime() }));
   }
 
   // --- notifications ------------------------------------------------------------
