@@ -4,7 +4,7 @@
 // to the frame that shows it. Plus the console's CPU use while nothing happens.
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
-import { EventBus } from "../dist/engine/events.js";
+import { EventBus } from "../dist/events.js";
 import { median } from "./project.mjs";
 
 // As `stau dev` does: the console runs on React's production build. And as on a
@@ -75,14 +75,14 @@ function controller(snapshot, busy = 2) {
   const events = new EventBus();
   return {
     events,
-    snapshot: () => snapshot,
+    snapshot: async () => snapshot,
     busyWorkers: () => busy,
     plan: async () => ({ job: "x", workIds: 0, jobs: [], chunks: 0, etaMs: null }),
     trigger: async () => "r",
     retry: async () => {},
     retryAllFailed: async () => 0,
     cancel: async () => {},
-    setPaused() {},
+    setPaused: async () => {},
     logTail: async () => [],
     graph: () => [],
     quit: async () => {},
@@ -93,10 +93,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function consoleFrames({ samples = 50, idleSeconds = 30 } = {}) {
   const { createElement, render, App, createConsoleStore } = await loadUi();
-  const ctl = controller(bigSnapshot(2000, 20_000));
+  const first = bigSnapshot(2000, 20_000);
+  const ctl = controller(first);
   const stdout = new FakeStdout();
   const stdin = new FakeStdin();
-  const store = createConsoleStore(ctl, { size: { rows: stdout.rows, columns: stdout.columns } });
+  const store = createConsoleStore(ctl, { size: { rows: stdout.rows, columns: stdout.columns }, snapshot: first });
   const app = render(createElement(App, { store }), { stdout, stdin, exitOnCtrlC: false, patchConsole: false });
   store.start();
   await sleep(500);
@@ -142,7 +143,7 @@ export async function consoleFrames({ samples = 50, idleSeconds = 30 } = {}) {
 async function idleCpu({ createElement, render, App, createConsoleStore }, seconds) {
   const snapshot = bigSnapshot(2000, 100);
   const idle = { ...snapshot, runs: [] };
-  const store = createConsoleStore(controller(idle, 0), { size: { rows: 40, columns: 160 } });
+  const store = createConsoleStore(controller(idle, 0), { size: { rows: 40, columns: 160 }, snapshot: idle });
   const stdout = new FakeStdout();
   let frames = 0;
   const write = stdout.write;

@@ -2,7 +2,9 @@
 import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import { Tinypool } from "tinypool";
-import { openRuntime } from "../dist/cli/runtime.js";
+import { EventBus } from "../dist/events.js";
+import { projectPaths } from "../dist/config/project.js";
+import { startInstance } from "../dist/instance/instance.js";
 import { benchProject, median, REPO } from "./project.mjs";
 
 const NOOP_TASK = join(REPO, "bench", "fixtures", "noop-task.mjs");
@@ -21,16 +23,19 @@ export default defineJob({ run() {} });`,
 export default defineJob({ run() { console.log(String(performance.timeOrigin + performance.now())); } });`,
 };
 
-async function withRuntime(workers, fn) {
+/** A stau instance on the embedded store of a throw-away project, with `trigger` and `waitForRun` as `stau run` uses them. */
+async function withInstance(workers, fn) {
   const project = benchProject(JOBS);
   const cwd = process.cwd();
   process.chdir(project.dir);
   try {
-    const runtime = await openRuntime({ workers: String(workers) }, "bench");
+    const paths = projectPaths(project.dir);
+    const instance = await startInstance({ paths, store: { dataDir: paths.dataDir, database: null }, pool: { workers, workerMemoryMb: undefined }, command: "bench", events: new EventBus(), schedule: false });
+    const trigger = async (request) => (await instance.order({ cmd: "trigger", ...request })).run;
     try {
-      return await fn(runtime);
+      return await fn({ instance, trigger, events: instance.events });
     } finally {
-      await runtime[Symbol.asyncDispose]();
+      await instance.stop(0);
     }
   } finally {
     process.chdir(cwd);
@@ -62,11 +67,11 @@ export async function chunkThroughput(n = 20_000, workers = 2, rounds = 3) {
 
 /** Chunks per second from trigger to the run's end, every state change persisted. */
 export async function stauThroughput(n, workers) {
-  return withRuntime(workers, async ({ engine }) => {
-    await engine.waitForRun((await engine.trigger({ job: "many", kwargs: { n: 100 }, source: "cli" })).id); // warm up
+  return withInstance(workers, async ({ instance, trigger }) => {
+    await instance.waitForRun((await trigger({ job: "many", kwargs: { n: 100 } })).id); // warm up
     const start = performance.now();
-    const run = await engine.trigger({ job: "many", kwargs: { n }, source: "cli" });
-    const result = await engine.waitForRun(run.id);
+    const run = await trigger({ job: "many", kwargs: { n } });
+    const result = await instance.waitForRun(run.id);
     const seconds = (performance.now() - start) / 1000;
     if (result.run.status !== "done" || result.chunks.length !== n) throw new Error(`throughput run ended ${result.run.status} with ${result.chunks.length} chunks`);
     return n / seconds;
@@ -83,14 +88,14 @@ export async function chunkLatency(samples = 200) {
     raw.push(performance.now() - start);
   }
   await pool.destroy();
-  const stau = await withRuntime(2, async ({ engine }) => {
+  const stau = await withInstance(2, async ({ instance, trigger, events }) => {
     const latencies = [];
     for (let i = 0; i < samples + 5; i++) {
       let started;
-      const off = engine.events.on("chunk:log", ({ text }) => (started = Number(text)));
+      const off = events.on("chunk:log", ({ text }) => (started = Number(text)));
       const before = performance.timeOrigin + performance.now();
-      const run = await engine.trigger({ job: "stamp", source: "cli" });
-      await engine.waitForRun(run.id);
+      const run = await trigger({ job: "stamp" });
+      await instance.waitForRun(run.id);
       off();
       if (i >= 5) latencies.push(started - before); // the first runs warm the worker up
     }
@@ -122,10 +127,10 @@ async function breeOverhead(runs) {
 
 export async function runOverheadVsBree(runs = 200) {
   const bree = await breeOverhead(runs);
-  const stau = await withRuntime(2, async ({ engine }) => {
-    await engine.waitForRun((await engine.trigger({ job: "noop", source: "cli" })).id);
+  const stau = await withInstance(2, async ({ instance, trigger }) => {
+    await instance.waitForRun((await trigger({ job: "noop" })).id);
     const start = performance.now();
-    for (let i = 0; i < runs; i++) await engine.waitForRun((await engine.trigger({ job: "noop", source: "cli" })).id);
+    for (let i = 0; i < runs; i++) await instance.waitForRun((await trigger({ job: "noop" })).id);
     return (performance.now() - start) / runs;
   });
   return { name: "run_overhead_vs_bree", value: stau, unit: "ms/run", baseline: bree, ratio: bree / stau };

@@ -7,8 +7,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
-import { callOrchestrator } from "../dist/control/cluster-client.js";
-import { PgStore } from "../dist/store/pg/pg-store.js";
+import { openOrders } from "../dist/store/open.js";
 import { graphileThroughput } from "./graphile-baseline.mjs";
 import { benchProject, median, REPO } from "./project.mjs";
 
@@ -51,13 +50,13 @@ async function stauRound() {
   const schema = `bench_${randomBytes(4).toString("hex")}`;
   const project = benchProject({ noop: NOOP });
   const copies = Array.from({ length: COPIES }, () => startCopy(project.dir, schema));
-  const store = await PgStore.open({ url: URL, schema });
+  const { orders, close } = await openOrders({ dataDir: join(project.dir, "data"), database: { url: URL, schema } });
   const watcher = new pg.Client({ connectionString: URL });
   await watcher.connect();
   try {
     await Promise.all(copies.map((c) => c.started));
     const t0 = performance.now();
-    const { run } = await callOrchestrator(store, { cmd: "trigger", job: "noop", kwargs: { n: CHUNKS } });
+    const { run } = await orders.call({ cmd: "trigger", job: "noop", kwargs: { n: CHUNKS } });
     for (;;) {
       const { rows } = await watcher.query(`SELECT status FROM "${schema}".runs WHERE id = $1`, [run.id]);
       if (rows[0]?.status === "done") break;
@@ -67,7 +66,7 @@ async function stauRound() {
     return CHUNKS / ((performance.now() - t0) / 1000);
   } finally {
     for (const c of copies) c.child.kill("SIGKILL");
-    await store.close();
+    await close();
     await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await watcher.end();
     project.remove();
@@ -90,6 +89,6 @@ export async function pgChunkThroughput() {
     unit: "chunks/s",
     baseline,
     ratio: value / baseline,
-    detail: `${CHUNKS} no-op chunks, ${COPIES} copies × ${WORKERS_PER_COPY} workers vs graphile-worker concurrency ${COPIES * WORKERS_PER_COPY}; median of ${ROUNDS}`,
+    detail: `${CHUNKS} no-op chunks, ${COPIES} instances × ${WORKERS_PER_COPY} workers vs graphile-worker concurrency ${COPIES * WORKERS_PER_COPY}; median of ${ROUNDS}`,
   };
 }

@@ -3,21 +3,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { FileStore } from "../dist/store/file-store.js";
+import { FileStore } from "../dist/store/file/file-store.js";
 
 const instance = { id: "bench", pid: process.pid, hostname: hostname(), startedAt: 0, command: "bench" };
 const runRecord = (id) => ({ id, job: "a", kwargs: {}, requestedWorkIds: null, workIds: null, status: "running", trigger: "cli", scheduleEntry: null, origin: null, createdAt: 0, startedAt: 0, finishedAt: null, gitCommit: null, error: null });
 const chunkRecord = (runId, job, i, workIds) => ({ id: `${runId}.${job}.${i}`, runId, job, kwargs: {}, kwargsKey: "{}", workIds, dependsOn: [], state: "pending", attempts: 0, error: null, startedAt: null, finishedAt: null, notBefore: null, owner: null, token: null });
 
-/** Claims and completes chunks one by one, each durable before the next: ms per change. */
+const claimPatch = (at) => ({ state: "running", owner: "bench", startedAt: at, finishedAt: null, notBefore: null });
+const donePatch = (at) => ({ state: "done", finishedAt: at, error: null, owner: null, token: null, durationMs: 0 });
+
+/** Claims and completes chunks one by one through the work queue, each durable before the next: ms per change. */
 async function transitionCost(store, runId, count) {
-  store.insertRun(runRecord(runId), Array.from({ length: count }, (_, i) => chunkRecord(runId, "measured", i, [i])));
+  store.insertRun(runRecord(runId));
+  store.addChunks(Array.from({ length: count }, (_, i) => chunkRecord(runId, "measured", i, [i])));
   await store.commit();
   const start = performance.now();
   for (let i = 0; i < count; i++) {
-    const [chunk] = store.claimChunks([`${runId}.measured.${i}`], "bench", i);
-    await store.commit();
-    store.completeChunk(chunk.id, chunk.token, { state: "done", finishedAt: i }, { job: "measured", kwargsKey: "{}", workIds: chunk.workIds, at: i });
+    const [chunk] = await store.queue.claim("bench", 1, { skipJobs: [] }, claimPatch(i));
+    await store.queue.complete([{ id: chunk.id, token: chunk.token, patch: donePatch(i) }]);
+    store.recordSuccesses([{ job: "measured", kwargsKey: "{}", workIds: chunk.workIds, at: i }]);
     await store.commit();
   }
   return (performance.now() - start) / (count * 2);
@@ -27,7 +31,8 @@ async function fill(store) {
   // 100,000 finished chunks in history: 1,000 runs of 100.
   for (let r = 0; r < 1_000; r++) {
     const id = `h${r}`;
-    store.insertRun(runRecord(id), Array.from({ length: 100 }, (_, i) => ({ ...chunkRecord(id, "a", i, [i]), state: "done" })));
+    store.insertRun(runRecord(id));
+    store.addChunks(Array.from({ length: 100 }, (_, i) => ({ ...chunkRecord(id, "a", i, [i]), state: "done" })));
     store.patchRun(id, { status: "done", finishedAt: 1 });
     store.archiveRun(id);
   }
@@ -35,9 +40,9 @@ async function fill(store) {
   const ids = Array.from({ length: 10_000 }, (_, i) => i);
   for (let j = 0; j < 50; j++) {
     const id = `f${j}`;
-    store.insertRun(runRecord(id), [chunkRecord(id, `job${j}`, 0, ids)]);
-    const [chunk] = store.claimChunks([`${id}.job${j}.0`], "bench", 1);
-    store.completeChunk(chunk.id, chunk.token, { state: "done", finishedAt: 1 }, { job: `job${j}`, kwargsKey: "{}", workIds: ids, at: 1 });
+    store.insertRun(runRecord(id));
+    store.addChunks([{ ...chunkRecord(id, `job${j}`, 0, ids), state: "done", finishedAt: 1 }]);
+    store.recordSuccesses([{ job: `job${j}`, kwargsKey: "{}", workIds: ids, at: 1 }]);
     store.patchRun(id, { status: "done", finishedAt: 1 });
     store.archiveRun(id);
   }
@@ -48,12 +53,12 @@ async function measure(populate, count) {
   const dir = mkdtempSync(join(tmpdir(), "stau-bench-store-"));
   try {
     let store = FileStore.open(dir);
-    await store.acquireLeadership(instance);
+    await store.leadership.acquire(instance);
     if (populate) {
       await fill(store);
       await store.close(); // reopen as a restarted instance would: snapshots, not a long journal
       store = FileStore.open(dir);
-      await store.acquireLeadership(instance);
+      await store.leadership.acquire(instance);
       // Freshness of every job is loaded, as a run touching them would.
       for (let j = 0; j < 50; j++) store.freshness().lastSuccess(`job${j}`, "{}", 0);
     }

@@ -1,4 +1,5 @@
 import type { Kwargs, WorkId } from "../config/types.js";
+import { parseDuration } from "../config/duration.js";
 import { UsageError } from "../errors.js";
 
 /** `--kwargs '{"window":"1d"}'` → an object, or a usage error naming the flag and value. */
@@ -44,4 +45,12 @@ export function parsePositiveInt(name: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name} must be a whole number of at least 1, received ${JSON.stringify(text)}`);
   return value;
+}
+
+/** `--drain-timeout`: how long running chunks may finish when stau stops (default 30s). */
+export function parseDrainTimeout(value: string | undefined): number {
+  if (value === undefined) return 30_000;
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new UsageError(`--drain-timeout must be a duration like 30s or 2m, received ${JSON.stringify(value)}`);
+  return ms;
 }

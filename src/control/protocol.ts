@@ -4,10 +4,12 @@ import { StauError, errorMessage } from "../errors.js";
 // One request and one response per connection, each a line of JSON.
 
 export type ControlRequest =
-  | { readonly cmd: "trigger"; readonly job: string; readonly kwargs?: Kwargs; readonly workIds?: WorkId[] | null }
+  | { readonly cmd: "trigger"; readonly job: string; readonly kwargs?: Kwargs; readonly workIds?: WorkId[] | null; readonly source?: "cli" | "console" | "trigger" }
   | { readonly cmd: "retry"; readonly run: string }
   | { readonly cmd: "cancel"; readonly run: string }
   | { readonly cmd: "rerun"; readonly run: string }
+  | { readonly cmd: "pause" }
+  | { readonly cmd: "resume" }
   | { readonly cmd: "status" };
 
 export type ControlResponse =

@@ -3,7 +3,8 @@ import { isFinished } from "./transitions.js";
 
 /**
  * The engine's index of one unfinished run: its chunks, who depends on whom, and
- * counters, so that every transition is O(its own edges) instead of a scan.
+ * counters, so that every transition is O(its own edges) instead of a scan. Only the
+ * run book changes it.
  */
 export class ActiveRun {
   run: RunRecord;
@@ -13,21 +14,25 @@ export class ActiveRun {
   /** chunk id → dependencies not yet done */
   readonly waitingOn = new Map<string, number>();
   unfinished = 0;
-  cancelRequested = false;
   /** Set while the run is being resolved, so it is not started twice. */
   resolving = false;
   /** What the run waits on, once reported (a wait is reported once, not at every check). */
   reportedWait: string[] | null = null;
-  waitTimer: NodeJS.Timeout | null = null;
 
   constructor(run: RunRecord) {
     this.run = run;
   }
 
-  /** Indexes chunks (all of a run's chunks, or re-queued ones on retry). */
+  get cancelRequested(): boolean {
+    return this.run.cancelRequested === true;
+  }
+
+  /** Indexes chunks (all of a run's chunks, or those a resolution added). */
   index(chunks: Iterable<ChunkRecord>): void {
     for (const chunk of chunks) {
+      const before = this.chunks.get(chunk.id);
       this.chunks.set(chunk.id, chunk);
+      if (before && !isFinished(before.state)) this.unfinished--;
       if (!isFinished(chunk.state)) this.unfinished++;
     }
     this.dependents.clear();
@@ -43,19 +48,38 @@ export class ActiveRun {
     }
   }
 
-  /** Keeps the index in step with a patch the store applied. */
+  /** Keeps the index in step with a patch. */
   update(id: string, patch: ChunkPatch): ChunkRecord {
     const before = this.chunks.get(id)!;
-    const after = { ...before, ...patch };
+    return this.replace(before, { ...before, ...patch });
+  }
+
+  /** Keeps the index in step with a chunk's record as the store has it now. */
+  set(chunk: ChunkRecord): ChunkRecord {
+    return this.replace(this.chunks.get(chunk.id)!, chunk);
+  }
+
+  private replace(before: ChunkRecord, after: ChunkRecord): ChunkRecord {
+    const id = after.id;
     this.chunks.set(id, after);
     const wasFinished = isFinished(before.state);
     const nowFinished = isFinished(after.state);
     if (!wasFinished && nowFinished) this.unfinished--;
     if (wasFinished && !nowFinished) this.unfinished++;
+    if (before.state !== "done" && after.state === "done") for (const dep of this.dependents.get(id) ?? []) this.waitingOn.set(dep, this.waitingOn.get(dep)! - 1);
+    if (before.state === "done" && after.state !== "done") for (const dep of this.dependents.get(id) ?? []) this.waitingOn.set(dep, this.waitingOn.get(dep)! + 1);
     return after;
   }
 
-  /** Every chunk depending on `id`, directly or transitively. */
+  /** Queued chunks whose dependencies are all done (after `doneId` finished, or all of them). */
+  releasable(doneId?: string): string[] {
+    const candidates = doneId === undefined ? this.chunks.keys() : (this.dependents.get(doneId) ?? []);
+    const out: string[] = [];
+    for (const id of candidates) if (this.waitingOn.get(id) === 0 && this.chunks.get(id)!.state === "queued") out.push(id);
+    return out;
+  }
+
+  /** Unfinished chunks depending on `id`, directly or transitively. */
   downstream(id: string): string[] {
     const seen = new Set<string>();
     const stack = [...(this.dependents.get(id) ?? [])];
@@ -63,9 +87,9 @@ export class ActiveRun {
       const next = stack.pop()!;
       if (seen.has(next)) continue;
       seen.add(next);
-      stack.push(...(this.dependents.get(next) ?? []));
+      for (const dep of this.dependents.get(next) ?? []) stack.push(dep);
     }
-    return [...seen];
+    return [...seen].filter((d) => !isFinished(this.chunks.get(d)!.state));
   }
 
   /** Jobs with unfinished chunks in this run (for the wait rule). */

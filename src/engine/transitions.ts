@@ -1,24 +1,27 @@
 import type { JobSpec } from "../config/spec.js";
-import type { ChunkOutcome } from "../exec/pool.js";
-import type { ChunkError, ChunkPatch, ChunkRecord, ChunkState, RunStatus } from "../store/records.js";
-import type { Success } from "../store/store.js";
+import type { AttemptOutcome, ChunkError, ChunkPatch, ChunkRecord, ChunkState, RunStatus, Success } from "../store/records.js";
 
 // The chunk and run state machine of SPEC §3 as pure functions: given a record and
-// what happened, the patch to apply. No I/O, no clock: time is passed in.
+// what happened, the patch to apply. No I/O, no clock: time is passed in. Both stores
+// apply these patches as they are (SQL only checks tokens and states); nothing else
+// decides a chunk's next state.
 
-/** queued → pending once every dependency is done. */
+/** queued → pending once every dependency is done (or a retry's backoff is over). */
 export function release(): ChunkPatch {
   return { state: "pending" };
+}
+
+/**
+ * pending → running for `owner`. The store adds what only it can: the attempt count
+ * goes up by one and a fresh token is issued, which the owner must show to complete it.
+ */
+export function claim(owner: string, at: number): ChunkPatch {
+  return { state: "running", owner, startedAt: at, finishedAt: null, notBefore: null, durationMs: null, worker: null };
 }
 
 /** Delay before retry number `attempt` (1 = the first retry): doubled each time. */
 export function backoffMs(spec: Pick<JobSpec, "retryDelayMs">, failedAttempts: number): number {
   return spec.retryDelayMs * 2 ** Math.max(0, failedAttempts - 1);
-}
-
-/** running → done. */
-export function succeed(now: number): ChunkPatch {
-  return { state: "done", finishedAt: now, error: null };
 }
 
 /**
@@ -35,18 +38,34 @@ export function fail(chunk: ChunkRecord, spec: Pick<JobSpec, "retries" | "retryD
   return { state: error.kind === "cancelled" ? "cancelled" : "failed", error, finishedAt: now, notBefore: null };
 }
 
-/** How an attempt ended, as the patch to record, the freshness it earns and the error it met. */
+/** How an attempt ended, as the patch to record and the error it met. */
 export interface AttemptResult {
   readonly patch: ChunkPatch;
-  readonly success: Success | null;
   readonly error: ChunkError | null;
 }
 
-/** running → done, queued for a retry, failed or cancelled, from the pool's outcome. */
-export function settleAttempt(chunk: ChunkRecord, spec: Pick<JobSpec, "retries" | "retryDelayMs">, outcome: ChunkOutcome, cancelRequested: boolean, now: number): AttemptResult {
-  if (outcome.ok) return { patch: succeed(now), success: { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: now }, error: null };
+/**
+ * running → done, queued for a retry, failed or cancelled, from the attempt's outcome.
+ * `durationMs` is the time the attempt spent on its worker thread.
+ */
+export function settleAttempt(
+  chunk: ChunkRecord,
+  spec: Pick<JobSpec, "retries" | "retryDelayMs">,
+  outcome: AttemptOutcome,
+  cancelRequested: boolean,
+  now: number,
+  durationMs: number,
+): AttemptResult {
+  const ended = { owner: null, token: null, worker: null, durationMs } as const;
+  if (outcome.ok) return { patch: { state: "done", finishedAt: now, error: null, ...ended }, error: null };
   const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
-  return { patch: fail(chunk, spec, error, outcome.error.nonRetryable || cancelRequested, now), success: null, error };
+  return { patch: { ...fail(chunk, spec, error, outcome.error.nonRetryable || cancelRequested, now), ...ended }, error };
+}
+
+/** The freshness a chunk's success earns (null for a chunk that is not done). */
+export function earned(chunk: ChunkRecord): Success | null {
+  if (chunk.state !== "done") return null;
+  return { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: chunk.finishedAt ?? chunk.startedAt ?? 0 };
 }
 
 /** A dependency finally failed: the chunks below it will never run. */
@@ -59,9 +78,13 @@ export function cancel(now: number): ChunkPatch {
   return { state: "cancelled", error: { kind: "cancelled", message: "cancelled by an operator" }, finishedAt: now, notBefore: null };
 }
 
-/** A chunk that was running when its instance stopped goes back to the queue; its attempt stays counted. */
-export function interrupted(): ChunkPatch {
-  return { state: "queued", owner: null, token: null, notBefore: null, worker: null, error: { kind: "cancelled", message: "interrupted: stau stopped while this chunk ran" } };
+/**
+ * A running chunk whose instance stopped (drained, killed, went silent) goes back to
+ * pending: its dependencies are done, so any free worker may take it at once. Its
+ * attempt stays counted.
+ */
+export function interrupted(reason: string): ChunkPatch {
+  return { state: "pending", owner: null, token: null, worker: null, notBefore: null, error: { kind: "cancelled", message: `interrupted: ${reason}` } };
 }
 
 /**
@@ -72,8 +95,21 @@ export function requeue(chunk: Pick<ChunkRecord, "attempts">): ChunkPatch {
   return { state: "queued", retryFrom: chunk.attempts, error: null, finishedAt: null, startedAt: null, notBefore: null };
 }
 
+/** Which chunks an operator retry runs again. */
+export function retriable(state: ChunkState): boolean {
+  return state === "failed" || state === "upstream_failed" || state === "cancelled";
+}
+
+export const FINISHED_CHUNK_STATES: ReadonlySet<ChunkState> = new Set(["done", "failed", "upstream_failed", "cancelled"]);
+export const FINISHED_RUN_STATES: ReadonlySet<RunStatus> = new Set(["done", "failed", "cancelled"]);
+
 export function isFinished(state: ChunkState): boolean {
-  return state === "done" || state === "failed" || state === "upstream_failed" || state === "cancelled";
+  return FINISHED_CHUNK_STATES.has(state);
+}
+
+/** A finished chunk whose dependents will never run: it failed, was cancelled, or its own upstream failed. */
+export function blocksDependents(state: ChunkState): boolean {
+  return state === "failed" || state === "cancelled" || state === "upstream_failed";
 }
 
 /** A run's status once all its chunks are finished. */

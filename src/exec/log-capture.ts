@@ -1,5 +1,6 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { formatLogLines } from "../store/logs.js";
 
 /**
  * Appends chunk log lines to their files. Lines of one attempt are buffered and
@@ -17,8 +18,7 @@ export class LogCapture {
       entry = { lines: [], chain: mkdir(dirname(file), { recursive: true }).then(() => undefined), timer: null };
       this.pending.set(file, entry);
     }
-    const prefix = `${new Date(at).toISOString()} ${level.padEnd(5)} `;
-    for (const line of text.split("\n")) entry.lines.push(prefix + line + "\n");
+    entry.lines.push(formatLogLines(at, level, text));
     entry.timer ??= setTimeout(() => this.flush(file), this.flushEveryMs);
   }
 

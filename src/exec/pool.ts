@@ -4,17 +4,13 @@ import { Tinypool } from "tinypool";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
-import { DEFAULT_LOG_CAP_BYTES, logFile } from "../store/log-files.js";
+import { DEFAULT_LOG_CAP_BYTES, logFile } from "../store/logs.js";
+import type { AttemptOutcome } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
 import { LogCapture } from "./log-capture.js";
 import type { ChunkTask, ControlMessage, PoolChannels, SerializedError, TaskResult, WorkerEvent } from "./protocol.js";
 
-export type FailureKind = "error" | "timeout" | "cancelled";
-
-/** How one chunk attempt ended, as the engine needs it. */
-export type ChunkOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly kind: FailureKind; readonly error: SerializedError };
+type FailureKind = "error" | "timeout" | "cancelled";
 
 export interface PoolOptions {
   readonly workers: number;
@@ -119,7 +115,7 @@ export class ExecPool {
   }
 
   /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
-  async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<ChunkOutcome> {
+  async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<AttemptOutcome> {
     const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
     const flight: InFlight = { task: full, slot: this.freeSlot(), controller: new Stopper(), stopped: null };
     this.inFlight.set(task.chunkId, flight);

@@ -1,4 +1,5 @@
 import type { Kwargs, WorkId } from "../config/types.js";
+import type { AttemptError } from "../store/records.js";
 
 // The typed protocol between the main thread and pool workers. Tasks and results go
 // through tinypool; everything a chunk says while it runs (log lines, progress, an
@@ -24,12 +25,8 @@ export interface SelectWorkTask {
 
 export type WorkerTask = ChunkTask | SelectWorkTask;
 
-export interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-  readonly stack: string | null;
-  readonly nonRetryable: boolean;
-}
+/** An error as it crosses from a worker thread: the shape of an attempt's error. */
+export type SerializedError = AttemptError;
 
 /** `logged`: the attempt wrote log lines, so an "end" event follows on the events channel. */
 export type TaskResult =

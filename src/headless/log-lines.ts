@@ -1,7 +1,7 @@
 import { formatDuration } from "../config/duration.js";
 import type { WorkId } from "../config/types.js";
 import { formatWorkIds } from "../config/work-ids.js";
-import type { EngineEvents, EventBus } from "../engine/events.js";
+import type { StauEvents, EventBus } from "../events.js";
 
 export type LogFormat = "json" | "pretty";
 type Level = "info" | "warn" | "error";
@@ -17,7 +17,7 @@ const ids = (workIds: readonly WorkId[]) => (workIds.length === 0 ? "" : ` ${for
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** How each event reads as one log line. Events not listed here are not logged. */
-const LINES: { [E in keyof EngineEvents]?: (e: EngineEvents[E]) => Line } = {
+const LINES: { [E in keyof StauEvents]?: (e: StauEvents[E]) => Line } = {
   "instance:started": (e) => ({ level: "info", text: `stau started (pid ${e.pid}, ${e.workers} workers, data ${e.dataDir})`, fields: e }),
   "instance:draining": (e) => ({ level: "info", text: `draining: ${e.running} chunk(s) running get up to ${formatDuration(e.timeoutMs)} to finish`, fields: e }),
   "instance:orchestrating": (e) => ({ level: "info", text: `this copy (${e.copy}) orchestrates now: it resolves runs, fires the schedule and takes orders`, fields: e }),
@@ -63,7 +63,7 @@ export function attachLogLines(events: EventBus, format: LogFormat, out: NodeJS.
   // Whatever is still buffered goes out even when the process exits in this turn.
   process.on("exit", flush);
   const offs = Object.entries(LINES).map(([event, toLine]) =>
-    events.on(event as keyof EngineEvents, (payload) => {
+    events.on(event as keyof StauEvents, (payload) => {
       const line = (toLine as (e: unknown) => Line)(payload);
       const time = new Date(now()).toISOString();
       if (pending === "") setImmediate(flush);

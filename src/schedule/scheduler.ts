@@ -1,8 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { ScheduleEntrySpec } from "../config/spec.js";
 import { errorMessage } from "../errors.js";
-import type { ScheduleMark } from "../store/store.js";
-import { markedTick, missedTick, tickSource, type TickSource } from "./ticks.js";
+import { markedTick, missedTick, nextFire, tickSource, type ScheduleMark, type TickSource } from "./ticks.js";
 
 /** What the scheduler needs from the instance that runs it: the engine and the store. */
 export interface ScheduleHost {
@@ -144,7 +143,7 @@ export class Scheduler {
       this.#entries.map((entry) => {
         const state = this.#states.get(entry.id);
         if (state) return [entry.id, state.next];
-        return [entry.id, tickSource(entry).next(Math.max(now, markedTick(this.#marks.get(entry.id)) ?? now))];
+        return [entry.id, nextFire(entry, this.#marks.get(entry.id), now)];
       }),
     );
   }
@@ -156,9 +155,10 @@ export class Scheduler {
 
   #track(entry: ScheduleEntrySpec, now: number): EntryState {
     // A mark ahead of now means the clock went back since: those ticks were dealt with.
-    const cursor = Math.max(now, markedTick(this.#marks.get(entry.id)) ?? now);
+    const mark = this.#marks.get(entry.id);
+    const cursor = Math.max(now, markedTick(mark) ?? now);
     const ticks = tickSource(entry);
-    const state = { entry, ticks, cursor, next: ticks.next(cursor) };
+    const state = { entry, ticks, cursor, next: nextFire(entry, mark, now, ticks) };
     this.#states.set(entry.id, state);
     return state;
   }

@@ -1,8 +1,15 @@
 import { Cron } from "croner";
 import type { ScheduleEntrySpec } from "../config/spec.js";
-import type { ScheduleMark } from "../store/store.js";
 
 // Pure time math for schedule entries: no timers, no clock. Everything is epoch ms.
+
+/** What the store remembers of a schedule entry, so restarts neither skip nor double-fire. */
+export interface ScheduleMark {
+  /** The tick (epoch ms) the entry last fired for. */
+  readonly lastTickAt: number | null;
+  /** The last tick skipped, and why (overlap policy, broken job…). */
+  readonly lastSkip: { readonly tickAt: number; readonly reason: string } | null;
+}
 
 /** The ticks of one entry. Build it once per entry: parsing a cron expression is not free. */
 export interface TickSource {
@@ -51,9 +58,14 @@ export function tickSource(entry: ScheduleEntrySpec): TickSource {
   return NO_TICKS;
 }
 
-/** The first tick of an entry strictly after `after` (epoch ms), or null (disabled entries). */
-export function nextTick(entry: ScheduleEntrySpec, after: number): number | null {
-  return tickSource(entry).next(after);
+/**
+ * When an entry fires next, as a start at `now` would count: the first tick after now,
+ * and never one a mark already accounts for (a mark ahead of now means the clock went
+ * back since those ticks were dealt with). Null for a disabled entry or no tick to come.
+ * The scheduler, `stau schedule`, `stau explain` and the console all ask this.
+ */
+export function nextFire(entry: ScheduleEntrySpec, mark: ScheduleMark | undefined, now: number, ticks: TickSource = tickSource(entry)): number | null {
+  return ticks.next(Math.max(now, markedTick(mark) ?? now));
 }
 
 /** The latest tick of an entry at or before `at` (epoch ms), or null. */
@@ -119,8 +131,7 @@ export function simulate(
     if (missed !== null && entry.catchUp && from <= until) {
       fires.push({ entryId: entry.id, job: entry.job, at: from, tickAt: missed, catchUp: true });
     }
-    // A mark in the future (the clock went back) is honoured: those ticks were fired already.
-    cursors.push({ entry, ticks, next: ticks.next(Math.max(from, markedTick(mark) ?? from)) });
+    cursors.push({ entry, ticks, next: nextFire(entry, mark, from, ticks) });
   }
   // Merge the entries' ticks lazily, earliest first, so the limit bounds the work too.
   while (fires.length < limit) {

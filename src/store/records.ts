@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import type { Kwargs, WorkId } from "../config/types.js";
 
-// The records stau persists. Field names here are what `stau runs --json` and the
-// other JSON contracts are built from, so renaming one is a breaking change.
+// The records stau persists, and the formats of their ids. Field names here are what
+// `stau runs --json` and the other JSON contracts are built from, so renaming one is a
+// breaking change.
 
 export type ChunkState = "queued" | "pending" | "running" | "done" | "failed" | "upstream_failed" | "cancelled";
 export type RunStatus = "waiting" | "running" | "done" | "failed" | "cancelled";
@@ -37,6 +39,8 @@ export interface RunRecord {
   readonly gitCommit: string | null;
   /** Why the run failed as a whole (a cycle, a failing selectWork), if it did. */
   readonly error: string | null;
+  /** An operator cancelled it: executors stop its chunks, and none of them is retried. */
+  readonly cancelRequested?: boolean;
 }
 
 export interface ChunkRecord {
@@ -49,13 +53,16 @@ export interface ChunkRecord {
   readonly workIds: readonly WorkId[];
   readonly dependsOn: readonly string[];
   readonly state: ChunkState;
-  /** Attempts started so far. */
+  /** Attempts started so far (claimed, whether or not the attempt got to finish). */
   readonly attempts: number;
   /** Attempts already made when an operator last retried it (its retries count from there). */
   readonly retryFrom?: number;
   readonly error: ChunkError | null;
+  /** When the current or last attempt was claimed. */
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
+  /** Time the last attempt spent on its worker thread, from its start there to its end (absent in older records). */
+  readonly durationMs?: number | null;
   /** A retry waits until this time (epoch ms). */
   readonly notBefore: number | null;
   /** Which of the instance's pool workers (1…N) runs it, while it runs. */
@@ -68,11 +75,56 @@ export interface ChunkRecord {
 export type RunPatch = Partial<Omit<RunRecord, "id" | "job">>;
 export type ChunkPatch = Partial<Omit<ChunkRecord, "id" | "runId" | "job">>;
 
-export const FINISHED_CHUNK_STATES: ReadonlySet<ChunkState> = new Set(["done", "failed", "upstream_failed", "cancelled"]);
-export const FINISHED_RUN_STATES: ReadonlySet<RunStatus> = new Set(["done", "failed", "cancelled"]);
-
 /** A finished run as history keeps it. */
 export interface ArchivedRun {
   readonly run: RunRecord;
   readonly chunks: readonly ChunkRecord[];
+}
+
+/** The freshness a successful chunk earns: its job node's last success on its work IDs. */
+export interface Success {
+  readonly job: string;
+  readonly kwargsKey: string;
+  /** Empty for a job without work IDs. */
+  readonly workIds: readonly WorkId[];
+  readonly at: number;
+}
+
+/** How one chunk attempt ended on its worker thread. */
+export type AttemptOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly kind: "error" | "timeout" | "cancelled"; readonly error: AttemptError };
+
+export interface AttemptError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack: string | null;
+  /** Thrown as NonRetryableError: fail without retries. */
+  readonly nonRetryable: boolean;
+}
+
+/** Who runs stau: one process, on one data directory or as one of the instances sharing a database. */
+export interface InstanceInfo {
+  readonly id: string;
+  readonly pid: number;
+  readonly hostname: string;
+  readonly startedAt: number;
+  readonly command: string;
+}
+
+// --- ids ------------------------------------------------------------------------
+
+/** Sortable by creation time, unique within a store: r<base36 time><random>. */
+export function newRunId(now: number): string {
+  return `r${now.toString(36)}${randomBytes(2).toString("hex")}`;
+}
+
+/** A chunk's id: its run's id, then the plan's id of the chunk (`<run>.<job>.<n>`). */
+export function chunkId(runId: string, planId: string): string {
+  return `${runId}.${planId}`;
+}
+
+/** The run a chunk id belongs to. */
+export function runIdOfChunk(id: string): string {
+  return id.slice(0, id.indexOf("."));
 }

@@ -1,71 +1,64 @@
-import type { WorkId } from "../config/types.js";
 import type { FreshnessView } from "../graph/types.js";
-import type { ArchivedRun, ChunkPatch, ChunkRecord, ChunkState, RunPatch, RunRecord } from "./records.js";
+import type { ScheduleMark } from "../schedule/ticks.js";
+import type { OrderChannel } from "../control/orders.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, ChunkState, InstanceInfo, RunPatch, RunRecord, Success } from "./records.js";
+import type { LogStore } from "./logs.js";
 
-export type ChunkPatchOp = readonly [id: string, patch: ChunkPatch, from?: ChunkState];
+// What stau keeps, as contracts both stores fill: the embedded store in a data
+// directory (one instance at a time) and PostgreSQL (several instances sharing it).
+// Nothing outside store/ knows which one it talks to.
 
-/** Who holds a store open for writing. */
-export interface InstanceInfo {
-  readonly id: string;
-  readonly pid: number;
-  readonly hostname: string;
-  readonly startedAt: number;
-  readonly command: string;
-}
+/** A chunk patch with the state the orchestrator believes the chunk is in. */
+export type ChunkPatchOp = readonly [id: string, patch: ChunkPatch, from: ChunkState];
 
-/** What the store remembers of a schedule entry, so restarts neither skip nor double-fire. */
-export interface ScheduleMark {
-  /** The tick (epoch ms) the entry last fired for. */
-  readonly lastTickAt: number | null;
-  /** The last tick skipped, and why (overlap policy, broken job…). */
-  readonly lastSkip: { readonly tickAt: number; readonly reason: string } | null;
-}
-
-export interface Success {
-  readonly job: string;
-  readonly kwargsKey: string;
-  /** Empty for a job without work IDs. */
-  readonly workIds: readonly WorkId[];
-  readonly at: number;
+/** What a commit found: chunks that had moved on before the orchestrator's guarded patch reached them. */
+export interface CommitResult {
+  /** Their records as they are now (a pending chunk an executor claimed meanwhile, say). */
+  readonly conflicts: readonly ChunkRecord[];
 }
 
 /**
- * Everything stau remembers. The engine talks only to this interface: the embedded
- * lowdb store fills it now, a PostgreSQL store shared by several instances later.
+ * The orchestrator's records: runs, chunks, freshness and schedule marks.
  *
- * Writes may be grouped: they are applied at once and become durable together at the
- * next commit; `commit()` resolves when everything written before it is durable.
- * Callers await it before anything depends on a write having survived a crash
- * (releasing dependents of a finished chunk, reporting a run as finished).
+ * Writes are applied at once (in memory or in a buffer) and become durable together at
+ * the next commit; `commit()` resolves when everything written before it is durable.
+ * Callers await it before anything depends on a write having survived a crash.
  */
 export interface Store {
   /** Where the data lives, for messages: a directory or a database URL without password. */
   readonly location: string;
+  /** Whether other instances may change it (they run chunks, and one of them may orchestrate). */
+  readonly shared: boolean;
 
-  /** Takes the right to orchestrate (file: the data directory lock). False if another instance has it. */
-  acquireLeadership(instance: InstanceInfo): Promise<{ ok: true } | { ok: false; holder: InstanceInfo | null }>;
+  readonly queue: WorkQueue;
+  readonly leadership: Leadership;
+  readonly logs: LogStore;
+  /** Orders for the orchestrating instance (trigger, retry, cancel, status…). */
+  readonly orders: OrderChannel;
 
-  /** Runs not yet finished, with their chunks, as left by the last instance. */
+  /** Runs not yet finished, with their chunks, as they are now. */
   active(): Promise<{ runs: RunRecord[]; chunks: ChunkRecord[] }>;
 
-  insertRun(run: RunRecord, chunks: readonly ChunkRecord[]): void;
+  insertRun(run: RunRecord): void;
   patchRun(id: string, patch: RunPatch): void;
   /**
-   * `from` is the state the orchestrator believes the chunk is in: a shared store
-   * skips the patch when a worker has moved the chunk meanwhile (claimed a pending
-   * chunk the orchestrator is cancelling, say); the orchestrator then hears of that move.
+   * Each patch applies only while the chunk is still in its `from` state; one that
+   * found it elsewhere (an executor claimed it meanwhile) is reported by the commit.
    */
   patchChunks(patches: readonly ChunkPatchOp[]): void;
-  /** Adds chunks to an existing run (a retry re-queues, a resolution fills a waiting run). */
+  /** Adds chunks to an existing run (a resolution fills a waiting run). */
   addChunks(chunks: readonly ChunkRecord[]): void;
+  /** Freshness earned by finished chunks (transitions.earned). */
+  recordSuccesses(successes: readonly Success[]): void;
 
   /** A finished run leaves hot state for history. */
   archiveRun(id: string): void;
-
   /** Brings a finished run back into hot state (retry). */
   reviveRun(id: string): Promise<ArchivedRun | null>;
 
   freshness(): FreshnessView;
+  /** Brings freshness() up to what other instances recorded (with `perWorkId`, every ID, as a plan needs). */
+  syncFreshness(perWorkId: boolean): Promise<void>;
 
   /** What each schedule entry last did. */
   scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>>;
@@ -77,21 +70,87 @@ export interface Store {
   listRuns(limit: number): Promise<ArchivedRun[]>;
   getRun(id: string): Promise<ArchivedRun | null>;
 
-  commit(): Promise<void>;
+  commit(): Promise<CommitResult>;
   close(): Promise<void>;
 }
 
-/**
- * Claims for an engine that runs its own chunks on its own pool (the embedded store):
- * synchronous, because one process owns the data directory.
- */
-export interface LocalQueue {
-  /**
-   * Marks pending chunks running for `owner`, each with a fresh attempt token.
-   * Returns those it could claim (another instance may have been faster).
-   */
-  claimChunks(ids: readonly string[], owner: string, at: number): ChunkRecord[];
+/** One attempt's end, as an executor reports it: the patch transitions.settleAttempt computed. */
+export interface Completion {
+  readonly id: string;
+  readonly token: string;
+  readonly patch: ChunkPatch;
+}
 
-  /** Records a chunk's result if `token` still owns it; false means it was released meanwhile. */
-  completeChunk(id: string, token: string, patch: ChunkPatch, success: Success | null): boolean;
+/** Which pending chunks a claim may take. */
+export interface ClaimFilter {
+  /** Jobs the claimer cannot run (broken or unknown here): left for others. */
+  readonly skipJobs: readonly string[];
+}
+
+export type QueueChannel = "work" | "changes" | "cancel";
+
+/**
+ * The work queue every executor claims chunks from, and through which the orchestrator
+ * learns what became of them. Every patch it applies comes from transitions.ts; the
+ * queue checks tokens and states, issues tokens and counts attempts.
+ */
+export interface WorkQueue {
+  /**
+   * Pending chunks → running for `owner` with `patch` (transitions.claim), oldest first,
+   * each with its attempt count one higher and a fresh token. Durable before it
+   * resolves, so an attempt is counted even if the process dies inside the chunk's code.
+   */
+  claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]>;
+  /** Records attempts' ends whose token still holds the chunk; durable before it resolves. Returns the ids recorded. */
+  complete(completions: readonly Completion[]): Promise<Set<string>>;
+  /** Gives running chunks of `owner` back (transitions.interrupted); returns the ids given back. */
+  handBack(owner: string, ids: readonly string[], patch: ChunkPatch): Promise<string[]>;
+  /** The owner is alive and still holds these chunks. */
+  heartbeat(instance: InstanceInfo, chunkIds: readonly string[]): Promise<void>;
+  /**
+   * Running chunks whose owner is gone (no heartbeat for `silentMs`; on the embedded
+   * store: any owner but the instance holding the data directory) go back with
+   * `patch(owner)`. Returns what was released, with the owner it was taken from.
+   */
+  releaseSilent(silentMs: number, patch: (owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]>;
+  /** Chunks executors completed or gave back since the orchestrator last took them, oldest first. */
+  takeChanges(limit: number): Promise<ChunkRecord[]>;
+  /** Tells every executor to stop the running chunks of a run. */
+  requestCancel(runId: string): Promise<void>;
+  /** Of these runs, those an operator cancelled (and nobody retried since). */
+  cancelledRuns(runIds: readonly string[]): Promise<string[]>;
+  /**
+   * Calls `listener` when there is pending work ("work"), a change for the orchestrator
+   * ("changes") or a cancelled run (payload: its id). Notifications may be lost or
+   * merged; whoever listens also polls.
+   */
+  listen(channel: QueueChannel, listener: (payload: string) => void): Promise<() => void>;
+}
+
+/** An instance as the store knows it (`stau status`). */
+export interface InstanceRow {
+  readonly info: InstanceInfo;
+  readonly leading: boolean;
+  /** Seconds since its last heartbeat. */
+  readonly silentFor: number;
+  readonly stopped: boolean;
+}
+
+/** The right to orchestrate: held by one instance at a time. */
+export interface Leadership {
+  /**
+   * Takes it if nobody holds it. The embedded store takes its data directory's lock,
+   * or throws naming the holder; a shared store answers who holds it instead.
+   */
+  acquire(instance: InstanceInfo): Promise<{ ok: true } | { ok: false; holder: InstanceInfo | null }>;
+  /** Resolves (with the reason) if a held leadership is lost; never for the embedded store. */
+  lost(): Promise<Error>;
+  /** Gives it up now, so another instance may take over. */
+  release(instance: InstanceInfo): Promise<void>;
+  /** The instance stopped (its chunks are handed back separately). */
+  stopped(instance: InstanceInfo): Promise<void>;
+  /** Who orchestrates now, if anyone alive does. */
+  holder(): Promise<InstanceInfo | null>;
+  /** Instances alive or stopped within the hour. */
+  instances(): Promise<InstanceRow[]>;
 }

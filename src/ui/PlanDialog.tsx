@@ -1,6 +1,6 @@
 import { Text } from "ink";
 import type { ReactNode } from "react";
-import type { PlanPreview } from "./controller.js";
+import type { PlanPreview } from "../console/contract.js";
 import { cell, clockTime, shortDuration, until } from "./format.js";
 import { Styled } from "./Styled.js";
 import { stateLook, type Look } from "./theme.js";

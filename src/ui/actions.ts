@@ -1,10 +1,10 @@
-import type { EngineEvents } from "../engine/events.js";
-import type { ConsoleSnapshot, LogLine, PlanPreview } from "./controller.js";
+import type { StauEvents } from "../events.js";
+import type { ConsoleSnapshot, LogLine, PlanPreview } from "../console/contract.js";
 import type { Command } from "./key-map.js";
 import type { Notice } from "./state.js";
 
 /** One engine event as the event buffer collected it. */
-export type EngineEventEntry = { [E in keyof EngineEvents]: { readonly name: E; readonly payload: EngineEvents[E] } }[keyof EngineEvents];
+export type EngineEventEntry = { [E in keyof StauEvents]: { readonly name: E; readonly payload: StauEvents[E] } }[keyof StauEvents];
 
 /** Everything that can change the console state. */
 export type Action =

@@ -1,5 +1,5 @@
-import type { Action } from "./actions.js";
-import type { ConsoleController } from "./controller.js";
+import type { Action, EngineEventEntry } from "./actions.js";
+import type { ConsoleController, ConsoleSnapshot } from "../console/contract.js";
 import { attachEventBuffer, createEventBuffer } from "./event-buffer.js";
 import { initialState, reduce } from "./reducer.js";
 import { runEffect } from "./run-effect.js";
@@ -7,6 +7,8 @@ import type { ConsoleState, Size } from "./state.js";
 
 export interface ConsoleStoreOptions {
   readonly size: Size;
+  /** The controller's first snapshot, read before the console is shown. */
+  readonly snapshot: ConsoleSnapshot;
   readonly now?: () => number;
   /** The shared clock: elapsed times, uptime, spinners and busy workers. */
   readonly clockMs?: number;
@@ -36,7 +38,7 @@ export interface ConsoleStore {
 export function createConsoleStore(controller: ConsoleController, options: ConsoleStoreOptions): ConsoleStore {
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 500;
-  let state = initialState(controller.snapshot(), options.size, now());
+  let state = initialState(options.snapshot, options.size, now());
   // The first effects (the initial log tail) are kept aside until start(): a dispatch
   // before it (the App's first resize, say) must not drop them.
   const initialEffects = state.effects;
@@ -59,18 +61,28 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
     if (changed) for (const listener of listeners) listener();
     for (const effect of effects) runEffect(effect, context);
   };
-  const buffer = createEventBuffer((events) => dispatch({ type: "events", events, at: now() }), { intervalMs: options.flushMs ?? 100 });
+  // Events that arrive while a snapshot is being read are held and applied after it:
+  // they are at least as new as what it read.
+  let held: EngineEventEntry[] | null = null;
+  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now() })), { intervalMs: options.flushMs ?? 100 });
   const takeSnapshot = () => {
     refreshTimer = null;
     lastRefresh = now();
-    if (closed) return;
+    if (closed || held) return;
     // Older buffered events go first, so they can never overwrite what the snapshot says.
     buffer.flush();
-    try {
-      dispatch({ type: "snapshot", snapshot: controller.snapshot() });
-    } catch (error) {
-      dispatch({ type: "notice", text: `reading stau's state failed: ${error instanceof Error ? error.message : String(error)}`, level: "error" });
-    }
+    held = [];
+    controller
+      .snapshot()
+      .then(
+        (snapshot) => !closed && dispatch({ type: "snapshot", snapshot }),
+        (error: unknown) => dispatch({ type: "notice", text: `reading stau's state failed: ${error instanceof Error ? error.message : String(error)}`, level: "error" }),
+      )
+      .finally(() => {
+        const events = held ?? [];
+        held = null;
+        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now() });
+      });
   };
   const context = {
     controller,

@@ -1,6 +1,7 @@
-import { FINISHED_CHUNK_STATES, FINISHED_RUN_STATES, type ChunkRecord, type RunRecord } from "../store/records.js";
+import { FINISHED_CHUNK_STATES, FINISHED_RUN_STATES } from "../engine/transitions.js";
+import type { ChunkRecord, RunRecord } from "../store/records.js";
 import type { EngineEventEntry } from "./actions.js";
-import type { ConsoleSnapshot } from "./controller.js";
+import type { ConsoleSnapshot } from "../console/contract.js";
 import type { DataState, Progress } from "./state.js";
 
 /** Finished runs kept (with their chunks) beyond the active ones, so memory stays bounded. */
@@ -50,9 +51,9 @@ function cow<K, V>(source: ReadonlyMap<K, V>) {
 }
 
 /**
- * Applies a batch of events. `refresh` says the events imply changes no event carries
- * (a started run's queued chunks, upstream_failed after a failure, a reloaded registry),
- * so the store should take a new snapshot.
+ * Applies a batch of events: every change of a run or a chunk arrives as one (see
+ * src/events.ts), so the data follows without reading stau again. `refresh` says the
+ * job files changed, which no event carries: the store should take a new snapshot.
  */
 export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
   const runs = cow(data.runs);
@@ -76,10 +77,14 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         runs.write().set(run.id, run);
         if (event.name === "run:waiting") waitingOn.write().set(run.id, event.payload.on);
         else if (waitingOn.result().has(run.id)) waitingOn.write().delete(run.id);
-        if (event.name === "run:started" || event.name === "run:finished") refresh = true;
+        if (event.name === "run:started") for (const chunk of event.payload.records) setChunk(chunk);
         break;
       }
+      case "chunk:pending":
       case "chunk:started":
+      case "chunk:interrupted":
+      case "chunk:cancelled":
+      case "chunk:upstream_failed":
         setChunk(event.payload.chunk);
         break;
       case "chunk:done": {
@@ -90,7 +95,6 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
       }
       case "chunk:failed":
         setChunk(event.payload.chunk);
-        if (!event.payload.willRetry) refresh = true;
         break;
       case "chunk:progress": {
         const { chunkId, done, total } = event.payload;
@@ -99,7 +103,6 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
       }
       case "registry:reloaded":
-      case "store:changed":
         refresh = true;
         break;
       case "instance:draining":

@@ -1,20 +1,9 @@
-import type { EngineEvents, EventBus } from "../engine/events.js";
+import { EVENT_NAMES, type EventBus } from "../events.js";
 import type { EngineEventEntry } from "./actions.js";
 
-// Engine events arrive in bursts (thousands of chunk:log lines, progress from every
+// Events arrive in bursts (thousands of chunk:log lines, progress from every
 // worker). Re-rendering per event would pin a core, so events are collected here and
 // handed to the reducer as one batch at most every `intervalMs`.
-
-/** Every event name of EngineEvents; the `satisfies` check fails to compile when one is missing. */
-const NAMES = {
-  "run:queued": true, "run:waiting": true, "run:started": true, "run:finished": true,
-  "chunk:started": true, "chunk:done": true, "chunk:failed": true, "chunk:progress": true, "chunk:log": true,
-  "schedule:fired": true, "schedule:skipped": true,
-  "instance:started": true, "instance:draining": true, "instance:orchestrating": true, "instance:stopped": true,
-  "registry:reloaded": true, "store:changed": true, warning: true,
-} as const satisfies Record<keyof EngineEvents, true>;
-/** The names the console subscribes to (the EventBus has no wildcard). */
-export const ENGINE_EVENT_NAMES = Object.keys(NAMES) as (keyof EngineEvents)[];
 
 export interface EventBuffer {
   push(entry: EngineEventEntry): void;
@@ -78,6 +67,6 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
 
 /** Subscribes the buffer to every engine event; returns the unsubscribe. */
 export function attachEventBuffer(bus: EventBus, buffer: EventBuffer): () => void {
-  const offs = ENGINE_EVENT_NAMES.map((name) => bus.on(name, (payload) => buffer.push({ name, payload } as EngineEventEntry)));
+  const offs = EVENT_NAMES.map((name) => bus.on(name, (payload) => buffer.push({ name, payload } as EngineEventEntry)));
   return () => offs.forEach((off) => off());
 }

@@ -1,4 +1,4 @@
-import type { LogLine } from "./controller.js";
+import type { LogLine } from "../console/contract.js";
 import type { LogEntry, LogsState } from "./state.js";
 import { clamp } from "./virtual-list.js";
 

@@ -1,6 +1,6 @@
 import type { Action, EngineEventEntry } from "./actions.js";
 import { applyCommand } from "./command-reducer.js";
-import type { ConsoleSnapshot } from "./controller.js";
+import type { ConsoleSnapshot } from "../console/contract.js";
 import { applyEvents, dataFromSnapshot } from "./data-reducer.js";
 import { appendLogs, applyTail, initialLogs, setScope, TAIL_LINES, type NewLine } from "./logs-reducer.js";
 import { clampSelections } from "./navigation.js";

@@ -1,11 +1,13 @@
 import { render } from "ink";
 import { App } from "./App.js";
 import { createConsoleStore } from "./console-store.js";
-import type { ConsoleController } from "./controller.js";
+import type { ConsoleController } from "../console/contract.js";
 
 export interface RunConsoleOptions {
   readonly stdin?: NodeJS.ReadStream;
   readonly stdout?: NodeJS.WriteStream;
+  /** Ends the console from outside (stau stopped for another reason than a key). */
+  readonly until?: Promise<void>;
 }
 
 /**
@@ -16,12 +18,12 @@ export interface RunConsoleOptions {
  */
 export async function runConsole(controller: ConsoleController, options: RunConsoleOptions = {}): Promise<void> {
   const stdout = options.stdout ?? process.stdout;
-  const store = createConsoleStore(controller, { size: { rows: stdout.rows || 24, columns: stdout.columns || 80 } });
+  const store = createConsoleStore(controller, { size: { rows: stdout.rows || 24, columns: stdout.columns || 80 }, snapshot: await controller.snapshot() });
   // Ctrl+C is a key here (exitOnCtrlC off): the console drains first and forces on the second.
   const app = render(<App store={store} />, { stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false });
   store.start();
   try {
-    await store.exited;
+    await Promise.race([store.exited, options.until ?? new Promise<never>(() => undefined)]);
   } finally {
     store.close();
     app.unmount();

@@ -1,5 +1,5 @@
 import type { Action } from "./actions.js";
-import type { ConsoleController } from "./controller.js";
+import type { ConsoleController } from "../console/contract.js";
 import type { Effect } from "./state.js";
 
 // The one place the console calls the controller. Every answer (or failure) comes back

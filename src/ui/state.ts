@@ -1,5 +1,5 @@
 import type { ChunkRecord, RunRecord } from "../store/records.js";
-import type { JobView, PlanPreview } from "./controller.js";
+import type { JobView, PlanPreview } from "../console/contract.js";
 import type { Views } from "./views.js";
 
 // The whole console state. It is plain data changed only by the reducer, so every

@@ -1,5 +1,6 @@
-import { FINISHED_RUN_STATES, type ChunkRecord, type ChunkState, type RunRecord } from "../store/records.js";
-import type { JobView } from "./controller.js";
+import { FINISHED_RUN_STATES } from "../engine/transitions.js";
+import type { ChunkRecord, ChunkState, RunRecord } from "../store/records.js";
+import type { JobView } from "../console/contract.js";
 import type { DataState } from "./state.js";
 
 // The row lists the panes show, derived from DataState once per data change — never per

@@ -59,7 +59,7 @@ describe("stau explain", () => {
 
     const text = await stau(p.dir, ["explain", "consumes"]);
     expect(text.stdout).toContain("fresh until");
-    expect(text.stdout).toContain("no stau instance is running");
+    expect(text.stdout).toContain("no stau instance orchestrates");
   });
 
   it("says a broken job is broken, with file and line", async () => {

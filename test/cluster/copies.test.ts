@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, expect, it } from "vitest";
-import { callOrchestrator } from "../../src/control/cluster-client.js";
-import { PgStore } from "../../src/store/pg/pg-store.js";
+import { openOrders } from "../../src/store/open.js";
 import { projectFactory, show } from "../helpers/cli.js";
 import { startInstance, type RunningStau } from "../helpers/instance.js";
 import { describePg, dropSchema, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
@@ -98,13 +97,13 @@ async function finishedRuns(schema: string): Promise<{ id: string; status: strin
 
 /** Triggers through the database, as `stau trigger` does from any machine. */
 async function trigger(schema: string, job: string, kwargs: Record<string, unknown>, times: number): Promise<string[]> {
-  const store = await PgStore.open({ url: TEST_DATABASE_URL!, schema });
+  const { orders, close } = await openOrders({ dataDir: "unused", database: { url: TEST_DATABASE_URL!, schema } });
   try {
     const ids: string[] = [];
-    for (let i = 0; i < times; i++) ids.push((await callOrchestrator<{ run: { id: string } }>(store, { cmd: "trigger", job, kwargs })).run.id);
+    for (let i = 0; i < times; i++) ids.push((await orders.call<{ run: { id: string } }>({ cmd: "trigger", job, kwargs })).run.id);
     return ids;
   } finally {
-    await store.close();
+    await close();
   }
 }
 
@@ -173,7 +172,7 @@ describePg("stau copies on one PostgreSQL store", () => {
       expect(done!.pid).not.toBe(victim.child.pid);
       expect(done!.attempt).toBeGreaterThan(1);
     }
-    await orchestrator.waitFor((e) => e.event === "warning" && /stopped heartbeating/.test(e.message), "the release of the victim's chunks");
+    await orchestrator.waitFor((e) => e.event === "warning" && /is gone/.test(e.message), "the release of the victim's chunks");
   }, 120_000);
 
   it("finishes the runs when the orchestrating copy is killed with -9 in the middle of them", async () => {
@@ -243,7 +242,7 @@ export default defineJob({
     const finished = executions(project, "finished.log");
     expect(finished.size).toBe(4);
     expect([...finished.values()].every((list) => list[0]!.pid === orchestrator.child.pid)).toBe(true);
-    expect(orchestrator.events.some((e) => e.event === "warning" && /stopped heartbeating/.test(e.message))).toBe(false);
+    expect(orchestrator.events.some((e) => e.event === "warning" && /is gone/.test(e.message))).toBe(false);
     const [handedBack] = await query(`SELECT count(*)::int AS n FROM "${schema}".chunks WHERE attempts = 2`);
     expect(handedBack.n).toBeGreaterThan(0);
   }, 60_000);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ScheduleEntrySpec } from "../../src/config/spec.js";
 import { PAUSED_REASON, Scheduler, type ScheduleHost } from "../../src/schedule/scheduler.js";
-import type { ScheduleMark } from "../../src/store/store.js";
+import type { ScheduleMark } from "../../src/schedule/ticks.js";
 import { at, entry, isoOf, localDate } from "./entries.js";
 
 const CPH = "Europe/Copenhagen";

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lastTickAtOrBefore, missedTick, nextTick, simulate, tickSource } from "../../src/schedule/ticks.js";
-import type { ScheduleMark } from "../../src/store/store.js";
+import { lastTickAtOrBefore, missedTick, nextFire, simulate, tickSource, type ScheduleMark } from "../../src/schedule/ticks.js";
 import { at, entry, isoOf, localDate } from "./entries.js";
 
 const CPH = "Europe/Copenhagen";
@@ -12,17 +11,17 @@ const mark = (lastTickAt: number | null): ScheduleMark => ({ lastTickAt, lastSki
 function ticks(e: ReturnType<typeof entry>, from: string, count: number): string[] {
   const out: string[] = [];
   let t = at(from);
-  for (let i = 0; i < count; i++) out.push(isoOf((t = nextTick(e, t)!))!);
+  for (let i = 0; i < count; i++) out.push(isoOf((t = nextFire(e, undefined, t)!))!);
   return out;
 }
 
-describe("nextTick", () => {
+describe("nextFire", () => {
   it("gives the next multiple of five minutes for */5, strictly after the reference", () => {
     const e = entry({ cron: "*/5 * * * *" });
-    expect(isoOf(nextTick(e, at("2026-01-05T12:03:17Z")))).toBe("2026-01-05T12:05:00.000Z");
-    expect(isoOf(nextTick(e, at("2026-01-05T12:04:59.999Z")))).toBe("2026-01-05T12:05:00.000Z");
-    expect(isoOf(nextTick(e, at("2026-01-05T12:05:00Z")))).toBe("2026-01-05T12:10:00.000Z");
-    expect(isoOf(nextTick(e, at("2026-01-05T12:05:00.500Z")))).toBe("2026-01-05T12:10:00.000Z");
+    expect(isoOf(nextFire(e, undefined, at("2026-01-05T12:03:17Z")))).toBe("2026-01-05T12:05:00.000Z");
+    expect(isoOf(nextFire(e, undefined, at("2026-01-05T12:04:59.999Z")))).toBe("2026-01-05T12:05:00.000Z");
+    expect(isoOf(nextFire(e, undefined, at("2026-01-05T12:05:00Z")))).toBe("2026-01-05T12:10:00.000Z");
+    expect(isoOf(nextFire(e, undefined, at("2026-01-05T12:05:00.500Z")))).toBe("2026-01-05T12:10:00.000Z");
   });
 
   it("reads a 6-field expression with seconds first, and a 5-field one at second 0", () => {
@@ -36,25 +35,25 @@ describe("nextTick", () => {
       "2026-01-05T12:00:40.000Z",
       "2026-01-05T12:01:00.000Z",
     ]);
-    expect(isoOf(nextTick(entry({ cron: "7 * * * *" }), at("2026-01-05T12:00:00Z")))).toBe("2026-01-05T12:07:00.000Z");
+    expect(isoOf(nextFire(entry({ cron: "7 * * * *" }), undefined, at("2026-01-05T12:00:00Z")))).toBe("2026-01-05T12:07:00.000Z");
   });
 
   it("aligns `every` ticks to the Unix epoch, whatever the reference and the timezone", () => {
     const sixHours = entry({ everyMs: 6 * HOUR, timezone: CPH });
-    expect(isoOf(nextTick(sixHours, at("2026-01-05T07:13:00Z")))).toBe("2026-01-05T12:00:00.000Z");
-    expect(isoOf(nextTick(sixHours, at("2026-01-05T12:00:00Z")))).toBe("2026-01-05T18:00:00.000Z");
+    expect(isoOf(nextFire(sixHours, undefined, at("2026-01-05T07:13:00Z")))).toBe("2026-01-05T12:00:00.000Z");
+    expect(isoOf(nextFire(sixHours, undefined, at("2026-01-05T12:00:00Z")))).toBe("2026-01-05T18:00:00.000Z");
     // 7 minutes does not divide an hour: the ticks still come from 1970, not from the start.
     const seven = entry({ everyMs: 7 * 60_000 });
-    const a = nextTick(seven, at("2026-01-05T12:00:00Z"))!;
-    const b = nextTick(seven, at("2026-01-05T12:01:30Z"))!;
+    const a = nextFire(seven, undefined, at("2026-01-05T12:00:00Z"))!;
+    const b = nextFire(seven, undefined, at("2026-01-05T12:01:30Z"))!;
     expect(a).toBe(b);
     expect(a % (7 * 60_000)).toBe(0);
     expect(a).toBeGreaterThan(at("2026-01-05T12:01:30Z"));
   });
 
   it("gives nothing for a disabled entry", () => {
-    expect(nextTick(entry({ cron: "* * * * *", enabled: false }), at("2026-01-05T12:00:00Z"))).toBeNull();
-    expect(nextTick(entry({ everyMs: 60_000, enabled: false }), at("2026-01-05T12:00:00Z"))).toBeNull();
+    expect(nextFire(entry({ cron: "* * * * *", undefined, enabled: false }), at("2026-01-05T12:00:00Z"))).toBeNull();
+    expect(nextFire(entry({ everyMs: 60_000, undefined, enabled: false }), at("2026-01-05T12:00:00Z"))).toBeNull();
   });
 
   it("runs 30 2 * * * in Copenhagen once on the spring-forward day, right after the gap (03:00 CEST)", () => {
@@ -69,7 +68,7 @@ describe("nextTick", () => {
     const list = ticks(e, "2026-10-23T12:00:00Z", 3);
     expect(list).toEqual(["2026-10-24T00:30:00.000Z", "2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"]);
     // From between the two 02:30s, the second one is not a tick either.
-    expect(isoOf(nextTick(e, at("2026-10-25T01:00:00Z")))).toBe("2026-10-26T01:30:00.000Z");
+    expect(isoOf(nextFire(e, undefined, at("2026-10-25T01:00:00Z")))).toBe("2026-10-26T01:30:00.000Z");
   });
 
   it("keeps an hourly cron in Copenhagen hourly in real time across both DST changes", () => {
@@ -90,7 +89,7 @@ describe("lastTickAtOrBefore", () => {
     expect(isoOf(lastTickAtOrBefore(entry({ everyMs: HOUR }), at("2026-01-05T12:59:59Z")))).toBe("2026-01-05T12:00:00.000Z");
   });
 
-  it("agrees with nextTick across DST (first 02:30 on fall-back, 03:00 on spring-forward)", () => {
+  it("agrees with nextFire across DST (first 02:30 on fall-back, 03:00 on spring-forward)", () => {
     const e = entry({ cron: "30 2 * * *", timezone: CPH });
     expect(isoOf(lastTickAtOrBefore(e, at("2026-10-25T01:45:00Z")))).toBe("2026-10-25T00:30:00.000Z");
     expect(isoOf(lastTickAtOrBefore(e, at("2026-03-29T05:00:00Z")))).toBe("2026-03-29T01:00:00.000Z");

@@ -2,7 +2,7 @@ import { render } from "ink-testing-library";
 import { afterEach, describe, expect, test } from "vitest";
 import { App } from "../../src/ui/App.js";
 import { createConsoleStore, type ConsoleStore } from "../../src/ui/console-store.js";
-import type { ConsoleSnapshot } from "../../src/ui/controller.js";
+import type { ConsoleSnapshot } from "../../src/console/contract.js";
 import { bigSnapshot, chunk, fakeController, job, NOW, run, snapshot } from "./fixtures.js";
 import { plain, settle } from "./frames.js";
 

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { EventBus } from "../../src/engine/events.js";
+import { EventBus } from "../../src/events.js";
 import type { Action, EngineEventEntry } from "../../src/ui/actions.js";
 import { createConsoleStore } from "../../src/ui/console-store.js";
-import { attachEventBuffer, createEventBuffer, ENGINE_EVENT_NAMES } from "../../src/ui/event-buffer.js";
+import { attachEventBuffer, createEventBuffer } from "../../src/ui/event-buffer.js";
+import { EVENT_NAMES } from "../../src/events.js";
 import { chunk, fakeController, job, NOW, run, snapshot } from "./fixtures.js";
 
 const log = (i: number): EngineEventEntry => ({ name: "chunk:log", payload: { chunkId: "c", attempt: 1, level: "info", text: `line ${i}` } });
@@ -70,8 +71,8 @@ describe("event buffer", () => {
     off();
     bus.emit("warning", { message: "y" });
     expect(seen).toHaveLength(2);
-    expect(ENGINE_EVENT_NAMES).toContain("chunk:progress");
-    expect(ENGINE_EVENT_NAMES).toHaveLength(18);
+    expect(EVENT_NAMES).toContain("chunk:progress");
+    expect(EVENT_NAMES).toHaveLength(21);
   });
 });
 

@@ -1,6 +1,6 @@
-import { EventBus } from "../../src/engine/events.js";
+import { EventBus } from "../../src/events.js";
 import type { ChunkRecord, ChunkState, RunRecord, RunStatus } from "../../src/store/records.js";
-import type { ConsoleController, ConsoleSnapshot, JobView, LogLine, PlanPreview } from "../../src/ui/controller.js";
+import type { ConsoleController, ConsoleSnapshot, JobView, LogLine, PlanPreview } from "../../src/console/contract.js";
 
 // Records and a fake controller for the console tests: plain data, every call recorded.
 

@@ -1,6 +1,6 @@
 import type { Key } from "ink";
 import type { Action } from "../../src/ui/actions.js";
-import type { ConsoleSnapshot } from "../../src/ui/controller.js";
+import type { ConsoleSnapshot } from "../../src/console/contract.js";
 import type { Command, CommandName } from "../../src/ui/key-map.js";
 import { initialState, reduce } from "../../src/ui/reducer.js";
 import type { ConsoleState } from "../../src/ui/state.js";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { EngineEventEntry } from "../../src/ui/actions.js";
-import type { LogLine } from "../../src/ui/controller.js";
+import type { LogLine } from "../../src/console/contract.js";
 import { visibleLogRows } from "../../src/ui/log-view.js";
 import { appendLogs, applyTail, initialLogs, LOG_CAPACITY, scrollLogs, setScope } from "../../src/ui/logs-reducer.js";
 import { reduce } from "../../src/ui/reducer.js";

@@ -1,15 +1,12 @@
-import { callInstance } from "../../control/client.js";
-import { callOrchestrator } from "../../control/cluster-client.js";
 import type { ControlRequest } from "../../control/protocol.js";
-import { databaseConfig } from "../../store/pg/config.js";
-import { PgStore } from "../../store/pg/pg-store.js";
+import { openOrders } from "../../store/open.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
 import { paint, printJson } from "../output.js";
-import { currentProject, type RuntimeFlags } from "../runtime.js";
+import { storeConfig, type RuntimeFlags } from "../runtime.js";
 
-// Commands that act on the running instance through its control socket, or with a
-// shared store on the orchestrating copy through the database. Without one they say
-// so and exit 2; `stau run` is the in-process way.
+// Commands that act on the instance that orchestrates: through the control socket of
+// the data directory, or through a shared database. Without one they say so and exit
+// 2; `stau run` is the in-process way.
 
 interface ActFlags extends RuntimeFlags {
   json?: boolean;
@@ -18,13 +15,11 @@ interface ActFlags extends RuntimeFlags {
 type RunSummary = { run: { id: string; job: string; status: string } };
 
 async function call<T>(flags: ActFlags, request: ControlRequest): Promise<T> {
-  const db = databaseConfig(flags);
-  if (!db) return callInstance<T>(currentProject(flags).dataDir, request);
-  const store = await PgStore.open(db);
+  const { orders, close } = await openOrders(storeConfig(flags));
   try {
-    return await callOrchestrator<T>(store, request);
+    return await orders.call<T>(request);
   } finally {
-    await store.close();
+    await close();
   }
 }
 
@@ -54,7 +49,7 @@ export function cancelCommand(run: string, flags: ActFlags): Promise<number> {
 
 interface Status {
   instance: { pid: number; hostname?: string; dataDir: string; startedAt: string; workers: number; busy: number; draining: boolean };
-  /** With a shared store: every copy that heartbeats (or stopped within the hour). */
+  /** With a shared store: every instance that heartbeats (or stopped within the hour). */
   copies?: { info: { id: string; pid: number; hostname: string; command: string }; leading: boolean; silentFor: number; stopped: boolean }[];
   runs: { id: string; job: string; status: string; trigger: string; chunks: Record<string, number> }[];
   schedule: { paused: boolean; next: Record<string, string | null> };
@@ -70,10 +65,10 @@ export async function statusCommand(flags: ActFlags): Promise<number> {
   const out = process.stdout;
   out.write(`stau running: pid ${instance.pid}${instance.hostname ? ` on ${instance.hostname}` : ""} since ${instance.startedAt}, ${instance.busy}/${instance.workers} workers busy${instance.draining ? ", draining" : ""}\n`);
   if (status.copies) {
-    out.write("\ncopies:\n");
-    for (const copy of status.copies) {
-      const state = copy.stopped ? paint("dim", "stopped", out) : copy.leading ? paint("green", "orchestrates", out) : copy.silentFor > 5 ? paint("red", `silent ${copy.silentFor}s`, out) : "works";
-      out.write(`  ${copy.info.id.padEnd(32)} ${copy.info.command.padEnd(6)} ${state}\n`);
+    out.write("\ninstances:\n");
+    for (const other of status.copies) {
+      const state = other.stopped ? paint("dim", "stopped", out) : other.leading ? paint("green", "orchestrates", out) : other.silentFor > 5 ? paint("red", `silent ${other.silentFor}s`, out) : "works";
+      out.write(`  ${other.info.id.padEnd(32)} ${other.info.command.padEnd(6)} ${state}\n`);
     }
   }
   out.write(runs.length ? "\nactive runs:\n" : "\nno active runs\n");

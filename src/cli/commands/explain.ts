@@ -3,8 +3,7 @@ import { formatProblem } from "../../config/problem.js";
 import { UsageError } from "../../errors.js";
 import { kwargsKey } from "../../graph/kwargs-key.js";
 import { loadRegistry } from "../../jobs/load.js";
-import { nextTick } from "../../schedule/ticks.js";
-import { isAlive, readLock } from "../../store/lock.js";
+import { nextFire } from "../../schedule/ticks.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 
@@ -22,8 +21,12 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
   const broken = registry.broken.get(job);
   if (!spec && !broken) throw new UsageError(`unknown job ${JSON.stringify(job)}`, `jobs are the files in jobs/: ${[...registry.jobs.keys()].join(", ")}`);
   const now = Date.now();
-  const holder = readLock(paths.dataDir);
-  const { runs, chunks, marks, fresh } = await readStore(flags, async (store) => ({ ...(await store.active()), marks: await store.scheduleMarks(), fresh: store.freshness() }));
+  const { runs, chunks, marks, fresh, holder } = await readStore(flags, async (store) => ({
+    ...(await store.active()),
+    marks: await store.scheduleMarks(),
+    fresh: store.freshness(),
+    holder: await store.leadership.holder(),
+  }));
 
   const involved = runs
     .map((run) => ({ run, mine: chunks.filter((c) => c.runId === run.id && c.job === job) }))
@@ -46,7 +49,7 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
       return {
         entry: entry.id,
         enabled: entry.enabled,
-        nextTick: at(nextTick(entry, Math.max(now, mark?.lastTickAt ?? 0))),
+        nextTick: at(nextFire(entry, mark, now)),
         lastTick: at(mark?.lastTickAt),
         lastSkip: mark?.lastSkip ? { at: at(mark.lastSkip.tickAt), reason: mark.lastSkip.reason } : null,
       };
@@ -54,7 +57,7 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
   const report = {
     job,
     broken: broken ? broken.map(formatProblem) : null,
-    instance: holder && isAlive(holder) ? { pid: holder.pid, command: holder.command } : null,
+    instance: holder ? { pid: holder.pid, command: holder.command, hostname: holder.hostname } : null,
     runs: involved,
     lastSuccess: at(lastSuccess),
     dependencies,
@@ -68,7 +71,7 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
   const say = (text: string) => out.write(text + "\n");
   say(paint("bold", job));
   if (broken) say(`  ${paint("red", "broken", out)}: it is not scheduled and its chunks are held until the file is fixed\n${broken.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
-  say(report.instance ? `  stau is running (pid ${report.instance.pid}, ${report.instance.command})` : "  no stau instance is running on this data directory: nothing fires the schedule");
+  say(report.instance ? `  stau is running (pid ${report.instance.pid} on ${report.instance.hostname}, ${report.instance.command}): it orchestrates` : "  no stau instance orchestrates on this store: nothing fires the schedule");
   if (involved.length === 0) say("  not in any active run");
   for (const run of involved) {
     const waiting = run.status === "waiting" ? " — waiting for other runs to finish the jobs it depends on" : "";

@@ -5,7 +5,7 @@ import { loadRegistry } from "../../jobs/load.js";
 import { ConfigError, UsageError } from "../../errors.js";
 import { formatProblem } from "../../config/problem.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
-import { planJson } from "../json.js";
+import { planJson } from "../../json.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 

@@ -1,85 +1,63 @@
 import { formatDuration } from "../../config/duration.js";
-import { parseKwargs, parseWorkIds } from "../args.js";
-import { runResultJson } from "../json.js";
-import { paint, printJson } from "../output.js";
+import { StauError } from "../../errors.js";
+import { EventBus } from "../../events.js";
 import { attachLogLines } from "../../headless/log-lines.js";
-import { openRuntime, type RuntimeFlags } from "../runtime.js";
-import { startCopy } from "../../cluster/copy.js";
-import type { Kwargs, WorkId } from "../../config/types.js";
-import { callOrchestrator } from "../../control/cluster-client.js";
-import { EventBus } from "../../engine/events.js";
-import { databaseConfig, type DatabaseConfig } from "../../store/pg/config.js";
+import { startInstance } from "../../instance/instance.js";
+import { runResultJson } from "../../json.js";
 import type { ArchivedRun, RunRecord } from "../../store/records.js";
+import { parseKwargs, parseWorkIds } from "../args.js";
+import { paint, printJson } from "../output.js";
+import { currentProject, poolSize, storeConfig, type RuntimeFlags } from "../runtime.js";
 
 export interface RunFlags extends RuntimeFlags {
   kwargs?: string;
   work?: string;
   json?: boolean;
-  drainTimeout?: string;
 }
 
-/** `stau run <job>`: one run in this process, with its dependencies. Exit 0 done, 1 not. */
+/** How long running chunks may finish after a Ctrl+C before the run is cancelled. */
+const DRAIN_MS = 30_000;
+
+/**
+ * `stau run <job>`: one run, with its dependencies, in this process. On a shared store
+ * this process joins the other instances for the run's length: the run goes to
+ * whichever orchestrates, and every instance's executors share its chunks. Exit 0 done,
+ * 1 not, 130 interrupted.
+ */
 export async function runCommand(job: string, flags: RunFlags): Promise<number> {
   const kwargs = parseKwargs(flags.kwargs);
   const workIds = parseWorkIds(flags.work);
-  const db = databaseConfig(flags);
-  if (db) return runOnSharedStore(db, job, kwargs, workIds, flags);
-  await using runtime = await openRuntime(flags, `run ${job}`);
-  const { engine } = runtime;
+  const pool = poolSize(flags);
+  const events = new EventBus();
   // Progress goes to stderr as the same event lines `--no-ui` writes; stdout keeps the result.
-  const stopReporting = flags.json ? () => {} : attachLogLines(engine.events, "pretty", process.stderr);
+  const stopReporting = flags.json ? () => {} : attachLogLines(events, "pretty", process.stderr);
+  const instance = await startInstance({ paths: currentProject(flags), store: storeConfig(flags), pool, command: `run ${job}`, events, schedule: false });
   let interrupted = false;
-  let runId: string | undefined;
-  const onSignal = () => {
+  const onSignal = (runId: string) => () => {
     if (interrupted) process.exit(130); // a second Ctrl+C: stop now
     interrupted = true;
-    process.stderr.write("\nstopping: running chunks get 30s to finish (Ctrl+C again to force)…\n");
-    void engine.drain(30_000).then(() => (runId ? engine.cancel(runId) : false));
+    process.stderr.write(`\nstopping: running chunks get ${DRAIN_MS / 1000}s to finish, then run ${runId} is cancelled (Ctrl+C again to force)…\n`);
+    void instance
+      .drain(DRAIN_MS)
+      .then(() => instance.order({ cmd: "cancel", run: runId }))
+      .catch(() => undefined);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  const started = Date.now();
-  const run = await engine.trigger({ job, kwargs, workIds, source: "cli" });
-  runId = run.id;
-  const result = await engine.waitForRun(run.id);
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-  stopReporting();
-  return report(result, job, flags, started, interrupted);
-}
-
-/**
- * With a shared store, `stau run` joins as a copy for the run's length: the run goes to
- * whichever copy orchestrates (this one, when no other runs), and every copy's workers
- * share its chunks.
- */
-async function runOnSharedStore(db: DatabaseConfig, job: string, kwargs: Kwargs, workIds: WorkId[] | null, flags: RunFlags): Promise<number> {
-  const events = new EventBus();
-  const stopReporting = flags.json ? () => {} : attachLogLines(events, "pretty", process.stderr);
-  const copy = await startCopy(db, flags, `run ${job}`, events);
-  let interrupted = false;
   try {
     const started = Date.now();
-    const { run } = await callOrchestrator<{ run: RunRecord }>(copy.store, { cmd: "trigger", job, kwargs, workIds });
-    const onSignal = () => {
-      if (interrupted) process.exit(130);
-      interrupted = true;
-      process.stderr.write(`\nstopping: cancelling run ${run.id} (Ctrl+C again to force)…\n`);
-      void callOrchestrator(copy.store, { cmd: "cancel", run: run.id }).catch(() => undefined);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-    let result = await copy.store.getRun(run.id);
-    while (!result || result.run.finishedAt === null) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      result = await copy.store.getRun(run.id);
-    }
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    const { run } = await instance.order<{ run: RunRecord }>({ cmd: "trigger", job, kwargs, workIds, source: "cli" });
+    const stopping = onSignal(run.id);
+    process.on("SIGINT", stopping);
+    process.on("SIGTERM", stopping);
+    const failed = instance.failed.then((error) => {
+      throw new StauError("instance_failed", `${error.message}; run ${run.id} goes on wherever stau runs next`, { hint: `follow it with stau runs and stau logs ${job}`, exitCode: 1 });
+    });
+    const result = await Promise.race([instance.waitForRun(run.id), failed]);
+    process.off("SIGINT", stopping);
+    process.off("SIGTERM", stopping);
     stopReporting();
     return report(result, job, flags, started, interrupted);
   } finally {
-    await copy.stop(30_000);
+    await instance.stop(DRAIN_MS);
   }
 }
 

@@ -1,6 +1,6 @@
 import { formatDuration } from "../../config/duration.js";
 import { parsePositiveInt } from "../args.js";
-import { runsJson } from "../json.js";
+import { runsJson } from "../../json.js";
 import { paint, printJson } from "../output.js";
 import { readStore, type RuntimeFlags } from "../runtime.js";
 

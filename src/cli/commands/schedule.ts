@@ -4,8 +4,7 @@ import { displayPath } from "../../config/project.js";
 import type { ScheduleEntrySpec } from "../../config/spec.js";
 import { UsageError } from "../../errors.js";
 import { loadRegistry } from "../../jobs/load.js";
-import { markedTick, missedTick, SIMULATE_LIMIT, simulate, tickSource } from "../../schedule/ticks.js";
-import type { ScheduleMark } from "../../store/store.js";
+import { missedTick, nextFire, SIMULATE_LIMIT, simulate, tickSource, type ScheduleMark } from "../../schedule/ticks.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 
@@ -42,8 +41,7 @@ const iso = (at: number | null) => (at === null ? null : new Date(at).toISOStrin
 
 function entryJson(entry: ScheduleEntrySpec, mark: ScheduleMark | undefined, now: number) {
   const ticks = tickSource(entry);
-  // As a start now would count: never before a mark, which may lie ahead of a clock set back.
-  const next = ticks.next(Math.max(now, markedTick(mark) ?? now));
+  const next = nextFire(entry, mark, now, ticks);
   const missed = entry.catchUp ? missedTick(ticks, mark, now) : null;
   return {
     id: entry.id,

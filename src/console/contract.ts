@@ -1,0 +1,80 @@
+import type { EventBus } from "../events.js";
+import type { ArchivedRun } from "../store/records.js";
+
+// The contract between the console (ui/) and a running stau. The console knows nothing
+// else of stau: it renders a snapshot, folds the event stream into it, and calls these.
+
+/** A job as the console lists it. */
+export interface JobView {
+  readonly name: string;
+  /** Path relative to the project. */
+  readonly file: string;
+  /** The first problem when the file does not load or validate, with file:line; null when fine. */
+  readonly broken: string | null;
+  /** Every problem of a broken file, one per line (shown in Failures). */
+  readonly problems: readonly string[];
+  readonly dependencies: readonly { readonly job: string; readonly maxLagMs: number }[];
+  readonly chunkSize: number | null;
+}
+
+export interface ConsoleSnapshot {
+  readonly project: string;
+  /** Where the store lives, for the header. */
+  readonly store: string;
+  readonly workers: number;
+  readonly startedAt: number;
+  readonly paused: boolean;
+  readonly jobs: readonly JobView[];
+  /** Active runs, then recent finished ones (newest first), with their chunks. */
+  readonly runs: readonly ArchivedRun[];
+  /** Earliest next scheduled fire per job (epoch ms), null when not scheduled. */
+  readonly nextFires: Readonly<Record<string, number | null>>;
+  /** Last success per job (epoch ms), null when never. */
+  readonly lastSuccess: Readonly<Record<string, number | null>>;
+}
+
+/** What pressing Enter on a trigger would start (SPEC §8, "plan before you press"). */
+export interface PlanPreview {
+  readonly job: string;
+  readonly workIds: number;
+  readonly jobs: readonly { readonly job: string; readonly status: "run" | "fresh" | "skipped"; readonly chunks: number; readonly freshUntil: number | null }[];
+  readonly chunks: number;
+  /** From past chunk durations of these jobs, divided over the workers; null without history. */
+  readonly etaMs: number | null;
+}
+
+export interface LogLine {
+  readonly job: string;
+  readonly chunkId: string;
+  readonly attempt: number;
+  readonly at: number;
+  readonly level: string;
+  readonly text: string;
+}
+
+export interface ConsoleController {
+  /** Everything the console shows, read now: taken when it starts and after a reload. */
+  snapshot(): Promise<ConsoleSnapshot>;
+  /**
+   * Live events (src/events.ts): every change of a run or a chunk, whichever instance
+   * made it, and "registry:reloaded" after a job file or the schedule changed (the
+   * console then takes a new snapshot for jobs).
+   */
+  readonly events: EventBus;
+  busyWorkers(): number;
+  plan(job: string): Promise<PlanPreview>;
+  /** Returns the new run's id. */
+  trigger(job: string): Promise<string>;
+  /** Failed and upstream_failed chunks of a finished run, again. */
+  retry(runId: string): Promise<void>;
+  /** Retries every finished run that failed; returns how many. */
+  retryAllFailed(): Promise<number>;
+  cancel(runId: string): Promise<void>;
+  setPaused(paused: boolean): Promise<void>;
+  /** The newest `lines` log lines of a job (or of all jobs when null), read from the tail of its files. */
+  logTail(job: string | null, lines: number): Promise<LogLine[]>;
+  /** The dependency graph of a job as text lines, each dependency with its freshness. */
+  graph(job: string): string[];
+  /** Drains like SIGTERM (force: stop at once). Resolves when stau has stopped. */
+  quit(force: boolean): Promise<void>;
+}

@@ -1,0 +1,15 @@
+import type { ControlRequest } from "./protocol.js";
+
+export type OrderHandler = (request: ControlRequest) => Promise<unknown>;
+
+/**
+ * How orders (trigger, retry, cancel, status…) reach the instance that orchestrates:
+ * over the control socket in its data directory, or through the shared database's
+ * commands table. Commands call; the orchestrating instance serves.
+ */
+export interface OrderChannel {
+  /** Sends one order and returns the orchestrator's answer (its error thrown again here). */
+  call<T = unknown>(request: ControlRequest, timeoutMs?: number): Promise<T>;
+  /** Takes orders as the instance `by` until the returned function is called; `warn` hears what went wrong meanwhile. */
+  serve(handle: OrderHandler, options: { readonly by: string; readonly warn: (message: string) => void }): Promise<() => Promise<void>>;
+}

@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, unlinkSync } from "node:fs";
+import { connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { StauError } from "../errors.js";
+import type { OrderChannel, OrderHandler } from "./orders.js";
+import { controlResponse, controlResult, type ControlRequest, type ControlResponse } from "./protocol.js";
+
+// The control socket of an instance on a data directory: a Unix socket in that
+// directory, readable by its owner only (no TCP port). One request and one response per
+// connection, each a line of JSON.
+
+const MAX_REQUEST_BYTES = 1 << 20;
+// Unix socket paths are limited to ~104 bytes; a deep data directory gets a socket in
+// the temp directory named by a hash of its path.
+const MAX_SOCKET_PATH = 100;
+
+export function controlSocketPath(dataDir: string): string {
+  const inData = join(dataDir, "stau.sock");
+  if (Buffer.byteLength(inData) <= MAX_SOCKET_PATH) return inData;
+  return join(tmpdir(), `stau-${createHash("sha256").update(dataDir).digest("hex").slice(0, 16)}.sock`);
+}
+
+export function socketOrders(dataDir: string): OrderChannel {
+  const path = controlSocketPath(dataDir);
+  return {
+    call: (request, timeoutMs) => callSocket(path, dataDir, request, timeoutMs),
+    async serve(handle) {
+      // Only the instance holding the data directory's lock serves: a socket file still there is a dead instance's.
+      if (existsSync(path)) unlinkSync(path);
+      const server = createServer((socket) => serve(socket, handle));
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(path, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      chmodSync(path, 0o600);
+      return async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (existsSync(path)) unlinkSync(path);
+      };
+    },
+  };
+}
+
+function serve(socket: Socket, handle: OrderHandler): void {
+  let buffer = "";
+  socket.setEncoding("utf8");
+  socket.on("error", () => socket.destroy());
+  socket.on("data", (data: string) => {
+    buffer += data;
+    if (buffer.length > MAX_REQUEST_BYTES) return reply(socket, { ok: false, error: { message: "request too large", exitCode: 2 } });
+    const newline = buffer.indexOf("\n");
+    if (newline < 0) return;
+    let request: ControlRequest;
+    try {
+      request = JSON.parse(buffer.slice(0, newline)) as ControlRequest;
+    } catch {
+      return reply(socket, { ok: false, error: { message: "the request is not valid JSON", exitCode: 2 } });
+    }
+    handle(request).then(
+      (result) => reply(socket, controlResponse({ ok: true, result })),
+      (error) => reply(socket, controlResponse({ ok: false, error })),
+    );
+  });
+}
+
+function reply(socket: Socket, response: ControlResponse): void {
+  socket.end(JSON.stringify(response) + "\n");
+}
+
+function callSocket<T>(path: string, dataDir: string, request: ControlRequest, timeoutMs = 30_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let buffer = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new StauError("control_timeout", `the stau instance on ${dataDir} did not answer within ${timeoutMs / 1000}s`, { hint: "check its logs; it may be overloaded or stuck", exitCode: 1 }));
+    }, timeoutMs);
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(JSON.stringify(request) + "\n"));
+    socket.on("data", (data: string) => (buffer += data));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (error.code === "ENOENT" || error.code === "ECONNREFUSED") {
+        reject(new StauError("no_instance", `no stau instance is running on ${dataDir}`, { hint: "start one with `stau start --no-ui` (or `stau dev`), or use `stau run <job>` to run in this process", exitCode: 2 }));
+      } else {
+        reject(new StauError("control_error", `could not reach the stau instance on ${dataDir}: ${error.message}`, { exitCode: 2 }));
+      }
+    });
+    socket.on("end", () => {
+      clearTimeout(timer);
+      let response: ControlResponse;
+      try {
+        response = JSON.parse(buffer) as ControlResponse;
+      } catch {
+        return reject(new StauError("control_error", `the stau instance on ${dataDir} sent an unreadable answer`, { exitCode: 1 }));
+      }
+      try {
+        resolve(controlResult<T>(response));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}

@@ -1,0 +1,158 @@
+import type { EventBus, StauEvents } from "../events.js";
+import type { ScheduleMark } from "../schedule/ticks.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { ActiveRun } from "./active-run.js";
+
+type Announcement = { [E in keyof StauEvents]: { name: E; payload: StauEvents[E]; chunkId?: string } }[keyof StauEvents];
+
+/**
+ * The orchestrator's single write path: every change it makes to a run or a chunk goes
+ * to the store, the engine's index and the event stream together, here. Events are
+ * announced when the commit that makes their change durable resolves; a guarded chunk
+ * patch that found its chunk moved on (an executor claimed it) is not announced, and
+ * the index takes the chunk as the store has it.
+ */
+export class RunBook {
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly runOfChunk = new Map<string, ActiveRun>();
+  private announcements: Announcement[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventBus,
+  ) {}
+
+  get(runId: string): ActiveRun | undefined {
+    return this.runs.get(runId);
+  }
+
+  /** Active runs, oldest first. */
+  all(): ActiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  /** Indexes a run as the store has it, writing nothing (recovery, and a retried run's history). */
+  adopt(record: RunRecord, chunks: readonly ChunkRecord[]): ActiveRun {
+    const run = new ActiveRun(record);
+    run.index(chunks);
+    this.runs.set(record.id, run);
+    for (const chunk of chunks) this.runOfChunk.set(chunk.id, run);
+    return run;
+  }
+
+  /** A new run, waiting to be resolved. */
+  open(record: RunRecord): ActiveRun {
+    this.store.insertRun(record);
+    this.announce({ name: "run:queued", payload: { run: record } });
+    return this.adopt(record, []);
+  }
+
+  /** Says what a run waits for (nothing is written: it stays `waiting`). */
+  waiting(run: ActiveRun, on: string[]): void {
+    this.events.emit("run:waiting", { run: run.run, on });
+  }
+
+  patchRun(run: ActiveRun, patch: RunPatch): void {
+    this.store.patchRun(run.run.id, patch);
+    run.run = { ...run.run, ...patch };
+  }
+
+  /** A resolved run gets its chunks. */
+  start(run: ActiveRun, chunks: readonly ChunkRecord[], patch: RunPatch): void {
+    this.store.addChunks(chunks);
+    this.patchRun(run, patch);
+    run.index(chunks);
+    for (const chunk of chunks) this.runOfChunk.set(chunk.id, run);
+    this.announce({ name: "run:started", payload: { run: run.run, chunks: chunks.length, records: chunks } });
+    // A run that could not be resolved starts with one failed chunk saying why.
+    for (const chunk of chunks) {
+      if (chunk.state === "failed" && chunk.error) this.announce({ name: "chunk:failed", payload: { chunk, error: chunk.error, willRetry: false, durationMs: 0 } });
+    }
+  }
+
+  /** A finished run comes back for an operator's retry: `again` are its chunks to run again, with their patch. */
+  reopen(archived: ArchivedRun, patch: RunPatch, again: readonly ChunkRecord[], requeue: (chunk: ChunkRecord) => ChunkPatch): ActiveRun {
+    const run = this.adopt(archived.run, archived.chunks);
+    this.patchRun(run, patch);
+    this.write(run, again.map((c) => [c.id, requeue(c)]), () => null);
+    this.announce({ name: "run:started", payload: { run: run.run, chunks: again.length, records: again.map((c) => run.chunks.get(c.id)!) } });
+    return run;
+  }
+
+  /** queued → pending. */
+  release(run: ActiveRun, ids: readonly string[], patch: ChunkPatch): void {
+    this.write(run, ids.map((id) => [id, patch]), (chunk) => ({ name: "chunk:pending", payload: { chunk }, chunkId: chunk.id }));
+  }
+
+  /** Chunks an operator cancelled before they started. */
+  cancelled(run: ActiveRun, ids: readonly string[], patch: ChunkPatch): void {
+    this.write(run, ids.map((id) => [id, patch]), (chunk) => ({ name: "chunk:cancelled", payload: { chunk }, chunkId: chunk.id }));
+  }
+
+  /** Chunks below one that failed for good. */
+  upstreamFailed(run: ActiveRun, ids: readonly string[], patch: ChunkPatch): void {
+    this.write(run, ids.map((id) => [id, patch]), (chunk) => ({ name: "chunk:upstream_failed", payload: { chunk }, chunkId: chunk.id }));
+  }
+
+  /** Chunks the queue released from an instance that went silent (already durable): announced now. */
+  interrupted(chunks: readonly ChunkRecord[], reason: (chunk: ChunkRecord) => string): void {
+    for (const chunk of chunks) if (this.runOfChunk.has(chunk.id)) this.events.emit("chunk:interrupted", { chunk, reason: reason(chunk) });
+  }
+
+  /** A chunk as the store has it now (an executor's change): the index follows. Returns its run, or null for a chunk of no active run. */
+  observe(chunk: ChunkRecord): ActiveRun | null {
+    const run = this.runOfChunk.get(chunk.id);
+    if (!run) return null;
+    run.set(chunk);
+    return run;
+  }
+
+  /** What a schedule entry last did. */
+  mark(entryId: string, mark: ScheduleMark): void {
+    this.store.setScheduleMark(entryId, mark);
+  }
+
+  /** Freshness earned by done chunks. */
+  earn(successes: readonly Success[]): void {
+    this.store.recordSuccesses(successes);
+  }
+
+  /** A run whose chunks are all finished leaves the index for history. Announced once durable. */
+  finish(run: ActiveRun, patch: RunPatch): void {
+    this.patchRun(run, patch);
+    this.store.archiveRun(run.run.id);
+    this.runs.delete(run.run.id);
+    for (const id of run.chunks.keys()) this.runOfChunk.delete(id);
+    this.announce({ name: "run:finished", payload: { run: run.run } });
+  }
+
+  /** Makes everything written durable, takes what conflicted from the store, then announces. */
+  async commit(): Promise<void> {
+    const announcements = this.announcements;
+    this.announcements = [];
+    const { conflicts } = await this.store.commit();
+    const moved = new Set<string>();
+    for (const chunk of conflicts) {
+      moved.add(chunk.id);
+      this.observe(chunk);
+    }
+    for (const { name, payload, chunkId } of announcements) {
+      if (chunkId === undefined || !moved.has(chunkId)) this.events.emit(name, payload as never);
+    }
+  }
+
+  private write(run: ActiveRun, patches: readonly (readonly [string, ChunkPatch])[], announcement: (chunk: ChunkRecord) => Announcement | null): void {
+    if (patches.length === 0) return;
+    this.store.patchChunks(patches.map(([id, patch]) => [id, patch, run.chunks.get(id)!.state]));
+    for (const [id, patch] of patches) {
+      const chunk = run.update(id, patch);
+      const said = announcement(chunk);
+      if (said) this.announce(said);
+    }
+  }
+
+  private announce(announcement: Announcement): void {
+    this.announcements.push(announcement);
+  }
+}

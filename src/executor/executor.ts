@@ -1,0 +1,280 @@
+import type { JobSpec } from "../config/spec.js";
+import { type Clock, systemClock } from "../clock.js";
+import * as T from "../engine/transitions.js";
+import { errorMessage } from "../errors.js";
+import type { EventBus } from "../events.js";
+import type { Registry } from "../jobs/load.js";
+import type { AttemptOutcome, ChunkRecord, InstanceInfo } from "../store/records.js";
+import type { Completion, WorkQueue } from "../store/store.js";
+import { CLAIMS_IN_FLIGHT, claimSize, nextAverage } from "./claim-ahead.js";
+
+/** What the executor needs of a worker pool (exec/pool.ts in stau, a fake in tests). */
+export interface ChunkRunner {
+  readonly size: number;
+  runChunk(spec: JobSpec, task: { runId: string; chunkId: string; attempt: number; workIds: ChunkRecord["workIds"]; kwargs: ChunkRecord["kwargs"] }): Promise<AttemptOutcome>;
+  cancel(chunkId: string, message?: string): boolean;
+  abortAll(message: string): void;
+  slotOf(chunkId: string): number | null;
+}
+
+export interface ExecutorOptions {
+  readonly queue: WorkQueue;
+  readonly pool: ChunkRunner;
+  readonly instance: InstanceInfo;
+  readonly events: EventBus;
+  readonly registry: () => Registry;
+  readonly clock?: Clock;
+}
+
+/** How often to look for work and cancels when no notification came (a lost NOTIFY, a reconnect). */
+const POLL_MS = 1_000;
+
+interface Finished {
+  readonly chunk: ChunkRecord;
+  readonly completion: Completion;
+  readonly result: T.AttemptResult;
+}
+
+const cancelledOutcome: AttemptOutcome = { ok: false, kind: "cancelled", error: { name: "Error", message: "cancelled by an operator", stack: null, nonRetryable: true } };
+
+/**
+ * The only code that runs chunks, whatever the store: claims pending chunks from the
+ * work queue (as many as the pool has free threads, more when chunks are short), runs
+ * them, and completes them in batches, each with its claim's token. Whoever
+ * orchestrates learns the results from the queue.
+ */
+export class Executor {
+  private readonly queue: WorkQueue;
+  private readonly pool: ChunkRunner;
+  private readonly clock: Clock;
+  private readonly owner: string;
+  /** Claimed by this instance and not yet recorded as finished. */
+  private readonly owned = new Map<string, ChunkRecord>();
+  /** Claimed ahead, waiting for a free thread. */
+  private readonly ready: ChunkRecord[] = [];
+  private executing = 0;
+  private averageMs: number | null = null;
+  /** Claims under way, and how many chunks they asked for. */
+  private claims = 0;
+  private requested = 0;
+  private stopping = false;
+  private handingBack = false;
+  /** Runs an operator cancelled that this instance still holds chunks of. */
+  private readonly cancelling = new Set<string>();
+  /** Jobs this instance cannot run (broken or unknown here): left for others. */
+  private readonly unrunnable = new Set<string>();
+  private finished: Finished[] = [];
+  private flushing: Promise<void> | null = null;
+  private readonly tasks = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly unlisten: (() => void)[] = [];
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.queue = options.queue;
+    this.pool = options.pool;
+    this.clock = options.clock ?? systemClock;
+    this.owner = options.instance.id;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten.push(await this.queue.listen("work", () => this.claim()));
+    this.unlisten.push(await this.queue.listen("cancel", (runId) => this.cancelRun(runId)));
+    this.timer = setInterval(() => {
+      this.claim();
+      void this.checkCancelled();
+    }, POLL_MS);
+    this.claim();
+  }
+
+  /** The chunks this instance holds (claimed and not yet recorded), for its heartbeat. */
+  heldChunks(): string[] {
+    return [...this.owned.keys()];
+  }
+
+  /** How many chunks run on this instance's threads now. */
+  get busy(): number {
+    return this.executing;
+  }
+
+  /** Hot reload: jobs that did not load here may now. */
+  registryChanged(): void {
+    this.unrunnable.clear();
+    this.claim();
+  }
+
+  /** Claims pending chunks when this instance runs low, up to what it should hold. */
+  claim(): void {
+    if (this.stopping || this.claims >= CLAIMS_IN_FLIGHT) return;
+    const wanted = claimSize({ threads: this.pool.size, executing: this.executing, ready: this.ready.length, requested: this.requested, averageMs: this.averageMs });
+    if (wanted <= 0) return;
+    this.claims++;
+    this.requested += wanted;
+    let more = false;
+    const skipJobs = [...new Set([...this.options.registry().broken.keys(), ...this.unrunnable])];
+    this.track(
+      this.queue
+        .claim(this.owner, wanted, { skipJobs }, T.claim(this.owner, this.clock.now()))
+        .then((chunks) => {
+          for (const chunk of chunks) this.owned.set(chunk.id, chunk);
+          if (this.stopping) return void this.track(this.handBack(chunks, "its stau instance was stopping"));
+          for (const chunk of chunks) this.ready.push(chunk);
+          more = chunks.length === wanted;
+        })
+        .catch((error) => this.warn(`claiming chunks failed: ${errorMessage(error)}`))
+        .finally(() => {
+          this.claims--;
+          this.requested -= wanted;
+          this.startReady();
+          // A full claim means there may be more: look again at once (an empty one waits for news).
+          if (more) this.claim();
+        }),
+    );
+  }
+
+  private startReady(): void {
+    while (this.executing < this.pool.size && this.ready.length > 0 && !this.stopping) this.track(this.run(this.ready.shift()!));
+  }
+
+  private async run(chunk: ChunkRecord): Promise<void> {
+    const spec = this.options.registry().jobs.get(chunk.job);
+    if (!spec) {
+      // Another instance may know the job: give it back at once.
+      this.unrunnable.add(chunk.job);
+      await this.handBack([chunk], `job ${chunk.job} does not load on instance ${this.owner}`);
+      return;
+    }
+    this.executing++;
+    const began = this.clock.now();
+    let outcome: AttemptOutcome;
+    if (this.cancelling.has(chunk.runId)) {
+      outcome = cancelledOutcome;
+    } else {
+      const running = this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
+      if (this.options.events.heard("chunk:started")) this.options.events.emit("chunk:started", { chunk: { ...chunk, worker: this.pool.slotOf(chunk.id) } });
+      outcome = await running;
+    }
+    this.executing--;
+    const now = this.clock.now();
+    // From its start on a thread: a chunk claimed ahead waited before that.
+    const durationMs = now - began;
+    this.averageMs = nextAverage(this.averageMs, durationMs);
+    this.startReady();
+    if (!outcome.ok && this.handingBack) {
+      await this.handBack([chunk], "its stau instance stopped while it ran");
+      return;
+    }
+    const result = T.settleAttempt(chunk, spec, outcome, this.cancelling.has(chunk.runId), now, durationMs);
+    this.finished.push({ chunk, result, completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
+    this.flush();
+    this.claim();
+  }
+
+  /** One write of results at a time: results that end while one is on its way go in the next. */
+  private flush(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.finished.length > 0) await this.record(this.finished.splice(0));
+      this.flushing = null;
+    })();
+    this.track(this.flushing);
+  }
+
+  private async record(batch: Finished[]): Promise<void> {
+    let recorded: Set<string>;
+    try {
+      recorded = await this.queue.complete(batch.map((f) => f.completion));
+    } catch (error) {
+      // Not recorded: the chunks stay running until their heartbeat stops, then run again.
+      this.warn(`recording ${batch.length} chunk result(s) failed: ${errorMessage(error)}`);
+      for (const { chunk } of batch) this.forget(chunk);
+      return;
+    }
+    for (const { chunk, result } of batch) {
+      this.forget(chunk);
+      if (!recorded.has(chunk.id)) {
+        this.warn(`the result of chunk ${chunk.id} (attempt ${chunk.attempts}) was dropped: the chunk was released from this instance meanwhile and runs elsewhere`);
+        continue;
+      }
+      // Announced once durable: nobody hears of a result that a crash could still undo.
+      if (!this.options.events.heard(result.error ? "chunk:failed" : "chunk:done")) continue;
+      const settled: ChunkRecord = { ...chunk, ...result.patch };
+      const durationMs = settled.durationMs ?? 0;
+      if (result.error) this.options.events.emit("chunk:failed", { chunk: settled, error: result.error, willRetry: settled.state === "queued", durationMs });
+      else this.options.events.emit("chunk:done", { chunk: settled, durationMs });
+    }
+  }
+
+  private forget(chunk: ChunkRecord): void {
+    this.owned.delete(chunk.id);
+    if (this.cancelling.has(chunk.runId) && ![...this.owned.values()].some((c) => c.runId === chunk.runId)) this.cancelling.delete(chunk.runId);
+  }
+
+  private async handBack(chunks: readonly ChunkRecord[], reason: string): Promise<void> {
+    if (chunks.length === 0) return;
+    try {
+      const back = new Set(await this.queue.handBack(this.owner, chunks.map((c) => c.id), T.interrupted(reason)));
+      for (const chunk of chunks) if (back.has(chunk.id)) this.options.events.emit("chunk:interrupted", { chunk: { ...chunk, ...T.interrupted(reason) }, reason });
+    } catch (error) {
+      this.warn(`handing back ${chunks.length} chunk(s) failed (they are released when this instance's heartbeat stops): ${errorMessage(error)}`);
+    }
+    for (const chunk of chunks) this.forget(chunk);
+  }
+
+  private cancelRun(runId: string): void {
+    const held = [...this.owned.values()].filter((c) => c.runId === runId);
+    if (held.length === 0) return;
+    this.cancelling.add(runId);
+    for (const chunk of held) this.pool.cancel(chunk.id);
+  }
+
+  /** Cancels a notification did not bring. */
+  private async checkCancelled(): Promise<void> {
+    const runs = [...new Set([...this.owned.values()].map((c) => c.runId))].filter((id) => !this.cancelling.has(id));
+    try {
+      for (const runId of await this.queue.cancelledRuns(runs)) this.cancelRun(runId);
+    } catch {
+      // The next poll asks again.
+    }
+  }
+
+  private track(task: Promise<void>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  private warn(message: string): void {
+    this.options.events.emit("warning", { message });
+  }
+
+  /**
+   * Stops claiming; running chunks get `timeoutMs` to finish, then are stopped and
+   * handed back to the queue, as are chunks claimed ahead. Resolves when all is recorded.
+   */
+  async drain(timeoutMs: number): Promise<{ aborted: number }> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const stop of this.unlisten.splice(0)) stop();
+    // Claimed ahead and not started: another instance (or the next start) can run them now.
+    await this.handBack(this.ready.splice(0), "its stau instance was stopping");
+    const settled = this.settled().then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    let aborted = 0;
+    const inTime = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (!inTime) {
+      aborted = this.executing;
+      this.handingBack = true;
+      this.pool.abortAll("stau is shutting down; the chunk goes back to the queue");
+      await this.settled();
+    }
+    // Anything still held (a result that could not be recorded) goes back too.
+    await this.handBack([...this.owned.values()], "its stau instance stopped");
+    return { aborted };
+  }
+
+  private async settled(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.all([...this.tasks]);
+  }
+}

@@ -1,0 +1,182 @@
+import type { ProjectPaths } from "../config/project.js";
+import type { ControlRequest } from "../control/protocol.js";
+import { controlSocketPath } from "../control/socket-orders.js";
+import { errorMessage } from "../errors.js";
+import type { EventBus } from "../events.js";
+import { Executor } from "../executor/executor.js";
+import type { ExecPool } from "../exec/pool.js";
+import { loadRegistry, type Registry } from "../jobs/load.js";
+import { openStore, type StoreConfig } from "../store/open.js";
+import type { ArchivedRun, InstanceInfo } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { Election } from "./election.js";
+import { listenHealth } from "./health.js";
+import { Orchestrator } from "./orchestrator.js";
+import { instanceInfo, openPool, type PoolSize } from "./pool.js";
+import { reportLoadProblems } from "./schedule-host.js";
+
+/** How often an instance says it is alive (it is taken for gone after SILENT_INSTANCE_MS). */
+const HEARTBEAT_MS = 1_000;
+
+export interface InstanceOptions {
+  readonly paths: ProjectPaths;
+  readonly store: StoreConfig;
+  readonly pool: PoolSize;
+  /** What started it, for `stau status` and lock messages ("dev", "start", "run <job>"). */
+  readonly command: string;
+  readonly events: EventBus;
+  /**
+   * Fire the schedule while orchestrating. On a shared store it is fired whatever this
+   * says: the instance holding the lock is the only one that can.
+   */
+  readonly schedule: boolean;
+  /** Answer GET /healthz on 127.0.0.1 at this port. */
+  readonly healthPort?: number;
+}
+
+/** A running stau: what `stau dev`, `stau start` and `stau run` drive, and what the console shows. */
+export interface Instance {
+  readonly paths: ProjectPaths;
+  readonly info: InstanceInfo;
+  readonly store: Store;
+  readonly events: EventBus;
+  readonly pool: ExecPool;
+  currentRegistry(): Registry;
+  /**
+   * Hot reload: new chunks run the new code (pool threads are recycled; running chunks
+   * finish on the old ones), the graph and the schedule follow the new files.
+   */
+  applyRegistry(registry: Registry, files: string[]): Promise<void>;
+  /** The orchestrator, while this instance is the one that orchestrates. */
+  orchestrator(): Orchestrator | null;
+  /** Chunks running on this instance's threads. */
+  busy(): number;
+  /** An order for whichever instance orchestrates: carried out here when it is this one. */
+  order<T = unknown>(request: ControlRequest): Promise<T>;
+  /** Resolves with a run once it has finished, whoever orchestrates it. */
+  waitForRun(id: string): Promise<ArchivedRun>;
+  /** Resolves, with the reason, if the instance cannot go on (its owner then stops it). */
+  readonly failed: Promise<Error>;
+  /** Stops claiming; running chunks get `timeoutMs` to finish, then go back to the queue. Results are still applied. */
+  drain(timeoutMs: number): Promise<{ aborted: number }>;
+  /** Stops orchestrating, drains running chunks up to `timeoutMs`, closes everything. */
+  stop(timeoutMs: number): Promise<{ aborted: number }>;
+}
+
+/**
+ * Starts an instance on either store: an executor always, and the orchestrator while it
+ * holds the right to (on the embedded store, the data directory's lock, taken at start
+ * or the start fails; on a shared store, whichever instance takes the lock first).
+ */
+export async function startInstance(options: InstanceOptions): Promise<Instance> {
+  const { paths, events } = options;
+  const store = await openStore(options.store, "write");
+  const info = instanceInfo(options.command);
+  const warn = (message: string) => events.emit("warning", { message });
+  let registry: Registry;
+  const election = new Election({ leadership: store.leadership, instance: info, begin: () => orchestrate(), failed: (reason) => fail(reason), warn });
+  try {
+    await election.first();
+    registry = await loadRegistry(paths);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  reportLoadProblems(registry, events);
+  const pool = openPool(options.pool, paths.dataDir, events, store, info);
+  const executor = new Executor({ queue: store.queue, pool, instance: info, events, registry: () => registry });
+  let orchestrator: Orchestrator | null = null;
+  let draining = false;
+  let fail!: (reason: string) => void;
+  const failed = new Promise<Error>((resolve) => {
+    fail = (reason) => {
+      warn(`${reason}; this instance stops so that another orchestrates from the store`);
+      resolve(new Error(reason));
+    };
+  });
+
+  const describe = async () => ({
+    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, draining, orchestrating: orchestrator !== null },
+    ...(store.shared ? { copies: await store.leadership.instances() } : {}),
+  });
+  async function orchestrate(): Promise<void> {
+    orchestrator = await Orchestrator.start({ store, pool, registry, instance: info, events, jobsDir: paths.jobsDir, schedule: options.schedule || store.shared, describe, failed: fail });
+    if (store.shared) events.emit("instance:orchestrating", { copy: info.id });
+  }
+
+  await store.queue.heartbeat(info, []);
+  const heartbeat = setInterval(() => void store.queue.heartbeat(info, executor.heldChunks()).catch((error) => warn(`heartbeat failed: ${errorMessage(error)}`)), HEARTBEAT_MS);
+  await executor.start();
+  await election.run();
+  const health = options.healthPort === undefined ? null : await listenHealth(options.healthPort, () => ({ draining, workers: pool.size, busy: executor.busy, orchestrating: orchestrator !== null, activeRuns: orchestrator?.engine.activeRuns.length ?? null }));
+  events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: store.shared ? null : controlSocketPath(paths.dataDir) });
+
+  return {
+    paths,
+    info,
+    store,
+    events,
+    pool,
+    currentRegistry: () => registry,
+    orchestrator: () => orchestrator,
+    busy: () => executor.busy,
+    order: <T>(request: ControlRequest) => (orchestrator ? (orchestrator.order(request) as Promise<T>) : store.orders.call<T>(request)),
+    // On the embedded store this instance orchestrates for good and its engine knows first;
+    // on a shared store orchestration may move to another instance, so the store says.
+    waitForRun: (id) => (!store.shared && orchestrator ? orchestrator.engine.waitForRun(id) : waitForRun(store, events, id)),
+    failed,
+    drain: (timeoutMs) => executor.drain(timeoutMs),
+    async applyRegistry(next, files) {
+      // Idle threads go at once (busy ones after their chunk), so no new chunk meets old code.
+      const recycled = pool.recycle();
+      registry = next;
+      orchestrator?.setRegistry(next);
+      executor.registryChanged();
+      reportLoadProblems(next, events, false);
+      events.emit("registry:reloaded", { files, broken: [...next.broken.keys()] });
+      await recycled;
+    },
+    async stop(timeoutMs) {
+      draining = true;
+      await election.stop();
+      // Ticks, orders and new runs stop first. On a shared store the lock goes at once, so
+      // another instance orchestrates (and applies this one's last results) while this one
+      // drains; on the embedded store this instance applies them itself, then stops.
+      const leading = orchestrator as Orchestrator | null;
+      await leading?.stopTaking();
+      if (leading && store.shared) {
+        await leading.stop();
+        orchestrator = null;
+        await store.leadership.release(info).catch((error) => warn(`giving up the orchestrator lock failed: ${errorMessage(error)}`));
+      }
+      events.emit("instance:draining", { running: executor.busy, timeoutMs });
+      const result = await executor.drain(timeoutMs);
+      await (orchestrator as Orchestrator | null)?.stop();
+      clearInterval(heartbeat);
+      await store.leadership.stopped(info).catch(() => undefined);
+      if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
+      await pool.close();
+      await store.close();
+      events.emit("instance:stopped", result);
+      return result;
+    },
+  };
+}
+
+/** A run's end: heard from this instance's engine when it orchestrates, read from the store when another does. */
+function waitForRun(store: Store, events: EventBus, id: string): Promise<ArchivedRun> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const check = () =>
+      store.getRun(id).then((run) => {
+        if (done || run?.run.finishedAt == null) return;
+        done = true;
+        off();
+        clearInterval(timer);
+        resolve(run);
+      }, reject);
+    const off = events.on("run:finished", ({ run }) => void (run.id === id && check()));
+    const timer: NodeJS.Timeout = setInterval(() => void check(), 1_000);
+    void check();
+  });
+}

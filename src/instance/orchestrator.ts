@@ -1,0 +1,151 @@
+import { systemClock } from "../clock.js";
+import type { ControlRequest } from "../control/protocol.js";
+import { Engine } from "../engine/engine.js";
+import { gitCommit } from "../engine/git.js";
+import * as T from "../engine/transitions.js";
+import { errorMessage } from "../errors.js";
+import type { EventBus } from "../events.js";
+import type { ExecPool } from "../exec/pool.js";
+import type { Registry } from "../jobs/load.js";
+import { Scheduler } from "../schedule/scheduler.js";
+import type { InstanceInfo } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { handleOrder } from "./orders.js";
+import { scheduleHost } from "./schedule-host.js";
+
+/** An instance that stopped heartbeating this long is taken for gone: its chunks run again elsewhere. */
+export const SILENT_INSTANCE_MS = 5_000;
+/** How often the orchestrator looks for changes and silent instances without being notified. */
+const POLL_MS = 500;
+const RELEASE_MS = 1_000;
+
+export interface OrchestratorOptions {
+  readonly store: Store;
+  readonly pool: ExecPool;
+  readonly registry: Registry;
+  readonly instance: InstanceInfo;
+  readonly events: EventBus;
+  readonly jobsDir: string;
+  /** Fire the schedule (not in `stau run` on the embedded store). */
+  readonly schedule: boolean;
+  /** What `stau status` says of the instances. */
+  readonly describe: () => Promise<Record<string, unknown>>;
+  /** The orchestrator cannot go on (its view and the store may have parted): its owner stops it. */
+  readonly failed: (reason: string) => void;
+}
+
+/**
+ * The work of the one instance that holds the right to orchestrate, for as long as it
+ * holds it: the engine, fed the changes executors made; the scheduler; orders; and
+ * giving back the chunks of instances that are gone.
+ */
+export class Orchestrator {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unlisten: (() => void)[] = [];
+  private stopServing: (() => Promise<void>) | null = null;
+  private pulling: Promise<void> | null = null;
+  private pullAgain = false;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: OrchestratorOptions,
+    readonly engine: Engine,
+    readonly scheduler: Scheduler,
+  ) {}
+
+  static async start(options: OrchestratorOptions): Promise<Orchestrator> {
+    const { store, pool, registry, events } = options;
+    let commit: Promise<string | null> | null = null;
+    const engine = await Engine.start({ store, registry, events, selectWork: (spec, kwargs) => pool.selectWork(spec, kwargs), gitCommit: () => (commit ??= gitCommit(options.jobsDir)) });
+    const scheduler = new Scheduler({ entries: registry.schedule.entries, marks: await store.scheduleMarks(), clock: systemClock, host: scheduleHost(engine, store, events) });
+    const orchestrator = new Orchestrator(options, engine, scheduler);
+    await orchestrator.begin();
+    return orchestrator;
+  }
+
+  private async begin(): Promise<void> {
+    const { store, instance } = this.options;
+    this.unlisten.push(await store.queue.listen("changes", () => this.pull()));
+    this.timers.push(setInterval(() => this.pull(), POLL_MS));
+    this.timers.push(setInterval(() => void this.releaseSilent(), RELEASE_MS));
+    await this.releaseSilent();
+    this.pull();
+    this.stopServing = await store.orders.serve((request) => this.order(request), { by: instance.id, warn: (message) => this.warn(message) });
+    if (this.options.schedule) this.scheduler.start();
+  }
+
+  /** Carries out an order here. */
+  order(request: ControlRequest): Promise<unknown> {
+    return handleOrder({ engine: this.engine, store: this.options.store, scheduler: this.scheduler, describe: this.options.describe }, request);
+  }
+
+  /** Applies what executors did, batch after batch until none is left. */
+  private pull(): void {
+    if (this.stopped) return;
+    if (this.pulling) {
+      this.pullAgain = true;
+      return;
+    }
+    this.pulling = (async () => {
+      do {
+        this.pullAgain = false;
+        try {
+          let changes;
+          while ((changes = await this.options.store.queue.takeChanges(2_000)).length > 0) await this.engine.observe(changes);
+        } catch (error) {
+          // Taken changes are no longer flagged: only a fresh start from the store sees them again.
+          this.stopped = true;
+          this.options.failed(`applying chunk results failed: ${errorMessage(error)}`);
+        }
+      } while (this.pullAgain && !this.stopped);
+      this.pulling = null;
+    })();
+  }
+
+  /** Chunks whose instance is gone go back to pending for another attempt. */
+  private async releaseSilent(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const gone = (owner: string) => `its stau instance ${owner} is gone (no heartbeat)`;
+      const released = await this.options.store.queue.releaseSilent(SILENT_INSTANCE_MS, (owner) => T.interrupted(gone(owner)));
+      if (released.length === 0) return;
+      const byOwner = new Map<string, number>();
+      for (const { owner } of released) byOwner.set(owner, (byOwner.get(owner) ?? 0) + 1);
+      for (const [owner, count] of byOwner) this.warn(`instance ${owner} is gone: ${count} chunk(s) it was running go back to the queue for another attempt`);
+      const owners = new Map(released.map(({ owner, chunk }) => [chunk.id, owner]));
+      await this.engine.interrupted(released.map((r) => r.chunk), (chunk) => gone(owners.get(chunk.id)!));
+    } catch (error) {
+      this.warn(`looking for instances that are gone failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private warn(message: string): void {
+    this.options.events.emit("warning", { message });
+  }
+
+  /** Hot reload on the orchestrating instance: the graph and the schedule follow the new files. */
+  setRegistry(registry: Registry): void {
+    this.engine.setRegistry(registry);
+    this.scheduler.setEntries(registry.schedule.entries);
+  }
+
+  /** No more ticks, orders or runs; results of running chunks are still applied (a draining instance). */
+  async stopTaking(): Promise<void> {
+    this.scheduler.stop();
+    await this.scheduler.settled();
+    const stopServing = this.stopServing;
+    this.stopServing = null;
+    await stopServing?.();
+    this.engine.stopTaking();
+  }
+
+  /** Stops for good; what is written stays for the next orchestrator. */
+  async stop(): Promise<void> {
+    await this.stopTaking();
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const stop of this.unlisten) stop();
+    await this.pulling;
+    await this.engine.stop();
+  }
+}

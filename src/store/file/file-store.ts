@@ -1,0 +1,326 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { LowSync } from "lowdb";
+import type { FreshnessView } from "../../graph/types.js";
+import type { ScheduleMark } from "../../schedule/ticks.js";
+import { socketOrders } from "../../control/socket-orders.js";
+import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
+import type { ChunkPatchOp, CommitResult, Store } from "../store.js";
+import { FileLeadership } from "./file-leadership.js";
+import { FileLogs } from "./file-logs.js";
+import { FileQueue } from "./file-queue.js";
+import { FreshnessFiles } from "./freshness.js";
+import { History } from "./history.js";
+import { Journal } from "./journal.js";
+import { PendingFifo } from "./pending.js";
+import { openSnapshot } from "./snapshot-file.js";
+
+/** Hot state: only what is not finished yet, so its size follows the work in flight. */
+interface HotState {
+  format: 1;
+  /** The journal sequence number this snapshot includes. */
+  seq: number;
+  runs: Record<string, RunRecord>;
+  chunks: Record<string, ChunkRecord>;
+  marks: Record<string, ScheduleMark>;
+}
+
+// Journal lines. Guards (a patch's `from` state, a result's token) are checked before a
+// line is written, so replay applies every line as it stands. `run` with chunks, `ok`
+// with one `success` and `complete` are read from journals older stau versions wrote.
+type Op =
+  | { s: number; t: "run"; run: RunRecord; chunks?: readonly ChunkRecord[] }
+  | { s: number; t: "run~"; id: string; patch: RunPatch }
+  | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
+  | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch, ...unknown[]])[] }
+  | { s: number; t: "claim"; patch: ChunkPatch; claims: readonly (readonly [id: string, attempts: number, token: string])[] }
+  | { s: number; t: "ok"; successes?: readonly Success[]; success?: Success }
+  | { s: number; t: "complete"; id: string; patch: ChunkPatch; success?: Success | null }
+  | { s: number; t: "archive"; id: string }
+  | { s: number; t: "revive"; archived: ArchivedRun }
+  | { s: number; t: "mark"; entry: string; mark: ScheduleMark };
+
+type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
+
+/** Journal lines past which the hot state is snapshotted and the journal emptied. */
+const COMPACT_AFTER_OPS = 50_000;
+
+const successesOf = (op: Op): readonly Success[] =>
+  op.t === "ok" ? (op.successes ?? (op.success ? [op.success] : [])) : op.t === "complete" && op.success ? [op.success] : [];
+
+/**
+ * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
+ * journal of every change since the last snapshot, and append-only history. Opened
+ * for writing by the one instance holding the data directory's lock; read-only opens
+ * work beside it.
+ */
+export class FileStore implements Store {
+  readonly location: string;
+  readonly shared = false;
+  readonly queue: FileQueue;
+  readonly leadership: FileLeadership;
+  readonly logs: FileLogs;
+  readonly orders;
+  private readonly hot: LowSync<HotState>;
+  private readonly fresh: FreshnessFiles;
+  private readonly history: History;
+  private journal: Journal<Op> | null = null;
+  private seq: number;
+  private readonly journalOnOpen: { lines: number; validBytes: number; tornTail: boolean };
+  /** Chunk ids of each active run, so archiving and listing never scan every chunk. */
+  private readonly chunksByRun = new Map<string, Set<string>>();
+  readonly pending = new PendingFifo();
+  /** Chunks whose guarded patch found them elsewhere since the last commit. */
+  private conflicts = new Set<string>();
+  private readonly gap: boolean;
+
+  private constructor(private readonly dir: string, readOnly: boolean) {
+    this.location = dir;
+    if (!readOnly && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+    this.hot = openSnapshot<HotState>(join(dir, "state.json"), () => ({ format: 1, seq: 0, runs: {}, chunks: {}, marks: {} }));
+    this.fresh = new FreshnessFiles(join(dir, "freshness"));
+    this.history = new History(join(dir, "history", "runs.jsonl"));
+    this.seq = this.hot.data.seq;
+    for (const chunk of Object.values(this.hot.data.chunks)) this.index(chunk);
+    const { ops, validBytes, tornTail } = Journal.read<Op>(this.journalFile);
+    for (const op of ops) this.replay(op);
+    this.journalOnOpen = { lines: ops.length, validBytes, tornTail };
+    // A reader beside a running instance may have read the snapshot just before a
+    // compaction and the journal just after: the journal then starts past the snapshot.
+    this.gap = ops.length > 0 && ops[0]!.s > this.hot.data.seq + 1;
+    this.queue = new FileQueue(this);
+    this.leadership = new FileLeadership(dir, readOnly, () => this.openForWriting());
+    this.logs = new FileLogs(dir);
+    this.orders = socketOrders(dir);
+  }
+
+  /** Opens the store in `dir`. Read-only opens never write and need no lock; a writer takes it through `leadership`. */
+  static open(dir: string, options: { readOnly?: boolean } = {}): FileStore {
+    const readOnly = options.readOnly ?? false;
+    let store = new FileStore(dir, readOnly);
+    // Such a torn read is retried; the writer compacts rarely, so once is nearly always enough.
+    for (let tries = 0; store.gap && readOnly && tries < 5; tries++) store = new FileStore(dir, readOnly);
+    return store;
+  }
+
+  private get journalFile(): string {
+    return join(this.dir, "journal.jsonl");
+  }
+
+  private openForWriting(): void {
+    this.journal ??= Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() });
+  }
+
+  private replay(op: Op): void {
+    // Freshness files carry their own sequence number; hot state carries the snapshot's.
+    for (const success of successesOf(op)) this.fresh.record(success, op.s);
+    if (op.t !== "ok" && op.s > this.hot.data.seq) this.apply(op);
+    this.seq = Math.max(this.seq, op.s);
+  }
+
+  private apply(op: OpBody): void {
+    const state = this.hot.data;
+    switch (op.t) {
+      case "run":
+        state.runs[op.run.id] = op.run;
+        for (const chunk of op.chunks ?? []) this.putChunk(chunk);
+        break;
+      case "run~":
+        if (state.runs[op.id]) state.runs[op.id] = { ...state.runs[op.id]!, ...op.patch };
+        break;
+      case "chunks+":
+        for (const chunk of op.chunks) this.putChunk(chunk);
+        break;
+      case "chunks~":
+        for (const [id, patch] of op.patches) this.patchChunk(id, patch);
+        break;
+      case "claim":
+        // One patch for the batch; what differs per chunk (its attempt, its token) beside it.
+        for (const [id, attempts, token] of op.claims) this.patchChunk(id, { ...op.patch, attempts, token });
+        break;
+      case "complete":
+        this.patchChunk(op.id, op.patch);
+        break;
+      case "archive":
+        for (const id of this.chunksByRun.get(op.id) ?? []) delete state.chunks[id];
+        this.chunksByRun.delete(op.id);
+        delete state.runs[op.id];
+        break;
+      case "revive":
+        state.runs[op.archived.run.id] = op.archived.run;
+        for (const chunk of op.archived.chunks) this.putChunk(chunk);
+        break;
+      case "mark":
+        state.marks[op.entry] = op.mark;
+        break;
+      case "ok":
+        break;
+    }
+  }
+
+  private patchChunk(id: string, patch: ChunkPatch): void {
+    const before = this.hot.data.chunks[id];
+    if (!before) return;
+    const after = { ...before, ...patch };
+    this.hot.data.chunks[id] = after;
+    if (after.state === "pending" && before.state !== "pending") this.pending.push(id);
+  }
+
+  private putChunk(chunk: ChunkRecord): void {
+    this.hot.data.chunks[chunk.id] = chunk;
+    this.index(chunk);
+  }
+
+  private index(chunk: ChunkRecord): void {
+    let ids = this.chunksByRun.get(chunk.runId);
+    if (!ids) this.chunksByRun.set(chunk.runId, (ids = new Set()));
+    ids.add(chunk.id);
+    if (chunk.state === "pending") this.pending.push(chunk.id);
+  }
+
+  private chunksOf(runId: string): ChunkRecord[] {
+    return [...(this.chunksByRun.get(runId) ?? [])].map((id) => this.hot.data.chunks[id]!);
+  }
+
+  /** Applies a change in memory and queues it for the next commit (store/ only). */
+  write(op: OpBody): void {
+    if (!this.journal) throw new Error("the store is not open for writing (no lock taken)");
+    const full = { ...op, s: ++this.seq } as Op;
+    for (const success of successesOf(full)) this.fresh.record(success, full.s);
+    if (full.t !== "ok") this.apply(full);
+    this.journal.append(full);
+  }
+
+  /** Resolves when everything written so far is durable (store/ only). */
+  async durable(): Promise<void> {
+    if (this.journal) await this.journal.commit();
+  }
+
+  chunk(id: string): ChunkRecord | undefined {
+    return this.hot.data.chunks[id];
+  }
+
+  run(id: string): RunRecord | undefined {
+    return this.hot.data.runs[id];
+  }
+
+  chunks(): ChunkRecord[] {
+    return Object.values(this.hot.data.chunks);
+  }
+
+  get holderId(): string | null {
+    return this.leadership.holderId;
+  }
+
+  async active() {
+    const state = this.hot.data;
+    return { runs: Object.values(state.runs), chunks: Object.values(state.chunks) };
+  }
+
+  insertRun(run: RunRecord): void {
+    this.write({ t: "run", run });
+  }
+
+  patchRun(id: string, patch: RunPatch): void {
+    this.write({ t: "run~", id, patch });
+  }
+
+  addChunks(chunks: readonly ChunkRecord[]): void {
+    if (chunks.length) this.write({ t: "chunks+", chunks });
+  }
+
+  patchChunks(ops: readonly ChunkPatchOp[]): void {
+    const chunks = this.hot.data.chunks;
+    const applied: [string, ChunkPatch][] = [];
+    for (const [id, patch, from] of ops) {
+      const chunk = chunks[id];
+      if (!chunk) continue;
+      if (chunk.state === from) applied.push([id, patch]);
+      else this.conflicts.add(id);
+    }
+    if (applied.length) this.write({ t: "chunks~", patches: applied });
+  }
+
+  recordSuccesses(successes: readonly Success[]): void {
+    if (successes.length) this.write({ t: "ok", successes });
+  }
+
+  archiveRun(id: string): void {
+    const run = this.hot.data.runs[id];
+    if (!run) return;
+    this.history.append([{ run, chunks: this.chunksOf(id) }]);
+    this.write({ t: "archive", id });
+  }
+
+  async reviveRun(id: string): Promise<ArchivedRun | null> {
+    const archived = this.history.find(id);
+    if (archived) this.write({ t: "revive", archived });
+    return archived;
+  }
+
+  freshness(): FreshnessView {
+    return this.fresh;
+  }
+
+  async syncFreshness(): Promise<void> {
+    // Only this process writes the data directory: what it holds is current.
+  }
+
+  async scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>> {
+    return new Map(Object.entries(this.hot.data.marks));
+  }
+
+  setScheduleMark(entryId: string, mark: ScheduleMark): void {
+    this.write({ t: "mark", entry: entryId, mark });
+  }
+
+  async tickFired(entryId: string, tickAt: number): Promise<boolean> {
+    // One instance fires from this directory; its mark says how far it got.
+    const last = this.hot.data.marks[entryId]?.lastTickAt;
+    return last != null && last >= tickAt;
+  }
+
+  async listRuns(limit: number): Promise<ArchivedRun[]> {
+    const state = this.hot.data;
+    const active = Object.values(state.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) }));
+    const ids = new Set(active.map((a) => a.run.id));
+    const finished: ArchivedRun[] = [];
+    for (const archived of this.history.newestFirst()) {
+      if (finished.length >= limit) break;
+      if (!ids.has(archived.run.id)) finished.push(archived);
+    }
+    return [...active, ...finished].sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+  }
+
+  async getRun(id: string): Promise<ArchivedRun | null> {
+    const run = this.hot.data.runs[id];
+    if (run) return { run, chunks: this.chunksOf(id) };
+    return this.history.find(id);
+  }
+
+  async commit(): Promise<CommitResult> {
+    const conflicts = [...this.conflicts].flatMap((id) => this.hot.data.chunks[id] ?? []);
+    this.conflicts = new Set();
+    await this.durable();
+    return { conflicts };
+  }
+
+  /** Snapshots hot state and freshness, then empties the journal they now hold. */
+  private compact(): void {
+    this.journal!.flushNow();
+    this.hot.data.seq = this.seq;
+    this.hot.write();
+    this.fresh.persist();
+    this.journal!.truncate();
+  }
+
+  async close(): Promise<void> {
+    if (this.journal) {
+      await this.journal.settle();
+      this.compact();
+      this.journal.close();
+      this.journal = null;
+    }
+    this.leadership.close();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The embedded store's pending chunks in the order they became pending, so a claim
+ * takes the oldest without scanning every chunk. An id may stay behind after its chunk
+ * moved on; `take` checks each against the store, and compacts as it goes.
+ */
+export class PendingFifo {
+  private ids: string[] = [];
+  private head = 0;
+  /** Ids of jobs a claimer skipped (broken there), kept apart until someone can run them. */
+  private readonly parked = new Map<string, string[]>();
+  /** Called as a chunk becomes pending (the queue notifies its executors). */
+  onPush: () => void = () => undefined;
+
+  push(id: string): void {
+    this.ids.push(id);
+    this.onPush();
+  }
+
+  /**
+   * Up to `limit` ids whose chunk `isPending`, oldest first; ids of `skipJobs` are
+   * parked, not dropped, and come first once a claim no longer skips their job.
+   */
+  take(limit: number, skipJobs: ReadonlySet<string>, jobOf: (id: string) => string | undefined, isPending: (id: string) => boolean): string[] {
+    const taken: string[] = [];
+    for (const [job, ids] of this.parked) {
+      if (skipJobs.has(job)) continue;
+      this.parked.delete(job);
+      this.ids = ids.concat(this.ids.slice(this.head));
+      this.head = 0;
+    }
+    while (taken.length < limit && this.head < this.ids.length) {
+      const id = this.ids[this.head++]!;
+      if (!isPending(id)) continue;
+      const job = jobOf(id)!;
+      if (skipJobs.has(job)) {
+        const list = this.parked.get(job);
+        if (list) list.push(id);
+        else this.parked.set(job, [id]);
+        continue;
+      }
+      taken.push(id);
+    }
+    if (this.head > 4096 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.head = 0;
+    }
+    return taken;
+  }
+}

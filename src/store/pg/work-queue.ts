@@ -1,0 +1,130 @@
+import { StoreError, errorMessage } from "../../errors.js";
+import type { ChunkPatch, ChunkRecord, InstanceInfo } from "../records.js";
+import type { ClaimFilter, Completion, QueueChannel, WorkQueue } from "../store.js";
+import { applyPatch, chunkRecord } from "./chunk-sql.js";
+import type { PgConnection } from "./connection.js";
+
+/**
+ * The shared work queue. Executors on every instance claim with FOR UPDATE SKIP LOCKED
+ * and complete in batches, each result checked against its claim's token. A chunk an
+ * executor finished or gave back is flagged `unseen` until the orchestrator takes the
+ * change (claims are not: they cause it nothing to do), and NOTIFY wakes whoever waits.
+ */
+export class PgQueue implements WorkQueue {
+  private readonly s: string;
+
+  constructor(private readonly db: PgConnection) {
+    this.s = db.s;
+  }
+
+  async claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]> {
+    const { rows } = await this.db.pool.query<{ r: ChunkRecord }>(
+      `WITH picked AS (
+         SELECT id FROM ${this.s}.chunks WHERE state = 'pending' AND NOT (job = ANY($2::text[]))
+         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb", { attempts: "c.attempts + 1", token: "gen_random_uuid()::text" })}, heartbeat_at = now()
+       FROM picked WHERE c.id = picked.id
+       RETURNING ${chunkRecord("c")} AS r`,
+      [limit, filter.skipJobs, JSON.stringify({ ...patch, owner })],
+    );
+    return rows.map((r) => r.r).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async complete(completions: readonly Completion[]): Promise<Set<string>> {
+    const { rows } = await this.db.pool.query<{ ids: string[] | null }>(
+      `WITH input AS (
+         SELECT e->>'id' AS id, e->>'token' AS token, e->'patch' AS patch FROM jsonb_array_elements($1::jsonb) e
+       ), done AS (
+         UPDATE ${this.s}.chunks c SET ${applyPatch("c", "i.patch")}, heartbeat_at = NULL, unseen = true
+         FROM input i WHERE c.id = i.id AND c.token = i.token AND c.state = 'running'
+         RETURNING c.id
+       )
+       SELECT array_agg(id) AS ids, pg_notify($2, '') FROM done`,
+      [JSON.stringify(completions), this.db.channel("changes")],
+    );
+    return new Set(rows[0]?.ids ?? []);
+  }
+
+  async handBack(owner: string, ids: readonly string[], patch: ChunkPatch): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.pool.query<{ id: string }>(
+      `WITH back AS (
+         UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb")}, heartbeat_at = NULL, unseen = true
+         WHERE c.owner = $1 AND c.state = 'running' AND c.id = ANY($2) RETURNING c.id
+       )
+       SELECT id, pg_notify($4, ''), pg_notify($5, '') FROM back`,
+      [owner, ids, JSON.stringify(patch), this.db.channel("work"), this.db.channel("changes")],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Only the chunks named: one the instance lost track of stops being heartbeated and is released like a dead instance's. */
+  async heartbeat(instance: InstanceInfo, chunkIds: readonly string[]): Promise<void> {
+    await this.db.pool.query(
+      `WITH me AS (
+         INSERT INTO ${this.s}.instances (id, info, heartbeat_at) VALUES ($1, $2, now())
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL
+       )
+       UPDATE ${this.s}.chunks SET heartbeat_at = now() WHERE owner = $1 AND state = 'running' AND id = ANY($3)`,
+      [instance.id, instance, chunkIds],
+    );
+  }
+
+  async releaseSilent(silentMs: number, patch: (owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
+    const client = await this.db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const silent = await client.query<{ id: string; owner: string }>(
+        `SELECT id, owner FROM ${this.s}.chunks WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1::double precision / 1000) FOR UPDATE SKIP LOCKED`,
+        [silentMs],
+      );
+      if (silent.rows.length === 0) {
+        await client.query("COMMIT");
+        return [];
+      }
+      const { rows } = await client.query<{ r: ChunkRecord }>(
+        `UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL, unseen = true
+         FROM (SELECT e->>0 AS id, e->1 AS patch FROM jsonb_array_elements($1::jsonb) e) p
+         WHERE c.id = p.id AND c.state = 'running'
+         RETURNING ${chunkRecord("c")} AS r`,
+        [JSON.stringify(silent.rows.map((row) => [row.id, patch(row.owner)]))],
+      );
+      await client.query("SELECT pg_notify($1, '')", [this.db.channel("work")]);
+      await client.query("COMMIT");
+      const owners = new Map(silent.rows.map((row) => [row.id, row.owner]));
+      return rows.map((r) => ({ owner: owners.get(r.r.id)!, chunk: r.r }));
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw new StoreError("database", `releasing chunks of silent instances failed: ${errorMessage(error)}`, undefined, error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async takeChanges(limit: number): Promise<ChunkRecord[]> {
+    const { rows } = await this.db.pool.query<{ r: ChunkRecord; seq: string }>(
+      `WITH picked AS (
+         SELECT id FROM ${this.s}.chunks WHERE unseen ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.s}.chunks c SET unseen = false FROM picked WHERE c.id = picked.id
+       RETURNING ${chunkRecord("c")} AS r, c.seq`,
+      [limit],
+    );
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
+  }
+
+  async requestCancel(runId: string): Promise<void> {
+    await this.db.pool.query("SELECT pg_notify($1, $2)", [this.db.channel("cancel"), runId]);
+  }
+
+  async cancelledRuns(runIds: readonly string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const { rows } = await this.db.pool.query<{ id: string }>(`SELECT id FROM ${this.s}.runs WHERE cancel_requested AND id = ANY($1)`, [runIds]);
+    return rows.map((r) => r.id);
+  }
+
+  listen(channel: QueueChannel, listener: (payload: string) => void): Promise<() => void> {
+    return this.db.listen(channel, listener);
+  }
+}
