@@ -55,6 +55,8 @@ export class Engine {
   private readonly waiters = new Map<string, ((run: ArchivedRun) => void)[]>();
   private resolving: Promise<void> = Promise.resolve();
   private accepting = true;
+  /** Runs an operator retry is bringing back from history (so a second retry is refused meanwhile). */
+  private readonly reviving = new Set<string>();
 
   private constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -94,9 +96,11 @@ export class Engine {
       const freshness = this.store.freshness();
       this.book.earn(own.flatMap((c) => T.earned(c) ?? []).filter((s) => !recorded(freshness, s)));
       for (const chunk of own) if (T.blocksDependents(chunk.state)) this.cascade(run, chunk.id);
-      this.releaseReady(run, run.releasable());
+      // A cancelled run's chunks that came back to pending or queued do not run again.
+      if (run.cancelRequested) this.cancelWaiting(run);
+      else this.releaseReady(run, run.releasable());
     }
-    await this.book.commit();
+    await this.commit();
     for (const run of adopted) await this.finishIfDone(run);
     this.startWaiting();
   }
@@ -140,7 +144,7 @@ export class Engine {
     // Resolution goes ahead while the run's record is on its way to disk; the caller
     // hears back once it is there.
     this.startWaiting();
-    await this.book.commit();
+    await this.commit();
     return run.run;
   }
 
@@ -162,7 +166,7 @@ export class Engine {
     this.book.patchRun(run, { cancelRequested: true });
     this.cancelWaiting(run);
     // Executors learn of the cancel once it is durable (they also poll for it).
-    await this.book.commit();
+    await this.commit();
     await this.store.queue.requestCancel(runId);
     await this.finishIfDone(run);
     return true;
@@ -170,13 +174,19 @@ export class Engine {
 
   /** Runs a finished run's failed, upstream_failed and cancelled chunks again, in the same run. */
   async retry(runId: string): Promise<RunRecord | null> {
-    if (this.book.get(runId)) throw new UsageError(`run ${runId} has not finished yet`, "retry it when it has ended, or cancel it first");
-    const archived = await this.store.reviveRun(runId);
+    if (this.book.get(runId) || this.reviving.has(runId)) throw new UsageError(`run ${runId} has not finished yet`, "retry it when it has ended, or cancel it first");
+    let archived: ArchivedRun | null;
+    this.reviving.add(runId);
+    try {
+      archived = await this.store.reviveRun(runId);
+    } finally {
+      this.reviving.delete(runId);
+    }
     if (!archived) return null;
     const again = archived.chunks.filter((c) => T.retriable(c.state));
     const run = this.book.reopen(archived, { status: "running", finishedAt: null, error: null, cancelRequested: false }, again, T.requeue);
     this.releaseReady(run, run.releasable());
-    await this.book.commit();
+    await this.commit();
     await this.finishIfDone(run);
     return run.run;
   }
@@ -215,14 +225,16 @@ export class Engine {
     // A cancelled run's chunks that came back (a retry, an interrupted attempt) do not run again.
     for (const run of touched) if (run.cancelRequested) this.cancelWaiting(run);
     this.book.earn(earned);
-    await this.book.commit();
+    await this.commit();
     for (const run of touched) await this.finishIfDone(run);
+    // A waiting run may wait for exactly the chunks that just finished.
+    if (touched.size > 0 && this.book.all().some((r) => r.run.status === "waiting")) this.startWaiting();
   }
 
   /** Records what a schedule entry last did (durable when it resolves). */
   async markSchedule(entryId: string, mark: ScheduleMark): Promise<void> {
     this.book.mark(entryId, mark);
-    await this.book.commit();
+    await this.commit();
   }
 
   /** Chunks the queue released from instances that went silent: announced, then acted on like any change. */
@@ -282,7 +294,7 @@ export class Engine {
     } finally {
       run.resolving = false;
     }
-    await this.book.commit();
+    await this.commit();
     if (run.cancelRequested && run.unfinished > 0) await this.cancel(run.run.id);
     else await this.finishIfDone(run);
   }
@@ -296,7 +308,8 @@ export class Engine {
     for (const id of ids) {
       const notBefore = run.chunks.get(id)?.notBefore ?? 0;
       if (notBefore <= now) release.push(id);
-      else this.timers.at(id, notBefore, () => void this.releaseLater(run, id));
+      // While stopping no retry is armed: the chunk stays queued for the next start.
+      else if (this.accepting) this.timers.at(id, notBefore, () => void this.releaseLater(run, id));
     }
     this.book.release(run, release, T.release());
   }
@@ -305,7 +318,7 @@ export class Engine {
     // While stopping no retry is released: the chunk stays queued for the next start.
     if (!this.accepting || run.cancelRequested || this.book.get(run.run.id) !== run || run.chunks.get(id)?.state !== "queued") return;
     this.book.release(run, [id], T.release());
-    await this.book.commit().catch((error) => this.warn(`writing the store failed: ${errorMessage(error)}`));
+    await this.commit().catch((error) => this.warn(`writing the store failed: ${errorMessage(error)}`));
   }
 
   /** Chunks of a cancelled run that have not started are cancelled. */
@@ -325,11 +338,17 @@ export class Engine {
     const status = T.finalStatus([...run.chunks.values()].map((c) => c.state), run.cancelRequested);
     this.book.finish(run, { status, finishedAt: this.clock.now() });
     this.timers.cancel(`wait:${run.run.id}`);
-    await this.book.commit();
+    await this.commit();
     const archived: ArchivedRun = { run: run.run, chunks: [...run.chunks.values()] };
     for (const resolve of this.waiters.get(run.run.id) ?? []) resolve(archived);
     this.waiters.delete(run.run.id);
     this.startWaiting();
+  }
+
+  /** Makes what the run book wrote durable; chunks that had moved on meanwhile are acted on as changes. */
+  private async commit(): Promise<void> {
+    const moved = await this.book.commit();
+    if (moved.length > 0) await this.observe(moved);
   }
 
   private warn(message: string): void {
@@ -346,7 +365,7 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopTaking();
     await this.resolving;
-    await this.book.commit();
+    await this.commit();
   }
 }
 

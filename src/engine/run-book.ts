@@ -127,19 +127,20 @@ export class RunBook {
     this.announce({ name: "run:finished", payload: { run: run.run } });
   }
 
-  /** Makes everything written durable, takes what conflicted from the store, then announces. */
-  async commit(): Promise<void> {
+  /**
+   * Makes everything written durable, then announces it. Returns the chunks whose
+   * guarded patch found them moved on (as the store has them now): their patch was not
+   * applied nor announced, and the caller acts on them as on any change.
+   */
+  async commit(): Promise<readonly ChunkRecord[]> {
     const announcements = this.announcements;
     this.announcements = [];
     const { conflicts } = await this.store.commit();
-    const moved = new Set<string>();
-    for (const chunk of conflicts) {
-      moved.add(chunk.id);
-      this.observe(chunk);
-    }
+    const moved = new Set(conflicts.map((c) => c.id));
     for (const { name, payload, chunkId } of announcements) {
       if (chunkId === undefined || !moved.has(chunkId)) this.events.emit(name, payload as never);
     }
+    return conflicts;
   }
 
   private write(run: ActiveRun, patches: readonly (readonly [string, ChunkPatch])[], announcement: (chunk: ChunkRecord) => Announcement | null): void {

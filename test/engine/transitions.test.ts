@@ -30,11 +30,13 @@ describe("chunk transitions", () => {
     expect(T.fail(chunk(), { retries: 0, retryDelayMs: 5 }, boom, false, 0).state).toBe("failed");
   });
 
-  it("keeps the attempt counted when an interrupted chunk is queued again", () => {
-    const patch = T.interrupted();
-    expect(patch.state).toBe("queued");
+  it("gives an interrupted chunk back to pending at once, its attempt counted and its claim gone", () => {
+    const patch = T.interrupted("its stau instance was stopping");
+    expect(patch).toEqual({
+      state: "pending", owner: null, token: null, worker: null, notBefore: null,
+      error: { kind: "cancelled", message: "interrupted: its stau instance was stopping" },
+    });
     expect(patch).not.toHaveProperty("attempts");
-    expect(patch.token).toBeNull();
   });
 
   it("gives an operator retry a fresh set of retries while attempts keep counting", () => {
@@ -52,6 +54,62 @@ describe("chunk transitions", () => {
 
   it("doubles the backoff per failed attempt", () => {
     expect([1, 2, 3, 4].map((n) => T.backoffMs({ retryDelayMs: 500 }, n))).toEqual([500, 1000, 2000, 4000]);
+  });
+});
+
+describe("claims and attempts", () => {
+  it("releases a queued chunk to pending", () => {
+    expect(T.release()).toEqual({ state: "pending" });
+  });
+
+  it("claims for an owner at an instant, clearing what the last attempt left; the store adds attempts and token", () => {
+    expect(T.claim("copy-1", 42)).toEqual({ state: "running", owner: "copy-1", startedAt: 42, finishedAt: null, notBefore: null, durationMs: null, worker: null });
+    expect(T.claim("copy-1", 42)).not.toHaveProperty("attempts");
+    expect(T.claim("copy-1", 42)).not.toHaveProperty("token");
+  });
+
+  const failure = (kind: "error" | "timeout" | "cancelled", nonRetryable = false) =>
+    ({ ok: false, kind, error: { name: "Error", message: "boom", stack: "at job.ts:3", nonRetryable } }) as const;
+
+  it("settles a successful attempt as done, letting go of the claim", () => {
+    const { patch, error } = T.settleAttempt(chunk(), spec, { ok: true }, false, 9_000, 250);
+    expect(error).toBeNull();
+    expect(patch).toEqual({ state: "done", finishedAt: 9_000, error: null, owner: null, token: null, worker: null, durationMs: 250 });
+  });
+
+  it("settles a failed attempt through fail(): retried with a backoff while attempts are left", () => {
+    const { patch, error } = T.settleAttempt(chunk({ attempts: 1 }), spec, failure("timeout"), false, 9_000, 250);
+    expect(error).toEqual({ kind: "timeout", message: "boom", stack: "at job.ts:3" });
+    expect(patch).toEqual({ state: "queued", error, notBefore: 10_000, finishedAt: null, owner: null, token: null, worker: null, durationMs: 250 });
+  });
+
+  it("never retries an attempt that was NonRetryable or whose run an operator cancelled", () => {
+    expect(T.settleAttempt(chunk(), spec, failure("error", true), false, 0, 1).patch.state).toBe("failed");
+    expect(T.settleAttempt(chunk(), spec, failure("error"), true, 0, 1).patch).toMatchObject({ state: "failed", notBefore: null });
+    expect(T.settleAttempt(chunk(), spec, failure("cancelled", true), true, 0, 1).patch).toMatchObject({ state: "cancelled", finishedAt: 0 });
+  });
+
+  it("earns freshness for a done chunk only, on its job, kwargs and work IDs", () => {
+    const done = chunk({ state: "done", kwargsKey: '{"d":1}', workIds: [1, "x"], startedAt: 5, finishedAt: 8 });
+    expect(T.earned(done)).toEqual({ job: "a", kwargsKey: '{"d":1}', workIds: [1, "x"], at: 8 });
+    expect(T.earned(chunk({ state: "done", finishedAt: null, startedAt: 5 }))?.at).toBe(5);
+    for (const state of ["queued", "pending", "running", "failed", "upstream_failed", "cancelled"] as const) expect(T.earned(chunk({ state }))).toBeNull();
+  });
+
+  it("cancels a chunk that has not started", () => {
+    expect(T.cancel(3)).toEqual({ state: "cancelled", error: { kind: "cancelled", message: "cancelled by an operator" }, finishedAt: 3, notBefore: null });
+  });
+});
+
+describe("what a chunk's end means for others", () => {
+  const all = ["queued", "pending", "running", "done", "failed", "upstream_failed", "cancelled"] as const;
+
+  it("runs failed, upstream_failed and cancelled chunks again on an operator retry, nothing else", () => {
+    expect(all.filter(T.retriable)).toEqual(["failed", "upstream_failed", "cancelled"]);
+  });
+
+  it("keeps dependents from running once a chunk failed, was cancelled or its upstream failed", () => {
+    expect(all.filter(T.blocksDependents)).toEqual(["failed", "upstream_failed", "cancelled"]);
   });
 });
 

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { CLAIM_AHEAD, SHORT_CHUNK_MS, claimSize, holdTarget, nextAverage } from "../../src/executor/claim-ahead.js";
+
+const held = (over: Partial<Parameters<typeof claimSize>[0]> = {}) => ({ threads: 4, executing: 0, ready: 0, requested: 0, averageMs: null, ...over });
+
+describe("how many chunks an executor holds", () => {
+  it("holds one per thread until it knows chunks are short, and while they take SHORT_CHUNK_MS or more", () => {
+    expect(holdTarget(4, null)).toBe(4);
+    expect(holdTarget(4, SHORT_CHUNK_MS)).toBe(4);
+    expect(holdTarget(4, 5_000)).toBe(4);
+  });
+
+  it("holds CLAIM_AHEAD per thread when chunks are shorter than SHORT_CHUNK_MS", () => {
+    expect(holdTarget(4, SHORT_CHUNK_MS - 1)).toBe(4 * CLAIM_AHEAD);
+    expect(holdTarget(1, 0)).toBe(CLAIM_AHEAD);
+  });
+});
+
+describe("how many to claim now", () => {
+  it("fills free threads, and claims nothing ahead while chunks are long", () => {
+    expect(claimSize(held())).toBe(4);
+    expect(claimSize(held({ executing: 3 }))).toBe(1);
+    expect(claimSize(held({ executing: 4 }))).toBe(0);
+    // A claim under way or a chunk waiting for a thread already covers the free threads.
+    expect(claimSize(held({ executing: 1, requested: 1 }))).toBe(0);
+    expect(claimSize(held({ executing: 1, ready: 1, averageMs: 100 }))).toBe(0);
+  });
+
+  it("with short chunks, claims up to the target at first, then again only once a quarter of what is ahead has started", () => {
+    const short = { threads: 2, averageMs: 1 };
+    const target = 2 * CLAIM_AHEAD;
+    expect(claimSize(held({ ...short }))).toBe(target);
+    // Threshold: (target - threads) · 3/4 chunks ahead = 94.5.
+    expect(claimSize(held({ ...short, executing: 2, ready: 95 }))).toBe(0);
+    expect(claimSize(held({ ...short, executing: 2, ready: 94 }))).toBe(target - 2 - 94);
+    expect(claimSize(held({ ...short, executing: 2, ready: 60, requested: 35 }))).toBe(0);
+    expect(claimSize(held({ ...short, executing: 2, ready: 60, requested: 34 }))).toBe(target - 2 - 94);
+  });
+
+  it("never asks for a negative number", () => {
+    expect(claimSize(held({ executing: 9 }))).toBe(0);
+  });
+});
+
+describe("the average attempt duration", () => {
+  it("starts at the first duration and then moves a fifth of the way to each new one", () => {
+    expect(nextAverage(null, 300)).toBe(300);
+    expect(nextAverage(100, 50)).toBe(90);
+    let average: number | null = null;
+    for (let i = 0; i < 40; i++) average = nextAverage(average, 10);
+    expect(average).toBeCloseTo(10);
+  });
+
+  it("takes a few short attempts after a long one before the executor claims ahead", () => {
+    let average = nextAverage(null, 1_000);
+    let short = 0;
+    while (holdTarget(1, average) === 1) {
+      average = nextAverage(average, 1);
+      short++;
+    }
+    // 1000 · 0.8^n + small < 20 from n = 18 on.
+    expect(short).toBe(18);
+  });
+});
