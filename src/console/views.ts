@@ -40,11 +40,10 @@ export interface PlanSources {
   readonly workers: number;
 }
 
-export async function planPreview({ registry, selectWork, freshness, recent, workers }: PlanSources, job: string): Promise<PlanPreview> {
+export async function planPreview({ registry, selectWork, freshness, recent, workers }: PlanSources, job: string, now = Date.now()): Promise<PlanPreview> {
   const spec = registry.jobs.get(job);
   if (!spec) throw new Error(`job ${job} does not load: ${(registry.broken.get(job) ?? []).map(formatProblem).join("; ")}`);
   const workIds = spec.hasSelectWork ? await selectWork(spec, {}) : null;
-  const now = Date.now();
   const plan = resolve({ jobs: registry.jobs, job, kwargs: {}, workIds, now, freshness });
   // Past durations per job (time on a worker thread), from the runs the console knows.
   const durations = new Map<string, number[]>();
@@ -74,8 +73,7 @@ export async function planPreview({ registry, selectWork, freshness, recent, wor
   return { job, workIds: workIds?.length ?? 0, jobs, chunks: plan.chunks.length, etaMs: known ? total / Math.max(1, workers) : null };
 }
 
-export function graphLines(registry: Registry, freshness: FreshnessView, root: string): string[] {
-  const now = Date.now();
+export function graphLines(registry: Registry, freshness: FreshnessView, root: string, now = Date.now()): string[] {
   const lines: string[] = [];
   const walk = (job: string, prefix: string, lag: number | null, seen: Set<string>) => {
     const last = freshness.lastSuccess(job, kwargsKey({}), null);

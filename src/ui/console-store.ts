@@ -14,7 +14,7 @@ export interface ConsoleStoreOptions {
   readonly clockMs?: number;
   /** Longest time an engine event waits before it reaches the screen. */
   readonly flushMs?: number;
-  /** Shortest time between two snapshots taken because events implied changes. */
+  /** Shortest time between two snapshots taken after the job files changed (registry:reloaded). */
   readonly refreshMs?: number;
 }
 
@@ -64,11 +64,17 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
   // Events that arrive while a snapshot is being read are held and applied after it:
   // they are at least as new as what it read.
   let held: EngineEventEntry[] | null = null;
+  // A reload asked for while a snapshot is being read gets a read of its own after it.
+  let readAgain = false;
   const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now() })), { intervalMs: options.flushMs ?? 100 });
   const takeSnapshot = () => {
     refreshTimer = null;
     lastRefresh = now();
-    if (closed || held) return;
+    if (closed) return;
+    if (held) {
+      readAgain = true;
+      return;
+    }
     // Older buffered events go first, so they can never overwrite what the snapshot says.
     buffer.flush();
     held = [];
@@ -82,6 +88,10 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
         const events = held ?? [];
         held = null;
         if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now() });
+        if (readAgain) {
+          readAgain = false;
+          context.refresh();
+        }
       });
   };
   const context = {

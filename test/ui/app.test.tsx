@@ -1,10 +1,10 @@
 import { render } from "ink-testing-library";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { App } from "../../src/ui/App.js";
 import { createConsoleStore, type ConsoleStore } from "../../src/ui/console-store.js";
 import type { ConsoleSnapshot } from "../../src/console/contract.js";
 import { bigSnapshot, chunk, fakeController, job, NOW, run, snapshot } from "./fixtures.js";
-import { plain, settle } from "./frames.js";
+import { eventually, plain } from "./frames.js";
 
 const demo = snapshot({
   jobs: [job("daily_stats"), job("clean_measurements"), job("unit_registry", { broken: "jobs/unit_registry.ts:4 SyntaxError: Unexpected token", problems: ["jobs/unit_registry.ts:4 SyntaxError: Unexpected token"] })],
@@ -25,11 +25,12 @@ afterEach(() => open.splice(0).forEach(({ store, unmount }) => (store.close(), u
 
 async function mount(s: ConsoleSnapshot, rows: number, columns: number) {
   const controller = fakeController(s);
-  const store = createConsoleStore(controller, { size: { rows, columns }, now: () => NOW });
+  const store = createConsoleStore(controller, { size: { rows, columns }, snapshot: s, now: () => NOW });
   const app = render(<App store={store} />);
   open.push({ store, unmount: app.unmount });
   store.start();
-  await settle();
+  // Mounted once the first log tail (the only answer a start waits for) is in.
+  await eventually(() => expect(store.getState().logs.request).toBeNull());
   return { controller, store, lines: () => plain(app.lastFrame()).split("\n"), text: () => plain(app.lastFrame()) };
 }
 
@@ -57,8 +58,7 @@ describe("App", () => {
     const { lines, store } = await mount(demo, 40, 160);
     expect(lines().length).toBe(39);
     store.dispatch({ type: "resize", rows: 12, columns: 70 });
-    await settle();
-    expect(lines().length).toBe(11);
+    await eventually(() => expect(lines().length).toBe(11));
     expect(lines().every((l) => l.length <= 70)).toBe(true);
   });
 
@@ -79,40 +79,47 @@ describe("App", () => {
     const { store, text } = await mount(bigSnapshot(2000, 20_000), 40, 160);
     store.dispatch({ type: "command", command: { type: "next-pane" } });
     for (let i = 0; i < 200; i++) store.dispatch({ type: "command", command: { type: "page-down" } });
-    await settle();
-    expect(text()).toMatch(/Queue 19996 · \d+\/19996/);
+    await eventually(() => expect(text()).toMatch(/Queue 19996 · \d+\/19996/));
   });
 
   test("t shows the plan first, then Enter triggers through the controller", async () => {
     const { store, text, controller } = await mount(demo, 30, 120);
     store.dispatch({ type: "command", command: { type: "trigger" } });
-    await settle();
-    expect(text()).toContain("Trigger daily_stats?");
+    await eventually(() => expect(text()).toContain("Trigger daily_stats?"));
     expect(text()).toMatch(/clean_measurements\s+fresh/);
     expect(controller.calls.some((c) => c.name === "trigger")).toBe(false);
     store.dispatch({ type: "command", command: { type: "confirm" } });
-    await settle();
+    await eventually(() => expect(text()).toContain("triggered daily_stats: run r-new"));
     expect(controller.calls.find((c) => c.name === "trigger")?.args).toEqual(["daily_stats"]);
-    expect(text()).toContain("triggered daily_stats: run r-new");
   });
 
   test("Enter on a failure opens the whole error; Esc goes back", async () => {
     const { store, text } = await mount(demo, 30, 120);
     for (const type of ["next-pane", "next-pane", "next-pane", "down", "open-error"] as const) store.dispatch({ type: "command", command: { type } });
-    await settle();
-    expect(text()).toContain("chunk r1.clean_measurements.0 of clean_measurements failed");
+    await eventually(() => expect(text()).toContain("chunk r1.clean_measurements.0 of clean_measurements failed"));
     expect(text()).toContain("at second line");
     store.dispatch({ type: "command", command: { type: "close" } });
-    await settle();
-    expect(text()).toContain("Jobs 3");
+    await eventually(() => expect(text()).toContain("Jobs 3"));
+    expect(text()).not.toContain("at second line");
   });
 
   test("live events reach the frame (batched)", async () => {
-    const { controller, text } = await mount(demo, 30, 140);
+    const { controller, store, text } = await mount(demo, 30, 140);
     controller.events.emit("chunk:log", { chunkId: "r1.daily_stats.0", attempt: 1, level: "info", text: "hello from the job" });
     controller.events.emit("chunk:progress", { chunkId: "r1.daily_stats.0", done: 1, total: 4 });
-    await new Promise((r) => setTimeout(r, 150));
-    expect(text()).toMatch(/daily_stats \.0#1 hello from the job/);
+    // Batched: nothing is drawn per event; the buffer hands both over on its timer.
+    expect(store.getState().logs.lines).toHaveLength(0);
+    await eventually(() => expect(text()).toMatch(/daily_stats \.0#1 hello from the job/));
     expect(text()).toContain("███░░░░░░░░░ 1/4");
+  });
+
+  test("a started run reaches the frame from its event alone: no snapshot is read", async () => {
+    const { controller, text } = await mount(demo, 30, 140);
+    const snapshots = vi.spyOn(controller, "snapshot");
+    const records = [chunk("r2", "clean_measurements", 0, "queued"), chunk("r2", "clean_measurements", 1, "queued")];
+    controller.events.emit("run:started", { run: run("r2", "clean_measurements"), chunks: 2, records });
+    await eventually(() => expect(text()).toMatch(/queued 3/));
+    expect(text()).toMatch(/queued\s+clean_measurements\.1/);
+    expect(snapshots).not.toHaveBeenCalled();
   });
 });

@@ -50,14 +50,69 @@ describe("engine events → data and views", () => {
     expect(state.views.jobs[0].state).toBe("queued");
   });
 
-  test("events that imply unseen changes ask for a snapshot; logs alone do not", () => {
+  test("run and chunk events carry their change: none asks for a snapshot; a registry reload does", () => {
     const data = dataFromSnapshot(s);
-    expect(applyEvents(data, [{ name: "run:started", payload: { run: run("r1", "a"), chunks: 2 } }], NOW).refresh).toBe(true);
-    expect(applyEvents(data, [{ name: "registry:reloaded", payload: { files: [], broken: [] } }], NOW).refresh).toBe(true);
-    // Other copies of a shared store did something.
-    expect(applyEvents(data, [{ name: "store:changed", payload: {} }], NOW).refresh).toBe(true);
+    const failed = chunk("r1", "b", 0, "failed", { error: { message: "boom", kind: "error" } });
+    const noSnapshot: EngineEventEntry[] = [
+      { name: "run:started", payload: { run: run("r1", "a"), chunks: 2, records: [chunk("r1", "a", 0), chunk("r1", "b", 0)] } },
+      { name: "run:finished", payload: { run: run("r1", "a", "failed") } },
+      { name: "chunk:failed", payload: { chunk: failed, error: failed.error!, willRetry: false, durationMs: 3 } },
+      { name: "chunk:pending", payload: { chunk: chunk("r1", "a", 0, "pending") } },
+      { name: "chunk:interrupted", payload: { chunk: chunk("r1", "a", 0, "pending"), reason: "its instance stopped" } },
+      { name: "chunk:cancelled", payload: { chunk: chunk("r1", "a", 0, "cancelled") } },
+      { name: "chunk:upstream_failed", payload: { chunk: chunk("r1", "a", 0, "upstream_failed") } },
+    ];
+    for (const event of noSnapshot) expect(applyEvents(data, [event], NOW).refresh, event.name).toBe(false);
+    expect(applyEvents(data, noSnapshot, NOW).refresh).toBe(false);
+    // Job files changed: no event carries the new jobs, so they are read again.
+    expect(applyEvents(data, [{ name: "registry:reloaded", payload: { files: ["jobs/a.ts"], broken: [] } }], NOW).refresh).toBe(true);
     const logOnly = applyEvents(data, [{ name: "chunk:log", payload: { chunkId: "x", attempt: 1, level: "info", text: "t" } }], NOW);
     expect(logOnly).toEqual({ data, refresh: false });
+  });
+
+  test("run:started brings the chunks it starts with: a new run fills the queue, a retry requeues failed chunks", () => {
+    let state = start(snapshot({ jobs: [job("a")] }));
+    const records = [chunk("r2", "a", 0), chunk("r2", "a", 1)];
+    state = reduce(state, events({ name: "run:started", payload: { run: run("r2", "a"), chunks: 2, records } }));
+    expect(state.views.queue.map((row) => (row.kind === "chunk" ? row.chunk.id : row.run.id))).toEqual(["r2.a.0", "r2.a.1"]);
+    expect(state.views.jobs[0].state).toBe("queued");
+    expect(state.effects).toEqual([]);
+
+    const failed = chunk("r3", "a", 0, "failed", { error: { message: "boom", kind: "error" } });
+    state = start(snapshot({ jobs: [job("a")], runs: [{ run: run("r3", "a", "failed"), chunks: [failed, chunk("r3", "a", 1, "done")] }] }));
+    expect(state.views.failures).toHaveLength(1);
+    // An operator's retry restarts the run with only its failed chunk, queued again.
+    state = reduce(state, events({ name: "run:started", payload: { run: run("r3", "a"), chunks: 1, records: [chunk("r3", "a", 0, "queued", { attempts: 1 })] } }));
+    expect(state.views.failures).toHaveLength(0);
+    expect(state.views.counts).toMatchObject({ queued: 1, done: 1, failed: 0 });
+    expect(state.data.chunks.get("r3.a.1")?.state).toBe("done");
+  });
+
+  test("pending, interrupted, cancelled and upstream_failed chunks follow their events", () => {
+    const two = snapshot({ jobs: [job("a"), job("b")], runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "running"), chunk("r1", "b", 0, "queued"), chunk("r1", "b", 1, "queued")] }] });
+    let state = reduce(start(two), events({ name: "chunk:progress", payload: { chunkId: "r1.a.0", done: 2, total: 5 } }));
+    const stateOf = (id: string) => state.data.chunks.get(id)?.state;
+
+    // queued → pending: its dependencies are done; it is still waiting for a worker.
+    state = reduce(state, events({ name: "chunk:pending", payload: { chunk: chunk("r1", "b", 0, "pending") } }));
+    expect(stateOf("r1.b.0")).toBe("pending");
+    expect(state.views.counts).toMatchObject({ queued: 1, pending: 1, running: 1 });
+
+    // running → pending: its instance went away; its progress is no longer true.
+    state = reduce(state, events({ name: "chunk:interrupted", payload: { chunk: chunk("r1", "a", 0, "pending", { attempts: 1 }), reason: "instance stopped" } }));
+    expect(stateOf("r1.a.0")).toBe("pending");
+    expect(state.views.running).toHaveLength(0);
+    expect(state.data.progress.has("r1.a.0")).toBe(false);
+    expect(state.views.jobs[0].state).toBe("queued");
+
+    state = reduce(state, events({ name: "chunk:cancelled", payload: { chunk: chunk("r1", "b", 1, "cancelled") } }));
+    state = reduce(state, events({ name: "chunk:upstream_failed", payload: { chunk: chunk("r1", "b", 0, "upstream_failed") } }));
+    expect([stateOf("r1.b.1"), stateOf("r1.b.0")]).toEqual(["cancelled", "upstream_failed"]);
+    expect(state.views.queue.map((row) => (row.kind === "chunk" ? row.chunk.id : ""))).toEqual(["r1.a.0"]);
+    expect(state.views.counts).toMatchObject({ pending: 1, queued: 0, cancelled: 1, upstream_failed: 1 });
+    // Neither is a failure of its own: the chunk that failed upstream is the one listed.
+    expect(state.views.failures).toHaveLength(0);
+    expect(state.effects).toEqual([]);
   });
 
   test("views are rebuilt only when their inputs change", () => {

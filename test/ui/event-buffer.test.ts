@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { EventBus } from "../../src/events.js";
 import type { Action, EngineEventEntry } from "../../src/ui/actions.js";
 import { createConsoleStore } from "../../src/ui/console-store.js";
 import { attachEventBuffer, createEventBuffer } from "../../src/ui/event-buffer.js";
-import { EVENT_NAMES } from "../../src/events.js";
-import { chunk, fakeController, job, NOW, run, snapshot } from "./fixtures.js";
+import { EventBus, EVENT_NAMES } from "../../src/events.js";
+import type { ConsoleSnapshot } from "../../src/console/contract.js";
+import { chunk, deferred, fakeController, job, NOW, run, snapshot, type FakeController } from "./fixtures.js";
 
 const log = (i: number): EngineEventEntry => ({ name: "chunk:log", payload: { chunkId: "c", attempt: 1, level: "info", text: `line ${i}` } });
 
@@ -80,10 +80,21 @@ describe("console store", () => {
   beforeEach(() => void vi.useFakeTimers({ now: NOW }));
   afterEach(() => void vi.useRealTimers());
 
+  const size = { rows: 30, columns: 100 };
+  /** Advances the fake clock to `ms` after the test began. */
+  const to = (ms: number) => vi.advanceTimersByTimeAsync(NOW + ms - Date.now());
+  const reload = (controller: FakeController) => controller.events.emit("registry:reloaded", { files: ["jobs/a.ts"], broken: [] });
+  /** A controller whose snapshot reads wait until the test answers them, in order. */
+  const slowSnapshots = (first: ConsoleSnapshot) => {
+    const reads: ReturnType<typeof deferred<ConsoleSnapshot>>[] = [];
+    const controller = fakeController(first, { snapshot: () => reads[reads.push(deferred<ConsoleSnapshot>()) - 1].promise });
+    return { controller, reads };
+  };
+
   test("600 engine events become one events action, one state change", () => {
     const s = snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "running")] }] });
     const controller = fakeController(s);
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 } });
+    const store = createConsoleStore(controller, { size, snapshot: s });
     store.start();
     let changes = 0;
     store.subscribe(() => changes++);
@@ -98,7 +109,7 @@ describe("console store", () => {
 
   test("one clock drives time: a single interval, ticking once a second", () => {
     const controller = fakeController(snapshot());
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 } });
+    const store = createConsoleStore(controller, { size, snapshot: controller.current });
     const before = vi.getTimerCount();
     store.start();
     expect(vi.getTimerCount() - before).toBe(1);
@@ -110,43 +121,117 @@ describe("console store", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  test("events implying changes take one (throttled) snapshot; older events are applied first", async () => {
+  test("the first snapshot is the option's; run and chunk events follow without reading another", async () => {
     const controller = fakeController(snapshot({ jobs: [job("a")] }));
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 }, refreshMs: 500 });
     const snapshots = vi.spyOn(controller, "snapshot");
+    const store = createConsoleStore(controller, { size, snapshot: snapshot({ project: "given", jobs: [job("a")] }) });
+    expect(store.getState().data.project).toBe("given");
     store.start();
-    controller.current = snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "queued"), chunk("r1", "a", 1, "queued")] }] });
-    controller.events.emit("run:started", { run: run("r1", "a"), chunks: 2 });
-    controller.events.emit("registry:reloaded", { files: ["jobs/a.ts"], broken: [] });
-    vi.advanceTimersByTime(100);
-    await vi.advanceTimersByTimeAsync(600);
+    const records = [chunk("r1", "a", 0), chunk("r1", "a", 1)];
+    controller.events.emit("run:started", { run: run("r1", "a"), chunks: 2, records });
+    controller.events.emit("chunk:started", { chunk: chunk("r1", "a", 0, "running") });
+    controller.events.emit("chunk:failed", { chunk: chunk("r1", "a", 1, "failed"), error: { message: "boom", kind: "error" }, willRetry: false, durationMs: 2 });
+    controller.events.emit("run:finished", { run: run("r1", "a", "failed") });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(snapshots).not.toHaveBeenCalled();
+    expect(store.getState().data.chunks.get("r1.a.1")?.state).toBe("failed");
+    expect(store.getState().views.failures).toHaveLength(1);
+    store.close();
+  });
+
+  test("a registry reload takes a snapshot; reloads close together share one, at most one per refreshMs", async () => {
+    const controller = fakeController(snapshot({ jobs: [job("a")] }));
+    const snapshots = vi.spyOn(controller, "snapshot");
+    const store = createConsoleStore(controller, { size, snapshot: controller.current, refreshMs: 500 });
+    store.start();
+    controller.current = snapshot({ jobs: [job("a"), job("b")] });
+    reload(controller);
+    // The reload reaches the reducer with its event batch (t = 100); the first snapshot follows at once.
+    await to(110);
     expect(snapshots).toHaveBeenCalledTimes(1);
-    expect(store.getState().views.queue).toHaveLength(2);
+    expect(store.getState().data.jobs.map((j) => j.name)).toEqual(["a", "b"]);
+
+    controller.current = snapshot({ jobs: [job("a"), job("b"), job("c")] });
+    await to(150);
+    reload(controller);
+    await to(300);
+    reload(controller);
+    // The next one waits until 500 ms after the last (t ≈ 600) and serves both reloads.
+    await to(600);
+    expect(snapshots).toHaveBeenCalledTimes(1);
+    await to(650);
+    expect(snapshots).toHaveBeenCalledTimes(2);
+    expect(store.getState().data.jobs).toHaveLength(3);
+    await to(5000);
+    expect(snapshots).toHaveBeenCalledTimes(2);
+    store.close();
+  });
+
+  test("events that arrive while a snapshot is read are applied after it", async () => {
+    const a0 = chunk("r1", "a", 0, "queued");
+    const first = snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [a0] }] });
+    const { controller, reads } = slowSnapshots(first);
+    const store = createConsoleStore(controller, { size, snapshot: first });
+    store.start();
+    reload(controller);
+    await to(110);
+    expect(reads).toHaveLength(1);
+    // The chunk starts while the store is being read; the read may not have seen it.
+    controller.events.emit("chunk:started", { chunk: { ...a0, state: "running" } });
+    await to(300);
+    expect(store.getState().data.chunks.get(a0.id)?.state).toBe("queued");
+    reads[0].resolve(snapshot({ jobs: [job("a"), job("b")], runs: [{ run: run("r1", "a"), chunks: [a0] }] }));
+    await to(300);
+    expect(store.getState().data.jobs).toHaveLength(2);
+    expect(store.getState().data.chunks.get(a0.id)?.state).toBe("running");
     store.close();
   });
 
   test("events still buffered when a snapshot is taken are applied before it, never after", async () => {
     const a0 = chunk("r1", "a", 0, "running");
-    const controller = fakeController(snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [a0] }] }));
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 }, refreshMs: 500 });
+    const first = snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [a0] }] });
+    const { controller, reads } = slowSnapshots(first);
+    const store = createConsoleStore(controller, { size, snapshot: first, refreshMs: 500 });
     store.start();
-    controller.events.emit("registry:reloaded", { files: [], broken: [] });
-    await vi.advanceTimersByTimeAsync(100);
-    // The next snapshot is throttled to 500 ms after that one; it will say the chunk is done.
-    controller.events.emit("run:finished", { run: run("r1", "a", "done") });
-    await vi.advanceTimersByTimeAsync(100);
-    controller.current = snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a", "done"), chunks: [chunk("r1", "a", 0, "done")] }] });
-    await vi.advanceTimersByTimeAsync(350);
-    // A late, stale event: it is still in the buffer when the snapshot is taken.
+    reload(controller);
+    await to(110);
+    reads[0].resolve(first);
+    reload(controller);
+    // The second snapshot is throttled to t ≈ 600; at t = 560 a stale event enters the
+    // buffer, whose own flush would come at t = 660, after the snapshot was taken.
+    await to(560);
+    expect(reads).toHaveLength(1);
     controller.events.emit("chunk:started", { chunk: a0 });
-    await vi.advanceTimersByTimeAsync(300);
+    await to(620);
+    expect(reads).toHaveLength(2);
+    // Handed over before the read began: on screen now, and overwritten by what the read says.
+    expect(store.getState().data.chunks.get(a0.id)?.state).toBe("running");
+    reads[1].resolve(snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a", "done"), chunks: [{ ...a0, state: "done" }] }] }));
+    await to(2000);
     expect(store.getState().data.chunks.get(a0.id)?.state).toBe("done");
+    store.close();
+  });
+
+  test("a snapshot that fails is an error notice, and the events held meanwhile still apply", async () => {
+    const first = snapshot({ jobs: [job("a")] });
+    const { controller, reads } = slowSnapshots(first);
+    const store = createConsoleStore(controller, { size, snapshot: first });
+    store.start();
+    reload(controller);
+    await to(110);
+    controller.events.emit("run:started", { run: run("r1", "a"), chunks: 1, records: [chunk("r1", "a", 0)] });
+    await to(300);
+    expect(store.getState().views.queue).toHaveLength(0);
+    reads[0].reject(new Error("database gone"));
+    await to(300);
+    expect(store.getState().notice).toMatchObject({ level: "error", text: expect.stringContaining("database gone") });
+    expect(store.getState().views.queue).toHaveLength(1);
     store.close();
   });
 
   test("controller answers come back as actions: plan, logs, failures as notices", async () => {
     const controller = fakeController(snapshot({ jobs: [job("a")] }), { trigger: async () => Promise.reject(new Error("no such job")) });
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 } });
+    const store = createConsoleStore(controller, { size, snapshot: controller.current });
     store.start();
     const run = (action: Action) => store.dispatch(action);
     run({ type: "command", command: { type: "trigger" } });
@@ -159,10 +244,21 @@ describe("console store", () => {
     store.close();
   });
 
+  test("pausing awaits setPaused; a refusal is an error notice", async () => {
+    const controller = fakeController(snapshot(), { setPaused: async (paused) => (controller.calls.push({ name: "setPaused", args: [paused] }), Promise.reject(new Error("no orchestrator"))) });
+    const store = createConsoleStore(controller, { size, snapshot: controller.current });
+    store.start();
+    store.dispatch({ type: "command", command: { type: "pause" } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(controller.calls.find((c) => c.name === "setPaused")?.args).toEqual([true]);
+    expect(store.getState().notice).toMatchObject({ level: "error", text: "pausing failed: no orchestrator" });
+    store.close();
+  });
+
   test("quitting calls controller.quit(false) and resolves exited after it resolved; Ctrl+C twice forces", async () => {
     let finish!: () => void;
     const controller = fakeController(snapshot(), { quit: (force) => (controller.calls.push({ name: "quit", args: [force] }), new Promise<void>((r) => (finish = r))) });
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 } });
+    const store = createConsoleStore(controller, { size, snapshot: controller.current });
     store.start();
     let exited = false;
     void store.exited.then(() => (exited = true));
@@ -178,7 +274,7 @@ describe("console store", () => {
 
   test("a failing quit rejects exited", async () => {
     const controller = fakeController(snapshot(), { quit: async () => Promise.reject(new Error("drain failed")) });
-    const store = createConsoleStore(controller, { size: { rows: 30, columns: 100 } });
+    const store = createConsoleStore(controller, { size, snapshot: controller.current });
     store.start();
     store.dispatch({ type: "command", command: { type: "quit" } });
     await expect(store.exited).rejects.toThrow("drain failed");

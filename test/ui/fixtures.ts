@@ -65,18 +65,27 @@ export function fakeController(initial: ConsoleSnapshot, overrides: Partial<Cons
     current: initial,
     busy: 0,
     events: new EventBus(),
-    snapshot: () => fake.current,
+    // Not recorded: the store reads it on its own schedule; tests that count reads spy on it.
+    snapshot: async () => fake.current,
     busyWorkers: () => fake.busy,
     plan: record("plan", async () => plan),
     trigger: record("trigger", async () => "r-new"),
     retry: record("retry", async () => undefined),
     retryAllFailed: record("retryAllFailed", async () => 2),
     cancel: record("cancel", async () => undefined),
-    setPaused: record("setPaused", () => undefined),
+    setPaused: record("setPaused", async () => undefined),
     logTail: record("logTail", async (): Promise<LogLine[]> => []),
     graph: record("graph", () => ["daily_stats", "└─ clean_measurements (fresh, 5m ago)"]),
     quit: record("quit", async () => undefined),
     ...overrides,
   };
   return fake;
+}
+
+/** A promise settled from outside: a controller answer the test holds until it lets it go. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
 }

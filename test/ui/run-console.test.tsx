@@ -4,8 +4,10 @@ import { afterEach, describe, expect, test } from "vitest";
 import { App } from "../../src/ui/App.js";
 import { createConsoleStore, type ConsoleStore } from "../../src/ui/console-store.js";
 import { runConsole } from "../../src/ui/run-console.js";
-import { fakeController, job, NOW, snapshot } from "./fixtures.js";
-import { plain, settle } from "./frames.js";
+import type { ConsoleSnapshot } from "../../src/console/contract.js";
+import { EVENT_NAMES } from "../../src/events.js";
+import { chunk, deferred, fakeController, job, NOW, run, snapshot, type FakeController } from "./fixtures.js";
+import { eventually, plain } from "./frames.js";
 
 /** A terminal-sized stdout that records what Ink writes and can be resized. */
 class FakeStdout extends EventEmitter {
@@ -51,84 +53,115 @@ const asStreams = (s: ReturnType<typeof streams>) => ({ stdout: s.stdout as unkn
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
+/** The App on fake streams in debug mode (every frame written at once), like a terminal would host it. */
+function mount(controller: FakeController, io: ReturnType<typeof streams>) {
+  const { rows, columns } = io.stdout;
+  const store: ConsoleStore = createConsoleStore(controller, { size: { rows, columns }, snapshot: controller.current, now: () => NOW });
+  const app = render(<App store={store} />, { ...asStreams(io), debug: true, exitOnCtrlC: false, patchConsole: false });
+  cleanups.push(() => (store.close(), app.unmount()));
+  store.start();
+  return { store, lastFrame: () => plain(io.stdout.writes.at(-1)).split("\n") };
+}
+
+/** Raw mode is switched on in an effect, after the panes' key handlers are attached: from then on keys are heard. */
+const listening = (io: ReturnType<typeof streams>) => eventually(() => expect(io.stdin.rawMode).toBe(true));
+
+/** Every event name nobody listens to any more: the console let go of the bus. */
+const unheard = (controller: FakeController) => EVENT_NAMES.filter((name) => !controller.events.heard(name));
+
 describe("terminal size", () => {
   test("the App follows the terminal's resize events and never outgrows it", async () => {
     const io = streams(40, 120);
-    const store: ConsoleStore = createConsoleStore(fakeController(snapshot({ jobs: Array.from({ length: 100 }, (_, i) => job(`job_${i}`)) })), { size: { rows: 40, columns: 120 }, now: () => NOW });
-    const app = render(<App store={store} />, { ...asStreams(io), debug: true, exitOnCtrlC: false, patchConsole: false });
-    cleanups.push(() => (store.close(), app.unmount()));
-    await settle();
-    const lastFrame = () => plain(io.stdout.writes.at(-1)).split("\n");
-    expect(lastFrame().length).toBe(39);
+    const { store, lastFrame } = mount(fakeController(snapshot({ jobs: Array.from({ length: 100 }, (_, i) => job(`job_${i}`)) })), io);
+    await eventually(() => expect(lastFrame().length).toBe(39));
     io.stdout.resize(15, 60);
-    await settle();
+    await eventually(() => expect(lastFrame().length).toBe(14));
     expect(store.getState().size).toEqual({ rows: 15, columns: 60 });
-    expect(lastFrame().length).toBe(14);
   });
 });
 
 describe("keys", () => {
   test("a key press reaches exactly one handler: the focused pane's", async () => {
     const io = streams(40, 120);
-    const store = createConsoleStore(fakeController(snapshot({ jobs: Array.from({ length: 30 }, (_, i) => job(`job_${i}`)) })), { size: { rows: 40, columns: 120 }, now: () => NOW });
-    const app = render(<App store={store} />, { ...asStreams(io), debug: true, exitOnCtrlC: false, patchConsole: false });
-    cleanups.push(() => (store.close(), app.unmount()));
-    await settle();
-    expect(io.stdin.rawMode).toBe(true);
+    const jobs = Array.from({ length: 30 }, (_, i) => job(`job_${i}`));
+    // Queued chunks, so "j" in the queue moves its selection: proof that the key got there.
+    const runs = [{ run: run("r1", "job_0"), chunks: [0, 1, 2].map((i) => chunk("r1", "job_0", i)) }];
+    const { store } = mount(fakeController(snapshot({ jobs, runs })), io);
+    await listening(io);
     io.stdin.press("j");
-    await settle();
-    expect(store.getState().selected.jobs).toBe(1);
+    await eventually(() => expect(store.getState().selected.jobs).toBe(1));
     io.stdin.press("\t");
-    await settle();
-    expect(store.getState().focus).toBe("queue");
+    await eventually(() => expect(store.getState().focus).toBe("queue"));
     io.stdin.press("j");
-    await settle();
+    await eventually(() => expect(store.getState().selected.queue).toBe(1));
     expect(store.getState().selected.jobs).toBe(1);
     // Focus moved between panes without the terminal leaving raw mode, even for a moment.
     expect(io.stdin.rawMode).toBe(true);
     expect(io.stdin.rawModeOffs).toBe(0);
     io.stdin.press("?");
-    await settle();
-    expect(store.getState().overlay?.kind).toBe("help");
+    await eventually(() => expect(store.getState().overlay?.kind).toBe("help"));
     io.stdin.press("j");
-    await settle();
-    expect(store.getState().selected.jobs).toBe(1);
-    expect(store.getState().overlay).toMatchObject({ kind: "help", scroll: 1 });
+    await eventually(() => expect(store.getState().overlay).toMatchObject({ kind: "help", scroll: 1 }));
+    expect(store.getState().selected).toMatchObject({ jobs: 1, queue: 1 });
   });
 
   test("in a terminal too small for any pane, Ctrl+C still drains, and again forces", async () => {
     const io = streams(1, 30);
     const controller = fakeController(snapshot(), { quit: (force) => (controller.calls.push({ name: "quit", args: [force] }), new Promise<void>(() => undefined)) });
-    const store = createConsoleStore(controller, { size: { rows: 1, columns: 30 }, now: () => NOW });
-    const app = render(<App store={store} />, { ...asStreams(io), debug: true, exitOnCtrlC: false, patchConsole: false });
-    cleanups.push(() => (store.close(), app.unmount()));
-    await settle();
+    const { store } = mount(controller, io);
+    await listening(io);
     io.stdin.press("\u0003");
-    await settle();
+    await eventually(() => expect(store.getState().quit).toBe("draining"));
     io.stdin.press("\u0003");
-    await settle();
-    expect(controller.calls.filter((c) => c.name === "quit").map((c) => c.args)).toEqual([[false], [true]]);
+    await eventually(() => expect(controller.calls.filter((c) => c.name === "quit").map((c) => c.args)).toEqual([[false], [true]]));
   });
 });
 
 describe("runConsole", () => {
+  test("reads the first snapshot itself and shows nothing before it", async () => {
+    const io = streams(30, 100);
+    const first = deferred<ConsoleSnapshot>();
+    const asked = deferred<void>();
+    const controller = fakeController(snapshot(), { snapshot: () => (asked.resolve(), first.promise) });
+    let end!: () => void;
+    const done = runConsole(controller, { ...asStreams(io), until: new Promise<void>((resolve) => (end = resolve)) });
+    await asked.promise;
+    // Held at the snapshot: no frame, no key handling, no listener on the bus yet.
+    expect(io.stdout.writes).toHaveLength(0);
+    expect(io.stdin.rawMode).toBe(false);
+    expect(unheard(controller)).toEqual(EVENT_NAMES);
+    first.resolve(snapshot({ jobs: [job("daily_stats")] }));
+    await eventually(() => expect(plain(io.stdout.writes.join(""))).toContain("daily_stats"));
+    end();
+    await done;
+  });
+
   test("renders the console and resolves (unmounted) when stau reports it stopped", async () => {
     const io = streams(30, 100);
     const controller = fakeController(snapshot({ jobs: [job("daily_stats")] }));
     let resolved = false;
     const done = runConsole(controller, asStreams(io)).then(() => (resolved = true));
-    await settle();
-    expect(plain(io.stdout.writes.join(""))).toContain("daily_stats");
+    await eventually(() => expect(plain(io.stdout.writes.join(""))).toContain("daily_stats"));
     expect(resolved).toBe(false);
     controller.events.emit("instance:stopped", { aborted: 0 });
     await done;
-    expect(resolved).toBe(true);
     expect(controller.calls.some((c) => c.name === "quit")).toBe(false);
-    // Unmounted: no listener is left on the event bus or the streams.
-    const writes = io.stdout.writes.length;
-    controller.events.emit("chunk:log", { chunkId: "x", attempt: 1, level: "info", text: "after" });
-    await new Promise((r) => setTimeout(r, 150));
-    expect(io.stdout.writes.length).toBe(writes);
+    // Unmounted: no listener is left on the event bus or the streams, so nothing can draw again.
+    expect(unheard(controller)).toEqual(EVENT_NAMES);
+    expect(io.stdout.listenerCount("resize")).toBe(0);
+    expect(io.stdin.rawMode).toBe(false);
+  });
+
+  test("`until` ends it from outside: unmounted, without asking stau to quit", async () => {
+    const io = streams(30, 100);
+    const controller = fakeController(snapshot({ jobs: [job("daily_stats")] }));
+    let end!: () => void;
+    const done = runConsole(controller, { ...asStreams(io), until: new Promise<void>((resolve) => (end = resolve)) });
+    await eventually(() => expect(plain(io.stdout.writes.join(""))).toContain("daily_stats"));
+    end();
+    await done;
+    expect(controller.calls.some((c) => c.name === "quit")).toBe(false);
+    expect(unheard(controller)).toEqual(EVENT_NAMES);
     expect(io.stdout.listenerCount("resize")).toBe(0);
   });
 });

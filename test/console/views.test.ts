@@ -1,0 +1,147 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import type { Problem } from "../../src/config/problem.js";
+import type { ProjectPaths } from "../../src/config/project.js";
+import type { JobSpec } from "../../src/config/spec.js";
+import { graphLines, jobViews, logLines, planPreview, type PlanSources } from "../../src/console/views.js";
+import type { Registry } from "../../src/jobs/load.js";
+import { formatLogLines, type AttemptLog } from "../../src/store/logs.js";
+import type { ArchivedRun, ChunkRecord } from "../../src/store/records.js";
+import { freshness, HOUR, job, MINUTE, registry, type SuccessRow } from "../graph/helpers.js";
+import { chunk, NOW, run } from "../ui/fixtures.js";
+
+// What the console shows that is computed from stau's records, on plain data: no store,
+// no instance, no threads.
+
+const paths: ProjectPaths = { root: "/p", jobsDir: "/p/jobs", scheduleFile: null, dataDir: "/p/data" };
+
+function registryOf(specs: JobSpec[], broken: Record<string, Problem[]> = {}): Registry {
+  return { jobs: registry(...specs), broken: new Map(Object.entries(broken)), fileProblems: [], schedule: { entries: [], problems: [] }, loaded: new Map() };
+}
+
+/** A finished run of `jobName` holding `chunks`. */
+const past = (id: string, jobName: string, chunks: ChunkRecord[]): ArchivedRun => ({ run: run(id, jobName, "done"), chunks });
+
+function sources(specs: JobSpec[], extra: Partial<PlanSources> & { rows?: SuccessRow[] } = {}): PlanSources {
+  return {
+    registry: registryOf(specs),
+    selectWork: async () => [],
+    freshness: freshness(extra.rows ?? []),
+    recent: [],
+    workers: 1,
+    ...extra,
+  };
+}
+
+describe("planPreview", () => {
+  // planPreview plans at Date.now(); only the clock is faked.
+  beforeEach(() => void vi.useFakeTimers({ now: NOW, toFake: ["Date"] }));
+  afterEach(() => void vi.useRealTimers());
+
+  test("the ETA is each job's mean time on a worker thread, times its chunks, over the workers", async () => {
+    const spec = { ...job("score", { chunkSize: 2 }), hasSelectWork: true };
+    // Each chunk sat 25 s between its claim and its end (the fixture's startedAt..finishedAt),
+    // but ran 4 s and 6 s on its thread: the queue's wait is not the job's cost.
+    const recent = [past("r1", "score", [chunk("r1", "score", 0, "done", { durationMs: 4000 }), chunk("r1", "score", 1, "done", { durationMs: 6000 })])];
+    const preview = await planPreview(sources([spec], { recent, workers: 2, selectWork: async () => [1, 2, 3, 4, 5, 6] }), "score");
+    expect(preview).toMatchObject({ job: "score", workIds: 6, chunks: 3, jobs: [{ job: "score", status: "run", chunks: 3, freshUntil: null }] });
+    expect(preview.etaMs).toBe((5000 * 3) / 2);
+  });
+
+  test("a record from before durations were kept counts finishedAt - startedAt; failed attempts do not count", async () => {
+    const old = chunk("r0", "score", 0, "done", { startedAt: NOW - 30_000, finishedAt: NOW - 27_000 });
+    expect(old.durationMs).toBeUndefined();
+    const failed = chunk("r0", "score", 1, "failed", { durationMs: 90_000 });
+    const preview = await planPreview(sources([job("score")], { recent: [past("r0", "score", [old, failed])] }), "score");
+    expect(preview.etaMs).toBe(3000);
+  });
+
+  test("without history the ETA is null, not a guess", async () => {
+    const failedOnly = [past("r0", "score", [chunk("r0", "score", 0, "failed", { durationMs: 500 })])];
+    expect((await planPreview(sources([job("score")]), "score")).etaMs).toBeNull();
+    expect((await planPreview(sources([job("score")], { recent: failedOnly }), "score")).etaMs).toBeNull();
+  });
+
+  test("a fresh dependency adds no chunks and says until when it stays fresh", async () => {
+    const specs = [job("report", { deps: ["clean"] }), job("clean")];
+    const recent = [past("r1", "report", [chunk("r1", "report", 0, "done", { durationMs: 1000 }), chunk("r1", "clean", 0, "done", { durationMs: 60_000 })])];
+    const preview = await planPreview(sources(specs, { recent, rows: [{ job: "clean", workId: null, at: NOW - 10 * MINUTE }] }), "report");
+    expect(preview.jobs).toEqual([
+      { job: "report", status: "run", chunks: 1, freshUntil: null },
+      { job: "clean", status: "fresh", chunks: 0, freshUntil: NOW - 10 * MINUTE + HOUR },
+    ]);
+    expect(preview.etaMs).toBe(1000);
+  });
+
+  test("a broken job has no plan: the error names its problems", async () => {
+    const src = { ...sources([]), registry: registryOf([], { bad: [{ file: "jobs/bad.ts", field: "", message: "SyntaxError: Unexpected token", line: 3 }] }) };
+    await expect(planPreview(src, "bad")).rejects.toThrow("job bad does not load: jobs/bad.ts:3: SyntaxError: Unexpected token");
+  });
+});
+
+describe("jobViews", () => {
+  test("lists loaded and broken jobs by name; a broken one shows its first problem and keeps them all", () => {
+    const problems: Problem[] = [
+      { file: "jobs/b.ts", field: "", message: "SyntaxError: Unexpected token", line: 3, column: 7 },
+      { file: "jobs/b.ts", field: "dependencies.0.maxLag", message: 'expected a duration like "1h", received "soon"' },
+    ];
+    const views = jobViews(registryOf([job("c", { chunkSize: 10, deps: ["a"] }), job("a")], { b: problems }), paths);
+    expect(views.map((v) => v.name)).toEqual(["a", "b", "c"]);
+    expect(views[1]).toEqual({
+      name: "b",
+      file: "jobs/b.ts",
+      broken: "jobs/b.ts:3:7: SyntaxError: Unexpected token",
+      problems: ["jobs/b.ts:3:7: SyntaxError: Unexpected token", 'jobs/b.ts: dependencies.0.maxLag: expected a duration like "1h", received "soon"'],
+      dependencies: [],
+      chunkSize: null,
+    });
+    // Loaded jobs: paths relative to the project, dependencies with their maxLag.
+    expect(views[2]).toEqual({ name: "c", file: "jobs/c.ts", broken: null, problems: [], dependencies: [{ job: "a", maxLagMs: HOUR }], chunkSize: 10 });
+  });
+});
+
+describe("logLines", () => {
+  const at = (s: number) => NOW + s * 1000;
+  const attempt = (jobName: string, n: number, lines: [number, string][]): AttemptLog => ({
+    job: jobName, chunkId: `r1.${jobName}.0`, attempt: n, runId: "r1", instance: null,
+    text: lines.map(([s, text]) => formatLogLines(at(s), "info", text)).join(""), writtenAt: at(Math.max(...lines.map(([s]) => s))),
+  });
+
+  test("merges the lines of several attempts oldest first and keeps the newest", () => {
+    const logs = [
+      attempt("a", 1, [[1, "first try starts"], [3, "first try ends"]]),
+      attempt("a", 2, [[2, "second try starts"], [4, "second try ends"]]),
+      attempt("b", 1, [[5, "b says hi"]]),
+    ];
+    expect(logLines(logs, 10).map((l) => l.text)).toEqual(["first try starts", "second try starts", "first try ends", "second try ends", "b says hi"]);
+    const newest = logLines(logs, 3);
+    expect(newest).toEqual([
+      { job: "a", chunkId: "r1.a.0", attempt: 1, at: at(3), level: "info", text: "first try ends" },
+      { job: "a", chunkId: "r1.a.0", attempt: 2, at: at(4), level: "info", text: "second try ends" },
+      { job: "b", chunkId: "r1.b.0", attempt: 1, at: at(5), level: "info", text: "b says hi" },
+    ]);
+  });
+
+  test("a line without a timestamp is kept as written", () => {
+    const log: AttemptLog = { job: "a", chunkId: "r1.a.0", attempt: 1, runId: "r1", instance: null, text: "plain output\n", writtenAt: NOW };
+    expect(logLines([log], 5)).toEqual([{ job: "a", chunkId: "r1.a.0", attempt: 1, at: 0, level: "log", text: "plain output" }]);
+  });
+});
+
+describe("graphLines", () => {
+  beforeEach(() => void vi.useFakeTimers({ now: NOW, toFake: ["Date"] }));
+  afterEach(() => void vi.useRealTimers());
+
+  test("each dependency with its maxLag and whether it is fresh, stale, broken or never ran", () => {
+    const reg = { ...registryOf([job("report", { deps: ["clean", "raw", "gone"] }), job("clean"), job("raw")]), broken: new Map([["gone", []]]) };
+    const fresh = freshness([
+      { job: "report", workId: null, at: NOW - 2 * HOUR },
+      { job: "clean", workId: null, at: NOW - 10 * MINUTE },
+    ]);
+    expect(graphLines(reg, fresh, "report")).toEqual([
+      "report — last success 2h ago",
+      "├─ clean (maxLag 1h) — fresh for 50m",
+      "├─ raw (maxLag 1h) — never ran",
+      "└─ gone (maxLag 1h) — broken",
+    ]);
+  });
+});
