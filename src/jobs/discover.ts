@@ -1,9 +1,8 @@
 import { readdirSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
+import { join } from "node:path";
 import type { Problem } from "../config/problem.js";
+import { jobNameOf } from "../config/project.js";
 import { JOB_NAME } from "../config/schema.js";
-
-export const JOB_EXTENSIONS = new Set([".ts", ".mts", ".js", ".mjs"]);
 
 export interface JobFile {
   readonly name: string;
@@ -26,11 +25,10 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
   const byName = new Map<string, string[]>();
   const problems: Problem[] = [];
   for (const entry of entries) {
-    const ext = extname(entry);
-    if (!JOB_EXTENSIONS.has(ext) || entry.startsWith("_") || entry.endsWith(".d.ts")) continue;
+    const name = jobNameOf(entry);
+    if (name === null) continue;
     const file = join(jobsDir, entry);
     if (!statSync(file).isFile()) continue;
-    const name = entry.slice(0, -ext.length);
     if (!JOB_NAME.test(name)) {
       problems.push({ file: display(file), field: "", message: `job name ${JSON.stringify(name)} may use only letters, digits, _ and -; rename the file` });
       continue;

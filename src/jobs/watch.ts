@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
-import { basename, dirname, extname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { watch } from "chokidar";
-import type { ProjectPaths } from "../config/project.js";
-import { JOB_EXTENSIONS } from "./discover.js";
+import { isJobFile, isScheduleFile, type ProjectPaths } from "../config/project.js";
 
 export interface ProjectWatcher {
   /** Resolves once the initial scan is done: changes from then on are seen. */
@@ -11,7 +10,6 @@ export interface ProjectWatcher {
   close(): Promise<void>;
 }
 
-const SCHEDULE_FILE = /^stau\.schedule\.(ts|mts|js|mjs)$/;
 
 /**
  * Watches `jobs/` and the schedule file. Editors save atomically (write a temp file,
@@ -25,8 +23,6 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   let helperChanged = false;
   let timer: NodeJS.Timeout | null = null;
 
-  const isJobFile = (file: string) => dirname(file) === paths.jobsDir && JOB_EXTENSIONS.has(extname(file)) && !basename(file).startsWith("_") && !file.endsWith(".d.ts");
-  const isScheduleFile = (file: string) => dirname(file) === paths.root && SCHEDULE_FILE.test(basename(file));
 
   const flush = async () => {
     timer = null;
@@ -40,7 +36,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
       const hash = (await hashOf(file)) ?? "deleted";
       if (hashes.get(file) === hash) continue;
       hashes.set(file, hash);
-      if (isJobFile(file) || isScheduleFile(file)) changed.add(file);
+      if (isJobFile(paths, file) || isScheduleFile(paths, file)) changed.add(file);
       else helper = true;
     }
     if (helper || all) onChange("all");
@@ -59,7 +55,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   // node_modules/, not data/ (stau's own writes).
   const watcher = watch(paths.root, {
     ignoreInitial: true,
-    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !SCHEDULE_FILE.test(basename(file)),
+    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !isScheduleFile(paths, file),
   });
   watcher.on("all", onEvent);
   // Know the current content, so a first save that changes nothing is ignored too.
