@@ -1,7 +1,7 @@
 import type { Plan } from "./graph/types.js";
 import type { ArchivedRun, ChunkRecord } from "./store/records.js";
 
-// The JSON contracts of SPEC §6.1, built in one place. Tests and scripts outside this
+// The JSON contracts (README, "JSON contracts"), built in one place. Tests and scripts outside this
 // repository rely on these shapes: add nothing, rename nothing.
 
 export function planJson(plan: Plan) {

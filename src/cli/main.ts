@@ -7,7 +7,7 @@ import { reportError } from "./output.js";
 const workers = () => new Option("--workers <n>", "worker threads (default: number of CPUs)");
 const memory = () => new Option("--worker-memory <mb>", "heap limit of each worker thread in MB (default 4096)");
 const data = () => new Option("--data <dir>", "data directory (default: $STAU_DATA_DIR or ./data)");
-const databaseUrl = () => new Option("--database-url <url>", "share a PostgreSQL store with other stau copies (default: $STAU_DATABASE_URL)");
+const databaseUrl = () => new Option("--database-url <url>", "share a PostgreSQL store with other stau instances (default: $STAU_DATABASE_URL)");
 const databaseSchema = () => new Option("--database-schema <name>", "schema of stau's tables in that database (default: $STAU_DATABASE_SCHEMA or stau)");
 
 // Commander passes positional arguments first, then the flags object.

@@ -33,7 +33,7 @@ export interface ConsoleSnapshot {
   readonly lastSuccess: Readonly<Record<string, number | null>>;
 }
 
-/** What pressing Enter on a trigger would start (SPEC §8, "plan before you press"). */
+/** What pressing Enter on a trigger would start ("plan before you press"). */
 export interface PlanPreview {
   readonly job: string;
   readonly workIds: number;

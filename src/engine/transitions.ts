@@ -1,10 +1,10 @@
 import type { JobSpec } from "../config/spec.js";
 import type { AttemptOutcome, ChunkError, ChunkPatch, ChunkRecord, ChunkState, RunStatus, Success } from "../store/records.js";
 
-// The chunk and run state machine of SPEC §3 as pure functions: given a record and
-// what happened, the patch to apply. No I/O, no clock: time is passed in. Both stores
-// apply these patches as they are (SQL only checks tokens and states); nothing else
-// decides a chunk's next state.
+// The chunk and run state machine (README, "How a trigger becomes chunks") as pure
+// functions: given a record and what happened, the patch to apply. No I/O, no clock:
+// time is passed in. Both stores apply these patches as they are (SQL only checks
+// tokens and states); nothing else decides a chunk's next state.
 
 /** queued → pending once every dependency is done (or a retry's backoff is over). */
 export function release(): ChunkPatch {

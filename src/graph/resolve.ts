@@ -57,7 +57,7 @@ interface Context {
 }
 
 /**
- * Turns a trigger into the chunks to run (SPEC §3, step 4): the triggered job always
+ * Turns a trigger into the chunks to run (README, "How a trigger becomes chunks", step 4): the triggered job always
  * runs, each dependency runs on the work IDs its parents' chunks need that are not
  * fresh enough, and whatever is fresh is pruned with everything only below it. Pure:
  * time comes from `input.now`, freshness from `input.freshness`.

@@ -20,7 +20,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const LINES: { [E in keyof StauEvents]?: (e: StauEvents[E]) => Line } = {
   "instance:started": (e) => ({ level: "info", text: `stau started (pid ${e.pid}, ${e.workers} workers, data ${e.dataDir})`, fields: e }),
   "instance:draining": (e) => ({ level: "info", text: `draining: ${e.running} chunk(s) running get up to ${formatDuration(e.timeoutMs)} to finish`, fields: e }),
-  "instance:orchestrating": (e) => ({ level: "info", text: `this copy (${e.copy}) orchestrates now: it resolves runs, fires the schedule and takes orders`, fields: e }),
+  "instance:orchestrating": (e) => ({ level: "info", text: `this instance (${e.copy}) orchestrates now: it resolves runs, fires the schedule and takes orders`, fields: e }),
   "instance:stopped": (e) => ({ level: "info", text: e.aborted ? `stopped; ${e.aborted} chunk(s) aborted, queued again for the next start` : "stopped", fields: e }),
   "schedule:fired": (e) => ({ level: "info", text: `schedule ${e.entryId} fired ${e.job}${e.catchUp ? " (catch-up of a missed tick)" : ""} → run ${e.runId}`, fields: { ...e, tickAt: iso(e.tickAt) } }),
   "schedule:skipped": (e) => ({ level: "warn", text: `schedule ${e.entryId} skipped ${e.job}: ${e.reason}`, fields: { ...e, tickAt: iso(e.tickAt) } }),
@@ -38,6 +38,11 @@ const LINES: { [E in keyof StauEvents]?: (e: StauEvents[E]) => Line } = {
     level: willRetry ? "warn" : "error",
     text: `chunk ${chunk.id}${ids(chunk.workIds)} failed (attempt ${chunk.attempts}, ${error.kind}): ${error.message.split("\n")[0]}${willRetry ? ` — retry ${chunk.notBefore ? `at ${new Date(chunk.notBefore).toISOString().slice(11, 19)}` : "soon"}` : ""}`,
     fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, durationMs, kind: error.kind, error: error.message, willRetry },
+  }),
+  "chunk:interrupted": ({ chunk, reason }) => ({
+    level: "warn",
+    text: `chunk ${chunk.id}${ids(chunk.workIds)} interrupted (attempt ${chunk.attempts}): ${reason}; it runs again`,
+    fields: { chunk: chunk.id, run: chunk.runId, job: chunk.job, attempt: chunk.attempts, reason },
   }),
   "registry:reloaded": (e) => ({
     level: e.broken.length ? "warn" : "info",

@@ -1,7 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 
-// Job code is only ever imported inside worker threads (SPEC §4). Each thread
+// Job code is only ever imported inside worker threads. Each thread
 // registers the TypeScript loader once; hot reload starts fresh threads instead of
 // re-importing in place, so nothing here needs cache busting.
 

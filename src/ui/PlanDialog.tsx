@@ -17,7 +17,7 @@ export interface PlanDialogProps {
 const LOOK: Record<"run" | "fresh" | "skipped", Look> = { run: { color: "cyan" }, fresh: { color: "green" }, skipped: { dim: true } };
 
 /**
- * What `t` would start (SPEC §8): which jobs run and with how many chunks, which are
+ * What `t` would start: which jobs run and with how many chunks, which are
  * fresh and until when, and an ETA from past durations — before anything starts.
  */
 export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialogProps) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { projectFactory, show } from "../helpers/cli.js";
+import { projectFactory, show, until } from "../helpers/cli.js";
 import { startInstance, type RunningStau } from "../helpers/instance.js";
 import { json, stau } from "../helpers/project.js";
 
@@ -168,8 +168,10 @@ export default defineJob({
     await first.waitFor(() => first.events.filter((e) => e.event === "schedule:fired").length >= 2, "two fires");
     first.child.kill("SIGTERM");
     await first.exited();
-    // Down long enough to miss ticks: the restart fires one catch-up, not one per missed tick.
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Down over at least one tick, so the restart has one to catch up on: wait for the
+    // instant of the first tick after the last fired one, not for a guessed while.
+    const lastFired = Math.max(...first.events.filter((e) => e.event === "schedule:fired").map((e) => Date.parse(e.tickAt)));
+    await until(() => Date.now() > lastFired + 1_000, "a tick missed while stopped");
     const second = start(p.dir);
     await second.waitFor(() => second.events.filter((e) => e.event === "schedule:fired").length >= 2, "two fires after restart");
     second.child.kill("SIGTERM");

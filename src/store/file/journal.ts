@@ -2,13 +2,13 @@ import { closeSync, constants, ftruncateSync, openSync, readFileSync, truncateSy
 import { promisify } from "node:util";
 import { StoreError } from "../../errors.js";
 
-/**
- * An append-only log of store operations with group commit. Writes between two
- * commits go to disk as one write and one fdatasync, so the cost of a state change
- * is one short line, whatever the size of the rest of the store.
- */
 const writeAsync = promisify(write) as (fd: number, text: string) => Promise<unknown>;
 
+/**
+ * An append-only log of store operations with group commit. Writes between two
+ * commits go to disk as one synchronous-data write, so the cost of a state change
+ * is one short line, whatever the size of the rest of the store.
+ */
 export class Journal<Op> {
   private fd: number;
   private buffer: string[] = [];
@@ -18,7 +18,7 @@ export class Journal<Op> {
   private lines = 0;
 
   private constructor(
-    private readonly file: string,
+    file: string,
     existingLines: number,
     private readonly full: { lines: number; compact: () => void },
   ) {

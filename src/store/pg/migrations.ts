@@ -93,7 +93,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /**
- * Brings the schema up to the newest migration. Copies starting together take turns
+ * Brings the schema up to the newest migration. Instances starting together take turns
  * on a transaction-level advisory lock, so each migration runs once.
  */
 export async function migrate(client: ClientBase, schema: string): Promise<void> {
