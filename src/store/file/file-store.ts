@@ -23,6 +23,8 @@ interface HotState {
   runs: Record<string, RunRecord>;
   chunks: Record<string, ChunkRecord>;
   marks: Record<string, ScheduleMark>;
+  /** The newest tick of each schedule entry a run was created for (absent in older snapshots). */
+  fired?: Record<string, number>;
 }
 
 // Journal lines. Guards (a patch's `from` state, a result's token) are checked before a
@@ -61,26 +63,37 @@ export class FileStore implements Store {
   readonly leadership: FileLeadership;
   readonly logs: FileLogs;
   readonly orders;
-  private readonly hot: LowSync<HotState>;
-  private readonly fresh: FreshnessFiles;
+  private hot!: LowSync<HotState>;
+  private fresh!: FreshnessFiles;
   private readonly history: History;
   private journal: Journal<Op> | null = null;
-  private seq: number;
-  private readonly journalOnOpen: { lines: number; validBytes: number; tornTail: boolean };
+  private seq = 0;
+  private journalOnOpen = { lines: 0, validBytes: 0, tornTail: false };
   /** Chunk ids of each active run, so archiving and listing never scan every chunk. */
   private readonly chunksByRun = new Map<string, Set<string>>();
   readonly pending = new PendingFifo();
   /** Chunks whose guarded patch found them elsewhere since the last commit. */
   private conflicts = new Set<string>();
-  private readonly gap: boolean;
+  private gap = false;
 
   private constructor(private readonly dir: string, readOnly: boolean) {
     this.location = dir;
     if (!readOnly && !existsSync(dir)) mkdirSync(dir, { recursive: true });
-    this.hot = openSnapshot<HotState>(join(dir, "state.json"), () => ({ format: 1, seq: 0, runs: {}, chunks: {}, marks: {} }));
-    this.fresh = new FreshnessFiles(join(dir, "freshness"));
     this.history = new History(join(dir, "history", "runs.jsonl"));
+    this.load();
+    this.queue = new FileQueue(this);
+    this.leadership = new FileLeadership(dir, readOnly, () => this.openForWriting());
+    this.logs = new FileLogs(dir);
+    this.orders = socketOrders(dir);
+  }
+
+  /** Reads the snapshots and replays the journal: what the last writer left. */
+  private load(): void {
+    this.hot = openSnapshot<HotState>(join(this.dir, "state.json"), () => ({ format: 1, seq: 0, runs: {}, chunks: {}, marks: {} }));
+    this.fresh = new FreshnessFiles(join(this.dir, "freshness"));
     this.seq = this.hot.data.seq;
+    this.chunksByRun.clear();
+    this.pending.clear();
     for (const chunk of Object.values(this.hot.data.chunks)) this.index(chunk);
     const { ops, validBytes, tornTail } = Journal.read<Op>(this.journalFile);
     for (const op of ops) this.replay(op);
@@ -88,10 +101,6 @@ export class FileStore implements Store {
     // A reader beside a running instance may have read the snapshot just before a
     // compaction and the journal just after: the journal then starts past the snapshot.
     this.gap = ops.length > 0 && ops[0]!.s > this.hot.data.seq + 1;
-    this.queue = new FileQueue(this);
-    this.leadership = new FileLeadership(dir, readOnly, () => this.openForWriting());
-    this.logs = new FileLogs(dir);
-    this.orders = socketOrders(dir);
   }
 
   /** Opens the store in `dir`. Read-only opens never write and need no lock; a writer takes it through `leadership`. */
@@ -107,8 +116,11 @@ export class FileStore implements Store {
     return join(this.dir, "journal.jsonl");
   }
 
+  /** The lock is ours: read again what the last writer left (it may have written since this store opened), then append. */
   private openForWriting(): void {
-    this.journal ??= Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() });
+    if (this.journal) return;
+    this.load();
+    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() });
   }
 
   private replay(op: Op): void {
@@ -121,10 +133,14 @@ export class FileStore implements Store {
   private apply(op: OpBody): void {
     const state = this.hot.data;
     switch (op.t) {
-      case "run":
+      case "run": {
         state.runs[op.run.id] = op.run;
         for (const chunk of op.chunks ?? []) this.putChunk(chunk);
+        // A tick has fired once its run is written, before its mark is.
+        const { scheduleEntry, scheduleTick } = op.run;
+        if (scheduleEntry && scheduleTick != null) (state.fired ??= {})[scheduleEntry] = Math.max(state.fired?.[scheduleEntry] ?? 0, scheduleTick);
         break;
+      }
       case "run~":
         if (state.runs[op.id]) state.runs[op.id] = { ...state.runs[op.id]!, ...op.patch };
         break;
@@ -275,21 +291,26 @@ export class FileStore implements Store {
   }
 
   async tickFired(entryId: string, tickAt: number): Promise<boolean> {
-    // One instance fires from this directory; its mark says how far it got.
-    const last = this.hot.data.marks[entryId]?.lastTickAt;
-    return last != null && last >= tickAt;
+    // One instance fires from this directory; its runs and marks say how far it got.
+    const last = Math.max(this.hot.data.marks[entryId]?.lastTickAt ?? -Infinity, this.hot.data.fired?.[entryId] ?? -Infinity);
+    return last >= tickAt;
   }
 
   async listRuns(limit: number): Promise<ArchivedRun[]> {
     const state = this.hot.data;
     const active = Object.values(state.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) }));
     const ids = new Set(active.map((a) => a.run.id));
-    const finished: ArchivedRun[] = [];
+    // History is in the order runs finished, not created: read back until a run finished
+    // before the limit-th newest creation found so far (it, and all before it, are older).
+    const found: ArchivedRun[] = [...active];
+    let cutoff = -Infinity;
     for (const archived of this.history.newestFirst()) {
-      if (finished.length >= limit) break;
-      if (!ids.has(archived.run.id)) finished.push(archived);
+      if (found.length >= limit && (archived.run.finishedAt ?? archived.run.createdAt) < cutoff) break;
+      if (ids.has(archived.run.id)) continue;
+      found.push(archived);
+      if (found.length >= limit) cutoff = found.map((r) => r.run.createdAt).sort((a, b) => b - a)[limit - 1]!;
     }
-    return [...active, ...finished].sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+    return found.sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
   }
 
   async getRun(id: string): Promise<ArchivedRun | null> {

@@ -55,10 +55,15 @@ export class FreshnessFiles implements FreshnessView {
   record(success: Success, seq: number): void {
     const entry = this.load(success.job);
     const data = entry.db.data;
-    if (seq <= data.seq) return;
+    // Lines up to the file's own sequence number are in it already (one line may hold
+    // several successes, so a line equal to it may still bring more).
+    if (seq < data.seq) return;
     const node = (data.nodes[success.kwargsKey] ??= { any: 0, ids: {} });
     node.any = Math.max(node.any, success.at);
-    for (const id of success.workIds) node.ids[idKey(id)] = success.at;
+    for (const id of success.workIds) {
+      const key = idKey(id);
+      node.ids[key] = Math.max(node.ids[key] ?? 0, success.at);
+    }
     data.seq = seq;
     entry.dirty = true;
   }

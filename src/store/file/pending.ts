@@ -11,6 +11,13 @@ export class PendingFifo {
   /** Called as a chunk becomes pending (the queue notifies its executors). */
   onPush: () => void = () => undefined;
 
+  /** Forgets everything (the store read its files again). */
+  clear(): void {
+    this.ids = [];
+    this.head = 0;
+    this.parked.clear();
+  }
+
   push(id: string): void {
     this.ids.push(id);
     this.onPush();
@@ -22,6 +29,8 @@ export class PendingFifo {
    */
   take(limit: number, skipJobs: ReadonlySet<string>, jobOf: (id: string) => string | undefined, isPending: (id: string) => boolean): string[] {
     const taken: string[] = [];
+    // A chunk that went pending twice before any claim is in the list twice: take it once.
+    const seen = new Set<string>();
     for (const [job, ids] of this.parked) {
       if (skipJobs.has(job)) continue;
       this.parked.delete(job);
@@ -30,7 +39,8 @@ export class PendingFifo {
     }
     while (taken.length < limit && this.head < this.ids.length) {
       const id = this.ids[this.head++]!;
-      if (!isPending(id)) continue;
+      if (!isPending(id) || seen.has(id)) continue;
+      seen.add(id);
       const job = jobOf(id)!;
       if (skipJobs.has(job)) {
         const list = this.parked.get(job);

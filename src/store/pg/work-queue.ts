@@ -18,17 +18,18 @@ export class PgQueue implements WorkQueue {
   }
 
   async claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]> {
-    const { rows } = await this.db.pool.query<{ r: ChunkRecord }>(
+    const { rows } = await this.db.pool.query<{ r: ChunkRecord; seq: string }>(
       `WITH picked AS (
          SELECT id FROM ${this.s}.chunks WHERE state = 'pending' AND NOT (job = ANY($2::text[]))
          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
        )
        UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb", { attempts: "c.attempts + 1", token: "gen_random_uuid()::text" })}, heartbeat_at = now()
        FROM picked WHERE c.id = picked.id
-       RETURNING ${chunkRecord("c")} AS r`,
+       RETURNING ${chunkRecord("c")} AS r, c.seq`,
       [limit, filter.skipJobs, JSON.stringify({ ...patch, owner })],
     );
-    return rows.map((r) => r.r).sort((a, b) => (a.id < b.id ? -1 : 1));
+    // Oldest first, as they became pending.
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
   }
 
   async complete(completions: readonly Completion[]): Promise<Set<string>> {
