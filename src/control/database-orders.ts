@@ -25,6 +25,7 @@ const POLL_MS = 500;
 /** Orders through a shared database: any machine submits, the orchestrating instance answers. */
 export function databaseOrders(commands: CommandQueue): OrderChannel {
   return {
+    address: null,
     call: (request, timeoutMs) => call(commands, request, timeoutMs),
     async serve(handle, { by, warn }) {
       let running: Promise<void> | null = null;

@@ -8,6 +8,8 @@ export type OrderHandler = (request: ControlRequest) => Promise<unknown>;
  * commands table. Commands call; the orchestrating instance serves.
  */
 export interface OrderChannel {
+  /** Where orders reach the instance, for people (the socket's path), or null through a database. */
+  readonly address: string | null;
   /** Sends one order and returns the orchestrator's answer (its error thrown again here). */
   call<T = unknown>(request: ControlRequest, timeoutMs?: number): Promise<T>;
   /** Takes orders as the instance `by` until the returned function is called; `warn` hears what went wrong meanwhile. */

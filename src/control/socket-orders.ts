@@ -25,6 +25,7 @@ export function controlSocketPath(dataDir: string): string {
 export function socketOrders(dataDir: string): OrderChannel {
   const path = controlSocketPath(dataDir);
   return {
+    address: path,
     call: (request, timeoutMs) => callSocket(path, dataDir, request, timeoutMs),
     async serve(handle) {
       // Only the instance holding the data directory's lock serves: a socket file still there is a dead instance's.

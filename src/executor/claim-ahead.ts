@@ -4,7 +4,7 @@
 /** Chunks shorter than this on average are claimed several per thread at a time. */
 export const SHORT_CHUNK_MS = 20;
 /** Chunks held per thread when they are short. */
-export const CLAIM_AHEAD = 64;
+export const CLAIM_AHEAD = 32;
 
 /**
  * How many chunks to hold: one per thread while chunks take a while (claiming ahead

@@ -57,6 +57,8 @@ export class Executor {
   /** Claims under way, and how many chunks they asked for. */
   private claims = 0;
   private requested = 0;
+  /** News of work came while claims were under way: look again when one ends. */
+  private claimAgain = false;
   private stopping = false;
   private handingBack = false;
   /** Runs an operator cancelled that this instance still holds chunks of. */
@@ -104,7 +106,12 @@ export class Executor {
 
   /** Claims pending chunks when this instance runs low, up to what it should hold. */
   claim(): void {
-    if (this.stopping || this.claims >= CLAIMS_IN_FLIGHT) return;
+    if (this.stopping) return;
+    if (this.claims >= CLAIMS_IN_FLIGHT) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claimAgain = false;
     const wanted = claimSize({ threads: this.pool.size, executing: this.executing, ready: this.ready.length, requested: this.requested, averageMs: this.averageMs });
     if (wanted <= 0) return;
     this.claims++;
@@ -126,7 +133,7 @@ export class Executor {
           this.requested -= wanted;
           this.startReady();
           // A full claim means there may be more: look again at once (an empty one waits for news).
-          if (more) this.claim();
+          if (more || this.claimAgain) this.claim();
         }),
     );
   }

@@ -1,6 +1,5 @@
 import type { ProjectPaths } from "../config/project.js";
 import type { ControlRequest } from "../control/protocol.js";
-import { controlSocketPath } from "../control/socket-orders.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
 import { Executor } from "../executor/executor.js";
@@ -109,7 +108,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   await executor.start();
   await election.run();
   const health = options.healthPort === undefined ? null : await listenHealth(options.healthPort, () => ({ draining, workers: pool.size, busy: executor.busy, orchestrating: orchestrator !== null, activeRuns: orchestrator?.engine.activeRuns.length ?? null }));
-  events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: store.shared ? null : controlSocketPath(paths.dataDir) });
+  events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: store.orders.address });
 
   return {
     paths,

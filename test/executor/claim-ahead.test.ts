@@ -30,11 +30,14 @@ describe("how many to claim now", () => {
     const short = { threads: 2, averageMs: 1 };
     const target = 2 * CLAIM_AHEAD;
     expect(claimSize(held({ ...short }))).toBe(target);
-    // Threshold: (target - threads) · 3/4 chunks ahead = 94.5.
-    expect(claimSize(held({ ...short, executing: 2, ready: 95 }))).toBe(0);
-    expect(claimSize(held({ ...short, executing: 2, ready: 94 }))).toBe(target - 2 - 94);
-    expect(claimSize(held({ ...short, executing: 2, ready: 60, requested: 35 }))).toBe(0);
-    expect(claimSize(held({ ...short, executing: 2, ready: 60, requested: 34 }))).toBe(target - 2 - 94);
+    // Threshold: (target - threads) · 3/4 chunks ahead.
+    const threshold = ((target - 2) * 3) / 4;
+    const below = Math.floor(threshold);
+    expect(claimSize(held({ ...short, executing: 2, ready: below + 1 }))).toBe(0);
+    expect(claimSize(held({ ...short, executing: 2, ready: below }))).toBe(target - 2 - below);
+    // Chunks asked for by claims under way count as held ahead.
+    expect(claimSize(held({ ...short, executing: 2, ready: below - 10, requested: 11 }))).toBe(0);
+    expect(claimSize(held({ ...short, executing: 2, ready: below - 10, requested: 10 }))).toBe(target - 2 - below);
   });
 
   it("never asks for a negative number", () => {
