@@ -1,8 +1,8 @@
-// pg_chunk_throughput: no-op chunks per second drained by three stau copies sharing
+// pg_chunk_throughput: no-op chunks per second drained by three stau instances sharing
 // one PostgreSQL schema, beside graphile-worker draining as many no-op jobs with the
 // same total concurrency on the same database. The database is STAU_BENCH_DATABASE_URL
 // (default: the local postgres://postgres@127.0.0.1:5432/postgres); BENCH_CHUNKS,
-// BENCH_COPIES and BENCH_WORKERS change the shape (see BENCHMARKS.md).
+// BENCH_INSTANCES and BENCH_WORKERS change the shape (see BENCHMARKS.md).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -12,8 +12,8 @@ import { graphileThroughput } from "./graphile-baseline.mjs";
 import { benchProject, median, REPO } from "./project.mjs";
 
 const URL = process.env.STAU_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const COPIES = Number(process.env.BENCH_COPIES ?? 3);
-const WORKERS_PER_COPY = Number(process.env.BENCH_WORKERS ?? 2);
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 3);
+const WORKERS_PER_INSTANCE = Number(process.env.BENCH_WORKERS ?? 2);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 20_000);
 const ROUNDS = 5;
 
@@ -24,8 +24,8 @@ export default defineJob({
   run() {},
 });`;
 
-function startCopy(dir, schema) {
-  const child = spawn(process.execPath, [join(REPO, "bin", "stau.js"), "start", "--no-ui", "--log-format", "json", "--workers", String(WORKERS_PER_COPY)], {
+function startInstance(dir, schema) {
+  const child = spawn(process.execPath, [join(REPO, "bin", "stau.js"), "start", "--no-ui", "--log-format", "json", "--workers", String(WORKERS_PER_INSTANCE)], {
     cwd: dir,
     env: { ...process.env, STAU_DATABASE_URL: URL, STAU_DATABASE_SCHEMA: schema },
     stdio: ["ignore", "pipe", "inherit"],
@@ -35,13 +35,13 @@ function startCopy(dir, schema) {
     const onData = (data) => {
       buffer += data;
       if (!buffer.includes('"event":"instance:started"')) return;
-      // From here on the copy's lines are drained unread, so a full pipe never stalls it.
+      // From here on the instance's lines are drained unread, so a full pipe never stalls it.
       child.stdout.off("data", onData);
       child.stdout.resume();
       resolve();
     };
     child.stdout.on("data", onData);
-    child.on("exit", (code) => reject(new Error(`a stau copy exited (${code}) before it started`)));
+    child.on("exit", (code) => reject(new Error(`a stau instance exited (${code}) before it started`)));
   });
   return { child, started };
 }
@@ -49,12 +49,12 @@ function startCopy(dir, schema) {
 async function stauRound() {
   const schema = `bench_${randomBytes(4).toString("hex")}`;
   const project = benchProject({ noop: NOOP });
-  const copies = Array.from({ length: COPIES }, () => startCopy(project.dir, schema));
+  const instances = Array.from({ length: INSTANCES }, () => startInstance(project.dir, schema));
   const { orders, close } = await openOrders({ dataDir: join(project.dir, "data"), database: { url: URL, schema } });
   const watcher = new pg.Client({ connectionString: URL });
   await watcher.connect();
   try {
-    await Promise.all(copies.map((c) => c.started));
+    await Promise.all(instances.map((c) => c.started));
     const t0 = performance.now();
     const { run } = await orders.call({ cmd: "trigger", job: "noop", kwargs: { n: CHUNKS } });
     for (;;) {
@@ -65,7 +65,7 @@ async function stauRound() {
     }
     return CHUNKS / ((performance.now() - t0) / 1000);
   } finally {
-    for (const c of copies) c.child.kill("SIGKILL");
+    for (const c of instances) c.child.kill("SIGKILL");
     await close();
     await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await watcher.end();
@@ -79,7 +79,7 @@ export async function pgChunkThroughput() {
   // Alternating rounds, so drift on the machine hits both alike.
   for (let i = 0; i < ROUNDS; i++) {
     stau.push(await stauRound());
-    graphile.push((await graphileThroughput({ connectionString: URL, jobs: CHUNKS, concurrency: COPIES * WORKERS_PER_COPY })).jobsPerSecond);
+    graphile.push((await graphileThroughput({ connectionString: URL, jobs: CHUNKS, concurrency: INSTANCES * WORKERS_PER_INSTANCE })).jobsPerSecond);
   }
   const value = median(stau);
   const baseline = median(graphile);
@@ -89,6 +89,6 @@ export async function pgChunkThroughput() {
     unit: "chunks/s",
     baseline,
     ratio: value / baseline,
-    detail: `${CHUNKS} no-op chunks, ${COPIES} instances × ${WORKERS_PER_COPY} workers vs graphile-worker concurrency ${COPIES * WORKERS_PER_COPY}; median of ${ROUNDS}`,
+    detail: `${CHUNKS} no-op chunks, ${INSTANCES} instances × ${WORKERS_PER_INSTANCE} workers vs graphile-worker concurrency ${INSTANCES * WORKERS_PER_INSTANCE}; median of ${ROUNDS}`,
   };
 }

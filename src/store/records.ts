@@ -128,3 +128,9 @@ export function chunkId(runId: string, planId: string): string {
 export function runIdOfChunk(id: string): string {
   return id.slice(0, id.indexOf("."));
 }
+
+/** A chunk id without its run's id: the plan's id (`<job>.<n>`). */
+export function planIdOfChunk(id: string): string {
+  const dot = id.indexOf(".");
+  return dot > 0 ? id.slice(dot + 1) : id;
+}

@@ -57,10 +57,7 @@ export function printable(text: string): string {
 }
 
 /** The chunk id without its run id, e.g. "r1a2b.daily_stats.3" → "daily_stats.3". */
-export function chunkLabel(chunkId: string): string {
-  const dot = chunkId.indexOf(".");
-  return dot > 0 ? chunkId.slice(dot + 1) : chunkId;
-}
+export { planIdOfChunk as chunkLabel } from "../store/records.js";
 
 /** Work IDs compactly: [1,2,3] or [1…90] (90). */
 export { formatWorkIds as workIds } from "../config/work-ids.js";
