@@ -4,11 +4,11 @@ import { Tinypool } from "tinypool";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
-import { DEFAULT_LOG_CAP_BYTES, logFile } from "../store/logs.js";
+import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
 import type { AttemptOutcome } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
-import { LogCapture } from "./log-capture.js";
-import type { ChunkTask, ControlMessage, PoolChannels, SerializedError, TaskResult, WorkerEvent } from "./protocol.js";
+import { AttemptLogs, stackFrames } from "./log-capture.js";
+import { taskKey, type ChunkTask, type ControlMessage, type PoolChannels, type SelectWorkTask, type SerializedError, type StrayOrigin, type TaskResult, type WorkerEvent, type WorkerTask } from "./protocol.js";
 
 type FailureKind = "error" | "timeout" | "cancelled";
 
@@ -20,8 +20,13 @@ export interface PoolOptions {
   readonly logCapBytes?: number;
   readonly onProgress?: (chunkId: string, done: number, total: number) => void;
   readonly onLog?: (chunkId: string, attempt: number, level: string, text: string) => void;
-  /** An attempt's log file is complete (written and closed). */
+  /**
+   * An attempt's log file is complete (written and closed). Called again when stau adds
+   * a note to a closed log (an error its code raised after the attempt had finished).
+   */
   readonly onLogClosed?: (job: string, chunkId: string, attempt: number, file: string) => void;
+  /** Something went wrong that belongs to no chunk's log (an error a selectWork left behind). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -48,13 +53,20 @@ class Stopper {
   }
 }
 
-interface InFlight {
+/** A task on a thread: a chunk attempt or a selectWork call. */
+interface Flight {
+  readonly task: WorkerTask;
+  readonly controller: Stopper;
+  /** Why we stopped it, when we did: decides the failure kind. */
+  stopped: { kind: FailureKind; message: string; stack: string | null } | null;
+  /** The answer of a task whose thread retired: it comes by the events channel. */
+  retired: TaskResult | null;
+}
+
+interface InFlight extends Flight {
   readonly task: ChunkTask;
   /** 1…workers: which worker of the pool this chunk occupies, for people to read. */
   readonly slot: number;
-  readonly controller: Stopper;
-  /** Why we stopped it, when we did: decides the failure kind. */
-  stopped: { kind: FailureKind; message: string } | null;
 }
 
 // Past a timeout or cancel the job's signal is aborted first; a job that does not
@@ -66,16 +78,20 @@ export class ExecPool {
   private readonly pool: Tinypool;
   private readonly events: BroadcastChannel;
   private readonly control: BroadcastChannel;
-  private readonly logs = new LogCapture();
+  private readonly logs: AttemptLogs;
+  /** Chunks running, by chunk id. */
   private readonly inFlight = new Map<string, InFlight>();
-  /** Job of each attempt that may still send log lines, by `chunkId#attempt`. */
-  private readonly logTargets = new Map<string, string>();
+  /** Every task on a thread, by the key its worker names it with (see taskKey). */
+  private readonly flights = new Map<string, Flight>();
+  private selectCalls = 0;
+  private closed = false;
   readonly size: number;
 
   constructor(private readonly options: PoolOptions) {
     const id = randomUUID();
     const channels: PoolChannels = { events: `stau:${id}:events`, control: `stau:${id}:control`, logCapBytes: options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES };
     this.size = options.workers;
+    this.logs = new AttemptLogs(options.dataDir, options.onLogClosed);
     this.pool = new Tinypool({
       filename: workerFile("./worker.js", import.meta.url),
       minThreads: options.workers,
@@ -94,52 +110,94 @@ export class ExecPool {
   }
 
   private onEvent(event: WorkerEvent): void {
-    const flight = this.inFlight.get(event.chunkId);
     switch (event.type) {
-      case "log": {
-        const job = this.logTargets.get(`${event.chunkId}#${event.attempt}`);
-        if (job) this.logs.append(logFile(this.options.dataDir, job, event.chunkId, event.attempt), event.at, event.level, event.text);
+      case "log":
+        this.logs.line(event.chunkId, event.attempt, event.at, event.level, event.text);
         this.options.onLog?.(event.chunkId, event.attempt, event.level, event.text);
         break;
-      }
       case "progress":
         this.options.onProgress?.(event.chunkId, event.done, event.total);
         break;
-      case "exit":
+      case "exit": {
+        const flight = this.flights.get(event.key);
         if (flight) this.stop(flight, "error", `the job called process.exit(${event.code}), which ended its worker thread`, 0);
         break;
+      }
       case "end":
-        this.endLog(`${event.chunkId}#${event.attempt}`);
+        this.logs.drained(event.chunkId, event.attempt);
         break;
+      case "stray":
+        this.onStray(event);
+        break;
+      case "retired": {
+        // Ending the task is how tinypool lets us terminate one thread (and start another).
+        const flight = this.flights.get(event.key);
+        if (!flight) break;
+        flight.retired = event.result;
+        flight.controller.abort();
+        break;
+      }
+    }
+  }
+
+  /**
+   * An error the job's code raised where none of its awaits could catch it. It is the
+   * task's whose code it was: that task fails if it still runs; otherwise its result
+   * stands and its log says what happened. Either way its thread is retired (see worker.ts).
+   */
+  private onStray(event: Extract<WorkerEvent, { type: "stray" }>): void {
+    const what = strayText(event.origin, event.error.message);
+    const flight = event.running ? this.flights.get(event.key) : undefined;
+    if (flight) return this.stop(flight, "error", `the job's code ${what}`, 0, event.error.stack);
+    if (event.chunkId === null || event.attempt === null) {
+      this.options.onWarning?.(`${event.job}.selectWork had returned when its code ${what}; its worker thread was retired`);
+      return;
+    }
+    const frames = stackFrames(event.error.stack);
+    const text = [
+      `[stau] after this attempt had finished, its code ${what}`,
+      ...(frames ? [frames] : []),
+      "[stau] the attempt's result stands; the worker thread it ran on was retired, so that code runs beside no other chunk",
+    ].join("\n");
+    this.logs.note(event.job, event.chunkId, event.attempt, event.at, "warn", text);
+  }
+
+  /** Runs a task on a thread; a thread that must retire gives its answer by the events channel. */
+  private async execute(flight: Flight): Promise<TaskResult> {
+    const key = taskKey(flight.task);
+    this.flights.set(key, flight);
+    try {
+      return (await this.pool.run(flight.task, { signal: flight.controller })) as TaskResult;
+    } catch (error) {
+      if (flight.retired && !flight.stopped) return flight.retired;
+      throw error;
+    } finally {
+      this.flights.delete(key);
     }
   }
 
   /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
   async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<AttemptOutcome> {
     const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
-    const flight: InFlight = { task: full, slot: this.freeSlot(), controller: new Stopper(), stopped: null };
+    const flight: InFlight = { task: full, slot: this.freeSlot(), controller: new Stopper(), stopped: null, retired: null };
     this.inFlight.set(task.chunkId, flight);
-    const logKey = `${task.chunkId}#${task.attempt}`;
-    this.logTargets.set(logKey, spec.name);
+    this.logs.start(spec.name, task.chunkId, task.attempt);
     let logged: boolean | undefined;
+    let outcome: AttemptOutcome;
     const timer = spec.timeoutMs === null ? null : setTimeout(() => this.stop(flight, "timeout", `timed out after ${formatDuration(spec.timeoutMs!)}`), spec.timeoutMs);
     try {
-      const result = (await this.pool.run(full, { signal: flight.controller })) as TaskResult;
+      const result = await this.execute(flight);
       logged = result.logged;
-      if (flight.stopped) return { ok: false, kind: flight.stopped.kind, error: stoppedError(flight.stopped.message) };
-      return result.ok ? { ok: true } : { ok: false, kind: "error", error: result.error };
+      if (flight.stopped) outcome = stoppedOutcome(flight.stopped);
+      else outcome = result.ok ? { ok: true } : { ok: false, kind: "error", error: result.error };
     } catch (error) {
-      if (flight.stopped) return { ok: false, kind: flight.stopped.kind, error: stoppedError(flight.stopped.message) };
-      return { ok: false, kind: "error", error: workerDeath(error) };
-    } finally {
-      if (timer) clearTimeout(timer);
-      this.inFlight.delete(task.chunkId);
-      // A silent attempt has no log to close. Otherwise lines travel on their own
-      // channel and may trail the result; "end" closes the log, and a worker that
-      // died sends none, so a timer closes it too.
-      if (logged === false) this.logTargets.delete(logKey);
-      else setTimeout(() => this.endLog(logKey), 1_000).unref();
+      outcome = flight.stopped ? stoppedOutcome(flight.stopped) : { ok: false, kind: "error", error: workerDeath(error) };
     }
+    if (timer) clearTimeout(timer);
+    this.inFlight.delete(task.chunkId);
+    // A failed attempt's error ends its log, so it outlives a successful retry.
+    this.logs.settled(task.chunkId, task.attempt, logged, outcome.ok ? null : outcome);
+    return outcome;
   }
 
   private freeSlot(): number {
@@ -152,15 +210,6 @@ export class ExecPool {
   /** The worker slot (1…workers) a running chunk occupies. */
   slotOf(chunkId: string): number | null {
     return this.inFlight.get(chunkId)?.slot ?? null;
-  }
-
-  private endLog(key: string): void {
-    const job = this.logTargets.get(key);
-    if (job === undefined) return;
-    this.logTargets.delete(key);
-    const [chunkId, attempt] = key.split("#") as [string, string];
-    const file = logFile(this.options.dataDir, job, chunkId, Number(attempt));
-    void this.logs.end(file).then(() => this.options.onLogClosed?.(job, chunkId, Number(attempt), file));
   }
 
   /** Asks a running chunk to stop (its signal aborts), then terminates its worker. */
@@ -176,19 +225,32 @@ export class ExecPool {
     for (const flight of this.inFlight.values()) this.stop(flight, "cancelled", message, 0);
   }
 
-  private stop(flight: InFlight, kind: FailureKind, message: string, graceMs = ABORT_GRACE_MS): void {
-    if (flight.stopped) return;
-    flight.stopped = { kind, message };
-    this.control.postMessage({ type: "abort", chunkId: flight.task.chunkId, reason: message } satisfies ControlMessage);
+  /** Stops a task: the first reason given decides its failure; no grace ends its thread at once. */
+  private stop(flight: Flight, kind: FailureKind, message: string, graceMs = ABORT_GRACE_MS, stack: string | null = null): void {
+    if (flight.stopped) {
+      // Already on its way out; a reason that allows no grace (its code misbehaved again) ends it now.
+      if (graceMs === 0) flight.controller.abort();
+      return;
+    }
+    flight.stopped = { kind, message, stack };
+    if (flight.task.kind === "chunk") this.control.postMessage({ type: "abort", chunkId: flight.task.chunkId, reason: message } satisfies ControlMessage);
     if (graceMs === 0) flight.controller.abort();
     else setTimeout(() => flight.controller.abort(), graceMs).unref();
   }
 
   /** Runs a job's `selectWork` in a pool worker. */
   async selectWork(spec: JobSpec, kwargs: Kwargs): Promise<WorkId[]> {
-    const result = (await this.pool.run({ kind: "selectWork", file: spec.file, job: spec.name, kwargs })) as TaskResult;
-    if (!result.ok) throw Object.assign(new Error(`${spec.name}.selectWork failed: ${result.error.message}`), { stack: result.error.stack ?? undefined });
-    return result.workIds ?? [];
+    const task: SelectWorkTask = { kind: "selectWork", id: `selectWork#${++this.selectCalls}`, file: spec.file, job: spec.name, kwargs };
+    const flight: Flight = { task, controller: new Stopper(), stopped: null, retired: null };
+    let result: TaskResult | null = null;
+    try {
+      result = await this.execute(flight);
+    } catch (error) {
+      if (!flight.stopped) throw error;
+    }
+    const failure = flight.stopped ?? (result!.ok ? null : result!.error);
+    if (failure) throw Object.assign(new Error(`${spec.name}.selectWork failed: ${failure.message}`), { stack: failure.stack ?? undefined });
+    return (result as { workIds?: WorkId[] }).workIds ?? [];
   }
 
   /** New threads for new chunks (hot reload); running chunks finish on the old ones. */
@@ -197,6 +259,8 @@ export class ExecPool {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.events.close();
     this.control.close();
     await this.pool.destroy();
@@ -204,11 +268,17 @@ export class ExecPool {
   }
 }
 
-function stoppedError(message: string): SerializedError {
-  return { name: "Error", message, stack: null, nonRetryable: false };
+function stoppedOutcome(stopped: NonNullable<Flight["stopped"]>): AttemptOutcome {
+  return { ok: false, kind: stopped.kind, error: { name: "Error", message: stopped.message, stack: stopped.stack, nonRetryable: false } };
 }
 
-/** The worker thread itself died: an uncaught error, an async throw, out of memory. */
+/** What the job's code did, completing "its code …". */
+function strayText(origin: StrayOrigin, message: string): string {
+  if (origin === "exit") return `called ${message}`;
+  return origin === "rejection" ? `raised an unhandled promise rejection: ${message}` : `threw an uncaught exception: ${message}`;
+}
+
+/** The worker thread itself died: out of memory, or an error from no task's code (see worker.ts). */
 function workerDeath(error: unknown): SerializedError {
   const err = error as NodeJS.ErrnoException;
   const message = err?.code === "ERR_WORKER_OUT_OF_MEMORY"

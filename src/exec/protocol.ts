@@ -18,6 +18,8 @@ export interface ChunkTask {
 
 export interface SelectWorkTask {
   readonly kind: "selectWork";
+  /** Names this call in events (a chunk is named by its chunk id). */
+  readonly id: string;
   readonly file: string;
   readonly job: string;
   readonly kwargs: Kwargs;
@@ -33,12 +35,38 @@ export type TaskResult =
   | { readonly ok: true; readonly workIds?: WorkId[]; readonly logged?: boolean }
   | { readonly ok: false; readonly error: SerializedError; readonly logged?: boolean };
 
-/** Worker → main, on the events channel. */
+/** How a task's code raised an error that no caller of its own could catch. */
+export type StrayOrigin = "rejection" | "exception" | "exit";
+
+/** Worker → main, on the events channel. `key` names a task: its chunk id, or a selectWork call's id. */
 export type WorkerEvent =
   | { readonly type: "log"; readonly chunkId: string; readonly attempt: number; readonly level: string; readonly text: string; readonly at: number }
   | { readonly type: "progress"; readonly chunkId: string; readonly done: number; readonly total: number }
-  | { readonly type: "exit"; readonly chunkId: string; readonly code: number }
-  | { readonly type: "end"; readonly chunkId: string; readonly attempt: number };
+  | { readonly type: "exit"; readonly key: string; readonly code: number }
+  | { readonly type: "end"; readonly chunkId: string; readonly attempt: number }
+  /**
+   * A task's code raised an error outside any await of its own (an unhandled rejection,
+   * a throw from a timer, process.exit): while the task ran (`running`), or after it
+   * had returned. The thread that saw it is retired after the task it runs now.
+   */
+  | {
+      readonly type: "stray";
+      readonly key: string;
+      readonly job: string;
+      /** The attempt whose code it was; null for a selectWork call. */
+      readonly chunkId: string | null;
+      readonly attempt: number | null;
+      readonly running: boolean;
+      readonly origin: StrayOrigin;
+      readonly error: SerializedError;
+      readonly at: number;
+    }
+  /**
+   * A task ended on a thread that must retire. Tinypool hands a thread its next task as
+   * soon as it answers, so the answer comes here instead, and the pool ends the task
+   * (which terminates the thread) with this result.
+   */
+  | { readonly type: "retired"; readonly key: string; readonly result: TaskResult };
 
 /** Main → workers, on the control channel. */
 export type ControlMessage = { readonly type: "abort"; readonly chunkId: string; readonly reason: string };
@@ -48,6 +76,11 @@ export interface PoolChannels {
   readonly control: string;
   /** Bytes of log text one chunk attempt may write before the rest is dropped. */
   readonly logCapBytes: number;
+}
+
+/** How a task is named in events: a chunk by its id, a selectWork call by its own. */
+export function taskKey(task: WorkerTask): string {
+  return task.kind === "chunk" ? task.chunkId : task.id;
 }
 
 export function serializeError(error: unknown, nonRetryable: boolean): SerializedError {

@@ -8,23 +8,32 @@ import { format } from "node:util";
 import { isNonRetryable } from "../config/define.js";
 import type { JobConfig, WorkId } from "../config/types.js";
 import { importModule } from "../jobs/import-module.js";
-import type { ChunkTask, ControlMessage, PoolChannels, SelectWorkTask, TaskResult, WorkerEvent } from "./protocol.js";
-import { serializeError } from "./protocol.js";
+import type { ChunkTask, ControlMessage, PoolChannels, SelectWorkTask, StrayOrigin, TaskResult, WorkerEvent, WorkerTask } from "./protocol.js";
+import { serializeError, taskKey } from "./protocol.js";
 
-interface ChunkScope {
-  readonly task: ChunkTask;
+/** One task on this thread; every callback its code schedules carries it (AsyncLocalStorage). */
+interface TaskScope {
+  readonly task: WorkerTask;
   bytes: number;
   lastProgress: number;
+  /** The task has returned: an error from its code now is not its caller's to catch. */
+  settled: boolean;
+  strays: number;
 }
+
+// A runaway timer or interval of one task must not flood its log.
+const MAX_STRAYS_REPORTED = 5;
 
 const channels = (workerData as unknown[])[1] as PoolChannels;
 const events = new BroadcastChannel(channels.events);
 const control = new BroadcastChannel(channels.control);
 events.unref();
 control.unref();
-const scope = new AsyncLocalStorage<ChunkScope>();
+const scope = new AsyncLocalStorage<TaskScope>();
 const aborts = new Map<string, AbortController>();
-let current: ChunkScope | undefined;
+let current: TaskScope | undefined;
+/** This thread saw a stray error: it finishes the task it runs and takes no other. */
+let retiring = false;
 
 const post = (event: WorkerEvent) => events.postMessage(event);
 
@@ -35,7 +44,8 @@ control.onmessage = (message: unknown) => {
 
 function writeText(level: string, text: string): void {
   const chunk = scope.getStore() ?? current;
-  if (!chunk || chunk.bytes > channels.logCapBytes) return;
+  // selectWork has no log: what it prints is dropped, as it always was.
+  if (!chunk || chunk.task.kind !== "chunk" || chunk.bytes > channels.logCapBytes) return;
   chunk.bytes += Buffer.byteLength(text);
   if (chunk.bytes > channels.logCapBytes) text = `[stau] log cap of ${channels.logCapBytes} bytes reached; further output of this attempt is dropped`;
   post({ type: "log", chunkId: chunk.task.chunkId, attempt: chunk.task.attempt, level, text, at: Date.now() });
@@ -66,13 +76,62 @@ for (const [stream, level] of [[process.stdout, "log"], [process.stderr, "error"
     return true;
   }) as typeof stream.write;
 }
-// A job calling process.exit ends this thread; say which chunk did it first, since
-// the pool itself would only see a worker vanish.
+/** Thrown in place of exiting, to stop the code of a task that already returned. */
+class StrayExit extends Error {}
+
+// A task calling process.exit ends this thread; say which one did it first, since the
+// pool itself would only see a worker vanish. Code of a task that already returned
+// (a timer) must not end the thread under the task running now: that is a stray.
 const realExit = process.exit.bind(process);
 process.exit = ((code?: number) => {
-  if (current) post({ type: "exit", chunkId: current.task.chunkId, code: code ?? 0 });
+  const owner = scope.getStore() ?? current;
+  if (owner?.settled) {
+    reportStray(owner, "exit", new Error(`process.exit(${code ?? 0})`));
+    throw new StrayExit();
+  }
+  if (owner) post({ type: "exit", key: taskKey(owner.task), code: code ?? 0 });
   return realExit(code);
 }) as typeof process.exit;
+
+// An error no await of the job's could catch belongs to the task whose code scheduled
+// it (the scope its callback or promise carries), not to whatever runs now: it fails
+// that task if it still runs, or is told in its log if it already returned. Either way
+// the thread may still run that code, so it is retired after its current task.
+process.on("unhandledRejection", (reason) => stray("rejection", reason));
+process.on("uncaughtException", (error, origin) => stray(origin === "unhandledRejection" ? "rejection" : "exception", error));
+
+function stray(origin: StrayOrigin, error: unknown): void {
+  if (error instanceof StrayExit) return;
+  const owner = scope.getStore();
+  if (!owner) {
+    // Not from any task's code (stau's or tinypool's own): let it end the thread, as an
+    // error without a handler would, rather than carry on in an unknown state.
+    process.removeAllListeners("uncaughtException");
+    process.removeAllListeners("unhandledRejection");
+    process.nextTick(() => {
+      throw error;
+    });
+    return;
+  }
+  reportStray(owner, origin, error);
+}
+
+function reportStray(owner: TaskScope, origin: StrayOrigin, error: unknown): void {
+  retiring = true;
+  if (++owner.strays > MAX_STRAYS_REPORTED) return;
+  const task = owner.task;
+  post({
+    type: "stray",
+    key: taskKey(task),
+    job: task.job,
+    chunkId: task.kind === "chunk" ? task.chunkId : null,
+    attempt: task.kind === "chunk" ? task.attempt : null,
+    running: !owner.settled,
+    origin,
+    error: serializeError(error, false),
+    at: Date.now(),
+  });
+}
 
 // Every import() goes through the loader hooks, even of a module already loaded, and
 // that costs a round trip to the hooks thread: keep each job's config once per thread.
@@ -90,7 +149,7 @@ function jobConfig(file: string): Promise<JobConfig> {
 }
 
 async function runChunk(task: ChunkTask): Promise<TaskResult> {
-  const chunk: ChunkScope = { task, bytes: 0, lastProgress: 0 };
+  const chunk: TaskScope = { task, bytes: 0, lastProgress: 0, settled: false, strays: 0 };
   const abort = new AbortController();
   aborts.set(task.chunkId, abort);
   current = chunk;
@@ -118,6 +177,7 @@ async function runChunk(task: ChunkTask): Promise<TaskResult> {
   } catch (error) {
     return { ok: false, error: serializeError(error, isNonRetryable(error)), logged: chunk.bytes > 0 };
   } finally {
+    chunk.settled = true;
     aborts.delete(task.chunkId);
     current = undefined;
     // Only an attempt that logged has a file to close; a silent chunk costs no message.
@@ -126,18 +186,33 @@ async function runChunk(task: ChunkTask): Promise<TaskResult> {
 }
 
 async function selectWork(task: SelectWorkTask): Promise<TaskResult> {
+  // Its own scope, so that an error its code leaves behind is charged to this call.
+  const call: TaskScope = { task, bytes: 0, lastProgress: 0, settled: false, strays: 0 };
+  current = call;
   try {
-    const config = await jobConfig(task.file);
-    const ids: unknown = await config.selectWork!(task.kwargs);
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string" || (typeof id === "number" && Number.isFinite(id)))) {
-      throw new TypeError(`selectWork must return an array of strings or numbers, received ${format("%o", ids).slice(0, 80)}`);
-    }
-    return { ok: true, workIds: ids as WorkId[] };
+    return await scope.run(call, async () => {
+      const config = await jobConfig(task.file);
+      const ids: unknown = await config.selectWork!(task.kwargs);
+      if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string" || (typeof id === "number" && Number.isFinite(id)))) {
+        throw new TypeError(`selectWork must return an array of strings or numbers, received ${format("%o", ids).slice(0, 80)}`);
+      }
+      return { ok: true, workIds: ids as WorkId[] } as const;
+    });
   } catch (error) {
     return { ok: false, error: serializeError(error, true) };
+  } finally {
+    call.settled = true;
+    current = undefined;
   }
 }
 
-export default function handle(task: ChunkTask | SelectWorkTask): Promise<TaskResult> {
-  return task.kind === "chunk" ? runChunk(task) : selectWork(task);
+export default async function handle(task: WorkerTask): Promise<TaskResult> {
+  const result = await (task.kind === "chunk" ? runChunk(task) : selectWork(task));
+  if (!retiring) return result;
+  // Answering tinypool would make this thread take another task, and the stray's code
+  // may still run here: the answer goes to the pool, which ends the task by
+  // terminating this thread. (Between tasks a tinypool thread blocks in Atomics.wait,
+  // so job code, strays included, only ever runs while a task is in flight.)
+  post({ type: "retired", key: taskKey(task), result });
+  return new Promise<never>(() => {});
 }

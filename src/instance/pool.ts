@@ -24,6 +24,7 @@ export function openPool(size: PoolSize, dataDir: string, events: EventBus, stor
     dataDir,
     onProgress: (chunkId, done, total) => events.emit("chunk:progress", { chunkId, done, total }),
     onLog: (chunkId, attempt, level, text) => events.emit("chunk:log", { chunkId, attempt, level, text }),
+    onWarning: (message) => events.emit("warning", { message }),
     onLogClosed: (job, chunkId, attempt, file) =>
       void store.logs.keep({ job, chunkId, attempt, file, instance: instance.id }).catch((error) => events.emit("warning", { message: `storing the log of ${chunkId}#${attempt} failed: ${errorMessage(error)}` })),
   });

@@ -92,6 +92,41 @@ describe("stau run: failures", () => {
     expect(chunk.error.message).toContain("late async boom");
   });
 
+  // One worker thread: the job's timer fires while another job's chunks run on that thread.
+  it.each([
+    ["rejects a promise", "void Promise.reject(new Error(\"late rejection from late_job\"))", "late rejection from late_job"],
+    ["calls process.exit(0)", "process.exit(0)", "process.exit(0)"],
+  ])("charges a job that %s 50 ms after its run() resolved with it, in its own log; other jobs' chunks on the thread finish", async (_what, stray, message) => {
+    const p = project({
+      "jobs/late_job.ts": `import { defineJob } from "stau";
+export default defineJob({ async run() { setTimeout(() => { ${stray}; }, 50); } });
+`,
+      // Six chunks of 30 ms each: the late job's timer comes due while they run.
+      "jobs/many.ts": `import { defineJob } from "stau";
+export default defineJob({
+  chunkSize: 1,
+  dependencies: [{ job: "late_job", maxLag: "1h" }],
+  async run({ workIds }) { await new Promise((r) => setTimeout(r, 30)); console.log("many ran", workIds[0]); },
+});
+`,
+    });
+    const result = await stau(p.dir, ["run", "many", "--json", "--workers", "1", "--work", "1,2,3,4,5,6"], EXIT_WITHIN);
+    expect(result.code, show(result)).toBe(0);
+    const out = json(result);
+    expect(out.run.status).toBe("done");
+    const many = out.chunks.filter((c: any) => c.job === "many");
+    expect(many).toHaveLength(6);
+    for (const chunk of many) expect(chunk, JSON.stringify(chunk)).toMatchObject({ status: "done", attempts: 1, error: null });
+    expect(chunkOf(out, "late_job")).toMatchObject({ status: "done", attempts: 1 });
+
+    const logs = await stau(p.dir, ["logs", "late_job"]);
+    expect(logs.code, show(logs)).toBe(0);
+    expect(logs.stdout).toContain(message);
+    expect(logs.stdout).toMatch(/after this attempt had finished/);
+    const manyLogs = await stau(p.dir, ["logs", "many"]);
+    expect(manyLogs.stdout).not.toContain(message);
+  });
+
   it("marks chunks that depend on a failed chunk upstream_failed; unrelated chunks finish", async () => {
     const { result, out } = await runFailing(["throws", "succeeds", "needs_throws"], "needs_throws");
     expect(result.code, show(result)).toBe(1);

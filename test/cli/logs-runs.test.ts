@@ -101,6 +101,26 @@ describe("stau logs", () => {
     expect(unknownRun.stderr).toContain("r-does-not-exist");
   });
 
+  it("keeps a retried attempt's error and stack in its log, though the retry succeeded", async () => {
+    const p = project();
+    p.useFixtures("flaky");
+    const run = await stau(p.dir, ["run", "flaky", "--json", ...WORKERS]);
+    expect(run.code, show(run)).toBe(0);
+    const chunk = chunkOf(json(run), "flaky");
+    expect(chunk).toMatchObject({ status: "done", attempts: 2, error: null });
+
+    const logs = await stau(p.dir, ["logs", "flaky"]);
+    expect(logs.code, show(logs)).toBe(0);
+    const first = logs.stdout.split("\n").filter((l) => l.startsWith(`[${chunk.id}#1] `));
+    const failed = first.findIndex((l) => /error +\[stau\] attempt 1 failed \(error\): flaky first attempt$/.test(l));
+    expect(failed, logs.stdout).toBeGreaterThan(0);
+    expect(first[failed - 1]).toContain("flaky: attempt 1");
+    expect(first.slice(failed + 1).some((l) => /error +at .*flaky\.ts:\d+/.test(l)), logs.stdout).toBe(true);
+    const second = logs.stdout.split("\n").filter((l) => l.startsWith(`[${chunk.id}#2] `));
+    expect(second.join("\n")).toContain("flaky: attempt 2");
+    expect(second.join("\n")).not.toContain("failed");
+  });
+
   it("captures every line of a chatty chunk and tails them in stau logs", async () => {
     const p = project();
     p.useFixtures("chatty");
