@@ -6,7 +6,6 @@ import { FailuresPane } from "./FailuresPane.js";
 import { Footer } from "./Footer.js";
 import { Header } from "./Header.js";
 import { JobsPane } from "./JobsPane.js";
-import { keyContext, type Command } from "./key-map.js";
 import { computeLayout, type PaneBox } from "./layout.js";
 import { LogsPane } from "./LogsPane.js";
 import { QueuePane } from "./QueuePane.js";
@@ -14,7 +13,7 @@ import { RunningPane } from "./RunningPane.js";
 import type { ConsoleState } from "./state.js";
 import { colorAllowed, ColorContext } from "./theme.js";
 import { useConsoleState } from "./use-console-state.js";
-import { usePaneInput, type PaneKeys } from "./use-pane-input.js";
+import { usePaneInput, type KeyPress, type PaneKeys } from "./use-pane-input.js";
 import { useTerminalSize } from "./use-terminal-size.js";
 
 export interface AppProps {
@@ -48,7 +47,7 @@ export function App({ store, color = colorAllowed() }: AppProps) {
   const { dispatch } = store;
   const onSize = useCallback((rows: number, columns: number) => dispatch({ type: "resize", rows, columns }), [dispatch]);
   useTerminalSize(onSize);
-  const onCommand = useCallback((command: Command) => dispatch({ type: "command", command }), [dispatch]);
+  const onKeys = useCallback((presses: readonly KeyPress[]) => dispatch({ type: "keys", presses }), [dispatch]);
   const layout = useMemo(() => computeLayout(state.size, state.focus), [state.size, state.focus]);
   const { setRawMode, isRawModeSupported } = useStdin();
   // Raw mode for the console's whole life: when focus moves, one pane's useInput turns off
@@ -58,18 +57,17 @@ export function App({ store, color = colorAllowed() }: AppProps) {
     setRawMode(true);
     return () => setRawMode(false);
   }, [isRawModeSupported, setRawMode]);
-  const context = keyContext(state);
   const dialog = state.overlay !== null && layout.body > 0;
   const paneShown = layout.columns.some((column) => column.some((box) => box.pane === state.focus));
   // In a terminal too small for any pane, keys still have to reach somebody (Ctrl+C above all).
-  usePaneInput({ active: !dialog && !paneShown, context, onCommand });
-  const keys: PaneKeys = { active: !dialog, context, onCommand };
+  usePaneInput({ active: !dialog && !paneShown, onKeys });
+  const keys: PaneKeys = { active: !dialog, onKeys };
   return (
     <ColorContext.Provider value={color}>
       <Box flexDirection="column" width={layout.width} height={layout.frame} overflowY="hidden">
         {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failures.length} now={state.now} height={layout.header} width={layout.width} /> : null}
         {dialog ? (
-          <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, context, onCommand }} />
+          <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, onKeys }} />
         ) : (
           <Box flexDirection="row" height={layout.body} overflowY="hidden">
             {layout.columns.map((column, i) => (

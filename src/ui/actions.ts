@@ -1,6 +1,7 @@
 import type { StauEvents } from "../events.js";
 import type { ConsoleSnapshot, LogLine, PlanPreview } from "../console/contract.js";
 import type { Command } from "./key-map.js";
+import type { KeyPress } from "./use-pane-input.js";
 import type { Notice } from "./state.js";
 
 /** One engine event as the event buffer collected it. */
@@ -13,6 +14,8 @@ export type Action =
   /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
   | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }
   | { readonly type: "command"; readonly command: Command }
+  /** Key presses, in order: each becomes a command against the state the one before left. */
+  | { readonly type: "keys"; readonly presses: readonly KeyPress[] }
   | { readonly type: "resize"; readonly rows: number; readonly columns: number }
   /** The shared clock; `busy` is controller.busyWorkers() read at the same tick. */
   | { readonly type: "tick"; readonly now: number; readonly busy?: number }

@@ -1,10 +1,12 @@
 import type { Action, EngineEventEntry } from "./actions.js";
 import { applyCommand } from "./command-reducer.js";
+import { commandFor, keyContext } from "./key-map.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
 import { applyEvents, dataFromSnapshot } from "./data-reducer.js";
 import { appendLogs, applyTail, initialLogs, setScope, TAIL_LINES, type NewLine } from "./logs-reducer.js";
 import { clampSelections } from "./navigation.js";
 import type { ConsoleState, DataState, Effect, Size } from "./state.js";
+import type { KeyPress } from "./use-pane-input.js";
 import { deriveViews } from "./views.js";
 
 /** How long a footer notice stays. */
@@ -41,6 +43,8 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
       return withData(state, dataFromSnapshot(action.snapshot, state.data));
     case "command":
       return applyCommand(state, action.command);
+    case "keys":
+      return applyKeys(state, action.presses);
     case "resize":
       if (action.rows === state.size.rows && action.columns === state.size.columns) return state;
       return clampSelections({ ...state, size: { rows: action.rows, columns: action.columns } });
@@ -69,6 +73,20 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
   }
 }
 
+/** Each key of a burst in turn, its meaning looked up in the state the previous key left; effects add up. */
+function applyKeys(state: ConsoleState, presses: readonly KeyPress[]): ConsoleState {
+  let next = state;
+  const effects: Effect[] = [];
+  for (const press of presses) {
+    const command = commandFor(press.input, press.key, keyContext(next));
+    if (!command) continue;
+    next = applyCommand(next, command);
+    for (const effect of next.effects) effects.push(effect);
+    next = next.effects.length > 0 ? { ...next, effects: [] } : next;
+  }
+  return effects.length > 0 ? { ...next, effects } : next;
+}
+
 /** Replaces the data, re-deriving only the views whose inputs changed. */
 function withData(state: ConsoleState, data: DataState): ConsoleState {
   if (data === state.data) return state;
@@ -86,6 +104,8 @@ function reduceEvents(state: ConsoleState, events: readonly EngineEventEntry[], 
       lines.push({ job: job ?? data.chunks.get(chunkId)?.job ?? "?", chunkId, attempt, at, level, text });
     } else if (event.name === "warning") {
       notice = { text: event.payload.message, level: "warn", at };
+    } else if (event.name === "store:problem") {
+      notice = event.payload.problem ? { text: event.payload.problem, level: "error", at } : { text: "the store writes again: claiming resumes", level: "info", at };
     } else if (event.name === "instance:stopped") {
       effects.push({ type: "exit" });
     }

@@ -49,6 +49,11 @@ describe("stau dev console", () => {
     await pty.waitFor((s) => selected(s).includes("beta"), "selection on beta");
     pty.press("k");
     await pty.waitFor((s) => selected(s).includes("alpha"), "selection back on alpha");
+    // Keys that arrive in one write each count: two rows down, then two back.
+    pty.press("jj");
+    await pty.waitFor((s) => selected(s).includes("gamma"), "jj: selection on gamma");
+    pty.press("kk");
+    await pty.waitFor((s) => selected(s).includes("alpha"), "kk: selection back on alpha");
 
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger alpha?") && s.includes("Enter triggers"), "the plan dialog");
