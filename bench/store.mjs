@@ -19,7 +19,7 @@ async function transitionCost(store, runId, count) {
   await store.commit();
   const start = performance.now();
   for (let i = 0; i < count; i++) {
-    const [chunk] = await store.queue.claim("bench", 1, { skipJobs: [] }, claimPatch(i));
+    const [chunk] = await store.queue.claim("bench", 1, { skipJobs: [], suspects: false }, claimPatch(i));
     await store.queue.complete([{ id: chunk.id, token: chunk.token, patch: donePatch(i) }]);
     store.recordSuccesses([{ job: "measured", kwargsKey: "{}", workIds: chunk.workIds, at: i }]);
     await store.commit();

@@ -36,8 +36,13 @@ export function parseWorkIds(text: string | undefined): WorkId[] | null {
     }
     return value as WorkId[];
   }
-  const ids = trimmed.split(",").map((s) => s.trim()).filter(Boolean);
-  if (ids.length === 0) throw new UsageError("--work is empty", "use --work 1,2,3");
+  if (trimmed === "") throw new UsageError("--work is empty", "use --work 1,2,3");
+  const ids = trimmed.split(",").map((s) => s.trim());
+  // An empty item is a typo (`1,,2`, a trailing comma, an unset shell variable), not an ID to drop quietly.
+  const empty = ids.indexOf("");
+  if (empty >= 0) {
+    throw new UsageError(`--work has an empty item (item ${empty + 1} of ${ids.length}) in ${JSON.stringify(text)}`, "list IDs separated by single commas: --work 1,2,3");
+  }
   return ids.map((id) => (/^-?\d+(\.\d+)?$/.test(id) ? Number(id) : id));
 }
 

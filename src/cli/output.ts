@@ -1,5 +1,5 @@
 import { styleText } from "node:util";
-import { StauError } from "../errors.js";
+import { StauError, fileSystemError } from "../errors.js";
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -16,10 +16,13 @@ export function printJson(value: unknown): void {
 
 /**
  * Prints an error the way every stau command does: what went wrong, then what to do.
- * Stack traces only for bugs in stau itself (errors that are not StauErrors).
+ * Stack traces only for bugs in stau itself: errors that are not StauErrors, and not a
+ * file-system condition the user can fix (a read-only data directory, an unreadable
+ * folder, a full disk) that reached here without being named where it happened.
  */
 export function reportError(error: unknown): number {
   const out = process.stderr;
+  error = fileSystemError(error) ?? error;
   if (error instanceof StauError) {
     out.write(`${paint("red", "error:", out)} ${error.message}\n`);
     if (error.hint) out.write(`${paint("dim", "hint:", out)} ${error.hint}\n`);
@@ -29,4 +32,20 @@ export function reportError(error: unknown): number {
   out.write(`${paint("red", "error:", out)} ${err.message}\n`);
   out.write(`${paint("dim", "This looks like a bug in stau. Please report it with the trace below.", out)}\n${err.stack ?? ""}\n`);
   return 1;
+}
+
+/** A warning on stderr: something was skipped or is off, and the command went on. */
+export function printWarning(message: string): void {
+  const out = process.stderr;
+  out.write(`${paint("yellow", "warning:", out)} ${message}\n`);
+}
+
+/**
+ * Warns of each record the store skipped because it could not be read (a damaged line
+ * of history), naming file and line; a command calls it once, after its reads. A store
+ * without `skipped()` skipped nothing.
+ */
+export function warnSkipped(store: object): void {
+  const skipped = (store as { skipped?: () => readonly string[] }).skipped?.() ?? [];
+  for (const message of skipped) printWarning(message);
 }

@@ -2,7 +2,7 @@ import { Cron } from "croner";
 import type { DescribedConfig } from "./described.js";
 import { parseDuration } from "./duration.js";
 import type { Problem } from "./problem.js";
-import { jobSchema, scheduleEntrySchema, zodProblems } from "./schema.js";
+import { JOB_NAME, jobSchema, scheduleEntrySchema, zodProblems } from "./schema.js";
 import { DEFAULT_RETRY_DELAY_MS, type JobSpec, type ScheduleEntrySpec } from "./spec.js";
 
 const JOB_FUNCTIONS = new Set(["run", "selectWork"]);
@@ -61,40 +61,67 @@ export function validateJob(name: string, file: string, displayFile: string, des
   return { ok: true, value: Object.freeze(spec) };
 }
 
-/** `stau.schedule.ts`'s default export → entries, or every problem in it at once. */
-export function validateSchedule(displayFile: string, described: DescribedConfig): Validated<ScheduleEntrySpec[]> {
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * `stau.schedule.ts`'s default export → its good entries, and every problem of every bad
+ * one at once, each naming its entry. One bad entry (a deleted job, a bad `every`) costs
+ * only itself: the others are still scheduled. `jobProblem` says why a job name cannot
+ * be scheduled (no such file), or null.
+ */
+export function validateSchedule(
+  displayFile: string,
+  described: DescribedConfig,
+  jobProblem: (name: string) => string | null = () => null,
+): { entries: ScheduleEntrySpec[]; problems: Problem[] } {
   const problems: Problem[] = [];
   const add = (field: string, message: string) => problems.push({ file: displayFile, field, message });
-  for (const path of described.functions) add(path, "must be plain data, received a function");
-  for (const { path, received } of described.nonPlain) add(path, `must be plain data, received ${received}`);
+  // Functions and other non-plain values, by the entry they are in ("" for the file as a whole).
+  const foreign = new Map<string, { field: string; message: string }[]>();
+  const note = (path: string, message: string) => {
+    const at = path.split(".")[0]!;
+    foreign.set(at, [...(foreign.get(at) ?? []), { field: path, message }]);
+  };
+  for (const path of described.functions) note(path, "must be plain data, received a function");
+  for (const { path, received } of described.nonPlain) note(path, `must be plain data, received ${received}`);
   if (!Array.isArray(described.plain)) {
+    for (const list of foreign.values()) for (const p of list) add(p.field, p.message);
     add("", `default export must be an array from defineSchedule([ ... ]), received ${JSON.stringify(described.plain) ?? "nothing"}`);
-    return { ok: false, problems };
+    return { entries: [], problems };
   }
+  for (const p of foreign.get("") ?? []) add(p.field, p.message);
   const entries: ScheduleEntrySpec[] = [];
   const seen = new Set<string>();
   described.plain.forEach((raw, index) => {
+    const at = String(index);
+    const own = [...(foreign.get(at) ?? [])];
     const parsed = scheduleEntrySchema.safeParse(raw, { reportInput: true });
-    if (!parsed.success) {
-      for (const p of zodProblems(parsed.error, String(index))) add(p.field, p.message);
+    if (!parsed.success) own.push(...zodProblems(parsed.error, at));
+    // The checks zod cannot make, on whichever fields have the right type, so one look lists everything.
+    const r = isObject(raw) ? raw : {};
+    const id = typeof r.id === "string" && r.id !== "" ? r.id : null;
+    if (id !== null && seen.has(id)) own.push({ field: `${at}.id`, message: `duplicate entry id ${JSON.stringify(id)}; ids must be unique` });
+    if (id !== null) seen.add(id);
+    if (isObject(raw) && (r.cron === undefined) === (r.every === undefined)) own.push({ field: at, message: "needs exactly one of cron and every" });
+    if (typeof r.timezone === "string" && r.timezone !== "" && !isTimeZone(r.timezone)) {
+      own.push({ field: `${at}.timezone`, message: `expected an IANA time zone like "Europe/Copenhagen", received ${JSON.stringify(r.timezone)}` });
+    }
+    if (typeof r.cron === "string" && r.cron.trim() !== "") {
+      const fields = r.cron.trim().split(/\s+/).length;
+      const cronError = fields === 5 || fields === 6 ? cronProblem(r.cron) : `expected 5 or 6 fields, received ${fields}`;
+      if (cronError) own.push({ field: `${at}.cron`, message: `invalid cron expression ${JSON.stringify(r.cron)}: ${cronError}` });
+    }
+    if ((typeof r.every === "string" || typeof r.every === "number") && parseDuration(r.every) === 0) {
+      own.push({ field: `${at}.every`, message: "expected an interval greater than 0, received 0" });
+    }
+    const jobIssue = typeof r.job === "string" && JOB_NAME.test(r.job) ? jobProblem(r.job) : null;
+    if (jobIssue) own.push({ field: `${at}.job`, message: jobIssue });
+    if (own.length > 0 || !parsed.success) {
+      const label = `entry ${id === null ? `#${index + 1}` : JSON.stringify(id)}`;
+      for (const p of own) add(p.field, `${label}: ${p.message}`);
       return;
     }
     const entry = parsed.data;
-    const at = `${index}`;
-    if (seen.has(entry.id)) add(`${at}.id`, `duplicate entry id ${JSON.stringify(entry.id)}; ids must be unique`);
-    seen.add(entry.id);
-    if ((entry.cron === undefined) === (entry.every === undefined)) {
-      add(at, `entry ${JSON.stringify(entry.id)} needs exactly one of cron and every`);
-      return;
-    }
-    if (entry.timezone !== undefined && !isTimeZone(entry.timezone)) {
-      add(`${at}.timezone`, `expected an IANA time zone like "Europe/Copenhagen", received ${JSON.stringify(entry.timezone)}`);
-    }
-    if (entry.cron !== undefined) {
-      const fields = entry.cron.trim().split(/\s+/).length;
-      const cronError = fields === 5 || fields === 6 ? cronProblem(entry.cron) : `expected 5 or 6 fields, received ${fields}`;
-      if (cronError) add(`${at}.cron`, `invalid cron expression ${JSON.stringify(entry.cron)}: ${cronError}`);
-    }
     entries.push(
       Object.freeze({
         id: entry.id,
@@ -109,11 +136,7 @@ export function validateSchedule(displayFile: string, described: DescribedConfig
       }),
     );
   });
-  if (entries.some((e) => e.everyMs === 0)) {
-    const index = entries.findIndex((e) => e.everyMs === 0);
-    add(`${index}.every`, "expected an interval greater than 0, received 0");
-  }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: entries };
+  return { entries, problems };
 }
 
 function cronProblem(expression: string): string | undefined {

@@ -24,6 +24,8 @@ export interface ConsoleSnapshot {
   readonly workers: number;
   readonly startedAt: number;
   readonly paused: boolean;
+  /** Why the store cannot record changes now, or null (absent: null). */
+  readonly storeProblem?: string | null;
   readonly jobs: readonly JobView[];
   /** Active runs, then recent finished ones (newest first), with their chunks. */
   readonly runs: readonly ArchivedRun[];

@@ -49,6 +49,7 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       workers: instance.pool.size,
       startedAt,
       paused: scheduler?.paused ?? pausedHere,
+      storeProblem: store.problem(),
       jobs,
       runs: [...active, ...history.filter((r) => !activeIds.has(r.run.id))],
       nextFires,

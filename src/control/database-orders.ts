@@ -1,6 +1,6 @@
 import { StauError, errorMessage } from "../errors.js";
 import type { OrderChannel } from "./orders.js";
-import { controlResponse, controlResult, type ControlRequest, type ControlResponse } from "./protocol.js";
+import { controlResponse, controlResult, parseControlRequest, type ControlRequest, type ControlResponse } from "./protocol.js";
 
 /** A table of orders in a shared database, each taken once by one orchestrator. */
 export interface CommandQueue {
@@ -35,7 +35,8 @@ export function databaseOrders(commands: CommandQueue): OrderChannel {
         running = (async () => {
           try {
             for (const { id, request } of await commands.take(by)) {
-              const response = await handle(request).then(
+              // A row of the wrong shape (written by anything with access to the table) is refused, not acted on.
+              const response = await (async () => handle(parseControlRequest(request)))().then(
                 (result) => controlResponse({ ok: true, result }),
                 (error: unknown) => controlResponse({ ok: false, error }),
               );

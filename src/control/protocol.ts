@@ -1,5 +1,6 @@
+import { describeValue } from "../config/schema.js";
 import type { Kwargs, WorkId } from "../config/types.js";
-import { StauError, errorMessage } from "../errors.js";
+import { StauError, UsageError, errorMessage } from "../errors.js";
 
 // One request and one response per connection, each a line of JSON.
 
@@ -15,6 +16,59 @@ export type ControlRequest =
 export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
   | { readonly ok: false; readonly error: { readonly message: string; readonly hint?: string; readonly exitCode: number } };
+
+const SOURCES: readonly string[] = ["cli", "console", "trigger"];
+const HINT = "send one JSON object per line, as `stau trigger|retry|cancel|rerun|status` do";
+
+function refuse(field: string, expected: string, value: unknown): never {
+  throw new UsageError(`control request: ${field} must be ${expected}, received ${describeValue(value)}`, HINT);
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function runId(request: Record<string, unknown>): string {
+  if (typeof request.run !== "string" || request.run === "") refuse("run", "a run id (a string)", request.run);
+  return request.run;
+}
+
+/**
+ * A request as it arrives (from the control socket or the commands table), checked
+ * before anything acts on it: a field of the wrong type would otherwise be taken for
+ * something else (`workIds: "abc"` as the IDs "a", "b" and "c"). Fields it does not
+ * know are left out. Throws a UsageError naming the field and the value received.
+ */
+export function parseControlRequest(value: unknown): ControlRequest {
+  if (!isObject(value)) refuse("the request", "a JSON object", value);
+  switch (value.cmd) {
+    case "trigger": {
+      const { job, kwargs, workIds, source } = value;
+      if (typeof job !== "string" || job === "") refuse("job", "a job name (a string)", job);
+      if (kwargs !== undefined && !isObject(kwargs)) refuse("kwargs", "a JSON object", kwargs);
+      if (workIds !== undefined && workIds !== null) {
+        const valid = Array.isArray(workIds) && workIds.every((id) => typeof id === "string" || (typeof id === "number" && Number.isFinite(id)));
+        if (!valid) refuse("workIds", "an array of strings and numbers, or null", workIds);
+      }
+      if (source !== undefined && !SOURCES.includes(source as string)) refuse("source", SOURCES.map((s) => JSON.stringify(s)).join(", "), source);
+      return {
+        cmd: "trigger",
+        job,
+        ...(kwargs === undefined ? {} : { kwargs: kwargs as Kwargs }),
+        ...(workIds === undefined ? {} : { workIds: workIds as WorkId[] | null }),
+        ...(source === undefined ? {} : { source: source as "cli" | "console" | "trigger" }),
+      };
+    }
+    case "retry":
+    case "cancel":
+    case "rerun":
+      return { cmd: value.cmd, run: runId(value) };
+    case "pause":
+    case "resume":
+    case "status":
+      return { cmd: value.cmd };
+    default:
+      return refuse("cmd", `one of "trigger", "retry", "cancel", "rerun", "pause", "resume", "status"`, value.cmd);
+  }
+}
 
 /** How a request ended, as the line (or row) that carries it back: a StauError keeps its hint and exit code. */
 export function controlResponse(outcome: { ok: true; result: unknown } | { ok: false; error: unknown }): ControlResponse {

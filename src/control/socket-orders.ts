@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StauError } from "../errors.js";
 import type { OrderChannel, OrderHandler } from "./orders.js";
-import { controlResponse, controlResult, type ControlRequest, type ControlResponse } from "./protocol.js";
+import { controlResponse, controlResult, parseControlRequest, type ControlRequest, type ControlResponse } from "./protocol.js";
 
 // The control socket of an instance on a data directory: a Unix socket in that
 // directory, readable by its owner only (no TCP port). One request and one response per
@@ -56,11 +56,18 @@ function serve(socket: Socket, handle: OrderHandler): void {
     if (buffer.length > MAX_REQUEST_BYTES) return reply(socket, { ok: false, error: { message: "request too large", exitCode: 2 } });
     const newline = buffer.indexOf("\n");
     if (newline < 0) return;
-    let request: ControlRequest;
+    let raw: unknown;
     try {
-      request = JSON.parse(buffer.slice(0, newline)) as ControlRequest;
+      raw = JSON.parse(buffer.slice(0, newline));
     } catch {
       return reply(socket, { ok: false, error: { message: "the request is not valid JSON", exitCode: 2 } });
+    }
+    let request: ControlRequest;
+    try {
+      // Whatever wrote to the socket, nothing acts on a request of the wrong shape.
+      request = parseControlRequest(raw);
+    } catch (error) {
+      return reply(socket, controlResponse({ ok: false, error }));
     }
     handle(request).then(
       (result) => reply(socket, controlResponse({ ok: true, result })),

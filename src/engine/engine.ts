@@ -3,7 +3,7 @@ import type { Kwargs, WorkId } from "../config/types.js";
 import { type TimerClock, systemClock } from "../clock.js";
 import { StauError, UsageError, errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
-import type { Registry } from "../jobs/load.js";
+import { jobProblem, type Registry } from "../jobs/load.js";
 import type { ScheduleMark } from "../schedule/ticks.js";
 import { newRunId, type ArchivedRun, type ChunkRecord, type RunRecord, type Success, type TriggerSource } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -38,6 +38,8 @@ export interface EngineOptions {
   readonly gitCommit?: () => Promise<string | null>;
   /** A run waiting longer than this on other runs is reported as a warning. */
   readonly waitWarningMs?: number;
+  /** Take up the runs the store holds (false: only runs this engine creates, as `stau run` on the embedded store). */
+  readonly adopt?: boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export class Engine {
    * change taken but not acted on before a stop or a crash is acted on now.
    */
   private async recover(): Promise<void> {
+    if (this.options.adopt === false) return;
     const { runs, chunks } = await this.store.active();
     const byRun = new Map<string, ChunkRecord[]>();
     for (const chunk of chunks) {
@@ -120,9 +123,12 @@ export class Engine {
 
   async trigger(request: TriggerRequest): Promise<RunRecord> {
     if (!this.accepting) throw new StauError("stopping", "stau is shutting down and takes no new runs");
-    if (!this.registry.jobs.has(request.job) && !this.registry.broken.has(request.job)) {
-      throw new UsageError(`unknown job ${JSON.stringify(request.job)}`, `jobs are the files in jobs/: ${[...this.registry.jobs.keys()].join(", ") || "none yet"}`);
-    }
+    // The answer must be the truth: a run the store cannot record is not taken.
+    const problem = this.store.problem();
+    if (problem) throw new StauError("store_unwritable", `no run was created: ${problem}`, { hint: "free space (or fix the store) and trigger again; stau resumes by itself", exitCode: 1 });
+    // A broken job's run is created and fails with its load error; an unknown name, or one two files share, is refused.
+    const jobIssue = jobProblem(this.registry, request.job);
+    if (jobIssue && jobIssue.kind !== "broken") throw jobIssue;
     const now = this.clock.now();
     const run = this.book.open({
       id: newRunId(now),
@@ -178,6 +184,15 @@ export class Engine {
     let archived: ArchivedRun | null;
     this.reviving.add(runId);
     try {
+      // A run with nothing that failed is not reopened: the operator hears there is nothing to retry.
+      const finished = await this.store.getRun(runId);
+      if (!finished) return null;
+      if (!finished.chunks.some((c) => T.retriable(c.state))) {
+        throw new StauError("nothing_to_retry", `run ${runId} of ${finished.run.job} ended ${finished.run.status} with no failed, upstream_failed or cancelled chunk: there is nothing to retry`, {
+          hint: `stau rerun ${runId} starts a new run with the same job, kwargs and work IDs`,
+          exitCode: 1,
+        });
+      }
       archived = await this.store.reviveRun(runId);
     } finally {
       this.reviving.delete(runId);
@@ -237,9 +252,9 @@ export class Engine {
     await this.commit();
   }
 
-  /** Chunks the queue released from instances that went silent: announced, then acted on like any change. */
-  async interrupted(chunks: readonly ChunkRecord[], reason: (chunk: ChunkRecord) => string): Promise<void> {
-    this.book.interrupted(chunks, reason);
+  /** Chunks the queue released from instances that are gone: announced, then acted on like any change. */
+  async released(chunks: readonly ChunkRecord[], reason: (chunk: ChunkRecord) => string): Promise<void> {
+    this.book.released(chunks, reason);
     await this.observe(chunks);
   }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from "../errors.js";
 import type { EventBus, StauEvents } from "../events.js";
 import type { ScheduleMark } from "../schedule/ticks.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../store/records.js";
@@ -17,6 +18,8 @@ export class RunBook {
   private readonly runs = new Map<string, ActiveRun>();
   private readonly runOfChunk = new Map<string, ActiveRun>();
   private announcements: Announcement[] = [];
+  /** Warnings already given (a damaged file is named once, not at every result). */
+  private readonly said = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -95,9 +98,16 @@ export class RunBook {
     this.write(run, ids.map((id) => [id, patch]), (chunk) => ({ name: "chunk:upstream_failed", payload: { chunk }, chunkId: chunk.id }));
   }
 
-  /** Chunks the queue released from an instance that went silent (already durable): announced now. */
-  interrupted(chunks: readonly ChunkRecord[], reason: (chunk: ChunkRecord) => string): void {
-    for (const chunk of chunks) if (this.runOfChunk.has(chunk.id)) this.events.emit("chunk:interrupted", { chunk, reason: reason(chunk) });
+  /**
+   * Chunks the queue released from an instance that is gone (already durable): announced
+   * now, as interrupted (back to pending) or, when that used up their attempts, failed.
+   */
+  released(chunks: readonly ChunkRecord[], reason: (chunk: ChunkRecord) => string): void {
+    for (const chunk of chunks) {
+      if (!this.runOfChunk.has(chunk.id)) continue;
+      if (chunk.state === "failed" && chunk.error) this.events.emit("chunk:failed", { chunk, error: chunk.error, willRetry: false, durationMs: 0 });
+      else this.events.emit("chunk:interrupted", { chunk, reason: reason(chunk) });
+    }
   }
 
   /** A chunk as the store has it now (an executor's change): the index follows. Returns its run, or null for a chunk of no active run. */
@@ -113,9 +123,20 @@ export class RunBook {
     this.store.setScheduleMark(entryId, mark);
   }
 
-  /** Freshness earned by done chunks. */
+  /**
+   * Freshness earned by done chunks. What the store cannot record (a damaged freshness
+   * file) is said, once per message, and costs only a later re-run of that job.
+   */
   earn(successes: readonly Success[]): void {
-    this.store.recordSuccesses(successes);
+    if (successes.length === 0) return;
+    try {
+      this.store.recordSuccesses(successes);
+    } catch (error) {
+      const message = errorMessage(error);
+      if (this.said.has(message)) return;
+      this.said.add(message);
+      this.events.emit("warning", { message });
+    }
   }
 
   /** A run whose chunks are all finished leaves the index for history. Announced once durable. */

@@ -14,9 +14,11 @@ export function release(): ChunkPatch {
 /**
  * pending → running for `owner`. The store adds what only it can: the attempt count
  * goes up by one and a fresh token is issued, which the owner must show to complete it.
+ * `alone`: a suspect claimed to run with nothing else beside it.
  */
-export function claim(owner: string, at: number): ChunkPatch {
-  return { state: "running", owner, startedAt: at, finishedAt: null, notBefore: null, durationMs: null, worker: null };
+export function claim(owner: string, at: number, alone = false): ChunkPatch {
+  const patch: ChunkPatch = { state: "running", owner, startedAt: at, finishedAt: null, notBefore: null, durationMs: null, worker: null };
+  return alone ? { ...patch, alone: true } : patch;
 }
 
 /** Delay before retry number `attempt` (1 = the first retry): doubled each time. */
@@ -56,7 +58,8 @@ export function settleAttempt(
   now: number,
   durationMs: number,
 ): AttemptResult {
-  const ended = { owner: null, token: null, worker: null, durationMs } as const;
+  // An attempt that got to its end clears suspicion: whatever kills stau, it was not this one.
+  const ended = { owner: null, token: null, worker: null, durationMs, ...(chunk.suspect ? { suspect: false, alone: false } : {}) } as const;
   if (outcome.ok) return { patch: { state: "done", finishedAt: now, error: null, ...ended }, error: null };
   const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
   return { patch: { ...fail(chunk, spec, error, outcome.error.nonRetryable || cancelRequested, now), ...ended }, error };
@@ -84,7 +87,24 @@ export function cancel(now: number): ChunkPatch {
  * attempt stays counted.
  */
 export function interrupted(reason: string): ChunkPatch {
-  return { state: "pending", owner: null, token: null, worker: null, notBefore: null, error: { kind: "cancelled", message: `interrupted: ${reason}` } };
+  return { state: "pending", owner: null, token: null, worker: null, notBefore: null, alone: false, error: { kind: "cancelled", message: `interrupted: ${reason}` } };
+}
+
+/**
+ * A running chunk whose instance died under it (killed, crashed, lost) goes back to
+ * pending, its attempt counted, as a suspect: it may be what kills stau (a native crash,
+ * a main-process OOM, process.kill), so from now on it runs alone on an instance. A
+ * suspect that was running alone when its instance died did it: that counts as a failed
+ * attempt, and once its attempts are used it fails instead of taking the schedule and
+ * every other run down at every start.
+ */
+export function orphaned(chunk: ChunkRecord, spec: Pick<JobSpec, "retries">, reason: string, now: number): ChunkPatch {
+  const back = { ...interrupted(reason), suspect: true, alone: false };
+  if (!chunk.alone) return back;
+  const used = chunk.attempts - (chunk.retryFrom ?? 0);
+  if (used <= spec.retries) return back;
+  const message = `${reason} again, running alone this time: the chunk is what stops stau (a crash, running out of memory, process.kill), so it is not run again; fix the job, then retry the run`;
+  return { state: "failed", owner: null, token: null, worker: null, notBefore: null, alone: false, finishedAt: now, error: { kind: "error", message } };
 }
 
 /**

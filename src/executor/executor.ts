@@ -5,7 +5,7 @@ import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
 import type { Registry } from "../jobs/load.js";
 import type { AttemptOutcome, ChunkRecord, InstanceInfo } from "../store/records.js";
-import type { Completion, WorkQueue } from "../store/store.js";
+import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
 import { CLAIMS_IN_FLIGHT, claimSize, nextAverage } from "./claim-ahead.js";
 
 /** What the executor needs of a worker pool (exec/pool.ts in stau, a fake in tests). */
@@ -23,11 +23,17 @@ export interface ExecutorOptions {
   readonly instance: InstanceInfo;
   readonly events: EventBus;
   readonly registry: () => Registry;
+  /** Why not to take on work now (the store cannot record it), or null; claiming resumes by itself. */
+  readonly held?: () => string | null;
+  /** Only chunks of these runs (`stau run` on the embedded store); absent: any. */
+  readonly onlyRuns?: () => readonly string[];
   readonly clock?: Clock;
 }
 
 /** How often to look for work and cancels when no notification came (a lost NOTIFY, a reconnect). */
 const POLL_MS = 1_000;
+/** How long results the store could not take wait before they are offered again. */
+const RETRY_MS = 1_000;
 
 interface Finished {
   readonly chunk: ChunkRecord;
@@ -59,6 +65,8 @@ export class Executor {
   private requested = 0;
   /** News of work came while claims were under way: look again when one ends. */
   private claimAgain = false;
+  /** A suspect (it was running when its instance died) running alone: nothing runs beside it. */
+  private alone: ChunkRecord | null = null;
   private stopping = false;
   private handingBack = false;
   /** Runs an operator cancelled that this instance still holds chunks of. */
@@ -66,6 +74,10 @@ export class Executor {
   /** Jobs this instance cannot run (broken or unknown here): left for others. */
   private readonly unrunnable = new Set<string>();
   private finished: Finished[] = [];
+  /** What fails now (said once, see trouble()). */
+  private readonly failing = new Set<string>();
+  /** Stopping past the drain's timeout: results the store still cannot take are let go. */
+  private givingUp = false;
   private flushing: Promise<void> | null = null;
   private readonly tasks = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -106,7 +118,7 @@ export class Executor {
 
   /** Claims pending chunks when this instance runs low, up to what it should hold. */
   claim(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.alone || this.options.held?.()) return;
     if (this.claims >= CLAIMS_IN_FLIGHT) {
       this.claimAgain = true;
       return;
@@ -117,29 +129,58 @@ export class Executor {
     this.claims++;
     this.requested += wanted;
     let more = false;
-    const skipJobs = [...new Set([...this.options.registry().broken.keys(), ...this.unrunnable])];
     this.track(
       this.queue
-        .claim(this.owner, wanted, { skipJobs }, T.claim(this.owner, this.clock.now()))
+        .claim(this.owner, wanted, this.filter(false), T.claim(this.owner, this.clock.now()))
         .then((chunks) => {
           for (const chunk of chunks) this.owned.set(chunk.id, chunk);
           if (this.stopping) return void this.track(this.handBack(chunks, "its stau instance was stopping"));
           for (const chunk of chunks) this.ready.push(chunk);
           more = chunks.length === wanted;
         })
-        .catch((error) => this.warn(`claiming chunks failed: ${errorMessage(error)}`))
+        .then(() => this.trouble("claiming chunks", null), (error) => this.trouble("claiming chunks", error))
         .finally(() => {
           this.claims--;
           this.requested -= wanted;
           this.startReady();
           // A full claim means there may be more: look again at once (an empty one waits for news).
           if (more || this.claimAgain) this.claim();
+          else this.claimSuspect();
         }),
     );
   }
 
+  /**
+   * With nothing else to do, runs one suspect, alone: if it is what kills stau, it dies
+   * alone, and the orchestrator can tell (transitions.orphaned).
+   */
+  private claimSuspect(): void {
+    if (this.stopping || this.alone || this.claims > 0 || this.executing > 0 || this.ready.length > 0 || this.options.held?.()) return;
+    this.claims++;
+    this.track(
+      this.queue
+        .claim(this.owner, 1, this.filter(true), T.claim(this.owner, this.clock.now(), true))
+        .then((chunks) => {
+          for (const chunk of chunks) this.owned.set(chunk.id, chunk);
+          if (this.stopping) return void this.track(this.handBack(chunks, "its stau instance was stopping"));
+          const [suspect] = chunks;
+          if (!suspect) return;
+          this.alone = suspect;
+          this.track(this.run(suspect));
+        })
+        .catch((error) => this.trouble("claiming chunks", error))
+        .finally(() => this.claims--),
+    );
+  }
+
+  private filter(suspects: boolean): ClaimFilter {
+    const skipJobs = [...new Set([...this.options.registry().broken.keys(), ...this.unrunnable])];
+    const runs = this.options.onlyRuns?.();
+    return runs ? { skipJobs, suspects, runs } : { skipJobs, suspects };
+  }
+
   private startReady(): void {
-    while (this.executing < this.pool.size && this.ready.length > 0 && !this.stopping) this.track(this.run(this.ready.shift()!));
+    while (this.executing < this.pool.size && this.ready.length > 0 && !this.stopping && !this.alone) this.track(this.run(this.ready.shift()!));
   }
 
   private async run(chunk: ChunkRecord): Promise<void> {
@@ -147,6 +188,7 @@ export class Executor {
     if (!spec) {
       // Another instance may know the job: give it back at once.
       this.unrunnable.add(chunk.job);
+      if (this.alone === chunk) this.alone = null;
       await this.handBack([chunk], `job ${chunk.job} does not load on instance ${this.owner}`);
       return;
     }
@@ -161,6 +203,7 @@ export class Executor {
       outcome = await running;
     }
     this.executing--;
+    if (this.alone === chunk) this.alone = null;
     const now = this.clock.now();
     // From its start on a thread: a chunk claimed ahead waited before that.
     const durationMs = now - began;
@@ -191,10 +234,19 @@ export class Executor {
     let recorded: Set<string>;
     try {
       recorded = await this.queue.complete(batch.map((f) => f.completion));
+      this.trouble("recording chunk results", null);
     } catch (error) {
-      // Not recorded: the chunks stay running until their heartbeat stops, then run again.
-      this.warn(`recording ${batch.length} chunk result(s) failed: ${errorMessage(error)}`);
-      for (const { chunk } of batch) this.forget(chunk);
+      if (this.givingUp || (this.stopping && this.options.held?.())) {
+        // Stopping, and the store still cannot take them: the chunks are handed back (or
+        // released when this instance's heartbeat stops) and run again.
+        this.warn(`${batch.length} chunk result(s) could not be recorded before stopping: ${errorMessage(error)}`);
+        for (const { chunk } of batch) this.forget(chunk);
+        return;
+      }
+      // Kept, and still held (so still heartbeated): tried again until the store takes them.
+      this.trouble("recording chunk results", error);
+      this.finished = batch.concat(this.finished);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       return;
     }
     for (const { chunk, result } of batch) {
@@ -254,6 +306,18 @@ export class Executor {
     this.options.events.emit("warning", { message });
   }
 
+  /** Says once when `what` starts failing (with why) and once when it works again, not at every try. */
+  private trouble(what: string, error: unknown): void {
+    const failing = this.failing.has(what);
+    if (error === null) {
+      if (failing) this.warn(`${what} works again`);
+      this.failing.delete(what);
+    } else if (!failing) {
+      this.failing.add(what);
+      this.warn(`${what} failed: ${errorMessage(error)}; stau keeps trying`);
+    }
+  }
+
   /**
    * Stops claiming; running chunks get `timeoutMs` to finish, then are stopped and
    * handed back to the queue, as are chunks claimed ahead. Resolves when all is recorded.
@@ -273,6 +337,7 @@ export class Executor {
     if (!inTime) {
       aborted = this.executing;
       this.handingBack = true;
+      this.givingUp = true;
       this.pool.abortAll("stau is shutting down; the chunk goes back to the queue");
       await this.settled();
     }

@@ -97,18 +97,19 @@ export function resolve(input: ResolveInput): Plan {
       const planned: PlannedJob = { job: node.spec.name, kwargs: node.kwargs, status };
       return status === "fresh" && node.freshSince !== undefined ? { ...planned, freshSince: node.freshSince } : planned;
     }),
-    chunks: order.flatMap((node) =>
-      node.chunks.map(
-        (draft): PlannedChunk => ({
-          id: draft.id,
-          job: node.spec.name,
-          kwargs: node.kwargs,
-          workIds: idsAt(ids, draft.positions),
-          dependsOn: draft.dependsOn,
-        }),
-      ),
-    ),
+    chunks: planned(order, ids),
   };
+}
+
+/** Every node's chunks in planning order, as the plan lists them (one array, filled in place: a run may have millions). */
+function planned(order: readonly Node[], ids: readonly WorkId[]): PlannedChunk[] {
+  const chunks: PlannedChunk[] = [];
+  for (const node of order) {
+    for (const draft of node.chunks) {
+      chunks.push({ id: draft.id, job: node.spec.name, kwargs: node.kwargs, workIds: idsAt(ids, draft.positions), dependsOn: draft.dependsOn });
+    }
+  }
+  return chunks;
 }
 
 /**
@@ -279,7 +280,8 @@ function addChunks(node: Node, parts: Int32Array[]): Draft[] {
     positions,
     dependsOn: [],
   }));
-  node.chunks.push(...drafts);
+  // A loop, not push(...drafts): spreading a million arguments overflows the call stack.
+  for (const draft of drafts) node.chunks.push(draft);
   return drafts;
 }
 

@@ -49,6 +49,11 @@ const LINES: { [E in keyof StauEvents]?: (e: StauEvents[E]) => Line } = {
     text: `reloaded ${e.files.join(", ")}${e.broken.length ? `; broken: ${e.broken.join(", ")}` : ""}`,
     fields: e,
   }),
+  "store:problem": (e) => ({
+    level: e.problem ? "error" : "info",
+    text: e.problem ? `${e.problem}: stau stops claiming chunks and taking runs until it can write again` : "the store writes again: claiming resumes",
+    fields: e,
+  }),
   warning: (e) => ({ level: "warn", text: e.message, fields: e }),
 };
 

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { StauError } from "../errors.js";
 
 /** What /healthz reports; `draining` turns the answer into a 503 so balancers stop sending work. */
 export interface Health {
@@ -18,7 +19,10 @@ export function listenHealth(port: number, health: () => Health): Promise<Server
     response.writeHead(draining ? 503 : 200, { "content-type": "application/json" }).end(JSON.stringify(body));
   });
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const why = error.code === "EADDRINUSE" ? "is in use by another program" : error.code === "EACCES" ? "may not be opened by this user" : `cannot be opened (${error.message})`;
+      reject(new StauError("health_port", `--health-port ${port}: 127.0.0.1:${port} ${why}`, { hint: "choose another port, or stop what holds it", exitCode: 2, cause: error }));
+    });
     server.listen(port, "127.0.0.1", () => resolve(server));
   });
 }

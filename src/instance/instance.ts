@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import type { ProjectPaths } from "../config/project.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { errorMessage } from "../errors.js";
@@ -9,7 +10,7 @@ import { openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun, InstanceInfo } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { Election } from "./election.js";
-import { listenHealth } from "./health.js";
+import { listenHealth, type Health } from "./health.js";
 import { Orchestrator } from "./orchestrator.js";
 import { instanceInfo, openPool, type PoolSize } from "./pool.js";
 import { reportLoadProblems } from "./schedule-host.js";
@@ -31,6 +32,12 @@ export interface InstanceOptions {
   readonly schedule: boolean;
   /** Answer GET /healthz on 127.0.0.1 at this port. */
   readonly healthPort?: number;
+  /**
+   * Touch only the runs this instance starts (`stau run`): runs another instance left
+   * unfinished stay as they are. On a shared store an instance serves every run whatever
+   * this says: it may hold the only orchestrator lock.
+   */
+  readonly ownRunsOnly?: boolean;
 }
 
 /** A running stau: what `stau dev`, `stau start` and `stau run` drive, and what the console shows. */
@@ -69,7 +76,17 @@ export interface Instance {
  */
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
   const { paths, events } = options;
-  const store = await openStore(options.store, "write");
+  // The health port first: a port that cannot be had fails the start before the store is taken.
+  let health: Server | null = null;
+  let report: () => Health = () => ({ draining: false, starting: true });
+  if (options.healthPort !== undefined) health = await listenHealth(options.healthPort, () => report());
+  let store: Store;
+  try {
+    store = await openStore(options.store, "write");
+  } catch (error) {
+    await closeServer(health);
+    throw error;
+  }
   const info = instanceInfo(options.command);
   const warn = (message: string) => events.emit("warning", { message });
   let registry: Registry;
@@ -79,11 +96,23 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     registry = await loadRegistry(paths);
   } catch (error) {
     await store.close();
+    await closeServer(health);
     throw error;
   }
   reportLoadProblems(registry, events);
   const pool = openPool(options.pool, paths.dataDir, events, store, info);
-  const executor = new Executor({ queue: store.queue, pool, instance: info, events, registry: () => registry });
+  const ownRunsOnly = options.ownRunsOnly === true && !store.shared;
+  const executor = new Executor({
+    queue: store.queue,
+    pool,
+    instance: info,
+    events,
+    registry: () => registry,
+    held: () => store.problem(),
+    onlyRuns: ownRunsOnly ? () => orchestrator?.engine.activeRuns.map((r) => r.run.id) ?? [] : undefined,
+  });
+  // A store that cannot record says so, stops new work, and says when it can again.
+  const unwatch = store.onProblem((problem) => events.emit("store:problem", { problem }));
   let orchestrator: Orchestrator | null = null;
   let draining = false;
   let fail!: (reason: string) => void;
@@ -95,19 +124,34 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   });
 
   const describe = async () => ({
-    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, draining, orchestrating: orchestrator !== null },
+    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, draining, orchestrating: orchestrator !== null, storeProblem: store.problem() },
     ...(store.shared ? { copies: await store.leadership.instances() } : {}),
   });
   async function orchestrate(): Promise<void> {
-    orchestrator = await Orchestrator.start({ store, pool, registry, instance: info, events, jobsDir: paths.jobsDir, schedule: options.schedule || store.shared, describe, failed: fail });
+    orchestrator = await Orchestrator.start({ store, pool, registry, instance: info, events, jobsDir: paths.jobsDir, schedule: options.schedule || store.shared, ownRunsOnly, describe, failed: fail });
     if (store.shared) events.emit("instance:orchestrating", { copy: info.id });
   }
 
   await store.queue.heartbeat(info, []);
-  const heartbeat = setInterval(() => void store.queue.heartbeat(info, executor.heldChunks()).catch((error) => warn(`heartbeat failed: ${errorMessage(error)}`)), HEARTBEAT_MS);
+  // A heartbeat that fails is said once, not every second, and so is its return.
+  let beating = true;
+  const beat = async () => {
+    try {
+      await store.queue.heartbeat(info, executor.heldChunks());
+      if (!beating) warn("heartbeats go through again");
+      beating = true;
+    } catch (error) {
+      if (beating) warn(`heartbeat failed: ${errorMessage(error)}; trying every second`);
+      beating = false;
+    }
+  };
+  const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
   await executor.start();
   await election.run();
-  const health = options.healthPort === undefined ? null : await listenHealth(options.healthPort, () => ({ draining, workers: pool.size, busy: executor.busy, orchestrating: orchestrator !== null, activeRuns: orchestrator?.engine.activeRuns.length ?? null }));
+  report = () => {
+    const storeProblem = store.problem();
+    return { draining: draining || storeProblem !== null, storeProblem, workers: pool.size, busy: executor.busy, orchestrating: orchestrator !== null, activeRuns: orchestrator?.engine.activeRuns.length ?? null };
+  };
   events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: store.orders.address });
 
   return {
@@ -137,25 +181,31 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     },
     async stop(timeoutMs) {
       draining = true;
+      // While the store cannot write, nothing waits for it any more: what can be written is, at close.
+      if (store.problem()) store.abandon("stau is stopping");
+      const stopAbandoning = store.onProblem((problem) => problem && store.abandon("stau is stopping"));
       await election.stop();
       // Ticks, orders and new runs stop first. On a shared store the lock goes at once, so
       // another instance orchestrates (and applies this one's last results) while this one
       // drains; on the embedded store this instance applies them itself, then stops.
       const leading = orchestrator as Orchestrator | null;
-      await leading?.stopTaking();
+      const stopping = (what: string) => (error: unknown) => warn(`${what}: ${errorMessage(error)}`);
+      await leading?.stopTaking().catch(stopping("stopping the scheduler and orders"));
       if (leading && store.shared) {
-        await leading.stop();
+        await leading.stop().catch(stopping("stopping to orchestrate"));
         orchestrator = null;
-        await store.leadership.release(info).catch((error) => warn(`giving up the orchestrator lock failed: ${errorMessage(error)}`));
+        await store.leadership.release(info).catch(stopping("giving up the orchestrator lock"));
       }
       events.emit("instance:draining", { running: executor.busy, timeoutMs });
       const result = await executor.drain(timeoutMs);
-      await (orchestrator as Orchestrator | null)?.stop();
+      await (orchestrator as Orchestrator | null)?.stop().catch(stopping("stopping to orchestrate"));
       clearInterval(heartbeat);
       await store.leadership.stopped(info).catch(() => undefined);
-      if (health) await new Promise<void>((resolve) => health.close(() => resolve()));
+      await closeServer(health);
       await pool.close();
-      await store.close();
+      stopAbandoning();
+      unwatch();
+      await store.close().catch(stopping("closing the store"));
       events.emit("instance:stopped", result);
       return result;
     },
@@ -178,4 +228,8 @@ function waitForRun(store: Store, events: EventBus, id: string): Promise<Archive
     const timer: NodeJS.Timeout = setInterval(() => void check(), 1_000);
     void check();
   });
+}
+
+function closeServer(server: Server | null): Promise<void> {
+  return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
 }

@@ -28,6 +28,8 @@ export interface OrchestratorOptions {
   readonly jobsDir: string;
   /** Fire the schedule (not in `stau run` on the embedded store). */
   readonly schedule: boolean;
+  /** Touch only the runs it creates: no taking up runs left by others, no releasing their chunks. */
+  readonly ownRunsOnly: boolean;
   /** What `stau status` says of the instances. */
   readonly describe: () => Promise<Record<string, unknown>>;
   /** The orchestrator cannot go on (its view and the store may have parted): its owner stops it. */
@@ -46,6 +48,7 @@ export class Orchestrator {
   private pulling: Promise<void> | null = null;
   private pullAgain = false;
   private stopped = false;
+  private readonly startedAt = Date.now();
 
   private constructor(
     private readonly options: OrchestratorOptions,
@@ -56,7 +59,14 @@ export class Orchestrator {
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
     const { store, pool, registry, events } = options;
     let commit: Promise<string | null> | null = null;
-    const engine = await Engine.start({ store, registry, events, selectWork: (spec, kwargs) => pool.selectWork(spec, kwargs), gitCommit: () => (commit ??= gitCommit(options.jobsDir)) });
+    const engine = await Engine.start({
+      store,
+      registry,
+      events,
+      adopt: !options.ownRunsOnly,
+      selectWork: (spec, kwargs) => pool.selectWork(spec, kwargs),
+      gitCommit: () => (commit ??= gitCommit(options.jobsDir)),
+    });
     const scheduler = new Scheduler({ entries: registry.schedule.entries, marks: await store.scheduleMarks(), clock: systemClock, host: scheduleHost(engine, store, events) });
     const orchestrator = new Orchestrator(options, engine, scheduler);
     await orchestrator.begin();
@@ -104,16 +114,20 @@ export class Orchestrator {
 
   /** Chunks whose instance is gone go back to pending for another attempt. */
   private async releaseSilent(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.options.ownRunsOnly) return;
+    // On a shared store an orchestrator that just took over gives every instance a chance
+    // to heartbeat first: after a database outage everyone's heartbeat is old.
+    if (this.options.store.shared && Date.now() - this.startedAt < SILENT_INSTANCE_MS) return;
     try {
-      const gone = (owner: string) => `its stau instance ${owner} is gone (no heartbeat)`;
-      const released = await this.options.store.queue.releaseSilent(SILENT_INSTANCE_MS, (owner) => T.interrupted(gone(owner)));
+      const gone = (owner: string) => `its stau instance ${owner} stopped while it ran`;
+      const retriesOf = (job: string) => ({ retries: this.engine.currentRegistry.jobs.get(job)?.retries ?? 0 });
+      const released = await this.options.store.queue.releaseSilent(SILENT_INSTANCE_MS, (chunk, owner) => T.orphaned(chunk, retriesOf(chunk.job), gone(owner), Date.now()));
       if (released.length === 0) return;
       const byOwner = new Map<string, number>();
       for (const { owner } of released) byOwner.set(owner, (byOwner.get(owner) ?? 0) + 1);
-      for (const [owner, count] of byOwner) this.warn(`instance ${owner} is gone: ${count} chunk(s) it was running go back to the queue for another attempt`);
+      for (const [owner, count] of byOwner) this.warn(`instance ${owner} is gone: ${count} chunk(s) it was running go back to the queue, or fail when they have used their attempts`);
       const owners = new Map(released.map(({ owner, chunk }) => [chunk.id, owner]));
-      await this.engine.interrupted(released.map((r) => r.chunk), (chunk) => gone(owners.get(chunk.id)!));
+      await this.engine.released(released.map((r) => r.chunk), (chunk) => gone(owners.get(chunk.id)!));
     } catch (error) {
       this.warn(`looking for instances that are gone failed: ${errorMessage(error)}`);
     }

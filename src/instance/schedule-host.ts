@@ -9,7 +9,11 @@ import type { Store } from "../store/store.js";
 
 /** Says what does not load, at start (every broken job) or after a reload (the schedule). */
 export function reportLoadProblems(registry: Registry, events: EventBus, jobs = true): void {
-  for (const problem of registry.schedule.problems) events.emit("warning", { message: `schedule not loaded: ${formatProblem(problem)}` });
+  // A problem of the file as a whole (field "") leaves no entry; one of an entry leaves the others scheduled.
+  for (const problem of registry.schedule.problems) {
+    const what = problem.field === "" ? "schedule not loaded" : "schedule entry not loaded (the other entries are)";
+    events.emit("warning", { message: `${what}: ${formatProblem(problem)}` });
+  }
   if (!jobs) return;
   for (const [job, problems] of registry.broken) events.emit("warning", { message: `job ${job} is broken: ${problems.map(formatProblem).join("; ")}` });
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Problem } from "../config/problem.js";
 import { jobNameOf } from "../config/project.js";
 import { JOB_NAME } from "../config/schema.js";
+import { ConfigError, fileSystemError } from "../errors.js";
 
 export interface JobFile {
   readonly name: string;
@@ -20,7 +21,7 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
     entries = readdirSync(jobsDir).sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problems: [] };
-    throw error;
+    throw unreadable(error, jobsDir, "the jobs folder");
   }
   const byName = new Map<string, string[]>();
   const problems: Problem[] = [];
@@ -28,7 +29,15 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
     const name = jobNameOf(entry);
     if (name === null) continue;
     const file = join(jobsDir, entry);
-    if (!statSync(file).isFile()) continue;
+    let isFile: boolean;
+    try {
+      isFile = statSync(file).isFile();
+    } catch (error) {
+      // Deleted since the listing (an editor's atomic save): not a job now.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw unreadable(error, file, "a file in the jobs folder");
+    }
+    if (!isFile) continue;
     if (!JOB_NAME.test(name)) {
       problems.push({ file: display(file), field: "", message: `job name ${JSON.stringify(name)} may use only letters, digits, _ and -; rename the file` });
       continue;
@@ -46,4 +55,11 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
     files.push({ name, file: paths[0]! });
   }
   return { files, problems };
+}
+
+/** The jobs folder (or a file in it) cannot be read: a ConfigError naming it, for permissions and the like. */
+function unreadable(error: unknown, path: string, what: string): unknown {
+  const denied = ["EACCES", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? "");
+  const condition = fileSystemError(error, { what, hint: denied ? `make it readable by the user running stau (chmod u+rX ${path})` : undefined });
+  return condition ? new ConfigError(condition.message, condition.hint, error) : error;
 }

@@ -1,7 +1,9 @@
+import { basename } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DescribedConfig } from "../config/described.js";
-import type { Problem } from "../config/problem.js";
-import { displayPath, type ProjectPaths } from "../config/project.js";
+import { formatProblem, type Problem } from "../config/problem.js";
+import { displayPath, jobNameOf, type ProjectPaths } from "../config/project.js";
+import { UsageError } from "../errors.js";
 import type { JobSpec, ScheduleEntrySpec } from "../config/spec.js";
 import { validateJob, validateSchedule } from "../config/validate.js";
 import { workerFile } from "../worker-file.js";
@@ -130,26 +132,103 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
     if (validated.ok) jobs.set(name, validated.value);
     else broken.set(name, validated.problems);
   }
-  return { jobs, broken, fileProblems, schedule: readSchedule(paths, results, jobs, broken), loaded: results };
+  return { jobs, broken, fileProblems, schedule: readSchedule(paths, results, { jobs, broken, fileProblems }), loaded: results };
 }
 
 function readSchedule(
   paths: ProjectPaths,
   results: Map<string, LoadResult>,
-  jobs: ReadonlyMap<string, JobSpec>,
-  broken: ReadonlyMap<string, unknown>,
+  names: JobNames,
 ): Registry["schedule"] {
   if (!paths.scheduleFile) return { entries: [], problems: [] };
   const file = displayPath(paths, paths.scheduleFile);
   const result = results.get(paths.scheduleFile)!;
   if (!result.ok) return { entries: [], problems: [loadProblem(result, (f) => displayPath(paths, f))] };
-  const validated = validateSchedule(file, result.config as DescribedConfig);
-  if (!validated.ok) return { entries: [], problems: validated.problems };
-  const problems: Problem[] = [];
-  validated.value.forEach((entry, index) => {
-    if (!jobs.has(entry.job) && !broken.has(entry.job)) {
-      problems.push({ file, field: `${index}.job`, message: `entry ${JSON.stringify(entry.id)} names job ${JSON.stringify(entry.job)}, which is not a file in jobs/` });
-    }
+  // A broken job's entries stay: their ticks are skipped (and said so) until its file is fixed.
+  return validateSchedule(file, result.config as DescribedConfig, (name) => {
+    const problem = jobProblem(names, name);
+    if (!problem || problem.kind === "broken") return null;
+    if (problem.kind === "file") return `names job ${JSON.stringify(name)}, which has no single file in jobs/ (see the problems of its files)`;
+    return `names job ${JSON.stringify(name)}, which is not a file in jobs/${problem.nearest ? `; did you mean ${JSON.stringify(problem.nearest)}?` : ""}`;
   });
-  return { entries: problems.length ? [] : validated.value, problems };
+}
+
+/** Why a name given on the command line (or in an order) is not a job that can run: a usage error, exit 2. */
+export class JobProblem extends UsageError {
+  constructor(
+    /** unknown: no file; file: its file(s) cannot be a job (two files share the name, a bad name); broken: it does not load. */
+    readonly kind: "unknown" | "file" | "broken",
+    message: string,
+    hint: string,
+    /** For an unknown name: the job it is probably a typo of. */
+    readonly nearest: string | null = null,
+  ) {
+    super(message, hint);
+    this.name = "JobProblem";
+  }
+}
+
+/** The job names of a project from its file names alone, without loading a file: enough for jobProblem's unknown and file kinds. */
+export function discoverJobNames(paths: ProjectPaths): JobNames {
+  const { files, problems } = discoverJobs(paths.jobsDir, (file) => displayPath(paths, file));
+  return { jobs: new Map(files.map((f) => [f.name, f])), broken: new Map(), fileProblems: problems };
+}
+
+/** What jobProblem needs of a registry (discovery alone gives it, without loading a file). */
+export interface JobNames {
+  readonly jobs: ReadonlyMap<string, unknown>;
+  readonly broken: ReadonlyMap<string, readonly Problem[]>;
+  readonly fileProblems: readonly Problem[];
+}
+
+/**
+ * Why `name` cannot be run or looked at as a job, or null when it is a job that loads:
+ * no such file (with the nearest name, if one is close), a name two files share or a
+ * file name that cannot be a job (every file named), or a file that does not load (its
+ * problems). Every command that takes a job name asks here, so they all say the same.
+ */
+export function jobProblem(registry: JobNames, name: string): JobProblem | null {
+  if (registry.jobs.has(name)) return null;
+  const broken = registry.broken.get(name);
+  if (broken) {
+    return new JobProblem("broken", `job ${name} cannot be loaded:\n${broken.map(formatProblem).join("\n")}`, "fix the file (stau validate lists every problem), then try again");
+  }
+  const files = registry.fileProblems.filter((p) => jobNameOf(basename(p.file)) === name);
+  if (files.length > 0) {
+    // A problem reported for each file it involves (two files, one name) names them all: say it once.
+    const messages = [...new Set(files.map((p) => p.message))].map((message) => {
+      const of = files.filter((p) => p.message === message);
+      return of.length > 1 ? message : formatProblem(of[0]!);
+    });
+    return new JobProblem("file", messages.join("\n"), "each job is one file in jobs/, named with letters, digits, _ and - (stau validate lists every problem)");
+  }
+  const names = [...registry.jobs.keys(), ...registry.broken.keys()].sort();
+  const near = nearestName(name, names);
+  const list = `jobs are the files in jobs/: ${names.join(", ") || "none yet"}`;
+  return new JobProblem("unknown", `unknown job ${JSON.stringify(name)}${near ? `; did you mean ${JSON.stringify(near)}?` : ""}`, list, near);
+}
+
+/** The name closest to `name` by edit distance, if it is close enough to be a typo (a third of its length, at least 1). */
+function nearestName(name: string, names: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+  for (const candidate of names) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length]!;
 }

@@ -65,6 +65,13 @@ export interface ChunkRecord {
   readonly durationMs?: number | null;
   /** A retry waits until this time (epoch ms). */
   readonly notBefore: number | null;
+  /**
+   * It was running when its instance died: until it ends it runs alone on an instance,
+   * so that if it is what kills stau, the next death proves it.
+   */
+  readonly suspect?: boolean;
+  /** Claimed as a suspect, to run alone. */
+  readonly alone?: boolean;
   /** Which of the instance's pool workers (1…N) runs it, while it runs. */
   readonly worker?: number | null;
   /** Which stau instance runs it, and the token that instance must show to complete it. */

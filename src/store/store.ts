@@ -72,6 +72,22 @@ export interface Store {
 
   commit(): Promise<CommitResult>;
   close(): Promise<void>;
+
+  /**
+   * Why it cannot record changes now (a full disk, an unreachable database), naming
+   * what and where, or null. Commits wait meanwhile and go through once it can again;
+   * whoever takes on new work (a trigger, a claim) asks first.
+   */
+  problem(): string | null;
+  /** Calls `listener` when a problem starts (with it) and ends (with null). */
+  onProblem(listener: (problem: string | null) => void): () => void;
+  /** The instance is stopping: commits waiting out a problem fail now, with `reason`, instead of waiting. */
+  abandon(reason: string): void;
+  /**
+   * What reads so far met but could not read, and skipped (a damaged line of history),
+   * each as a message naming file and line, for the CLI to warn of once per command.
+   */
+  skipped(): readonly string[];
 }
 
 /** One attempt's end, as an executor reports it: the patch transitions.settleAttempt computed. */
@@ -85,6 +101,10 @@ export interface Completion {
 export interface ClaimFilter {
   /** Jobs the claimer cannot run (broken or unknown here): left for others. */
   readonly skipJobs: readonly string[];
+  /** Only suspects (chunks that were running when their instance died, to run alone), or none of them. */
+  readonly suspects: boolean;
+  /** Only chunks of these runs (`stau run` on the embedded store touches its own run only); absent: any. */
+  readonly runs?: readonly string[];
 }
 
 export type QueueChannel = "work" | "changes" | "cancel";
@@ -109,10 +129,11 @@ export interface WorkQueue {
   heartbeat(instance: InstanceInfo, chunkIds: readonly string[]): Promise<void>;
   /**
    * Running chunks whose owner is gone (no heartbeat for `silentMs`; on the embedded
-   * store: any owner but the instance holding the data directory) go back with
-   * `patch(owner)`. Returns what was released, with the owner it was taken from.
+   * store: any owner but the instance holding the data directory) are given
+   * `patch(chunk, owner)` (transitions.orphaned). Returns what was released, as it is
+   * now, with the owner it was taken from.
    */
-  releaseSilent(silentMs: number, patch: (owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]>;
+  releaseSilent(silentMs: number, patch: (chunk: ChunkRecord, owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]>;
   /** Chunks executors completed or gave back since the orchestrator last took them, oldest first. */
   takeChanges(limit: number): Promise<ChunkRecord[]>;
   /** Tells every executor to stop the running chunks of a run. */

@@ -26,6 +26,7 @@ export function Header({ data, counts, failures, now, height, width }: HeaderPro
         <Text bold>stau</Text> {data.project} <Text dimColor>· store {data.store} · up {shortDuration(now - data.startedAt)} ·</Text> workers {data.busy}/
         {data.workers} <Text dimColor>·</Text> {data.paused ? <Styled look={WARN}>scheduler paused</Styled> : "scheduler on"}
         {data.draining ? <Styled look={WARN}> · draining</Styled> : null}
+        {data.storeProblem ? <Styled look={stateLook("failed")}> · store cannot write: claiming stopped</Styled> : null}
       </Text>
       {height > 1 ? (
         <Text wrap="truncate-end">

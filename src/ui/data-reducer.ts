@@ -37,6 +37,7 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     lastSuccess: snapshot.lastSuccess,
     busy: prev?.busy ?? 0,
     draining: prev?.draining ?? false,
+    storeProblem: snapshot.storeProblem ?? null,
   };
 }
 
@@ -62,6 +63,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   const waitingOn = cow(data.waitingOn);
   let lastSuccess = data.lastSuccess;
   let draining = data.draining;
+  let storeProblem = data.storeProblem;
   let refresh = false;
   const setChunk = (chunk: ChunkRecord) => {
     chunks.write().set(chunk.id, chunk);
@@ -108,16 +110,19 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
       case "instance:draining":
         draining = true;
         break;
+      case "store:problem":
+        storeProblem = event.payload.problem;
+        break;
       default:
         break;
     }
   }
   if (runs.changed()) capFinishedRuns(runs.write(), chunks);
-  if (!runs.changed() && !chunks.changed() && !progress.changed() && !waitingOn.changed() && lastSuccess === data.lastSuccess && draining === data.draining) {
+  if (!runs.changed() && !chunks.changed() && !progress.changed() && !waitingOn.changed() && lastSuccess === data.lastSuccess && draining === data.draining && storeProblem === data.storeProblem) {
     return { data, refresh };
   }
   return {
-    data: { ...data, runs: runs.result(), chunks: chunks.result(), progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess, draining },
+    data: { ...data, runs: runs.result(), chunks: chunks.result(), progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess, draining, storeProblem },
     refresh,
   };
 }

@@ -44,6 +44,8 @@ export interface DataState {
   readonly busy: number;
   /** stau is shutting down (instance:draining seen). */
   readonly draining: boolean;
+  /** Why the store cannot record changes now (claiming is stopped meanwhile), or null. */
+  readonly storeProblem: string | null;
 }
 
 /** One log line in the console's ring buffer; `seq` only grows, so it anchors scrolling. */

@@ -25,6 +25,67 @@ describe("store errors", () => {
     expect(existsSync(join(p.dir, "data", "stau.lock"))).toBe(false);
   });
 
+  it("refuses a state.json of the wrong shape ([1,2], null), naming it and never writing over it", async () => {
+    for (const text of ["[1,2]\n", "null\n", '{"format":1,"seq":0,"runs":[],"chunks":{},"marks":{}}\n']) {
+      const p = project();
+      p.useFixtures("succeeds");
+      mkdirSync(join(p.dir, "data"));
+      const file = join(p.dir, "data", "state.json");
+      writeFileSync(file, text);
+
+      for (const args of [["run", "succeeds", "--json", ...WORKERS], ["runs", "--json"]]) {
+        const result = await stau(p.dir, args);
+        expect(result.code, show(result)).toBe(2);
+        expect(result.stderr, text).toContain(file);
+        expect(result.stderr).not.toContain("bug in stau");
+        expectNoStackTrace(result);
+        expect(readFileSync(file, "utf8")).toBe(text);
+      }
+      expect(existsSync(join(p.dir, "data", "logs"))).toBe(false);
+    }
+  });
+
+  // Each journal line is checked for shape (journalLineProblem, src/store/file/shapes.ts).
+  it("refuses a journal line of the wrong shape (null), naming file and line", async () => {
+    const p = project();
+    p.useFixtures("succeeds");
+    mkdirSync(join(p.dir, "data"));
+    const file = join(p.dir, "data", "journal.jsonl");
+    const journal = ['{"s":1,"t":"mark","entry":"a","mark":{"lastTickAt":1}}', "null", ""].join("\n");
+    writeFileSync(file, journal);
+
+    for (const args of [["run", "succeeds", "--json", ...WORKERS], ["runs", "--json"]]) {
+      const result = await stau(p.dir, args);
+      expect(result.code, show(result)).toBe(2);
+      expect(result.stderr).toContain(file);
+      expect(result.stderr).toMatch(/line 2/);
+      expect(result.stderr).not.toContain("bug in stau");
+      expectNoStackTrace(result);
+      expect(readFileSync(file, "utf8")).toBe(journal);
+    }
+  });
+
+  // History reports its damaged lines; the store hands them to the CLI (Store.skipped()).
+  it("warns once of a damaged line in the run history, with path and line, and lists the rest", async () => {
+    const p = project();
+    p.useFixtures("succeeds");
+    const first = json(await stau(p.dir, ["run", "succeeds", "--json", ...WORKERS]));
+    const history = join(p.dir, "data", "history", "runs.jsonl");
+    appendFileSync(history, "null\n{ damaged\n");
+    const second = json(await stau(p.dir, ["run", "succeeds", "--json", ...WORKERS]));
+
+    for (const args of [["runs", "--json"], ["runs"], ["logs", "succeeds", "--run", first.run.id]]) {
+      const result = await stau(p.dir, args);
+      expect(result.code, show(result)).toBe(0);
+      for (const line of [2, 3]) {
+        const warnings = result.stderr.split("\n").filter((w) => w.includes(`${history} line ${line} `));
+        expect(warnings, `${args.join(" ")}: line ${line}\n${show(result)}`).toHaveLength(1);
+      }
+    }
+    const runs = json<any[]>(await stau(p.dir, ["runs", "--json"]));
+    expect(runs.map((r) => r.id)).toEqual([second.run.id, first.run.id]);
+  });
+
   it("refuses a journal with a damaged line in the middle, naming it and leaving it untouched", async () => {
     const p = project();
     p.useFixtures("succeeds");

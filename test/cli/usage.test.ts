@@ -38,6 +38,45 @@ describe("usage errors", () => {
     }
   });
 
+  function withDuplicate() {
+    const p = withSucceeds();
+    p.write("jobs/dup.ts", `import { defineJob } from "stau";\nexport default defineJob({ async run() {} });\n`);
+    p.write("jobs/dup.js", `import { defineJob } from "stau";\nexport default defineJob({ async run() {} });\n`);
+    return p;
+  }
+
+  it("says a job name two files share is used by both, in plan, explain, graph and logs", async () => {
+    const p = withDuplicate();
+    for (const args of [["plan", "dup"], ["explain", "dup"], ["graph", "dup"], ["logs", "dup"]]) {
+      const result = await stau(p.dir, args);
+      expect(result.code, show(result)).toBe(2);
+      expect(result.stderr, args.join(" ")).toContain("jobs/dup.ts");
+      expect(result.stderr, args.join(" ")).toContain("jobs/dup.js");
+      expect(result.stderr, args.join(" ")).not.toContain("unknown job");
+      expectNoStackTrace(result);
+    }
+  });
+
+  // The engine refuses the name (engine.ts trigger asks jobProblem, src/jobs/load.ts).
+  it("says a job name two files share is used by both, in run", async () => {
+    const p = withDuplicate();
+    const result = await stau(p.dir, ["run", "dup", ...WORKERS]);
+    expect(result.code, show(result)).toBe(2);
+    expect(result.stderr).toContain("jobs/dup.ts");
+    expect(result.stderr).toContain("jobs/dup.js");
+    expect(result.stderr).not.toContain("unknown job");
+    expectNoStackTrace(result);
+  });
+
+  it("suggests the nearest job name for a typo", async () => {
+    const p = withSucceeds();
+    for (const args of [["plan", "succeds"], ["explain", "succeds"], ["graph", "succeds"], ["logs", "succeds_"]]) {
+      const result = await stau(p.dir, args);
+      expect(result.code, show(result)).toBe(2);
+      expect(result.stderr, args.join(" ")).toContain('did you mean "succeeds"?');
+    }
+  });
+
   it("refuses --kwargs that is not JSON, naming --kwargs", async () => {
     const p = withSucceeds();
     for (const args of [["run", "succeeds", "--kwargs", "{a:1}", ...WORKERS], ["plan", "succeeds", "--kwargs", "{a:1}"]]) {
@@ -66,6 +105,8 @@ describe("usage errors", () => {
       [["--work", "[1,"], "--work"],
       [["--work", "[{}]"], "--work"],
       [["--work", ","], "--work"],
+      [["--work", "x,,y"], "x,,y"],
+      [["--work", "1,2,"], "1,2,"],
       [["--workers", "0"], "--workers"],
       [["--workers", "two"], "--workers"],
       [["--worker-memory", "-5"], "--worker-memory"],

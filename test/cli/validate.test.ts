@@ -148,6 +148,43 @@ export default defineSchedule([{ id: "ghost", job: "missing_job", every: "1h" }]
     expect(out.schedule.error).toContain("missing_job");
   });
 
+  it("keeps the good schedule entries when others are bad, and reports every bad one at once", async () => {
+    const p = project({
+      "jobs/a.ts": job(`{ async run() {} }`),
+      "stau.schedule.ts": `import { defineSchedule } from "stau";
+export default defineSchedule([
+  { id: "ghost", job: "deleted_job", every: "1h" },
+  { id: "hourly", job: "a", every: "1h" },
+  { id: "bad-every", job: "a", every: "every now and then" },
+]);
+`,
+    });
+    const result = await stau(p.dir, ["validate", "--json"]);
+    expect(result.code, show(result)).toBe(1);
+    const out = json(result);
+    expect(out.jobs).toEqual([{ job: "a", ok: true }]);
+    expect(out.schedule.ok).toBe(false);
+    const problems = String(out.schedule.error).split("\n");
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toContain('entry "ghost"');
+    expect(problems[0]).toContain('"deleted_job"');
+    expect(problems[1]).toContain('entry "bad-every"');
+    expect(problems[1]).toContain('"every now and then"');
+
+    const text = await stau(p.dir, ["validate"]);
+    expect(text.code, show(text)).toBe(1);
+    expect(text.stdout).toContain('entry "ghost"');
+    expect(text.stdout).toContain('entry "bad-every"');
+
+    // stau schedule lists what stau fires (the good entry) and reports the rest.
+    const schedule = await stau(p.dir, ["schedule", "--json"]);
+    expect(schedule.code, show(schedule)).toBe(2);
+    expect(json(schedule).entries.map((e: any) => e.id)).toEqual(["hourly"]);
+    expect(schedule.stderr).toContain('entry "ghost"');
+    expect(schedule.stderr).toContain('entry "bad-every"');
+    expectNoStackTrace(schedule);
+  });
+
   it("reports a file without a default export and one that throws at import, with its line", async () => {
     const p = project({
       "jobs/no_default.ts": `export const config = {};\n`,

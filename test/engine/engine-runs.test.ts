@@ -70,8 +70,8 @@ describe("chunks whose instance went away", () => {
 
     // As the orchestrator does: the queue gives the chunks back, the engine hears of them.
     const reason = (owner: string) => `its stau instance ${owner} is gone (no heartbeat)`;
-    const released = await h.store.queue.releaseSilent(5_000, (owner) => T.interrupted(reason(owner)));
-    await h.engine.interrupted(released.map((r) => r.chunk), () => reason(h.executor.owner));
+    const released = await h.store.queue.releaseSilent(5_000, (_c, owner) => T.interrupted(reason(owner)));
+    await h.engine.released(released.map((r) => r.chunk), () => reason(h.executor.owner));
     expect(h.events.of("chunk:interrupted")).toEqual([{ chunk: expect.objectContaining({ id: a!.id, state: "pending" }), reason: reason("exec-1") }]);
     expect(await h.states(run.id)).toEqual({ "B.0": "queued", "A.0": "pending" });
 

@@ -33,10 +33,31 @@ describe("chunk transitions", () => {
   it("gives an interrupted chunk back to pending at once, its attempt counted and its claim gone", () => {
     const patch = T.interrupted("its stau instance was stopping");
     expect(patch).toEqual({
-      state: "pending", owner: null, token: null, worker: null, notBefore: null,
+      state: "pending", owner: null, token: null, worker: null, notBefore: null, alone: false,
       error: { kind: "cancelled", message: "interrupted: its stau instance was stopping" },
     });
     expect(patch).not.toHaveProperty("attempts");
+  });
+
+  it("makes a chunk whose instance died a suspect, and fails a suspect that died alone once its attempts are used", () => {
+    const reason = "its stau instance i1 stopped while it ran";
+    // Running beside others when its instance died: back to pending, to run alone.
+    expect(T.orphaned(chunk({ attempts: 1 }), { retries: 0 }, reason, 50)).toMatchObject({ state: "pending", suspect: true, alone: false });
+    // Running alone: it did it. With an attempt left it runs again (alone); without, it fails.
+    expect(T.orphaned(chunk({ attempts: 2, suspect: true, alone: true }), { retries: 2 }, reason, 50)).toMatchObject({ state: "pending", suspect: true });
+    const failed = T.orphaned(chunk({ attempts: 2, suspect: true, alone: true }), { retries: 1 }, reason, 50);
+    expect(failed).toMatchObject({ state: "failed", finishedAt: 50, owner: null, token: null, error: { kind: "error" } });
+    expect(failed.error!.message).toMatch(/stopped while it ran again, running alone this time: the chunk is what stops stau/);
+    // An operator retry gives it a fresh allowance.
+    expect(T.orphaned(chunk({ attempts: 4, retryFrom: 3, suspect: true, alone: true }), { retries: 1 }, reason, 0).state).toBe("pending");
+  });
+
+  it("claims a suspect to run alone, and clears suspicion when an attempt gets to its end", () => {
+    expect(T.claim("me", 5, true)).toMatchObject({ state: "running", alone: true });
+    expect(T.claim("me", 5)).not.toHaveProperty("alone");
+    const suspect = chunk({ suspect: true, alone: true });
+    expect(T.settleAttempt(suspect, spec, { ok: true }, false, 9, 4).patch).toMatchObject({ state: "done", suspect: false, alone: false });
+    expect(T.settleAttempt(chunk(), spec, { ok: true }, false, 9, 4).patch).not.toHaveProperty("suspect");
   });
 
   it("gives an operator retry a fresh set of retries while attempts keep counting", () => {

@@ -84,7 +84,7 @@ export class FakeExecutor {
   ) {}
 
   claim(limit = 1_000): Promise<ChunkRecord[]> {
-    return this.queue.claim(this.owner, limit, { skipJobs: [] }, T.claim(this.owner, this.clock.now()));
+    return this.queue.claim(this.owner, limit, { skipJobs: [], suspects: false }, T.claim(this.owner, this.clock.now()));
   }
 
   /** Records the attempt's end; false when the claim's token no longer holds the chunk. */

@@ -144,6 +144,23 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {}
 
+  /** A test sets this to play a store that cannot write. */
+  storeProblem: string | null = null;
+
+  problem(): string | null {
+    return this.storeProblem;
+  }
+
+  onProblem(): () => void {
+    return () => undefined;
+  }
+
+  abandon(): void {}
+
+  skipped(): readonly string[] {
+    return [];
+  }
+
   private apply(op: Op, conflicts: Set<string>): void {
     switch (op.t) {
       case "run+":
@@ -222,7 +239,7 @@ export class MemoryQueue implements WorkQueue {
     const claimed: ChunkRecord[] = [];
     for (const chunk of this.store.chunks.values()) {
       if (claimed.length >= limit) break;
-      if (chunk.state !== "pending" || skip.has(chunk.job)) continue;
+      if (chunk.state !== "pending" || skip.has(chunk.job) || (chunk.suspect === true) !== filter.suspects) continue;
       const taken = { ...chunk, ...patch, attempts: chunk.attempts + 1, token: `${owner}:${++this.tokens}` };
       this.store.put(taken);
       claimed.push(taken);
@@ -242,9 +259,9 @@ export class MemoryQueue implements WorkQueue {
 
   async heartbeat(): Promise<void> {}
 
-  async releaseSilent(_silentMs: number, patch: (owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
+  async releaseSilent(_silentMs: number, patch: (chunk: ChunkRecord, owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
     const left = [...this.store.chunks.values()].filter((c) => c.state === "running" && this.silent.has(c.owner ?? ""));
-    for (const c of left) this.record([[c.id, patch(c.owner!)]]);
+    for (const c of left) this.record([[c.id, patch(c, c.owner!)]]);
     return left.map((c) => ({ owner: c.owner!, chunk: this.store.chunks.get(c.id)! }));
   }
 

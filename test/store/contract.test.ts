@@ -9,12 +9,12 @@ import { chunkNow, chunkRecord, fileBackend, nextNotice, ORCHESTRATOR, pgBackend
 // which store it has. Every patch given to a store comes from engine/transitions.ts, as
 // in the engine; what differs in setting a case up lives in helpers.ts (Backend).
 
-const claimAs = (store: Store, owner: string, limit: number, skipJobs: string[] = [], at = 5) => store.queue.claim(owner, limit, { skipJobs }, T.claim(owner, at));
+const claimAs = (store: Store, owner: string, limit: number, skipJobs: string[] = [], at = 5) => store.queue.claim(owner, limit, { skipJobs, suspects: false }, T.claim(owner, at));
 const spec = { retries: 0, retryDelayMs: 1_000 };
 const succeeded = (chunk: ChunkRecord, at: number, durationMs: number) => T.settleAttempt(chunk, spec, { ok: true }, false, at, durationMs).patch;
 const threw = (chunk: ChunkRecord, at: number) =>
   T.settleAttempt(chunk, spec, { ok: false, kind: "error", error: { name: "Error", message: "boom", stack: null, nonRetryable: false } }, false, at, 3).patch;
-const gone = (owner: string) => T.interrupted(`instance ${owner} went silent`);
+const gone = (_chunk: ChunkRecord, owner: string) => T.interrupted(`instance ${owner} went silent`);
 const ids = (chunks: readonly { id: string }[]) => chunks.map((c) => c.id);
 const HOUR = 3_600_000;
 

@@ -81,8 +81,8 @@ describePg("the PostgreSQL store", () => {
   it("releases only chunks whose owner stopped heartbeating them", async () => {
     const store = await open();
     await seed(store, "r1", 2);
-    const claimed = await store.queue.claim("A", 2, { skipJobs: [] }, T.claim("A", 1));
-    const silent = (owner: string) => T.interrupted(`instance ${owner} went silent`);
+    const claimed = await store.queue.claim("A", 2, { skipJobs: [], suspects: false }, T.claim("A", 1));
+    const silent = (_chunk: unknown, owner: string) => T.interrupted(`instance ${owner} went silent`);
     expect(await store.queue.releaseSilent(60_000, silent)).toEqual([]);
     // A heartbeat keeps the chunks it names; one the instance lost track of goes back once
     // it has been silent for longer than asked (polled, heartbeating the other each time).

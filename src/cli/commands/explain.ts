@@ -1,8 +1,7 @@
 import { formatDuration } from "../../config/duration.js";
 import { formatProblem } from "../../config/problem.js";
-import { UsageError } from "../../errors.js";
 import { kwargsKey } from "../../graph/kwargs-key.js";
-import { loadRegistry } from "../../jobs/load.js";
+import { jobProblem, loadRegistry } from "../../jobs/load.js";
 import { nextFire } from "../../schedule/ticks.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
@@ -19,7 +18,9 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
   const registry = await loadRegistry(paths);
   const spec = registry.jobs.get(job);
   const broken = registry.broken.get(job);
-  if (!spec && !broken) throw new UsageError(`unknown job ${JSON.stringify(job)}`, `jobs are the files in jobs/: ${[...registry.jobs.keys()].join(", ")}`);
+  // A broken job is explained (that it is broken, and why); any other problem is the answer.
+  const problem = jobProblem(registry, job);
+  if (problem && problem.kind !== "broken") throw problem;
   const now = Date.now();
   const { runs, chunks, marks, fresh, holder } = await readStore(flags, async (store) => ({
     ...(await store.active()),

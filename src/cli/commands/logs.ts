@@ -1,11 +1,12 @@
 import { UsageError } from "../../errors.js";
+import { discoverJobNames, jobProblem, type JobNames, type JobProblem } from "../../jobs/load.js";
 import { attemptTag, type AttemptLog } from "../../store/logs.js";
 import { openStore } from "../../store/open.js";
 import type { ArchivedRun } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
 import { parsePositiveInt } from "../args.js";
-import { paint } from "../output.js";
-import { storeConfig, type RuntimeFlags } from "../runtime.js";
+import { paint, warnSkipped } from "../output.js";
+import { currentProject, storeConfig, type RuntimeFlags } from "../runtime.js";
 
 export interface LogsFlags extends RuntimeFlags {
   run?: string;
@@ -18,15 +19,22 @@ const FOLLOW_MS = 250;
 
 /** `stau logs <job>`: the log lines of a job's chunks in one run (the newest by default). */
 export async function logsCommand(job: string, flags: LogsFlags): Promise<number> {
+  const tailLines = flags.tail === undefined ? 200 : parsePositiveInt("--tail", flags.tail);
+  // From file names only (loading job code is not needed to read logs). A name two files
+  // share is refused; an unknown one may still have runs, from before its file was deleted.
+  const problem = namesProblem(flags, job);
+  if (problem?.kind === "file") throw problem;
   const store = await openStore(storeConfig(flags), "read");
   try {
-    const tailLines = flags.tail === undefined ? 200 : parsePositiveInt("--tail", flags.tail);
     let run: ArchivedRun | null;
     if (flags.run) {
       run = await store.getRun(flags.run);
+      warnSkipped(store);
       if (!run) throw new UsageError(`no run ${flags.run} in ${store.location}`, "list runs with stau runs");
     } else {
       run = (await store.listRuns(200)).find((r) => r.chunks.some((c) => c.job === job)) ?? null;
+      warnSkipped(store);
+      if (!run && problem) throw problem;
       if (!run) {
         process.stdout.write(`no runs of ${job} yet\n`);
         return 0;
@@ -37,6 +45,17 @@ export async function logsCommand(job: string, flags: LogsFlags): Promise<number
   } finally {
     await store.close();
   }
+}
+
+/** What the job's name says against it, from file names; logs come from the store, so a jobs/ that cannot be read does not stop them. */
+function namesProblem(flags: LogsFlags, job: string): JobProblem | null {
+  let names: JobNames;
+  try {
+    names = discoverJobNames(currentProject(flags));
+  } catch {
+    return null;
+  }
+  return jobProblem(names, job);
 }
 
 /**

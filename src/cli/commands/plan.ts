@@ -1,9 +1,7 @@
 import { formatDuration } from "../../config/duration.js";
 import { ExecPool } from "../../exec/pool.js";
 import { resolve } from "../../graph/resolve.js";
-import { loadRegistry } from "../../jobs/load.js";
-import { ConfigError, UsageError } from "../../errors.js";
-import { formatProblem } from "../../config/problem.js";
+import { jobProblem, loadRegistry } from "../../jobs/load.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
 import { planJson } from "../../json.js";
 import { paint, printJson } from "../output.js";
@@ -21,12 +19,9 @@ export async function planCommand(job: string, flags: PlanFlags): Promise<number
   let workIds = parseWorkIds(flags.work);
   const paths = currentProject(flags);
   const registry = await loadRegistry(paths);
-  const spec = registry.jobs.get(job);
-  if (!spec) {
-    const problems = registry.broken.get(job);
-    if (problems) throw new ConfigError(`job ${job} cannot be loaded:\n${problems.map(formatProblem).join("\n")}`, "fix the file, then plan again");
-    throw new UsageError(`unknown job ${JSON.stringify(job)}`, `jobs are the files in jobs/: ${[...registry.jobs.keys()].join(", ") || "none yet"}`);
-  }
+  const problem = jobProblem(registry, job);
+  if (problem) throw problem;
+  const spec = registry.jobs.get(job)!;
   if (workIds === null && spec.hasSelectWork) {
     // selectWork is job code: it runs in a worker thread, like everything a job does.
     const pool = new ExecPool({ workers: 1, dataDir: paths.dataDir });

@@ -31,7 +31,7 @@ export async function runCommand(job: string, flags: RunFlags): Promise<number> 
   const events = new EventBus();
   // Progress goes to stderr as the same event lines `--no-ui` writes; stdout keeps the result.
   const stopReporting = flags.json ? () => {} : attachLogLines(events, "pretty", process.stderr);
-  const instance = await startInstance({ paths: currentProject(flags), store: storeConfig(flags), pool, command: `run ${job}`, events, schedule: false });
+  const instance = await startInstance({ paths: currentProject(flags), store: storeConfig(flags), pool, command: `run ${job}`, events, schedule: false, ownRunsOnly: true });
   let interrupted = false;
   const onSignal = (runId: string) => () => {
     if (interrupted) process.exit(130); // a second Ctrl+C: stop now

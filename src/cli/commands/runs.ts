@@ -1,7 +1,7 @@
 import { formatDuration } from "../../config/duration.js";
 import { parsePositiveInt } from "../args.js";
 import { runsJson } from "../../json.js";
-import { paint, printJson } from "../output.js";
+import { paint, printJson, warnSkipped } from "../output.js";
 import { readStore, type RuntimeFlags } from "../runtime.js";
 
 const STATUS_STYLE = { done: "green", failed: "red", cancelled: "yellow", running: "cyan", waiting: "dim" } as const;
@@ -9,7 +9,13 @@ const STATUS_STYLE = { done: "green", failed: "red", cancelled: "yellow", runnin
 /** `stau runs`: the newest runs first, active and finished; works beside a running instance. */
 export async function runsCommand(flags: RuntimeFlags & { json?: boolean; limit?: string }): Promise<number> {
   const limit = flags.limit === undefined ? 20 : parsePositiveInt("--limit", flags.limit);
-  const runs = runsJson(await readStore(flags, (store) => store.listRuns(limit)));
+  const runs = runsJson(
+    await readStore(flags, async (store) => {
+      const found = await store.listRuns(limit);
+      warnSkipped(store);
+      return found;
+    }),
+  );
   if (flags.json) {
     printJson(runs);
     return 0;

@@ -64,7 +64,8 @@ function entryJson(entry: ScheduleEntrySpec, mark: ScheduleMark | undefined, now
  * `stau schedule [--simulate <duration>] [--json]`: every entry with its next fire, its
  * last tick and last skip; with --simulate, every fire in the window from now as if
  * stau started now (catch-ups included), in each entry's timezone. Read-only: works
- * beside a running instance. Exit 2 when the schedule file has problems.
+ * beside a running instance. Exit 2 when the schedule file has problems (its good entries
+ * are listed all the same).
  */
 export async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
   let windowMs: number | null = null;
@@ -74,11 +75,11 @@ export async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
   }
   const paths = currentProject(flags);
   const registry = await loadRegistry(paths);
+  // The good entries are listed (they are what stau fires) and the bad ones reported;
+  // a schedule file with problems still exits 2.
   const { entries, problems } = registry.schedule;
-  if (problems.length) {
-    for (const problem of problems) process.stderr.write(`${paint("red", "error:", process.stderr)} ${formatProblem(problem)}\n`);
-    return 2;
-  }
+  for (const problem of problems) process.stderr.write(`${paint("red", "error:", process.stderr)} ${formatProblem(problem)}\n`);
+  const exitCode = problems.length ? 2 : 0;
   const marks = await readStore(flags, (store) => store.scheduleMarks());
   const now = Date.now();
   const rows = entries.map((entry) => entryJson(entry, marks.get(entry.id), now));
@@ -96,13 +97,13 @@ export async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
       fires: shown.map((f) => ({ entryId: f.entryId, job: f.job, at: iso(f.at), local: localTime(f.at, zoneOf(byId.get(f.entryId)!)), tickAt: iso(f.tickAt), catchUp: f.catchUp })),
     };
     printJson(simulation ? { entries: rows, simulation } : { entries: rows });
-    return 0;
+    return exitCode;
   }
 
   const out = process.stdout;
   if (!paths.scheduleFile) {
     out.write("no schedule: create stau.schedule.ts with defineSchedule([...]) to run jobs on a timer\n");
-    return 0;
+    return exitCode;
   }
   out.write(`${displayPath(paths, paths.scheduleFile)}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}\n`);
   entries.forEach((entry, index) => {
@@ -128,5 +129,5 @@ export async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
       out.write(`  ${localTime(fire.at, zoneOf(entry))}   ${iso(fire.at)}   ${fire.entryId} → ${fire.job}${note}\n`);
     }
   }
-  return 0;
+  return exitCode;
 }

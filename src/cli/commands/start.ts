@@ -24,6 +24,7 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   if (format !== "json" && format !== "pretty") throw new UsageError(`--log-format must be json or pretty, received ${JSON.stringify(flags.logFormat)}`);
   const drainMs = parseDrainTimeout(flags.drainTimeout);
   const healthPort = flags.healthPort === undefined ? undefined : parsePositiveInt("--health-port", flags.healthPort);
+  if (healthPort !== undefined && healthPort > 65_535) throw new UsageError(`--health-port must be a TCP port (1–65535), received ${flags.healthPort}`);
   const pool = poolSize(flags);
 
   // Production is headless unless the console is asked for, on a terminal.

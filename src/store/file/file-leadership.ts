@@ -1,7 +1,7 @@
 import { StoreError } from "../../errors.js";
 import type { InstanceInfo } from "../records.js";
 import type { InstanceRow, Leadership } from "../store.js";
-import { acquireLock, isAlive, readLock, releaseLock } from "./lock.js";
+import { acquireLock, holderAlive, lockServing, readLock, releaseLock, touchLock, TOUCH_MS } from "./lock.js";
 
 /**
  * On the embedded store, leading and writing are one right: the data directory's lock.
@@ -9,6 +9,7 @@ import { acquireLock, isAlive, readLock, releaseLock } from "./lock.js";
  */
 export class FileLeadership implements Leadership {
   private instance: InstanceInfo | null = null;
+  private touching: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dir: string,
@@ -22,7 +23,7 @@ export class FileLeadership implements Leadership {
 
   async acquire(instance: InstanceInfo): Promise<{ ok: true }> {
     if (this.readOnly) throw new Error("a read-only store cannot take the lock");
-    const result = acquireLock(this.dir, instance);
+    const result = await acquireLock(this.dir, instance);
     if (!result.ok) {
       const holder = result.holder;
       throw new StoreError(
@@ -32,8 +33,19 @@ export class FileLeadership implements Leadership {
       );
     }
     this.instance = instance;
+    // Until its control socket is up, the lock's age says the holder lives.
+    this.touching = setInterval(() => touchLock(this.dir), TOUCH_MS);
+    this.touching.unref();
     this.onAcquired();
     return { ok: true };
+  }
+
+  /** The control socket is up: liveness is the socket's from now on. */
+  serving(): void {
+    if (!this.instance) return;
+    lockServing(this.dir, this.instance);
+    if (this.touching) clearInterval(this.touching);
+    this.touching = null;
   }
 
   lost(): Promise<Error> {
@@ -47,8 +59,10 @@ export class FileLeadership implements Leadership {
   async stopped(): Promise<void> {}
 
   async holder(): Promise<InstanceInfo | null> {
-    const holder = readLock(this.dir);
-    return holder && isAlive(holder) ? holder : null;
+    const lock = readLock(this.dir);
+    if (!lock || !(await holderAlive(this.dir))) return null;
+    const { serving: _serving, ...holder } = lock;
+    return holder;
   }
 
   async instances(): Promise<InstanceRow[]> {
@@ -58,6 +72,8 @@ export class FileLeadership implements Leadership {
 
   /** Gives the lock up (the store is closing). */
   close(): void {
+    if (this.touching) clearInterval(this.touching);
+    this.touching = null;
     if (this.instance) releaseLock(this.dir, this.instance);
     this.instance = null;
   }

@@ -6,6 +6,7 @@ import { LocalSignals } from "./signals.js";
 /** What the queue needs of the file store it belongs to. */
 export interface QueueHost {
   readonly pending: PendingFifo;
+  readonly suspects: PendingFifo;
   chunk(id: string): ChunkRecord | undefined;
   /** Every chunk of the active runs. */
   chunks(): ChunkRecord[];
@@ -30,11 +31,19 @@ export class FileQueue implements WorkQueue {
 
   constructor(private readonly host: QueueHost) {
     host.pending.onPush = () => this.signals.notify("work");
+    host.suspects.onPush = () => this.signals.notify("work");
   }
 
   async claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]> {
     const { host } = this;
-    const ids = host.pending.take(limit, new Set(filter.skipJobs), (id) => host.chunk(id)?.job, (id) => host.chunk(id)?.state === "pending");
+    const fifo = filter.suspects ? host.suspects : host.pending;
+    // Chunks of other runs are passed over for good: only `stau run` asks, and its process never wants them.
+    const runs = filter.runs ? new Set(filter.runs) : null;
+    const claimable = (id: string) => {
+      const chunk = host.chunk(id);
+      return chunk?.state === "pending" && (!runs || runs.has(chunk.runId));
+    };
+    const ids = fifo.take(limit, new Set(filter.skipJobs), (id) => host.chunk(id)?.job, claimable);
     if (ids.length === 0) return [];
     host.write({ t: "claim", patch, claims: ids.map((id) => [id, host.chunk(id)!.attempts + 1, `${owner}:${++this.tokens}`]) });
     const claimed = ids.map((id) => host.chunk(id)!);
@@ -62,13 +71,13 @@ export class FileQueue implements WorkQueue {
     // The data directory's lock says this instance is alive.
   }
 
-  async releaseSilent(_silentMs: number, patch: (owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
+  async releaseSilent(_silentMs: number, patch: (chunk: ChunkRecord, owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
     // Only the lock holder writes here: chunks running for anyone else were left by an
     // instance that is gone, and none can appear after the first look.
     if (this.releasedAtStart || this.host.holderId === null) return [];
     this.releasedAtStart = true;
     const left = this.running().filter((c) => c.owner !== this.host.holderId);
-    const released = await this.record(left.map((c) => [c.id, patch(c.owner ?? "unknown")]));
+    const released = await this.record(left.map((c) => [c.id, patch(c, c.owner ?? "unknown")]));
     return left.filter((c) => released.has(c.id)).map((c) => ({ owner: c.owner ?? "unknown", chunk: this.host.chunk(c.id)! }));
   }
 

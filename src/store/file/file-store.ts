@@ -3,14 +3,16 @@ import { join } from "node:path";
 import type { LowSync } from "lowdb";
 import type { FreshnessView } from "../../graph/types.js";
 import type { ScheduleMark } from "../../schedule/ticks.js";
+import type { OrderChannel } from "../../control/orders.js";
 import { socketOrders } from "../../control/socket-orders.js";
+import { StoreError, fileSystemError } from "../../errors.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
 import type { ChunkPatchOp, CommitResult, Store } from "../store.js";
 import { FileLeadership } from "./file-leadership.js";
 import { FileLogs } from "./file-logs.js";
 import { FileQueue } from "./file-queue.js";
 import { FreshnessFiles } from "./freshness.js";
-import { History } from "./history.js";
+import { History, describeDamagedLine } from "./history.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
 import { openSnapshot } from "./snapshot-file.js";
@@ -62,7 +64,7 @@ export class FileStore implements Store {
   readonly queue: FileQueue;
   readonly leadership: FileLeadership;
   readonly logs: FileLogs;
-  readonly orders;
+  readonly orders: OrderChannel;
   private hot!: LowSync<HotState>;
   private fresh!: FreshnessFiles;
   private readonly history: History;
@@ -72,19 +74,37 @@ export class FileStore implements Store {
   /** Chunk ids of each active run, so archiving and listing never scan every chunk. */
   private readonly chunksByRun = new Map<string, Set<string>>();
   readonly pending = new PendingFifo();
+  /** Pending suspects, apart: they are claimed only to run alone. */
+  readonly suspects = new PendingFifo();
   /** Chunks whose guarded patch found them elsewhere since the last commit. */
   private conflicts = new Set<string>();
   private gap = false;
+  private readonly problemListeners = new Set<(problem: string | null) => void>();
 
   private constructor(private readonly dir: string, readOnly: boolean) {
     this.location = dir;
-    if (!readOnly && !existsSync(dir)) mkdirSync(dir, { recursive: true });
+    if (!readOnly && !existsSync(dir)) {
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (error) {
+        throw fileSystemError(error, { what: "the data directory" }) ?? error;
+      }
+    }
     this.history = new History(join(dir, "history", "runs.jsonl"));
     this.load();
     this.queue = new FileQueue(this);
     this.leadership = new FileLeadership(dir, readOnly, () => this.openForWriting());
     this.logs = new FileLogs(dir);
-    this.orders = socketOrders(dir);
+    const socket = socketOrders(dir);
+    this.orders = {
+      ...socket,
+      // Once the socket is up, the lock's holder is known to live by it answering.
+      serve: async (handle, options) => {
+        const stop = await socket.serve(handle, options);
+        this.leadership.serving();
+        return stop;
+      },
+    };
   }
 
   /** Reads the snapshots and replays the journal: what the last writer left. */
@@ -94,6 +114,7 @@ export class FileStore implements Store {
     this.seq = this.hot.data.seq;
     this.chunksByRun.clear();
     this.pending.clear();
+    this.suspects.clear();
     for (const chunk of Object.values(this.hot.data.chunks)) this.index(chunk);
     const { ops, validBytes, tornTail } = Journal.read<Op>(this.journalFile);
     for (const op of ops) this.replay(op);
@@ -120,7 +141,9 @@ export class FileStore implements Store {
   private openForWriting(): void {
     if (this.journal) return;
     this.load();
-    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() });
+    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() }, (problem) => {
+      for (const listener of this.problemListeners) listener(problem?.message ?? null);
+    });
   }
 
   private replay(op: Op): void {
@@ -179,7 +202,7 @@ export class FileStore implements Store {
     if (!before) return;
     const after = { ...before, ...patch };
     this.hot.data.chunks[id] = after;
-    if (after.state === "pending" && before.state !== "pending") this.pending.push(id);
+    if (after.state === "pending" && before.state !== "pending") (after.suspect ? this.suspects : this.pending).push(id);
   }
 
   private putChunk(chunk: ChunkRecord): void {
@@ -191,7 +214,7 @@ export class FileStore implements Store {
     let ids = this.chunksByRun.get(chunk.runId);
     if (!ids) this.chunksByRun.set(chunk.runId, (ids = new Set()));
     ids.add(chunk.id);
-    if (chunk.state === "pending") this.pending.push(chunk.id);
+    if (chunk.state === "pending") (chunk.suspect ? this.suspects : this.pending).push(chunk.id);
   }
 
   private chunksOf(runId: string): ChunkRecord[] {
@@ -258,7 +281,16 @@ export class FileStore implements Store {
   }
 
   recordSuccesses(successes: readonly Success[]): void {
-    if (successes.length) this.write({ t: "ok", successes });
+    // A job whose freshness file cannot be read keeps what it has: its successes are not
+    // recorded (its next runs see it stale and run it again), and the caller hears why.
+    const unreadable = new Map<string, string>();
+    const readable = successes.filter((success) => {
+      const problem = this.fresh.unreadable(success.job);
+      if (problem) unreadable.set(success.job, problem);
+      return !problem;
+    });
+    if (readable.length) this.write({ t: "ok", successes: readable });
+    if (unreadable.size) throw new StoreError("store_corrupt", `freshness not recorded: ${[...unreadable.values()].join("; ")}`, "restore the file from a backup, or move it away (the job then counts as never run)");
   }
 
   archiveRun(id: string): void {
@@ -335,13 +367,42 @@ export class FileStore implements Store {
     this.journal!.truncate();
   }
 
+  problem(): string | null {
+    return this.journal?.writeProblem?.message ?? null;
+  }
+
+  onProblem(listener: (problem: string | null) => void): () => void {
+    this.problemListeners.add(listener);
+    return () => this.problemListeners.delete(listener);
+  }
+
+  skipped(): readonly string[] {
+    return this.history.damagedLines().map(describeDamagedLine);
+  }
+
+  abandon(reason: string): void {
+    this.journal?.abandon(reason);
+  }
+
+  /** Snapshots and closes; the lock goes whatever happens. Throws, naming what is lost, if the last writes fail. */
   async close(): Promise<void> {
+    let failure: unknown = null;
     if (this.journal) {
       await this.journal.settle();
-      this.compact();
-      this.journal.close();
+      try {
+        this.compact();
+      } catch (error) {
+        // The snapshots stay as they were and the journal keeps what they lack.
+        failure = error;
+      }
+      try {
+        this.journal.close();
+      } catch (error) {
+        failure = error;
+      }
       this.journal = null;
     }
     this.leadership.close();
+    if (failure) throw failure;
   }
 }

@@ -45,6 +45,16 @@ export class FreshnessFiles implements FreshnessView {
     return entry;
   }
 
+  /** Why a job's freshness file cannot be read, or null when it can (or does not exist yet). */
+  unreadable(job: string): string | null {
+    try {
+      this.load(job);
+      return null;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
   lastSuccess(job: string, kwargsKey: string, workId: WorkId | null): number | undefined {
     const node = this.load(job).db.data.nodes[kwargsKey];
     if (!node) return undefined;

@@ -1,31 +1,64 @@
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, truncateSync, write, writeSync } from "node:fs";
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, statfsSync, truncateSync, write, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { promisify } from "node:util";
-import { StoreError } from "../../errors.js";
+import { StoreError, errorMessage } from "../../errors.js";
+import { journalLineProblem } from "./shapes.js";
 
 const writeAsync = promisify(write) as (fd: number, text: string) => Promise<unknown>;
+
+/** How long a journal that could not write waits before it tries again. */
+const RETRY_MS = 1_000;
+
+/** Why the journal cannot write now (a full disk, an I/O error), for people. */
+export interface WriteProblem {
+  readonly message: string;
+  readonly since: number;
+}
+
+interface Waiter {
+  readonly upTo: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
 
 /**
  * An append-only log of store operations with group commit. Writes between two
  * commits go to disk as one synchronous-data write, so the cost of a state change
  * is one short line, whatever the size of the rest of the store.
+ *
+ * A write that fails (no space left, an I/O error) loses nothing: what it did write is
+ * cut off again, the lines stay buffered, the commits waiting for them keep waiting,
+ * and the journal tries again every second until a write succeeds. `onProblem` hears
+ * when that starts and ends, so the store can say so and stop taking on work.
  */
 export class Journal<Op> {
-  private fd: number;
+  private readonly fd: number;
   private buffer: string[] = [];
-  /** The write under way, and the one queued behind it for everything appended since. */
-  private writing: Promise<void> | null = null;
-  private queued: Promise<void> | null = null;
-  private lines = 0;
+  /** Lines appended, and lines on disk (as counts since the journal opened). */
+  private appended = 0;
+  private written = 0;
+  private waiters: Waiter[] = [];
+  private writing = false;
+  private scheduled = false;
+  private lines: number;
+  /** Bytes of the file known to be whole lines: a failed write is cut back to this. */
+  private validBytes: number;
+  private problem: WriteProblem | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  /** Set when the store closes while it cannot write: commits fail at once instead of waiting. */
+  private abandoned: string | null = null;
 
   private constructor(
-    file: string,
-    existingLines: number,
+    private readonly file: string,
+    existing: { lines: number; validBytes: number },
     private readonly full: { lines: number; compact: () => void },
+    private readonly onProblem: (problem: WriteProblem | null) => void,
   ) {
     // O_DSYNC: each write returns once its data is on disk, one round trip to the disk
     // thread instead of a write and an fdatasync.
     this.fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC, 0o644);
-    this.lines = existingLines;
+    this.lines = existing.lines;
+    this.validBytes = existing.validBytes;
   }
 
   /**
@@ -36,9 +69,10 @@ export class Journal<Op> {
     file: string,
     existing: { lines: number; validBytes: number; tornTail: boolean },
     full: { lines: number; compact: () => void },
+    onProblem: (problem: WriteProblem | null) => void = () => undefined,
   ): Journal<Op> {
     if (existing.tornTail) truncateSync(file, existing.validBytes);
-    return new Journal<Op>(file, existing.lines, full);
+    return new Journal<Op>(file, existing, full, onProblem);
   }
 
   /**
@@ -58,67 +92,139 @@ export class Journal<Op> {
     const last = lines.pop()!;
     const tornTail = last !== "";
     const ops: Op[] = [];
+    const untouched = "stau left the file untouched. Restore it from a backup, or move the data directory away to start with an empty store.";
     lines.forEach((line, index) => {
+      let value: unknown;
       try {
-        ops.push(JSON.parse(line) as Op);
+        value = JSON.parse(line);
       } catch (error) {
-        throw new StoreError(
-          "store_corrupt",
-          `${file} is damaged: line ${index + 1} is not valid JSON (${(error as Error).message})`,
-          "stau left the file untouched. Restore it from a backup, or move the data directory away to start with an empty store.",
-          error,
-        );
+        throw new StoreError("store_corrupt", `${file} is damaged: line ${index + 1} is not valid JSON (${(error as Error).message})`, untouched, error);
       }
+      // A line that parses but is no operation (`null`, a hand edit) is damage too, never replayed.
+      const problem = journalLineProblem(value);
+      if (problem) throw new StoreError("store_corrupt", `${file} is damaged: line ${index + 1} is not a journal entry (${problem})`, untouched);
+      ops.push(value as Op);
     });
     return { ops, validBytes: Buffer.byteLength(text) - Buffer.byteLength(last), tornTail };
   }
 
   append(op: Op): void {
     this.buffer.push(JSON.stringify(op));
+    this.appended++;
+  }
+
+  /** Why it cannot write now, or null. */
+  get writeProblem(): WriteProblem | null {
+    return this.problem;
   }
 
   /**
    * Resolves when every operation appended so far is durable. While one write is on
    * its way to disk the next batch gathers behind it (group commit), so a busy engine
-   * makes few, larger writes instead of one fsync per change.
+   * makes few, larger writes instead of one per change.
    */
   commit(): Promise<void> {
-    this.queued ??= (async () => {
-      await (this.writing ?? new Promise<void>((resolve) => setImmediate(resolve)));
-      this.queued = null;
-      const current = this.writeBuffer();
-      this.writing = current;
-      try {
-        await current;
-      } finally {
-        if (this.writing === current) this.writing = null;
+    if (this.written >= this.appended) return Promise.resolve();
+    if (this.abandoned && this.problem) return Promise.reject(this.abandonedError());
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ upTo: this.appended, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.writing || this.scheduled || this.retry) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.writeAll();
+    });
+  }
+
+  private async writeAll(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.buffer.length > 0) {
+        const count = this.buffer.length;
+        const text = this.buffer.join("\n") + "\n";
+        try {
+          await writeAsync(this.fd, text);
+        } catch (error) {
+          this.failed(error);
+          return;
+        }
+        this.wrote(count, Buffer.byteLength(text));
+        // Compaction runs here, inside the chain of writes, so no other write is under way.
+        if (this.lines >= this.full.lines) this.compactSafely();
       }
-    })();
-    return this.queued;
+    } finally {
+      this.writing = false;
+    }
   }
 
-  private async writeBuffer(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const text = this.buffer.join("\n") + "\n";
-    this.lines += this.buffer.length;
-    this.buffer = [];
-    await writeAsync(this.fd, text);
-    // Compaction runs here, inside the chain of writes, so no other write is under way.
-    if (this.lines >= this.full.lines) this.full.compact();
+  private wrote(count: number, bytes: number): void {
+    this.buffer.splice(0, count);
+    this.written += count;
+    this.lines += count;
+    this.validBytes += bytes;
+    if (this.problem) {
+      this.problem = null;
+      this.onProblem(null);
+    }
+    const done = this.waiters.filter((w) => w.upTo <= this.written);
+    this.waiters = this.waiters.filter((w) => w.upTo > this.written);
+    for (const waiter of done) waiter.resolve();
   }
 
-  /** Waits for the write under way, if any (before compaction and close). */
+  /** A write failed: cut off what it wrote, keep the lines, say so, and try again later. */
+  private failed(error: unknown): void {
+    try {
+      ftruncateSync(this.fd, this.validBytes);
+    } catch {
+      // The next write cuts it, or the next start drops a torn last line.
+    }
+    if (!this.problem) {
+      this.problem = { message: describeWriteError(this.file, error), since: Date.now() };
+      this.onProblem(this.problem);
+    }
+    if (this.abandoned) return this.rejectWaiters();
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.kick();
+    }, RETRY_MS);
+  }
+
+  private compactSafely(): void {
+    try {
+      this.full.compact();
+    } catch (error) {
+      // The journal keeps growing until a later compaction succeeds; nothing is lost.
+      if (!this.problem) this.onProblem({ message: `compacting the store failed: ${errorMessage(error)}`, since: Date.now() });
+    }
+  }
+
+  /** Waits for the writes under way (before compaction and close). */
   async settle(): Promise<void> {
-    while (this.writing || this.queued) await (this.queued ?? this.writing);
+    while (this.writing || this.scheduled) await new Promise((resolve) => setImmediate(resolve));
   }
 
-  /** Writes and syncs the buffer right now (used on close and before compaction). */
+  /** Writes the buffer right now (before compaction, and on close); throws if it cannot. */
   flushNow(): void {
     if (this.buffer.length === 0) return;
+    const count = this.buffer.length;
     const text = this.buffer.join("\n") + "\n";
-    this.lines += this.buffer.length;
-    this.buffer = [];
-    writeSync(this.fd, text);
+    try {
+      writeSync(this.fd, text);
+    } catch (error) {
+      try {
+        ftruncateSync(this.fd, this.validBytes);
+      } catch {
+        // As in failed().
+      }
+      throw new StoreError("store_unwritable", describeWriteError(this.file, error), undefined, error);
+    }
+    this.wrote(count, Buffer.byteLength(text));
   }
 
   /** Empties the file once a snapshot holds everything in it. */
@@ -126,10 +232,57 @@ export class Journal<Op> {
     this.flushNow();
     ftruncateSync(this.fd, 0);
     this.lines = 0;
+    this.validBytes = 0;
   }
 
-  close(): void {
-    this.flushNow();
-    closeSync(this.fd);
+  /**
+   * Stops waiting: the commits still waiting fail with why (the store is closing while
+   * it cannot write). The lines stay buffered for a last try at close.
+   */
+  abandon(reason: string): void {
+    this.abandoned = reason;
+    if (!this.problem) return;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    this.rejectWaiters();
   }
+
+  private abandonedError(): StoreError {
+    return new StoreError("store_unwritable", `${this.abandoned}: ${this.problem?.message ?? "the store cannot write"}`);
+  }
+
+  private rejectWaiters(): void {
+    const error = this.abandonedError();
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  /** A last write of what is buffered; throws, naming what is lost, if it cannot. */
+  close(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    try {
+      const unwritten = this.buffer.length;
+      try {
+        this.flushNow();
+      } catch (error) {
+        throw new StoreError("store_unwritable", `${(error as Error).message}; ${unwritten} change(s) could not be written and are lost (chunks done since they were made run again)`, undefined, error);
+      }
+    } finally {
+      closeSync(this.fd);
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new StoreError("store_unwritable", "the store closed before this change was written"));
+    }
+  }
+}
+
+/** What a failed write means for people: the file, the error, and the free space on its disk. */
+function describeWriteError(file: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  let free = "";
+  try {
+    const fs = statfsSync(dirname(file));
+    free = `; ${((fs.bavail * fs.bsize) / 1024 / 1024).toFixed(1)} MB free on its disk`;
+  } catch {
+    // No figure to give.
+  }
+  return `cannot write ${file}: ${code === "ENOSPC" ? "no space left on its disk" : errorMessage(error)}${free}`;
 }

@@ -15,10 +15,19 @@ export class PgLeadership implements Leadership {
 
   async acquire(instance: InstanceInfo): Promise<{ ok: true } | { ok: false; holder: InstanceInfo | null }> {
     this.client ??= await this.db.client();
-    const { rows } = await this.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1), 1) AS ok", [`stau.lead.${this.db.schema}`]);
+    let rows: { ok: boolean }[];
+    try {
+      ({ rows } = await this.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1), 1) AS ok", [`stau.lead.${this.db.schema}`]));
+    } catch (error) {
+      // A broken session is not used again: the next try connects afresh.
+      const broken = this.client;
+      this.client = null;
+      void broken.end().catch(() => undefined);
+      throw error;
+    }
     if (rows[0]?.ok) {
       // The instance's row may not exist yet: leading is decided before the first heartbeat.
-      await this.db.pool.query(
+      await this.db.query(
         `WITH me AS (
            INSERT INTO ${this.db.s}.instances (id, info, heartbeat_at, orchestrating) VALUES ($1, $2, now(), true)
            ON CONFLICT (id) DO UPDATE SET orchestrating = true, stopped_at = NULL
@@ -44,20 +53,20 @@ export class PgLeadership implements Leadership {
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
-    await this.db.pool.query(`UPDATE ${this.db.s}.instances SET orchestrating = false WHERE id = $1`, [instance.id]);
+    await this.db.query(`UPDATE ${this.db.s}.instances SET orchestrating = false WHERE id = $1`, [instance.id]);
   }
 
   async stopped(instance: InstanceInfo): Promise<void> {
-    await this.db.pool.query(`UPDATE ${this.db.s}.instances SET stopped_at = now(), orchestrating = false WHERE id = $1`, [instance.id]);
+    await this.db.query(`UPDATE ${this.db.s}.instances SET stopped_at = now(), orchestrating = false WHERE id = $1`, [instance.id]);
   }
 
   async holder(): Promise<InstanceInfo | null> {
-    const { rows } = await this.db.pool.query<{ info: InstanceInfo }>(`SELECT info FROM ${this.db.s}.instances WHERE orchestrating AND stopped_at IS NULL LIMIT 1`);
+    const { rows } = await this.db.query<{ info: InstanceInfo }>(`SELECT info FROM ${this.db.s}.instances WHERE orchestrating AND stopped_at IS NULL LIMIT 1`);
     return rows[0]?.info ?? null;
   }
 
   async instances(): Promise<InstanceRow[]> {
-    const { rows } = await this.db.pool.query<{ info: InstanceInfo; leading: boolean; silent: number; stopped: boolean }>(
+    const { rows } = await this.db.query<{ info: InstanceInfo; leading: boolean; silent: number; stopped: boolean }>(
       `SELECT info, orchestrating AS leading, extract(epoch FROM now() - heartbeat_at)::float AS silent, stopped_at IS NOT NULL AS stopped
        FROM ${this.db.s}.instances WHERE stopped_at IS NULL OR stopped_at > now() - interval '1 hour' ORDER BY heartbeat_at DESC`,
     );

@@ -18,7 +18,7 @@ export class PgLogs implements LogStore {
   async keep(log: { job: string; chunkId: string; attempt: number; file: string; instance: string }): Promise<void> {
     // The file is already size-capped by the pool.
     const text = await readFile(log.file, "utf8");
-    await this.db.pool.query(
+    await this.db.query(
       `INSERT INTO ${this.s}.chunk_logs (chunk_id, attempt, run_id, job, copy, text) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (chunk_id, attempt) DO UPDATE SET text = excluded.text, copy = excluded.copy, written_at = now()`,
       [log.chunkId, log.attempt, runIdOfChunk(log.chunkId), log.job, log.instance, text],
@@ -26,7 +26,7 @@ export class PgLogs implements LogStore {
   }
 
   async find(query: LogQuery): Promise<AttemptLog[]> {
-    const { rows } = await this.db.pool.query<{ chunk_id: string; attempt: number; run_id: string; job: string; copy: string; text: string; at: Date }>(
+    const { rows } = await this.db.query<{ chunk_id: string; attempt: number; run_id: string; job: string; copy: string; text: string; at: Date }>(
       `SELECT chunk_id, attempt, run_id, job, copy, right(text, $5) AS text, written_at AS at FROM ${this.s}.chunk_logs
        WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR run_id = $2) AND ($4::float8 IS NULL OR written_at > to_timestamp($4::float8 / 1000))
        ORDER BY written_at DESC LIMIT $3`,

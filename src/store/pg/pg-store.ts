@@ -62,8 +62,8 @@ export class PgStore implements Store {
   }
 
   async active(): Promise<{ runs: RunRecord[]; chunks: ChunkRecord[] }> {
-    const runs = await this.db.pool.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs WHERE NOT finished ORDER BY created_at`);
-    const chunks = await this.db.pool.query<{ r: ChunkRecord }>(`SELECT ${chunkRecord("c")} AS r FROM ${this.s}.chunks c JOIN ${this.s}.runs r ON r.id = c.run_id WHERE NOT r.finished ORDER BY c.seq`);
+    const runs = await this.db.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs WHERE NOT finished ORDER BY created_at`);
+    const chunks = await this.db.query<{ r: ChunkRecord }>(`SELECT ${chunkRecord("c")} AS r FROM ${this.s}.chunks c JOIN ${this.s}.runs r ON r.id = c.run_id WHERE NOT r.finished ORDER BY c.seq`);
     return { runs: runs.rows.map((r) => r.record), chunks: chunks.rows.map((r) => r.r) };
   }
 
@@ -103,7 +103,7 @@ export class PgStore implements Store {
   }
 
   async syncFreshness(perWorkId: boolean): Promise<void> {
-    const { rows } = await this.db.pool.query<{ job: string; kwargs_key: string; work_id: string; at: string }>(
+    const { rows } = await this.db.query<{ job: string; kwargs_key: string; work_id: string; at: string }>(
       `SELECT job, kwargs_key, work_id, at FROM ${this.s}.freshness WHERE $1 OR work_id = ''`,
       [perWorkId],
     );
@@ -111,7 +111,7 @@ export class PgStore implements Store {
   }
 
   async scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>> {
-    const { rows } = await this.db.pool.query<{ entry_id: string; mark: ScheduleMark }>(`SELECT entry_id, mark FROM ${this.s}.schedule_marks`);
+    const { rows } = await this.db.query<{ entry_id: string; mark: ScheduleMark }>(`SELECT entry_id, mark FROM ${this.s}.schedule_marks`);
     return new Map(rows.map((r) => [r.entry_id, r.mark]));
   }
 
@@ -120,23 +120,23 @@ export class PgStore implements Store {
   }
 
   async tickFired(entryId: string, tickAt: number): Promise<boolean> {
-    const { rowCount } = await this.db.pool.query(`SELECT 1 FROM ${this.s}.schedule_ticks WHERE entry_id = $1 AND tick_at = $2`, [entryId, tickAt]);
+    const { rowCount } = await this.db.query(`SELECT 1 FROM ${this.s}.schedule_ticks WHERE entry_id = $1 AND tick_at = $2`, [entryId, tickAt]);
     return (rowCount ?? 0) > 0;
   }
 
   async listRuns(limit: number): Promise<ArchivedRun[]> {
-    const { rows } = await this.db.pool.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+    const { rows } = await this.db.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
     return this.withChunks(rows.map((r) => r.record));
   }
 
   async getRun(id: string): Promise<ArchivedRun | null> {
-    const { rows } = await this.db.pool.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs WHERE id = $1`, [id]);
+    const { rows } = await this.db.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs WHERE id = $1`, [id]);
     return (await this.withChunks(rows.map((r) => r.record)))[0] ?? null;
   }
 
   private async withChunks(runs: RunRecord[]): Promise<ArchivedRun[]> {
     if (runs.length === 0) return [];
-    const { rows } = await this.db.pool.query<{ r: ChunkRecord }>(`SELECT ${chunkRecord("c")} AS r FROM ${this.s}.chunks c WHERE c.run_id = ANY($1) ORDER BY c.seq`, [runs.map((r) => r.id)]);
+    const { rows } = await this.db.query<{ r: ChunkRecord }>(`SELECT ${chunkRecord("c")} AS r FROM ${this.s}.chunks c WHERE c.run_id = ANY($1) ORDER BY c.seq`, [runs.map((r) => r.id)]);
     const byRun = new Map<string, ChunkRecord[]>(runs.map((r) => [r.id, []]));
     for (const { r } of rows) byRun.get(r.runId)?.push(r);
     return runs.map((run) => ({ run, chunks: byRun.get(run.id)! }));
@@ -153,22 +153,18 @@ export class PgStore implements Store {
   }
 
   private async apply(ops: Op[]): Promise<CommitResult> {
-    const client = await this.db.pool.connect();
-    let pending = false;
-    const conflicts: string[] = [];
     try {
-      await client.query("BEGIN");
-      for (const batch of coalesce(ops)) pending = (await this.applyOne(client, batch, conflicts)) || pending;
-      // Delivered at COMMIT: executors wake to chunks that are already there.
-      if (pending) await client.query("SELECT pg_notify($1, '')", [this.db.channel("work")]);
-      const moved = conflicts.length ? await client.query<{ r: ChunkRecord }>(`SELECT ${chunkRecord("c")} AS r FROM ${this.s}.chunks c WHERE c.id = ANY($1)`, [conflicts]) : null;
-      await client.query("COMMIT");
-      return { conflicts: moved?.rows.map((r) => r.r) ?? [] };
+      return await this.db.transaction(async (client) => {
+        let pending = false;
+        const conflicts: string[] = [];
+        for (const batch of coalesce(ops)) pending = (await this.applyOne(client, batch, conflicts)) || pending;
+        // Delivered at COMMIT: executors wake to chunks that are already there.
+        if (pending) await client.query("SELECT pg_notify($1, '')", [this.db.channel("work")]);
+        const moved = conflicts.length ? await client.query<{ r: ChunkRecord }>(`SELECT ${chunkRecord("c")} AS r FROM ${this.s}.chunks c WHERE c.id = ANY($1)`, [conflicts]) : null;
+        return { conflicts: moved?.rows.map((r) => r.r) ?? [] };
+      });
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
       throw new StoreError("database", `writing to ${this.location} failed: ${errorMessage(error)}`, undefined, error);
-    } finally {
-      client.release();
     }
   }
 
@@ -226,6 +222,23 @@ export class PgStore implements Store {
         await client.query(`INSERT INTO ${s}.schedule_marks (entry_id, mark) VALUES ($1, $2) ON CONFLICT (entry_id) DO UPDATE SET mark = excluded.mark`, [op.entry, op.mark]);
         return false;
     }
+  }
+
+  problem(): string | null {
+    return this.db.currentProblem();
+  }
+
+  onProblem(listener: (problem: string | null) => void): () => void {
+    return this.db.onProblem(listener);
+  }
+
+  skipped(): readonly string[] {
+    // Rows are typed columns: there is nothing a read could skip.
+    return [];
+  }
+
+  abandon(): void {
+    // Commits to the database fail rather than wait: nothing is waiting to be abandoned.
   }
 
   async close(): Promise<void> {

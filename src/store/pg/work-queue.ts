@@ -18,22 +18,23 @@ export class PgQueue implements WorkQueue {
   }
 
   async claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]> {
-    const { rows } = await this.db.pool.query<{ r: ChunkRecord; seq: string }>(
+    const { rows } = await this.db.query<{ r: ChunkRecord; seq: string }>(
       `WITH picked AS (
          SELECT id FROM ${this.s}.chunks WHERE state = 'pending' AND NOT (job = ANY($2::text[]))
+           AND coalesce((record->>'suspect')::boolean, false) = $4 AND ($5::text[] IS NULL OR run_id = ANY($5))
          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
        )
        UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb", { attempts: "c.attempts + 1", token: "gen_random_uuid()::text" })}, heartbeat_at = now()
        FROM picked WHERE c.id = picked.id
        RETURNING ${chunkRecord("c")} AS r, c.seq`,
-      [limit, filter.skipJobs, JSON.stringify({ ...patch, owner })],
+      [limit, filter.skipJobs, JSON.stringify({ ...patch, owner }), filter.suspects, filter.runs ?? null],
     );
     // Oldest first, as they became pending.
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
   }
 
   async complete(completions: readonly Completion[]): Promise<Set<string>> {
-    const { rows } = await this.db.pool.query<{ ids: string[] | null }>(
+    const { rows } = await this.db.query<{ ids: string[] | null }>(
       `WITH input AS (
          SELECT e->>'id' AS id, e->>'token' AS token, e->'patch' AS patch FROM jsonb_array_elements($1::jsonb) e
        ), done AS (
@@ -49,7 +50,7 @@ export class PgQueue implements WorkQueue {
 
   async handBack(owner: string, ids: readonly string[], patch: ChunkPatch): Promise<string[]> {
     if (ids.length === 0) return [];
-    const { rows } = await this.db.pool.query<{ id: string }>(
+    const { rows } = await this.db.query<{ id: string }>(
       `WITH back AS (
          UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb")}, heartbeat_at = NULL, unseen = true
          WHERE c.owner = $1 AND c.state = 'running' AND c.id = ANY($2) RETURNING c.id
@@ -62,7 +63,7 @@ export class PgQueue implements WorkQueue {
 
   /** Only the chunks named: one the instance lost track of stops being heartbeated and is released like a dead instance's. */
   async heartbeat(instance: InstanceInfo, chunkIds: readonly string[]): Promise<void> {
-    await this.db.pool.query(
+    await this.db.query(
       `WITH me AS (
          INSERT INTO ${this.s}.instances (id, info, heartbeat_at) VALUES ($1, $2, now())
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL
@@ -72,39 +73,33 @@ export class PgQueue implements WorkQueue {
     );
   }
 
-  async releaseSilent(silentMs: number, patch: (owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
-    const client = await this.db.pool.connect();
+  async releaseSilent(silentMs: number, patch: (chunk: ChunkRecord, owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
     try {
-      await client.query("BEGIN");
-      const silent = await client.query<{ id: string; owner: string }>(
-        `SELECT id, owner FROM ${this.s}.chunks WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1::double precision / 1000) FOR UPDATE SKIP LOCKED`,
-        [silentMs],
-      );
-      if (silent.rows.length === 0) {
-        await client.query("COMMIT");
-        return [];
-      }
-      const { rows } = await client.query<{ r: ChunkRecord }>(
-        `UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL, unseen = true
-         FROM (SELECT e->>0 AS id, e->1 AS patch FROM jsonb_array_elements($1::jsonb) e) p
-         WHERE c.id = p.id AND c.state = 'running'
-         RETURNING ${chunkRecord("c")} AS r`,
-        [JSON.stringify(silent.rows.map((row) => [row.id, patch(row.owner)]))],
-      );
-      await client.query("SELECT pg_notify($1, '')", [this.db.channel("work")]);
-      await client.query("COMMIT");
-      const owners = new Map(silent.rows.map((row) => [row.id, row.owner]));
-      return rows.map((r) => ({ owner: owners.get(r.r.id)!, chunk: r.r }));
+      return await this.db.transaction(async (client) => {
+        const silent = await client.query<{ id: string; owner: string; r: ChunkRecord }>(
+          `SELECT c.id, c.owner, ${chunkRecord("c")} AS r FROM ${this.s}.chunks c
+           WHERE c.state = 'running' AND c.heartbeat_at < now() - make_interval(secs => $1::double precision / 1000) FOR UPDATE SKIP LOCKED`,
+          [silentMs],
+        );
+        if (silent.rows.length === 0) return [];
+        const { rows } = await client.query<{ r: ChunkRecord }>(
+          `UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL, unseen = true
+           FROM (SELECT e->>0 AS id, e->1 AS patch FROM jsonb_array_elements($1::jsonb) e) p
+           WHERE c.id = p.id AND c.state = 'running'
+           RETURNING ${chunkRecord("c")} AS r`,
+          [JSON.stringify(silent.rows.map((row) => [row.id, patch(row.r, row.owner)]))],
+        );
+        await client.query("SELECT pg_notify($1, '')", [this.db.channel("work")]);
+        const owners = new Map(silent.rows.map((row) => [row.id, row.owner]));
+        return rows.map((r) => ({ owner: owners.get(r.r.id)!, chunk: r.r }));
+      });
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
       throw new StoreError("database", `releasing chunks of silent instances failed: ${errorMessage(error)}`, undefined, error);
-    } finally {
-      client.release();
     }
   }
 
   async takeChanges(limit: number): Promise<ChunkRecord[]> {
-    const { rows } = await this.db.pool.query<{ r: ChunkRecord; seq: string }>(
+    const { rows } = await this.db.query<{ r: ChunkRecord; seq: string }>(
       `WITH picked AS (
          SELECT id FROM ${this.s}.chunks WHERE unseen ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
        )
@@ -116,12 +111,12 @@ export class PgQueue implements WorkQueue {
   }
 
   async requestCancel(runId: string): Promise<void> {
-    await this.db.pool.query("SELECT pg_notify($1, $2)", [this.db.channel("cancel"), runId]);
+    await this.db.query("SELECT pg_notify($1, $2)", [this.db.channel("cancel"), runId]);
   }
 
   async cancelledRuns(runIds: readonly string[]): Promise<string[]> {
     if (runIds.length === 0) return [];
-    const { rows } = await this.db.pool.query<{ id: string }>(`SELECT id FROM ${this.s}.runs WHERE cancel_requested AND id = ANY($1)`, [runIds]);
+    const { rows } = await this.db.query<{ id: string }>(`SELECT id FROM ${this.s}.runs WHERE cancel_requested AND id = ANY($1)`, [runIds]);
     return rows.map((r) => r.id);
   }
 

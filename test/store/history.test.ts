@@ -1,0 +1,70 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { History, describeDamagedLine, type DamagedLine } from "../../src/store/file/history.js";
+import type { ArchivedRun } from "../../src/store/records.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+function historyFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), "stau-history-"));
+  dirs.push(dir);
+  return join(dir, "history", "runs.jsonl");
+}
+
+const archived = (id: string) => ({ run: { id, job: "a", status: "done" }, chunks: [] }) as unknown as ArchivedRun;
+const ids = (history: History) => [...history.newestFirst()].map((r) => r.run.id);
+
+describe("run history", () => {
+  it("skips damaged lines and reports each once, with file and line number", () => {
+    const file = historyFile();
+    const heard: DamagedLine[] = [];
+    const history = new History(file, (damage) => heard.push(damage));
+    history.append([archived("r1")]);
+    appendFileSync(file, "null\n{ not json\n{}\n");
+    history.append([archived("r2")]);
+
+    expect(ids(history)).toEqual(["r2", "r1"]);
+    expect(history.find("r1")?.run.id).toBe("r1");
+    expect(ids(history)).toEqual(["r2", "r1"]);
+    expect(heard.map((d) => d.line)).toEqual([4, 3, 2]);
+    expect(history.damagedLines().map((d) => [d.file, d.line])).toEqual([
+      [file, 2],
+      [file, 3],
+      [file, 4],
+    ]);
+    expect(history.damagedLines()[0]!.problem).toContain("received null");
+    expect(history.damagedLines()[1]!.problem).toContain("not valid JSON");
+    expect(history.damagedLines()[2]!.problem).toContain("run: expected an object, received nothing");
+    expect(describeDamagedLine(history.damagedLines()[0]!)).toContain(`${file} line 2 `);
+  });
+
+  it("does not report a last line without its newline (being written, or torn by a crash)", () => {
+    const file = historyFile();
+    const history = new History(file);
+    history.append([archived("r1")]);
+    appendFileSync(file, '{"run":{"id":"torn');
+    expect(ids(history)).toEqual(["r1"]);
+    expect(history.damagedLines()).toEqual([]);
+    // The next writer (after a restart) puts a newline after it: then it is a damaged line like any other.
+    const next = new History(file);
+    next.append([archived("r2")]);
+    expect(ids(next)).toEqual(["r2", "r1"]);
+    expect(next.damagedLines().map((d) => d.line)).toEqual([2]);
+  });
+
+  it("counts line numbers across read blocks", () => {
+    const file = historyFile();
+    const history = new History(file);
+    // Enough lines to span more than one 1 MiB block.
+    const line = JSON.stringify(archived("x".repeat(200))) + "\n";
+    const count = Math.ceil((3 << 20) / line.length);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, line.repeat(count) + "garbage\n" + line.repeat(count));
+    expect(ids(history)).toEqual(["x".repeat(200)]);
+    expect(history.damagedLines().map((d) => d.line)).toEqual([count + 1]);
+  });
+});
