@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
-import { projectPaths, type ProjectPaths } from "../config/project.js";
+import { findProjectRoot, projectPaths, type ProjectPaths } from "../config/project.js";
+import { ConfigError } from "../errors.js";
 import type { PoolSize } from "../instance/pool.js";
 import { readStore as read, type StoreConfig } from "../store/open.js";
 import { databaseConfig, type DatabaseFlags } from "../store/pg/config.js";
@@ -14,7 +15,28 @@ export interface RuntimeFlags extends DatabaseFlags {
   workerMemory?: string;
 }
 
-/** The project in the current directory; jobs run with it as their working directory. */
+/**
+ * Finds the project from the working directory upward and makes its root the working
+ * directory, before a command reads or creates anything: jobs run with the root as their
+ * working directory (worker threads share the process's), and relative paths in them,
+ * `--data` and `STAU_DATA_DIR` mean the same wherever in the project stau was started.
+ * Outside a project it throws (exit 2), so no command creates a data/ folder somewhere
+ * that is not a project.
+ */
+export function enterProject(): string {
+  const from = process.cwd();
+  const root = findProjectRoot(from);
+  if (root === null) {
+    throw new ConfigError(
+      `no stau project in ${from} or any folder above it (a project is a folder holding jobs/ or stau.schedule.ts)`,
+      "cd into your project, or create one with `stau init` (here) or `stau init <dir>`",
+    );
+  }
+  if (root !== from) process.chdir(root);
+  return root;
+}
+
+/** The project `enterProject` found: the working directory of every command but init. */
 export function currentProject(flags: RuntimeFlags): ProjectPaths {
   return projectPaths(process.cwd(), flags.data);
 }

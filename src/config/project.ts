@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { basename, dirname, extname, join, relative, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 
 /** Where a project keeps its parts. The one owner of the project layout. */
 export interface ProjectPaths {
@@ -25,6 +25,30 @@ export function projectPaths(root: string, dataDir?: string): ProjectPaths {
   };
 }
 
+/**
+ * The project `from` is in: the nearest folder at or above it that holds `jobs/` or a
+ * schedule file, as git and npm find theirs, so a command run in `jobs/` or a subfolder
+ * acts on its project rather than on an empty one of its own. Null outside any project.
+ */
+export function findProjectRoot(from: string): string | null {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (isProjectRoot(dir)) return dir;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+function isProjectRoot(dir: string): boolean {
+  // A folder we may not look into is not a project we could run, so it does not stop the search.
+  const isDirectory = (path: string) => {
+    try {
+      return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch {
+      return false;
+    }
+  };
+  return isDirectory(join(dir, "jobs")) || SCHEDULE_NAMES.some((name) => existsSync(join(dir, name)));
+}
+
 /** A path as users see it in messages: relative to the project root. */
 export function displayPath(paths: ProjectPaths, file: string): string {
   const rel = relative(paths.root, file);
@@ -38,8 +62,23 @@ export function displayPath(paths: ProjectPaths, file: string): string {
  */
 export function jobNameOf(fileName: string): string | null {
   const ext = extname(fileName);
-  if (!CODE_EXTENSIONS.includes(ext) || fileName.startsWith("_") || fileName.endsWith(".d.ts")) return null;
+  if (!CODE_EXTENSIONS.includes(ext) || fileName.startsWith("_") || fileName.startsWith(".") || fileName.endsWith(".d.ts")) return null;
   return fileName.slice(0, -ext.length);
+}
+
+/** What a job may import besides code files: a change to one of these is a helper change. */
+const HELPER_EXTENSIONS = [...CODE_EXTENSIONS, ".cts", ".cjs", ".tsx", ".jsx", ".json"];
+
+/**
+ * Whether `file` (absolute, in jobs/) is a helper: code or JSON that a job may import,
+ * so a change to it reloads every job. Hidden files and folders (swap files, Emacs
+ * locks) and other names (`x.ts~` backups, `4913` probes, `x.ts.tmp` and
+ * `x.ts___jb_tmp___` temp files that editors write while saving) are not.
+ */
+export function isHelperFile(paths: ProjectPaths, file: string): boolean {
+  const inJobs = relative(paths.jobsDir, file);
+  if (inJobs.startsWith("..") || isJobFile(paths, file)) return false;
+  return !inJobs.split(sep).some((part) => part.startsWith(".")) && HELPER_EXTENSIONS.includes(extname(file));
 }
 
 /** Whether `file` (absolute) is a job file of the project. */

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { describeConfig, type DescribedConfig } from "../config/described.js";
 import { importModule, locateError, warmUp } from "./import-module.js";
+import { readsAsCommonJs } from "./module-type.js";
 
 export interface LoadRequest {
   readonly files: readonly string[];
@@ -18,6 +19,8 @@ export type LoadResult =
       readonly errorFile?: string;
       readonly line?: number;
       readonly column?: number;
+      /** Node's code for the error (`ERR_REQUIRE_CYCLE_MODULE`, …), when it has one. */
+      readonly errorCode?: string;
     };
 
 async function loadOne(file: string): Promise<LoadResult> {
@@ -26,14 +29,22 @@ async function loadOne(file: string): Promise<LoadResult> {
     return { file, ok: true, config: describeConfig(module.default) };
   } catch (error) {
     const { file: errorFile, ...where } = locateError(error, file);
-    return { file, ok: false, errorFile, ...where };
+    const code = (error as { code?: unknown } | null)?.code;
+    return { file, ok: false, errorFile, ...where, errorCode: typeof code === "string" ? code : undefined };
   }
 }
 
 // Console output of job modules at import time must not reach the terminal.
 for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) console[method] = () => {};
 
-const load = async (request: LoadRequest) => parentPort!.postMessage(await Promise.all(request.files.map(loadOne)));
+// ES modules first, all at once, then CommonJS files: a CommonJS job's require("stau")
+// while an ES module job's import of stau is still in flight fails in Node ("not yet
+// fully loaded"), however the two are ordered within the batch.
+async function load(request: LoadRequest): Promise<void> {
+  const commonJs = request.files.filter(readsAsCommonJs);
+  const modules = await Promise.all(request.files.filter((file) => !readsAsCommonJs(file)).map(loadOne));
+  parentPort!.postMessage([...modules, ...(await Promise.all(commonJs.map(loadOne)))]);
+}
 const request = workerData as LoadRequest | null;
 if (request) {
   await load(request);

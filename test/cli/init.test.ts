@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { show, WORKERS } from "../helpers/cli.js";
+import { expectNoStackTrace, show, WORKERS } from "../helpers/cli.js";
 import { json, REPO, stau } from "../helpers/project.js";
 
 const dirs: string[] = [];
@@ -55,7 +55,7 @@ describe("stau init", () => {
     const fetch = out.chunks.filter((c: any) => c.job === "fetch_orders");
     expect(fetch.map((c: any) => c.workIds.length)).toEqual([10, 10, 10, 10]);
     expect(out.chunks.filter((c: any) => c.job === "daily_revenue")).toHaveLength(1);
-    const revenue = JSON.parse(readFileSync(join(dir, "data", "revenue.json"), "utf8"));
+    const revenue = JSON.parse(readFileSync(join(dir, "output", "revenue.json"), "utf8"));
     expect(revenue.stores).toBe(40);
     expect(typeof revenue.total).toBe("number");
   });
@@ -72,5 +72,35 @@ describe("stau init", () => {
     expect(again.code, show(again)).toBe(0);
     expect(readFileSync(join(dir, "jobs", "daily_revenue.ts"), "utf8")).toBe("// mine\n");
     expect(again.stdout).toMatch(/kept\s+jobs\/daily_revenue\.ts/);
+  });
+
+  it("keeps a package.json it did not write and says what it lacks", async () => {
+    const dir = emptyDir();
+    // What \`npm init -y\` writes with npm 11.
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "mine", version: "1.0.0", type: "commonjs" }));
+    const init = await stau(dir, ["init"]);
+    expect(init.code, show(init)).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))).toEqual({ name: "mine", version: "1.0.0", type: "commonjs" });
+    expect(init.stdout).toMatch(/kept\s+package\.json/);
+    expect(init.stderr).toContain(`warning: package.json was kept: set "type": "module" in it`);
+    // Run from this checkout, so the project depends on the checkout's folder.
+    expect(init.stderr).toContain(`npm install stau@file:${REPO}`);
+    expect(init.stderr).toMatch(/npm install --save-dev typescript@\S+ @types\/node@\S+/);
+
+    const complete = emptyDir();
+    writeFileSync(join(complete, "package.json"), JSON.stringify({ type: "module", dependencies: { stau: "*" }, devDependencies: { typescript: "*", "@types/node": "*" } }));
+    const quiet = await stau(complete, ["init"]);
+    expect(quiet.code, show(quiet)).toBe(0);
+    expect(quiet.stderr).toBe("");
+  });
+
+  it("stops at a package.json it cannot read, with nothing created", async () => {
+    const dir = emptyDir();
+    writeFileSync(join(dir, "package.json"), "{ not json");
+    const init = await stau(dir, ["init"]);
+    expect(init.code, show(init)).toBe(2);
+    expect(init.stderr).toContain(`cannot read ${join(dir, "package.json")}`);
+    expectNoStackTrace(init);
+    expect(readdirSync(dir)).toEqual(["package.json"]);
   });
 });
