@@ -2,7 +2,7 @@ import type { Plan } from "./graph/types.js";
 import type { ArchivedRun, ChunkRecord } from "./store/records.js";
 
 // The JSON contracts (README, "JSON contracts"), built in one place. Tests and scripts outside this
-// repository rely on these shapes: add nothing, rename nothing.
+// repository rely on these shapes: fields may be added, never renamed or removed.
 
 export function planJson(plan: Plan) {
   return {
@@ -40,7 +40,12 @@ function chunkCounts(chunks: readonly ChunkRecord[]) {
   return counts;
 }
 
-export function runsJson(runs: readonly ArchivedRun[]) {
+/**
+ * `stau runs --json` (and the runs of `stau status`). `interrupted` marks an unfinished run
+ * no live instance will take further (`instancesAlive` false): its status stays as stored,
+ * and the next instance to start takes it up.
+ */
+export function runsJson(runs: readonly ArchivedRun[], instancesAlive = true) {
   return runs.map(({ run, chunks }) => ({
     id: run.id,
     job: run.job,
@@ -49,5 +54,6 @@ export function runsJson(runs: readonly ArchivedRun[]) {
     createdAt: new Date(run.createdAt).toISOString(),
     finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
     chunks: chunkCounts(chunks),
+    interrupted: !instancesAlive && run.finishedAt === null,
   }));
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { didYouMean } from "../did-you-mean.js";
 import { parseDuration } from "./duration.js";
 
 // Schemas of the plain-data part of job and schedule configs. Functions are checked
@@ -49,19 +50,43 @@ export const scheduleEntrySchema = z.strictObject({
   enabled: z.boolean().optional(),
 });
 
-/** Zod issues as (field, message) pairs, with what was received spelled out. */
-export function zodProblems(error: z.ZodError, prefix = ""): { field: string; message: string }[] {
-  return error.issues.map((issue) => {
-    const field = [prefix, ...issue.path.map(String)].filter(Boolean).join(".");
-    let message = issue.message;
+/**
+ * Zod issues as (field, message) pairs, with what was received spelled out. An unknown
+ * field is named as the field itself, with the known field it is probably a typo of:
+ * `known` lists the fields an object at that path may have (`extra` for the functions
+ * of a job, which the schema leaves out).
+ */
+export function zodProblems(error: z.ZodError, schema: z.ZodType, prefix = "", extra: readonly string[] = []): { field: string; message: string }[] {
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    const field = (path: readonly string[]) => [prefix, ...path].filter(Boolean).join(".");
     if (issue.code === "unrecognized_keys") {
-      message = `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+      const known = [...fieldsAt(schema, at), ...(at.length === 0 ? extra : [])];
+      return issue.keys.map((key) => ({ field: field([...at, key]), message: `unknown field${didYouMean(key, known) || ` (known: ${known.join(", ")})`}` }));
+    }
+    let message = issue.message;
+    if (issue.code === "invalid_type" && issue.input === undefined) {
+      // Zod's "Invalid input: expected string, received nothing" for a field left out.
+      message = `required, missing (expected ${issue.expected})`;
     } else if ("input" in issue && issue.code !== "custom") {
       // Zod names only the type it received; the value itself says more.
       message = `${message.replace(/,? received \S+$/, "")}, received ${describeValue(issue.input)}`;
     }
-    return { field, message };
+    return [{ field: field(at), message }];
   });
+}
+
+/** The fields an object at `path` (object keys, array indexes) inside `schema` may have. */
+function fieldsAt(schema: z.ZodType, path: readonly string[]): string[] {
+  let at: z.ZodType = schema;
+  for (const step of path) {
+    while (at instanceof z.ZodOptional) at = at.unwrap() as z.ZodType;
+    if (at instanceof z.ZodArray) at = at.element as z.ZodType;
+    else if (at instanceof z.ZodObject) at = (at.shape as Record<string, z.ZodType>)[step] ?? z.never();
+    else return [];
+  }
+  while (at instanceof z.ZodOptional) at = at.unwrap() as z.ZodType;
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
 }
 
 export function describeValue(value: unknown): string {

@@ -33,7 +33,7 @@ export function validateJob(name: string, file: string, displayFile: string, des
   const plain = { ...(described.plain as Record<string, unknown>) };
   for (const key of JOB_FUNCTIONS) delete plain[key];
   const parsed = jobSchema.safeParse(plain, { reportInput: true });
-  if (!parsed.success) for (const p of zodProblems(parsed.error)) add(p.field, p.message);
+  if (!parsed.success) for (const p of zodProblems(parsed.error, jobSchema, "", [...JOB_FUNCTIONS])) add(p.field, p.message);
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
 
   const config = parsed.data;
@@ -96,7 +96,7 @@ export function validateSchedule(
     const at = String(index);
     const own = [...(foreign.get(at) ?? [])];
     const parsed = scheduleEntrySchema.safeParse(raw, { reportInput: true });
-    if (!parsed.success) own.push(...zodProblems(parsed.error, at));
+    if (!parsed.success) own.push(...zodProblems(parsed.error, scheduleEntrySchema, at));
     // The checks zod cannot make, on whichever fields have the right type, so one look lists everything.
     const r = isObject(raw) ? raw : {};
     const id = typeof r.id === "string" && r.id !== "" ? r.id : null;

@@ -62,7 +62,7 @@ interface OpenAttempt {
   /** No more lines come from its worker ("end" heard, it never logged, or its thread is gone). */
   drained: boolean;
   /** Written last, when the log closes: why the attempt failed. */
-  failure: { readonly at: number; readonly text: string } | null;
+  failure: { readonly at: number; readonly level: string; readonly text: string } | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -121,7 +121,7 @@ export class AttemptLogs {
     const entry = this.open.get(`${chunkId}#${attempt}`);
     if (!entry) return;
     entry.settled = true;
-    if (failure) entry.failure = { at: Date.now(), text: failureText(attempt, failure.kind, failure.error) };
+    if (failure) entry.failure = { at: Date.now(), ...failureText(attempt, failure.kind, failure.error) };
     if (logged === false) entry.drained = true;
     if (entry.drained) void this.finish(entry);
     else entry.timer = setTimeout(() => void this.finish(entry), TRAILING_LINES_MS).unref();
@@ -142,7 +142,7 @@ export class AttemptLogs {
     if (this.open.get(`${entry.chunkId}#${entry.attempt}`) !== entry) return Promise.resolve();
     this.open.delete(`${entry.chunkId}#${entry.attempt}`);
     if (entry.timer) clearTimeout(entry.timer);
-    if (entry.failure) this.files.append(this.fileOf(entry), entry.failure.at, "error", entry.failure.text);
+    if (entry.failure) this.files.append(this.fileOf(entry), entry.failure.at, entry.failure.level, entry.failure.text);
     // Nothing was said: no file, nothing to keep.
     const file = entry.file;
     if (file === null || !this.files.has(file)) return Promise.resolve();
@@ -155,11 +155,16 @@ export class AttemptLogs {
   }
 }
 
-/** A failed attempt's last lines: kind and message, then the stack's frames. */
-export function failureText(attempt: number, kind: string, error: AttemptError): string {
+/**
+ * A failed attempt's last lines: kind and message, then the stack's frames. A cancelled
+ * attempt was asked to stop (an operator's cancel, stau shutting down): a warning that
+ * says so, not an error with a stack.
+ */
+export function failureText(attempt: number, kind: string, error: AttemptError): { level: string; text: string } {
+  if (kind === "cancelled") return { level: "warn", text: `[stau] attempt ${attempt} cancelled: ${error.message}` };
   const head = `[stau] attempt ${attempt} failed (${kind}): ${error.message}`;
   const frames = stackFrames(error.stack);
-  return frames ? `${head}\n${frames}` : head;
+  return { level: "error", text: frames ? `${head}\n${frames}` : head };
 }
 
 /** The "    at …" lines of a stack (its first lines repeat the message). */

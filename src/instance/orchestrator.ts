@@ -9,12 +9,10 @@ import type { ExecPool } from "../exec/pool.js";
 import type { Registry } from "../jobs/load.js";
 import { Scheduler } from "../schedule/scheduler.js";
 import type { InstanceInfo } from "../store/records.js";
-import type { Store } from "../store/store.js";
+import { SILENT_INSTANCE_MS, type Store } from "../store/store.js";
 import { handleOrder } from "./orders.js";
 import { scheduleHost } from "./schedule-host.js";
 
-/** An instance that stopped heartbeating this long is taken for gone: its chunks run again elsewhere. */
-export const SILENT_INSTANCE_MS = 5_000;
 /** How often the orchestrator looks for changes and silent instances without being notified. */
 const POLL_MS = 500;
 const RELEASE_MS = 1_000;
@@ -80,13 +78,13 @@ export class Orchestrator {
     this.timers.push(setInterval(() => void this.releaseSilent(), RELEASE_MS));
     await this.releaseSilent();
     this.pull();
-    this.stopServing = await store.orders.serve((request) => this.order(request), { by: instance.id, warn: (message) => this.warn(message) });
+    this.stopServing = await store.orders.serve((request) => this.order(request), { by: instance.id, warn: (message) => this.warn(message), events: this.options.events });
     if (this.options.schedule) this.scheduler.start();
   }
 
   /** Carries out an order here. */
   order(request: ControlRequest): Promise<unknown> {
-    return handleOrder({ engine: this.engine, store: this.options.store, scheduler: this.scheduler, describe: this.options.describe }, request);
+    return handleOrder({ engine: this.engine, store: this.options.store, scheduler: this.scheduler, jobsDir: this.options.jobsDir, describe: this.options.describe }, request);
   }
 
   /** Applies what executors did, batch after batch until none is left. */

@@ -1,15 +1,20 @@
 import type { ControlRequest } from "../control/protocol.js";
 import type { Engine } from "../engine/engine.js";
+import { didYouMean } from "../did-you-mean.js";
 import { UsageError } from "../errors.js";
+import { discoverJobs } from "../jobs/discover.js";
+import { JobProblem } from "../jobs/load.js";
 import { runsJson } from "../json.js";
 import type { Scheduler } from "../schedule/scheduler.js";
-import type { ArchivedRun } from "../store/records.js";
+import type { ArchivedRun, RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 
 export interface OrderContext {
   readonly engine: Engine;
   readonly store: Store;
   readonly scheduler: Scheduler;
+  /** The project's jobs/ folder: a job may have been added there since the instance loaded it. */
+  readonly jobsDir: string;
   /** What `stau status` says of the instances besides runs and schedule. */
   readonly describe: () => Promise<Record<string, unknown>>;
 }
@@ -22,28 +27,34 @@ export async function handleOrder(ctx: OrderContext, request: ControlRequest): P
   const { engine, scheduler } = ctx;
   switch (request.cmd) {
     case "trigger":
-      return summary(await engine.trigger({ job: request.job, kwargs: request.kwargs, workIds: request.workIds ?? null, source: request.source ?? "trigger" }));
+      try {
+        return summary(await engine.trigger({ job: request.job, kwargs: request.kwargs, workIds: request.workIds ?? null, source: request.source ?? "trigger" }));
+      } catch (error) {
+        throw addedSinceLoad(ctx, request.job, error);
+      }
     case "retry": {
-      const run = await engine.retry(request.run);
+      const run = await engine.retry((await runNamed(ctx, request.run, "latest")).id);
       if (!run) throw new UsageError(`no run ${request.run}`, "list runs with stau runs");
       return summary(run);
     }
     case "rerun": {
-      const run = await engine.rerun(request.run);
+      const run = await engine.rerun((await runNamed(ctx, request.run, "latest")).id);
       if (!run) throw new UsageError(`no run ${request.run}`, "list runs with stau runs");
       return summary(run);
     }
     case "cancel": {
-      if (await engine.cancel(request.run)) return { run: { id: request.run, cancelled: true } };
-      const old = await ctx.store.getRun(request.run);
-      if (!old) throw new UsageError(`no run ${request.run}`, "list runs with stau runs");
-      throw new UsageError(`run ${request.run} has already finished (${old.run.status})`);
+      const target = await runNamed(ctx, request.run, "active");
+      if (await engine.cancel(target.id)) return { run: { id: target.id, job: target.job, cancelled: true } };
+      throw new UsageError(`run ${target.id} of ${target.job} has already finished (${target.status})`);
     }
     case "pause":
     case "resume":
       if (request.cmd === "pause") scheduler.pause();
       else scheduler.resume();
       return { paused: scheduler.paused };
+    case "events":
+      // Streams are the channel's (socket-orders.ts); an order of this kind reaching here came through a database.
+      throw new UsageError("an event stream is only served on the control socket");
     case "status":
       return {
         ...(await ctx.describe()),
@@ -61,4 +72,34 @@ export async function activeRuns(store: Store): Promise<ArchivedRun[]> {
   const byRun = new Map<string, ArchivedRun["chunks"][number][]>(runs.map((r) => [r.id, []]));
   for (const chunk of chunks) byRun.get(chunk.runId)?.push(chunk);
   return runs.map((run) => ({ run, chunks: byRun.get(run.id)! }));
+}
+
+/**
+ * The run an order names: a run id, or a job name for that job's newest run (`active`:
+ * its newest unfinished one, as cancelling a finished run means nothing). An unknown
+ * name is a usage error with the job it is probably a typo of.
+ */
+async function runNamed(ctx: OrderContext, ref: string, which: "latest" | "active"): Promise<RunRecord> {
+  const byId = await ctx.store.getRun(ref);
+  if (byId) return byId.run;
+  const registry = ctx.engine.currentRegistry;
+  const jobs = [...registry.jobs.keys(), ...registry.broken.keys()];
+  if (!jobs.includes(ref)) throw new UsageError(`no run or job ${JSON.stringify(ref)}${didYouMean(ref, jobs)}`, "runs are listed by stau runs, jobs are the files in jobs/");
+  const runs = which === "active" ? (await ctx.store.active()).runs : (await ctx.store.listRuns(RUNS_SEARCHED)).map((r) => r.run);
+  const newest = runs.filter((run) => run.job === ref).sort((a, b) => b.createdAt - a.createdAt)[0];
+  if (newest) return newest;
+  throw new UsageError(which === "active" ? `job ${ref} has no active run` : `job ${ref} has no run among the newest ${RUNS_SEARCHED}`, "list runs with stau runs");
+}
+
+/** How far back a job's newest run is looked for. */
+const RUNS_SEARCHED = 500;
+
+/** An unknown job that has a file in jobs/ now was added after this instance read jobs/: say to restart rather than "unknown". */
+function addedSinceLoad(ctx: OrderContext, job: string, error: unknown): unknown {
+  if (!(error instanceof JobProblem) || error.kind !== "unknown") return error;
+  if (!discoverJobs(ctx.jobsDir, (file) => file).files.some((file) => file.name === job)) return error;
+  return new UsageError(
+    `job ${job} was added to jobs/ after this instance read its jobs, so it does not know it yet`,
+    "restart the instance to load it (stau start reads jobs/ when it starts; stau dev reloads by itself)",
+  );
 }

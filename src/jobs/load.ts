@@ -1,14 +1,18 @@
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DescribedConfig } from "../config/described.js";
+import { withFieldLines } from "../config/field-lines.js";
 import { formatProblem, type Problem } from "../config/problem.js";
 import { displayPath, jobNameOf, type ProjectPaths } from "../config/project.js";
 import { UsageError } from "../errors.js";
 import type { JobSpec, ScheduleEntrySpec } from "../config/spec.js";
 import { validateJob, validateSchedule } from "../config/validate.js";
+import { nearest } from "../did-you-mean.js";
 import { workerFile } from "../worker-file.js";
 import { discoverJobs } from "./discover.js";
 import type { LoadResult } from "./load-worker.js";
+import { commonJsTrap } from "./module-type.js";
 
 /** Every job and the schedule of a project, as far as they could be read. */
 export interface Registry {
@@ -119,6 +123,9 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
   const results = new Map<string, LoadResult>(all.filter(reuse).map((file) => [file, reload!.previous.loaded.get(file)!]));
   const toLoad = all.filter((file) => !reuse(file));
   for (const result of await loadInWorker(toLoad, toLoad.length && reload?.spare ? reload.spare.take() : null)) results.set(result.file, result);
+  // A project-wide mistake, not a problem of each job: said once, and nothing runs.
+  const trap = commonJsTrap(results.values(), display);
+  if (trap) throw trap;
 
   const jobs = new Map<string, JobSpec>();
   const broken = new Map<string, Problem[]>();
@@ -130,7 +137,7 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
     }
     const validated = validateJob(name, file, display(file), result.config);
     if (validated.ok) jobs.set(name, validated.value);
-    else broken.set(name, validated.problems);
+    else broken.set(name, locate(validated.problems, file));
   }
   return { jobs, broken, fileProblems, schedule: readSchedule(paths, results, { jobs, broken, fileProblems }), loaded: results };
 }
@@ -145,12 +152,13 @@ function readSchedule(
   const result = results.get(paths.scheduleFile)!;
   if (!result.ok) return { entries: [], problems: [loadProblem(result, (f) => displayPath(paths, f))] };
   // A broken job's entries stay: their ticks are skipped (and said so) until its file is fixed.
-  return validateSchedule(file, result.config as DescribedConfig, (name) => {
+  const { entries, problems } = validateSchedule(file, result.config as DescribedConfig, (name) => {
     const problem = jobProblem(names, name);
     if (!problem || problem.kind === "broken") return null;
     if (problem.kind === "file") return `names job ${JSON.stringify(name)}, which has no single file in jobs/ (see the problems of its files)`;
     return `names job ${JSON.stringify(name)}, which is not a file in jobs/${problem.nearest ? `; did you mean ${JSON.stringify(problem.nearest)}?` : ""}`;
   });
+  return { entries, problems: locate(problems, paths.scheduleFile) };
 }
 
 /** Why a name given on the command line (or in an order) is not a job that can run: a usage error, exit 2. */
@@ -203,32 +211,17 @@ export function jobProblem(registry: JobNames, name: string): JobProblem | null 
     return new JobProblem("file", messages.join("\n"), "each job is one file in jobs/, named with letters, digits, _ and - (stau validate lists every problem)");
   }
   const names = [...registry.jobs.keys(), ...registry.broken.keys()].sort();
-  const near = nearestName(name, names);
+  const near = nearest(name, names);
   const list = `jobs are the files in jobs/: ${names.join(", ") || "none yet"}`;
   return new JobProblem("unknown", `unknown job ${JSON.stringify(name)}${near ? `; did you mean ${JSON.stringify(near)}?` : ""}`, list, near);
 }
 
-/** The name closest to `name` by edit distance, if it is close enough to be a typo (a third of its length, at least 1). */
-function nearestName(name: string, names: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const candidate of names) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
+/** A config's problems with the line of each field, read from its file (only when something is wrong). */
+function locate(problems: readonly Problem[], file: string): Problem[] {
+  if (problems.length === 0) return [...problems];
+  try {
+    return withFieldLines(problems, readFileSync(file, "utf8"));
+  } catch {
+    return [...problems];
   }
-  return best;
-}
-
-/** Levenshtein distance, one row at a time. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = row;
-  }
-  return previous[b.length]!;
 }

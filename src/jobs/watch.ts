@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { watch } from "chokidar";
-import { isJobFile, isScheduleFile, type ProjectPaths } from "../config/project.js";
+import { isHelperFile, isJobFile, isScheduleFile, type ProjectPaths } from "../config/project.js";
 
 export interface ProjectWatcher {
   /** Resolves once the initial scan is done: changes from then on are seen. */
@@ -15,7 +15,8 @@ export interface ProjectWatcher {
  * Watches `jobs/` and the schedule file. Editors save atomically (write a temp file,
  * rename, sometimes unlink and create): events are debounced, and a file whose content
  * did not change is not reported, so one save is one reload. `changed` lists the job and
- * schedule files to import again, or is "all" when a helper that jobs import changed.
+ * schedule files to import again, or is "all" when a helper that jobs import changed;
+ * an editor's swap, backup and temp files change nothing (isHelperFile).
  */
 export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySet<string> | "all") => void, debounceMs = 50): ProjectWatcher {
   const hashes = new Map<string, string>();
@@ -37,7 +38,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
       if (hashes.get(file) === hash) continue;
       hashes.set(file, hash);
       if (isJobFile(paths, file) || isScheduleFile(paths, file)) changed.add(file);
-      else helper = true;
+      else if (isHelperFile(paths, file)) helper = true;
     }
     if (helper || all) onChange("all");
     else if (changed.size > 0) onChange(changed);

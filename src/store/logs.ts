@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { planIdOfChunk } from "./records.js";
 
 // The one owner of chunk logs: where their files live (data/logs/<job>/<chunk>.<attempt>.log),
 // what one line looks like ("<ISO time> <level> <text>"), how an attempt is tagged for
@@ -45,9 +46,13 @@ export function parseLogLine(raw: string): ParsedLogLine {
   return { at, level: parsed[2]!, text: parsed[3]! };
 }
 
-/** How an attempt is named beside its lines: `[r….job.0#2]`. */
+/**
+ * How an attempt is named beside its lines, everywhere people read them (`stau logs`,
+ * the console, the live `stau run`): `[daily_stats.3#2]`, the chunk without its run id,
+ * which would take a third of a pane and is said once where it matters.
+ */
 export function attemptTag(chunkId: string, attempt: number): string {
-  return `[${chunkId}#${attempt}]`;
+  return `[${planIdOfChunk(chunkId)}#${attempt}]`;
 }
 
 /** One attempt's log as a store keeps it. */

@@ -148,6 +148,9 @@ export interface WorkQueue {
   listen(channel: QueueChannel, listener: (payload: string) => void): Promise<() => void>;
 }
 
+/** An instance that stopped heartbeating this long is taken for gone: its chunks run again elsewhere. */
+export const SILENT_INSTANCE_MS = 5_000;
+
 /** An instance as the store knows it (`stau status`). */
 export interface InstanceRow {
   readonly info: InstanceInfo;
@@ -155,6 +158,11 @@ export interface InstanceRow {
   /** Seconds since its last heartbeat. */
   readonly silentFor: number;
   readonly stopped: boolean;
+}
+
+/** Whether any instance is alive on this store (and so will finish its unfinished runs). */
+export async function instancesAlive(store: Store): Promise<boolean> {
+  return (await store.leadership.instances()).some((row) => !row.stopped && row.silentFor * 1000 < SILENT_INSTANCE_MS);
 }
 
 /** The right to orchestrate: held by one instance at a time. */

@@ -45,6 +45,13 @@ describe("a chunk that kills its process", () => {
     const poisonRun = json(poison).run.id;
     await first.exited();
 
+    // With no instance alive, the unfinished runs are interrupted, not running.
+    const dead = await stau(p.dir, ["runs", "--json"]);
+    expect(json(dead).find((r: any) => r.id === poisonRun)).toMatchObject({ status: "running", finishedAt: null, interrupted: true });
+    const text = await stau(p.dir, ["runs"]);
+    expect(text.stdout.split("\n").find((line) => line.startsWith(poisonRun))).toMatch(/interrupted/);
+    expect(text.stdout).toContain("the next stau start (or dev) takes these runs up");
+
     // The second start runs the chunk again (a first death may not be its doing) and dies too.
     const second = start();
     await second.exited();
@@ -62,6 +69,6 @@ describe("a chunk that kills its process", () => {
     expect(third.child.exitCode).toBeNull();
 
     const result = json(await stau(p.dir, ["runs", "--json"]));
-    expect(result.find((r: any) => r.id === poisonRun)).toMatchObject({ status: "failed", chunks: { failed: 1 } });
+    expect(result.find((r: any) => r.id === poisonRun)).toMatchObject({ status: "failed", chunks: { failed: 1 }, interrupted: false });
   });
 });

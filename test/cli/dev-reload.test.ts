@@ -97,4 +97,23 @@ export default defineJob({ run() { writeFileSync("version.txt", version); } });
     await runAndWait(dev, p.dir, "uses_helper");
     expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("h2");
   });
+
+  it("takes an editor's swap, backup, lock and temp files for nothing, not for a helper change", async () => {
+    const p = project();
+    p.write("jobs/lib/version.ts", `export const version = "h1";\n`);
+    p.write("jobs/first.ts", versioned("first"));
+    const dev = startInstance(p.dir, [], {}, "dev");
+    running.push(dev);
+    await dev.waitFor((e) => e.event === "instance:started", "start");
+    // What vim, emacs, JetBrains editors and others write beside a file while saving it.
+    for (const litter of [".first.ts.swp", "first.ts~", "4913", "first.ts.tmp", "first.ts___jb_tmp___", "lib/.#version.ts", ".hidden/x.ts"]) {
+      p.write(`jobs/${litter}`, "not code at all {{{");
+    }
+    // A later save of a job file is reported after them: its reload carries only itself.
+    p.write("jobs/marker.ts", versioned("marker"));
+    const reload = await dev.waitFor((e) => e.event === "registry:reloaded" && e.files.some((f: string) => f.endsWith("marker.ts")), "the marker's reload");
+    expect(reload.files.map((f: string) => f.split("/").pop())).toEqual(["marker.ts"]);
+    expect(dev.events.filter((e) => e.event === "registry:reloaded" && e.files.some((f: string) => f.includes("helper changed")))).toEqual([]);
+    expect(reload.broken).toEqual([]);
+  });
 });

@@ -2,9 +2,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chunkOf, filesIn, projectFactory, show, WORKERS } from "../helpers/cli.js";
-import { json, stau } from "../helpers/project.js";
+import { json, startStau, stau } from "../helpers/project.js";
 
 const project = projectFactory();
+// `stau logs` writes a line as the console does: local time, `[job.N#attempt]` (the chunk without its run id), level, text.
+const CLOCK = "\\d{2}:\\d{2}:\\d{2}";
+const tag = (chunkId: string, attempt: number) => `[${chunkId.slice(chunkId.indexOf(".") + 1)}#${attempt}]`;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe("stau logs", () => {
@@ -21,7 +25,25 @@ describe("stau logs", () => {
     expect(lines.find((l) => l.includes("succeeds: hello from console.log"))).toBeDefined();
     expect(lines.find((l) => l.includes("succeeds: hello from ctx.log"))).toBeDefined();
     expect(lines.find((l) => l.includes("succeeds: done with 0 work IDs"))).toBeDefined();
-    for (const line of lines) expect(line.startsWith(`[${chunkId}#1] `), line).toBe(true);
+    for (const line of lines) expect(line, line).toMatch(new RegExp(`^${CLOCK} ${escape(tag(chunkId, 1))} `));
+  });
+
+  it("follows with -f until Ctrl+C, then exits 130 as an interrupted command does", async () => {
+    const p = project();
+    p.useFixtures("succeeds");
+    const run = await stau(p.dir, ["run", "succeeds", "--json", ...WORKERS]);
+    expect(run.code, show(run)).toBe(0);
+    const child = startStau(p.dir, ["logs", "succeeds", "-f"]);
+    let out = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stdout!.on("data", (data: Buffer) => {
+        out += data.toString();
+        if (out.includes("hello from ctx.log")) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
   });
 
   it("never lets a job's console output reach stau run's stdout or stderr", async () => {
@@ -76,7 +98,7 @@ describe("stau logs", () => {
     const logs = await stau(p.dir, ["logs", "throws"]);
     expect(logs.code, show(logs)).toBe(0);
     for (const attempt of [1, 2, 3]) {
-      expect(logs.stdout).toMatch(new RegExp(`^\\[${chunkId.replace(/[.]/g, "\\.")}#${attempt}\\] .*throws: attempt ${attempt} starting$`, "m"));
+      expect(logs.stdout).toMatch(new RegExp(`^${CLOCK} ${escape(tag(chunkId, attempt))} .*throws: attempt ${attempt} starting$`, "m"));
     }
   });
 
@@ -89,8 +111,8 @@ describe("stau logs", () => {
 
     const logs = await stau(p.dir, ["logs", "flaky", "--run", first.run.id]);
     expect(logs.code, show(logs)).toBe(0);
-    const tags = logs.stdout.trim().split("\n").map((l) => l.slice(0, l.indexOf("]") + 1));
-    expect(new Set(tags)).toEqual(new Set([`[${first.chunks[0].id}#1]`, `[${first.chunks[0].id}#2]`]));
+    const tags = logs.stdout.trim().split("\n").map((l) => l.split(" ")[1]);
+    expect(new Set(tags)).toEqual(new Set([tag(first.chunks[0].id, 1), tag(first.chunks[0].id, 2)]));
 
     const none = await stau(p.dir, ["logs", "succeeds"]);
     expect(none.code, show(none)).toBe(0);
@@ -111,12 +133,12 @@ describe("stau logs", () => {
 
     const logs = await stau(p.dir, ["logs", "flaky"]);
     expect(logs.code, show(logs)).toBe(0);
-    const first = logs.stdout.split("\n").filter((l) => l.startsWith(`[${chunk.id}#1] `));
+    const first = logs.stdout.split("\n").filter((l) => l.includes(` ${tag(chunk.id, 1)} `));
     const failed = first.findIndex((l) => /error +\[stau\] attempt 1 failed \(error\): flaky first attempt$/.test(l));
     expect(failed, logs.stdout).toBeGreaterThan(0);
     expect(first[failed - 1]).toContain("flaky: attempt 1");
     expect(first.slice(failed + 1).some((l) => /error +at .*flaky\.ts:\d+/.test(l)), logs.stdout).toBe(true);
-    const second = logs.stdout.split("\n").filter((l) => l.startsWith(`[${chunk.id}#2] `));
+    const second = logs.stdout.split("\n").filter((l) => l.includes(` ${tag(chunk.id, 2)} `));
     expect(second.join("\n")).toContain("flaky: attempt 2");
     expect(second.join("\n")).not.toContain("failed");
   });
@@ -181,7 +203,7 @@ describe("stau runs", () => {
     const runs = json<any[]>(result);
     expect(runs.map((r) => r.id)).toEqual([bad.run.id, ok.run.id]);
     for (const run of runs) {
-      expect(Object.keys(run).sort()).toEqual(["chunks", "createdAt", "finishedAt", "id", "job", "status", "trigger"]);
+      expect(Object.keys(run).sort()).toEqual(["chunks", "createdAt", "finishedAt", "id", "interrupted", "job", "status", "trigger"]);
       expect(Object.keys(run.chunks).sort()).toEqual(["done", "failed", "queued", "running"]);
       expect(run.createdAt).toMatch(ISO);
       expect(run.finishedAt).toMatch(ISO);

@@ -92,4 +92,50 @@ describe("orders to a running instance", () => {
     expect(result.stderr).toContain("jobs/dup.js");
     expect(result.stderr).not.toContain("unknown job");
   });
+
+  it("cancels and retries by job name: the job's newest run, and suggests the job a typo meant", async () => {
+    const p = project();
+    p.useFixtures("slow_units", "throws");
+    const instance = start(p.dir);
+    await instance.waitFor((e) => e.event === "instance:started", "start");
+
+    const slow = json(await stau(p.dir, ["trigger", "slow_units", "--kwargs", '{"n":40,"ms":300}', "--json"])).run.id;
+    await instance.waitFor((e) => e.event === "chunk:started" && e.run === slow, "a slow chunk");
+    const cancelled = await stau(p.dir, ["cancel", "slow_units"]);
+    expect(cancelled.code, show(cancelled)).toBe(0);
+    expect(cancelled.stdout).toContain(`cancelling run ${slow} (slow_units)`);
+    expect((await instance.waitFor((e) => e.event === "run:finished" && e.run === slow, "the cancelled run")).status).toBe("cancelled");
+    // Nothing of slow_units is active any more: cancelling by name says so.
+    const none = await stau(p.dir, ["cancel", "slow_units"]);
+    expect(none.code, show(none)).toBe(2);
+    expect(none.stderr).toContain("job slow_units has no active run");
+
+    const failed = json(await stau(p.dir, ["trigger", "throws", "--json"])).run.id;
+    await instance.waitFor((e) => e.event === "run:finished" && e.run === failed, "the failing run");
+    const retried = await stau(p.dir, ["retry", "throws", "--json"]);
+    expect(retried.code, show(retried)).toBe(0);
+    expect(json(retried).run.id).toBe(failed);
+
+    const typo = await stau(p.dir, ["cancel", "slow_unit"]);
+    expect(typo.code, show(typo)).toBe(2);
+    expect(typo.stderr).toContain('no run or job "slow_unit"; did you mean "slow_units"?');
+    expectNoStackTrace(typo);
+  });
+
+  it("says a job added after stau start began needs a restart, not that it is unknown", async () => {
+    const p = project();
+    p.useFixtures("succeeds");
+    const instance = start(p.dir);
+    await instance.waitFor((e) => e.event === "instance:started", "start");
+    p.write("jobs/newcomer.ts", `import { defineJob } from "stau";\nexport default defineJob({ async run() {} });\n`);
+    const result = await stau(p.dir, ["trigger", "newcomer"]);
+    expect(result.code, show(result)).toBe(2);
+    expect(result.stderr).toContain("job newcomer was added to jobs/ after this instance read its jobs");
+    expect(result.stderr).toContain("restart");
+    expect(result.stderr).not.toContain("unknown job");
+    // A name with no file is still unknown.
+    const unknown = await stau(p.dir, ["trigger", "nobody"]);
+    expect(unknown.code, show(unknown)).toBe(2);
+    expect(unknown.stderr).toContain('unknown job "nobody"');
+  });
 });

@@ -103,6 +103,36 @@ describe("stau validate", () => {
     expectNoStackTrace(result);
   });
 
+  it("points at the line of a bad field and suggests the field a typo meant", async () => {
+    const p = project({
+      "jobs/fetch_orders.ts": `import { defineJob } from "stau";
+export default defineJob({
+  chunkSize: 10,
+  retrys: 3,
+  dependencies: [
+    { job: "other", maxLag: "1h" },
+    { job: "other", maxLag: "soon", allowMissing: true },
+  ],
+  async run() {},
+});
+`,
+      "jobs/other.ts": job(`{ async run() {} }`),
+      "stau.schedule.ts": `import { defineSchedule } from "stau";
+export default defineSchedule([
+  { id: "ok", job: "other", every: "1h" },
+  { id: "typo", job: "other", evry: "1h" },
+]);
+`,
+    });
+    const result = await stau(p.dir, ["validate"]);
+    expect(result.code, show(result)).toBe(1);
+    expect(result.stdout).toContain('jobs/fetch_orders.ts:4: retrys: unknown field; did you mean "retries"?');
+    expect(result.stdout).toMatch(/jobs\/fetch_orders\.ts:7: dependencies\.1\.maxLag: expected a duration[^\n]*"soon"/);
+    expect(result.stdout).toContain('jobs/fetch_orders.ts:7: dependencies.1.allowMissing: unknown field; did you mean "allowMissingWorkIds"?');
+    expect(result.stdout).toContain('stau.schedule.ts:4: 1.evry: entry "typo": unknown field; did you mean "every"?');
+    expectNoStackTrace(result);
+  });
+
   it("passes a fully valid project with exit 0", async () => {
     const p = project({
       "jobs/a.ts": job(`{ chunkSize: 2, retries: 1, retryDelay: "1s", timeout: "1m", dependencies: [{ job: "b", maxLag: "1h" }], async selectWork() { return [1, 2]; }, async run() {} }`),

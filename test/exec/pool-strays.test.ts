@@ -207,6 +207,6 @@ describe("exec pool: a failed attempt's log ends with its error", () => {
     h.pool.abortAll("stau is shutting down");
     expect(await outcome).toMatchObject({ ok: false, kind: "cancelled" });
     await h.pool.close();
-    expect(h.text("hangs").trim().split("\n").at(-1)).toContain("[stau] attempt 1 failed (cancelled): stau is shutting down");
+    expect(h.text("hangs").trim().split("\n").at(-1)).toContain("warn  [stau] attempt 1 cancelled: stau is shutting down");
   });
 });

@@ -40,11 +40,11 @@ export function retryCommand(run: string, flags: ActFlags): Promise<number> {
 }
 
 export function rerunCommand(run: string, flags: ActFlags): Promise<number> {
-  return act(flags, { cmd: "rerun", run }, ({ run: r }) => `re-running ${run} as run ${r.id} (${r.job}, same kwargs and work IDs)`);
+  return act(flags, { cmd: "rerun", run }, ({ run: r }) => `re-running ${r.job} as run ${r.id} (same kwargs and work IDs as ${run})`);
 }
 
 export function cancelCommand(run: string, flags: ActFlags): Promise<number> {
-  return act(flags, { cmd: "cancel", run }, () => `cancelling run ${run}: chunks not started are cancelled, running ones are stopped`);
+  return act(flags, { cmd: "cancel", run }, ({ run: r }) => `cancelling run ${r.id} (${r.job}): chunks not started are cancelled, running ones are stopped`);
 }
 
 interface Status {

@@ -1,6 +1,7 @@
 import { UsageError } from "../../errors.js";
 import { discoverJobNames, jobProblem, type JobNames, type JobProblem } from "../../jobs/load.js";
-import { attemptTag, type AttemptLog } from "../../store/logs.js";
+import { attemptTag, parseLogLine, type AttemptLog } from "../../store/logs.js";
+import { clockTime } from "../../ui/format.js";
 import { openStore } from "../../store/open.js";
 import type { ArchivedRun } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
@@ -77,22 +78,33 @@ async function printLogs(store: Store, job: string, run: ArchivedRun, tailLines:
       const key = `${log.chunkId}#${log.attempt}`;
       const lines = log.text.split("\n").filter(Boolean);
       const from = printed.get(key) ?? (first ? Math.max(0, lines.length - tailLines) : 0);
-      for (const line of lines.slice(from)) out.write(`${paint("dim", attemptTag(log.chunkId, log.attempt), out)} ${line}\n`);
+      for (const raw of lines.slice(from)) {
+        // As the console's Logs pane shows a line (local time, the attempt's tag), with the
+        // level in words too: piped into grep, colour is gone.
+        const line = parseLogLine(raw);
+        const text = `${line.level.padEnd(5)} ${line.text}`;
+        const shown = line.level === "error" ? paint("red", text, out) : line.level === "warn" ? paint("yellow", text, out) : text;
+        out.write(`${paint("dim", `${clockTime(line.at)} ${attemptTag(log.chunkId, log.attempt)}`, out)} ${shown}\n`);
+      }
       count += Math.max(0, lines.length - from);
       printed.set(key, Math.max(from, lines.length));
     }
     return count;
   };
-  const found = await print(true);
   if (!follow) {
-    if (found === 0) out.write(`run ${run.run.id} (${run.run.status}): no log lines from ${job}\n`);
+    if ((await print(true)) === 0) out.write(`run ${run.run.id} (${run.run.status}): no log lines from ${job}\n`);
     return 0;
   }
-  return new Promise((resolve) => {
-    const timer = setInterval(() => void print(false).catch(() => undefined), FOLLOW_MS);
+  // Following ends only by Ctrl+C: an interrupt, exit 130 as in every command (the store
+  // is closed on the way out). Heard from the start, even while the first lines print.
+  let timer: NodeJS.Timeout | null = null;
+  const interrupted = new Promise<number>((resolve) =>
     process.once("SIGINT", () => {
-      clearInterval(timer);
-      resolve(0);
-    });
-  });
+      if (timer) clearInterval(timer);
+      resolve(130);
+    }),
+  );
+  await print(true);
+  timer = setInterval(() => void print(false).catch(() => undefined), FOLLOW_MS);
+  return interrupted;
 }

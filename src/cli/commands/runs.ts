@@ -1,6 +1,8 @@
 import { formatDuration } from "../../config/duration.js";
 import { parsePositiveInt } from "../args.js";
 import { runsJson } from "../../json.js";
+import { instancesAlive } from "../../store/store.js";
+import { dateTime } from "../../ui/format.js";
 import { paint, printJson, warnSkipped } from "../output.js";
 import { readStore, type RuntimeFlags } from "../runtime.js";
 
@@ -9,13 +11,11 @@ const STATUS_STYLE = { done: "green", failed: "red", cancelled: "yellow", runnin
 /** `stau runs`: the newest runs first, active and finished; works beside a running instance. */
 export async function runsCommand(flags: RuntimeFlags & { json?: boolean; limit?: string }): Promise<number> {
   const limit = flags.limit === undefined ? 20 : parsePositiveInt("--limit", flags.limit);
-  const runs = runsJson(
-    await readStore(flags, async (store) => {
-      const found = await store.listRuns(limit);
-      warnSkipped(store);
-      return found;
-    }),
-  );
+  const runs = await readStore(flags, async (store) => {
+    const found = await store.listRuns(limit);
+    warnSkipped(store);
+    return runsJson(found, await instancesAlive(store));
+  });
   if (flags.json) {
     printJson(runs);
     return 0;
@@ -28,8 +28,11 @@ export async function runsCommand(flags: RuntimeFlags & { json?: boolean; limit?
   for (const run of runs) {
     const took = run.finishedAt ? formatDuration(Date.parse(run.finishedAt) - Date.parse(run.createdAt)) : "";
     const { done, running, queued, failed } = run.chunks;
-    const status = paint(STATUS_STYLE[run.status], run.status.padEnd(9), out);
-    out.write(`${run.id}  ${status} ${run.job.padEnd(24)} ${run.trigger.padEnd(8)} ${run.createdAt.replace("T", " ").slice(0, 19)}  ${took.padStart(6)}  done ${done} running ${running} queued ${queued} failed ${failed}\n`);
+    // A run no instance is alive to finish is not running: say so, and what picks it up.
+    const status = run.interrupted ? paint("yellow", "interrupted", out) : paint(STATUS_STYLE[run.status], run.status.padEnd(11), out);
+    out.write(`${run.id}  ${status} ${run.job.padEnd(24)} ${run.trigger.padEnd(8)} ${dateTime(Date.parse(run.createdAt))}  ${took.padStart(6)}  done ${done} running ${running} queued ${queued} failed ${failed}\n`);
   }
+  if (runs.some((run) => run.interrupted)) out.write("\ninterrupted: no stau instance is running; the next stau start (or dev) takes these runs up\n");
   return 0;
 }
+
