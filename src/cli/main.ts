@@ -1,3 +1,5 @@
+// First: it keeps the NODE_ENV the user started stau with, before the console changes it.
+import "../exec/job-env.js";
 import { Command, CommanderError, Option } from "commander";
 import { reportError } from "./output.js";
 
@@ -22,7 +24,12 @@ export function buildProgram(): Command {
     .description("Jobs as files, run as chunks in parallel, remembered and shown live.")
     .version(process.env.npm_package_version ?? "0.1.0", "-v, --version")
     .showHelpAfterError("(run stau --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    // Every command but init acts on the project found upward from here (README, "Commands");
+    // resolved once, before the command opens anything, so outside a project nothing is created.
+    .hook("preAction", async (_program, command) => {
+      if (command.name() !== "init") (await import("./runtime.js")).enterProject();
+    });
 
   program
     .command("run <job>")
@@ -30,6 +37,7 @@ export function buildProgram(): Command {
     .option("--kwargs <json>", "arguments of the run as a JSON object")
     .option("--work <ids>", "work IDs: 1,2,3 or a JSON array")
     .option("--json", "print the finished run as JSON")
+    .option("--quiet", "on a terminal, show only the progress, not the job's log lines")
     .addOption(workers())
     .addOption(memory())
     .addOption(data())
@@ -127,7 +135,7 @@ export function buildProgram(): Command {
   ] as const) {
     program
       .command(`${name} <run>`)
-      .description(`${description} (on the running instance)`)
+      .description(`${description} (on the running instance); <run> is a run id, or a job name for its newest run`)
       .option("--json", "print the result as JSON")
       .addOption(data())
     .addOption(databaseUrl())

@@ -10,6 +10,15 @@ export function paint(style: Style, text: string, stream: NodeJS.WriteStream = p
   return styleText(style, text);
 }
 
+/**
+ * CI=1 or CI=true (any value but "0" and "false"), as Ink and most tools read it: a CI log
+ * keeps every byte, so neither the console nor `stau run`'s redrawn progress belongs there.
+ */
+export function inCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== "0" && ci !== "false";
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + "\n");
 }

@@ -7,12 +7,15 @@ import { runResultJson } from "../../json.js";
 import type { ArchivedRun, RunRecord } from "../../store/records.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
 import { paint, printJson } from "../output.js";
+import { attachRunDisplay, wantsLiveProgress } from "../run-display.js";
 import { currentProject, poolSize, storeConfig, type RuntimeFlags } from "../runtime.js";
 
 export interface RunFlags extends RuntimeFlags {
   kwargs?: string;
   work?: string;
   json?: boolean;
+  /** On a terminal: hide the job's log lines, show only the progress. */
+  quiet?: boolean;
 }
 
 /** How long running chunks may finish after a Ctrl+C before the run is cancelled. */
@@ -29,14 +32,25 @@ export async function runCommand(job: string, flags: RunFlags): Promise<number> 
   const workIds = parseWorkIds(flags.work);
   const pool = poolSize(flags);
   const events = new EventBus();
-  // Progress goes to stderr as the same event lines `--no-ui` writes; stdout keeps the result.
-  const stopReporting = flags.json ? () => {} : attachLogLines(events, "pretty", process.stderr);
+  // Progress goes to stderr, stdout keeps the result: on a terminal live (bars, ETAs, the
+  // job's log lines), piped or in CI as the same event lines `--no-ui` writes.
+  const live = !flags.json && wantsLiveProgress();
+  const stopLines = flags.json || live ? () => {} : attachLogLines(events, "pretty", process.stderr);
   const instance = await startInstance({ paths: currentProject(flags), store: storeConfig(flags), pool, command: `run ${job}`, events, schedule: false, ownRunsOnly: true });
+  // Drawn only once the instance runs, so an instance that cannot start leaves no display above its error.
+  const display = live ? attachRunDisplay(events, { job, workers: pool.workers, quiet: flags.quiet }) : null;
+  const stopReporting = display ? () => display.stop() : stopLines;
   let interrupted = false;
   const onSignal = (runId: string) => () => {
-    if (interrupted) process.exit(130); // a second Ctrl+C: stop now
+    if (interrupted) {
+      // A second Ctrl+C: stop now, the display's last frame left as a record of where it stopped.
+      display?.stop();
+      process.exit(130);
+    }
     interrupted = true;
-    process.stderr.write(`\nstopping: running chunks get ${DRAIN_MS / 1000}s to finish, then run ${runId} is cancelled (Ctrl+C again to force)…\n`);
+    const text = `stopping: running chunks get ${DRAIN_MS / 1000}s to finish, then run ${runId} is cancelled (Ctrl+C again to force)…`;
+    if (display) display.notice(text, "yellow");
+    else process.stderr.write(`\n${text}\n`);
     void instance
       .drain(DRAIN_MS)
       .then(() => instance.order({ cmd: "cancel", run: runId }))
@@ -57,6 +71,8 @@ export async function runCommand(job: string, flags: RunFlags): Promise<number> 
     stopReporting();
     return report(result, job, flags, started, interrupted);
   } finally {
+    // The terminal is left clean before an error is printed below the display.
+    display?.stop();
     await instance.stop(DRAIN_MS);
   }
 }
