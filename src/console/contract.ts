@@ -1,3 +1,4 @@
+import type { Kwargs, WorkId } from "../config/types.js";
 import type { EventBus } from "../events.js";
 import type { ArchivedRun } from "../store/records.js";
 
@@ -26,6 +27,8 @@ export interface ConsoleSnapshot {
   readonly paused: boolean;
   /** Why the store cannot record changes now, or null (absent: null). */
   readonly storeProblem?: string | null;
+  /** The running instance this console attached to (`stau dev` beside `stau start`), or null when it runs in this process. */
+  readonly attachedTo?: { readonly pid: number; readonly command: string } | null;
   readonly jobs: readonly JobView[];
   /** Active runs, then recent finished ones (newest first), with their chunks. */
   readonly runs: readonly ArchivedRun[];
@@ -33,6 +36,21 @@ export interface ConsoleSnapshot {
   readonly nextFires: Readonly<Record<string, number | null>>;
   /** Last success per job (epoch ms), null when never. */
   readonly lastSuccess: Readonly<Record<string, number | null>>;
+  /**
+   * This instance's id (InstanceInfo.id). A running chunk it owns runs on one of its
+   * threads only once chunk:started named the worker; before that it is claimed ahead.
+   * Another instance's running chunk counts as running: the store does not say which
+   * thread holds it. Absent (a console attached from outside runs no chunk itself):
+   * every running chunk counts as running.
+   */
+  readonly instance?: string;
+}
+
+/** What a trigger from the console carries beyond the job (the `T` form). */
+export interface TriggerOptions {
+  readonly kwargs?: Kwargs;
+  /** The work IDs to run; absent or null: the job's selectWork decides. */
+  readonly workIds?: readonly WorkId[] | null;
 }
 
 /** What pressing Enter on a trigger would start ("plan before you press"). */
@@ -41,8 +59,14 @@ export interface PlanPreview {
   readonly workIds: number;
   readonly jobs: readonly { readonly job: string; readonly status: "run" | "fresh" | "skipped"; readonly chunks: number; readonly freshUntil: number | null }[];
   readonly chunks: number;
-  /** From past chunk durations of these jobs, divided over the workers; null without history. */
+  /**
+   * A lower bound on the time to run the plan: from each job's past chunk durations,
+   * its number of chunks and the critical path over the workers (see planPreview).
+   * Null when a job that runs has no history (listed in `noHistory`) or nothing runs.
+   */
   readonly etaMs: number | null;
+  /** Jobs the plan runs that never finished a chunk: why there is no ETA (absent: none). */
+  readonly noHistory?: readonly string[];
 }
 
 export interface LogLine {
@@ -64,9 +88,10 @@ export interface ConsoleController {
    */
   readonly events: EventBus;
   busyWorkers(): number;
-  plan(job: string): Promise<PlanPreview>;
+  /** What a trigger with these options would start. */
+  plan(job: string, options?: TriggerOptions): Promise<PlanPreview>;
   /** Returns the new run's id. */
-  trigger(job: string): Promise<string>;
+  trigger(job: string, options?: TriggerOptions): Promise<string>;
   /** Failed and upstream_failed chunks of a finished run, again. */
   retry(runId: string): Promise<void>;
   /** Retries every finished run that failed; returns how many. */

@@ -1,15 +1,17 @@
 import { formatDuration } from "../config/duration.js";
 import { formatProblem } from "../config/problem.js";
+import type { ControlRequest } from "../control/protocol.js";
 import { displayPath, type ProjectPaths } from "../config/project.js";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { kwargsKey } from "../graph/kwargs-key.js";
 import { resolve } from "../graph/resolve.js";
-import type { FreshnessView } from "../graph/types.js";
+import type { FreshnessView, PlannedChunk } from "../graph/types.js";
 import type { Registry } from "../jobs/load.js";
 import { parseLogLine, type AttemptLog } from "../store/logs.js";
 import type { ArchivedRun } from "../store/records.js";
-import type { JobView, LogLine, PlanPreview } from "./contract.js";
+import { shortDuration } from "../ui/format.js";
+import type { JobView, LogLine, PlanPreview, TriggerOptions } from "./contract.js";
 
 // What the console shows that is computed from stau's records: the same for an
 // instance on either store.
@@ -31,6 +33,11 @@ export function jobViews(registry: Registry, paths: ProjectPaths): JobView[] {
   return views.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The order a console trigger sends, kwargs and work IDs as the `T` form typed them; selectWork decides when none are typed. */
+export function triggerOrder(job: string, options: TriggerOptions = {}): ControlRequest {
+  return { cmd: "trigger", job, kwargs: options.kwargs ?? {}, workIds: options.workIds ? [...options.workIds] : null, source: "console" };
+}
+
 /** What a plan preview reads: the jobs, selectWork, freshness, past runs (for durations) and the workers. */
 export interface PlanSources {
   readonly registry: Registry;
@@ -40,37 +47,78 @@ export interface PlanSources {
   readonly workers: number;
 }
 
-export async function planPreview({ registry, selectWork, freshness, recent, workers }: PlanSources, job: string, now = Date.now()): Promise<PlanPreview> {
+export async function planPreview(sources: PlanSources, job: string, options: TriggerOptions = {}, now = Date.now()): Promise<PlanPreview> {
+  const { registry, selectWork, freshness, recent, workers } = sources;
   const spec = registry.jobs.get(job);
   if (!spec) throw new Error(`job ${job} does not load: ${(registry.broken.get(job) ?? []).map(formatProblem).join("; ")}`);
-  const workIds = spec.hasSelectWork ? await selectWork(spec, {}) : null;
-  const plan = resolve({ jobs: registry.jobs, job, kwargs: {}, workIds, now, freshness });
-  // Past durations per job (time on a worker thread), from the runs the console knows.
-  const durations = new Map<string, number[]>();
-  for (const { chunks } of recent) {
-    for (const c of chunks) {
-      const ms = c.durationMs ?? (c.startedAt !== null && c.finishedAt !== null ? c.finishedAt - c.startedAt : null);
-      if (c.state !== "done" || ms === null) continue;
-      const list = durations.get(c.job);
-      if (list) list.push(ms);
-      else durations.set(c.job, [ms]);
-    }
-  }
-  let total = 0;
-  let known = false;
+  const kwargs = options.kwargs ?? {};
+  // Work IDs typed in the console win over selectWork, as they do for a trigger.
+  const workIds = options.workIds != null ? [...options.workIds] : spec.hasSelectWork ? await selectWork(spec, kwargs) : null;
+  const plan = resolve({ jobs: registry.jobs, job, kwargs, workIds, now, freshness });
+  const mean = meanDurations(recent);
+  const chunksOf = new Map<string, number>();
+  for (const c of plan.chunks) chunksOf.set(c.job, (chunksOf.get(c.job) ?? 0) + 1);
   const jobs = plan.jobs.map((node) => {
-    const chunks = plan.chunks.filter((c) => c.job === node.job).length;
-    const past = durations.get(node.job);
-    if (past?.length) {
-      known = true;
-      total += (past.reduce((a, b) => a + b, 0) / past.length) * chunks;
-    }
     // Fresh until the tightest maxLag of the edges that lead to it runs out.
     const lags = [...registry.jobs.values()].flatMap((s) => s.dependencies.filter((d) => d.job === node.job).map((d) => d.maxLagMs));
     const freshUntil = node.status === "fresh" && node.freshSince && lags.length ? node.freshSince + Math.min(...lags) : null;
-    return { job: node.job, status: node.status, chunks, freshUntil };
+    return { job: node.job, status: node.status, chunks: chunksOf.get(node.job) ?? 0, freshUntil };
   });
-  return { job, workIds: workIds?.length ?? 0, jobs, chunks: plan.chunks.length, etaMs: known ? total / Math.max(1, workers) : null };
+  const noHistory = [...new Set(plan.chunks.map((c) => c.job))].filter((name) => !mean.has(name));
+  const etaMs = noHistory.length > 0 || plan.chunks.length === 0 ? null : estimate(plan.chunks, mean, workers);
+  return { job, workIds: workIds?.length ?? 0, jobs, chunks: plan.chunks.length, etaMs, noHistory };
+}
+
+/** Mean time on a worker thread of a done chunk, per job, over the runs the console knows. */
+function meanDurations(recent: readonly ArchivedRun[]): Map<string, number> {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const { chunks } of recent) {
+    for (const c of chunks) {
+      // Older records have no durationMs: their claim-to-end time is the best there is.
+      const ms = c.durationMs ?? (c.startedAt !== null && c.finishedAt !== null ? c.finishedAt - c.startedAt : null);
+      if (c.state !== "done" || ms === null) continue;
+      const sum = sums.get(c.job) ?? sums.set(c.job, { total: 0, n: 0 }).get(c.job)!;
+      sum.total += ms;
+      sum.n++;
+    }
+  }
+  return new Map([...sums].map(([job, { total, n }]) => [job, total / n]));
+}
+
+/**
+ * How long the plan takes at least: no schedule beats the longest chain of chunks that
+ * wait for each other (the critical path: one chunk of 10 s takes 10 s however many
+ * workers are idle), nor the total work spread evenly over the workers. The larger of
+ * the two is a lower bound that is tight in the cases people check — one long chunk, a
+ * chain of jobs, many chunks of one job. A simulated schedule could be closer, but it
+ * would claim to know the claim order and every chunk's own duration, which stau does
+ * not; greedy scheduling is at most (total / workers) + critical path, so the real time
+ * lies between the bound and that.
+ */
+function estimate(chunks: readonly PlannedChunk[], mean: ReadonlyMap<string, number>, workers: number): number {
+  const byId = new Map(chunks.map((c) => [c.id, c]));
+  const finish = new Map<string, number>();
+  // Longest time from the start of the run to the end of `id`, its dependencies first.
+  const finishOf = (id: string): number => {
+    const known = finish.get(id);
+    if (known !== undefined) return known;
+    const chunk = byId.get(id);
+    if (!chunk) return 0;
+    let start = 0;
+    for (const dep of chunk.dependsOn) start = Math.max(start, finishOf(dep));
+    const end = start + (mean.get(chunk.job) ?? 0);
+    finish.set(id, end);
+    return end;
+  };
+  let critical = 0;
+  let total = 0;
+  // resolve() lists dependencies after the chunks that need them: walking from the end
+  // keeps the recursion one level deep.
+  for (let i = chunks.length - 1; i >= 0; i--) {
+    critical = Math.max(critical, finishOf(chunks[i].id));
+    total += mean.get(chunks[i].job) ?? 0;
+  }
+  return Math.max(critical, total / Math.max(1, workers));
 }
 
 export function graphLines(registry: Registry, freshness: FreshnessView, root: string, now = Date.now()): string[] {
@@ -82,10 +130,10 @@ export function graphLines(registry: Registry, freshness: FreshnessView, root: s
       : last === undefined
         ? "never ran"
         : lag === null
-          ? `last success ${formatDuration(now - last)} ago`
+          ? `last success ${shortDuration(now - last)} ago`
           : last + lag >= now
-            ? `fresh for ${formatDuration(last + lag - now)}`
-            : `stale by ${formatDuration(now - last - lag)}`;
+            ? `fresh for ${shortDuration(last + lag - now)}`
+            : `stale by ${shortDuration(now - last - lag)}`;
     lines.push(`${prefix}${job}${lag === null ? "" : ` (maxLag ${formatDuration(lag)})`} — ${state}`);
     if (seen.has(job)) return;
     const deps = registry.jobs.get(job)?.dependencies ?? [];

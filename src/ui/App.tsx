@@ -5,7 +5,7 @@ import { Dialog } from "./Dialog.js";
 import { FailuresPane } from "./FailuresPane.js";
 import { Footer } from "./Footer.js";
 import { Header } from "./Header.js";
-import { JobsPane } from "./JobsPane.js";
+import { JobsPane, jobsPaneWidth } from "./JobsPane.js";
 import { computeLayout, type PaneBox } from "./layout.js";
 import { LogsPane } from "./LogsPane.js";
 import { QueuePane } from "./QueuePane.js";
@@ -29,11 +29,13 @@ function PaneIn({ box, state, keys }: { box: PaneBox; state: ConsoleState; keys:
   const { views, selected, top, now, data } = state;
   switch (box.pane) {
     case "jobs":
-      return <JobsPane {...common} jobs={views.jobs} selected={selected.jobs} top={top.jobs} now={now} />;
+      return <JobsPane {...common} jobs={views.jobs} selected={selected.jobs} top={top.jobs} now={now} schedule={data.draining ? "draining" : data.paused ? "paused" : "on"} />;
     case "queue":
       return <QueuePane {...common} queue={views.queue} selected={selected.queue} top={top.queue} now={now} />;
     case "running":
-      return <RunningPane {...common} running={views.running} progress={data.progress} selected={selected.running} top={top.running} now={now} workers={data.workers} busy={data.busy} />;
+      return (
+        <RunningPane {...common} running={views.running} progress={data.progress} selected={selected.running} top={top.running} now={now} workers={data.workers} busy={data.busy} claimed={views.counts.claimed} />
+      );
     case "failures":
       return <FailuresPane {...common} failures={views.failures} selected={selected.failures} top={top.failures} now={now} />;
     case "logs":
@@ -48,7 +50,9 @@ export function App({ store, color = colorAllowed() }: AppProps) {
   const onSize = useCallback((rows: number, columns: number) => dispatch({ type: "resize", rows, columns }), [dispatch]);
   useTerminalSize(onSize);
   const onKeys = useCallback((presses: readonly KeyPress[]) => dispatch({ type: "keys", presses }), [dispatch]);
-  const layout = useMemo(() => computeLayout(state.size, state.focus), [state.size, state.focus]);
+  // Jobs and Queue get the width their longest job name needs, when the terminal has it.
+  const leftWants = useMemo(() => jobsPaneWidth(state.views.jobs), [state.views.jobs]);
+  const layout = useMemo(() => computeLayout(state.size, state.focus, leftWants), [state.size, state.focus, leftWants]);
   const { setRawMode, isRawModeSupported } = useStdin();
   // Raw mode for the console's whole life: when focus moves, one pane's useInput turns off
   // before the next turns on, and without this hold the terminal would leave raw mode between.
@@ -65,7 +69,7 @@ export function App({ store, color = colorAllowed() }: AppProps) {
   return (
     <ColorContext.Provider value={color}>
       <Box flexDirection="column" width={layout.width} height={layout.frame} overflowY="hidden">
-        {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failures.length} now={state.now} height={layout.header} width={layout.width} /> : null}
+        {layout.header > 0 ? <Header data={state.data} counts={state.views.counts} failures={state.views.failureCounts} now={state.now} height={layout.header} width={layout.width} /> : null}
         {dialog ? (
           <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, onKeys }} />
         ) : (

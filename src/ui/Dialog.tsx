@@ -4,6 +4,7 @@ import { printable } from "./format.js";
 import { helpLines } from "./key-map.js";
 import { PlanDialog } from "./PlanDialog.js";
 import type { Overlay } from "./state.js";
+import { TriggerFormView } from "./TriggerFormView.js";
 import { usePaneInput, type PaneKeys } from "./use-pane-input.js";
 import { clamp } from "./virtual-list.js";
 
@@ -44,10 +45,16 @@ export function Dialog({ overlay, width, height, now, keys }: DialogProps) {
     case "text":
       [title, hint, body] = [overlay.title, "↑↓ scroll · Esc closes", <Lines lines={overlay.lines} scroll={overlay.scroll} rows={rows} />];
       break;
-    case "plan":
+    case "plan": {
       title = `Trigger ${overlay.job}?`;
-      hint = overlay.preview ? "Enter triggers · Esc cancels" : "Esc cancels";
-      body = <PlanDialog job={overlay.job} preview={overlay.preview} error={overlay.error} now={now} scroll={overlay.scroll} rows={rows} />;
+      const back = overlay.form ? "Esc back to the form" : "Esc cancels";
+      hint = overlay.preview ? `Enter triggers · ${back}` : overlay.error && overlay.form ? `Enter/${back}` : back;
+      body = <PlanDialog job={overlay.job} preview={overlay.preview} error={overlay.error} options={overlay.options} now={now} scroll={overlay.scroll} rows={rows} />;
+      break;
+    }
+    case "form":
+      [title, hint] = [`Trigger ${overlay.form.job} with…`, "Tab/↑↓ next field · Enter checks and shows the plan · Esc cancels"];
+      body = <TriggerFormView form={overlay.form} rows={rows} />;
       break;
     case "confirm": {
       const c = overlay.confirm;

@@ -1,7 +1,7 @@
 import { Text } from "ink";
 import type { ReactNode } from "react";
-import type { PlanPreview } from "../console/contract.js";
-import { cell, clockTime, shortDuration, until } from "./format.js";
+import type { PlanPreview, TriggerOptions } from "../console/contract.js";
+import { cell, clockTime, shortDuration, until, workIds } from "./format.js";
 import { Styled } from "./Styled.js";
 import { stateLook, type Look } from "./theme.js";
 
@@ -9,6 +9,8 @@ export interface PlanDialogProps {
   readonly job: string;
   readonly preview: PlanPreview | null;
   readonly error: string | null;
+  /** What the `T` form asked for. */
+  readonly options?: TriggerOptions;
   readonly now: number;
   readonly scroll: number;
   readonly rows: number;
@@ -20,7 +22,7 @@ const LOOK: Record<"run" | "fresh" | "skipped", Look> = { run: { color: "cyan" }
  * What `t` would start: which jobs run and with how many chunks, which are
  * fresh and until when, and an ETA from past durations — before anything starts.
  */
-export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialogProps) {
+export function PlanDialog({ job, preview, error, options, now, scroll, rows }: PlanDialogProps) {
   if (error) {
     return (
       <Text wrap="truncate-end">
@@ -30,14 +32,20 @@ export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialo
   }
   if (!preview) return <Text dimColor>{`planning ${job}…`}</Text>;
   const width = Math.min(32, preview.jobs.reduce((max, j) => Math.max(max, j.job.length), 8));
-  const eta = preview.etaMs === null ? "no history for an ETA" : `ETA ~${shortDuration(preview.etaMs)} on the workers`;
   const head: ReactNode[] = [
     <Text key="sum" wrap="truncate-end">
-      <Text bold>{preview.job}</Text>: {preview.workIds} work ID(s) · {preview.chunks} chunk(s) · {eta}
+      <Text bold>{preview.job}</Text>: {preview.workIds} work ID(s) · {preview.chunks} chunk(s)
     </Text>,
+    <Text key="eta" wrap="truncate-end">
+      {eta(preview)}
+    </Text>,
+  ];
+  if (options?.kwargs && Object.keys(options.kwargs).length > 0) head.push(<Text key="kwargs" wrap="truncate-end">{`kwargs ${JSON.stringify(options.kwargs)}`}</Text>);
+  if (options?.workIds) head.push(<Text key="ids" wrap="truncate-end">{`work IDs as typed: ${workIds(options.workIds)}`}</Text>);
+  head.push(
     <Text key="gap"> </Text>,
     <Text key="head" dimColor wrap="truncate-end">{`${cell("job", width)} ${cell("will", 8)} ${cell("chunks", 7)} fresh until`}</Text>,
-  ];
+  );
   // Only the rows that fit are built: a plan can span hundreds of jobs.
   const total = head.length + preview.jobs.length;
   const first = Math.max(0, Math.min(scroll, total - rows));
@@ -56,4 +64,16 @@ export function PlanDialog({ job, preview, error, now, scroll, rows }: PlanDialo
     );
   }
   return <>{lines}</>;
+}
+
+/**
+ * The ETA, or which jobs have no history to give one: a guess would look like a promise.
+ * The estimate is a lower bound (planPreview), hence "or more"; below a second,
+ * shortDuration's "0s" would read as "instant".
+ */
+function eta(preview: PlanPreview): string {
+  if (preview.etaMs !== null) return `ETA ${preview.etaMs < 1000 ? "under 1s" : `~${shortDuration(preview.etaMs)} or more`}, from past chunk durations`;
+  const missing = preview.noHistory ?? [];
+  if (missing.length === 0) return "no ETA: nothing to run";
+  return `no ETA: no history for ${missing.length <= 3 ? missing.join(", ") : `${missing.slice(0, 3).join(", ")} and ${missing.length - 3} more`}`;
 }

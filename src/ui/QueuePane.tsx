@@ -1,4 +1,5 @@
 import { Text } from "ink";
+import type { ChunkRecord } from "../store/records.js";
 import { cell, chunkLabel, until, workIds } from "./format.js";
 import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
 import { Styled } from "./Styled.js";
@@ -12,7 +13,19 @@ export interface QueuePaneProps extends PaneProps {
   readonly now: number;
 }
 
-/** Waiting runs first (with what they wait for), then queued and pending chunks. */
+/** "claimed", "pending", "queued" and "waiting" are all this wide. */
+const STATE = 7;
+
+/**
+ * The attempt a chunk will run as, tagged as its log lines will be (`#3`); nothing for
+ * a first attempt. A chunk the store calls running here is claimed: its attempt is counted.
+ */
+function attemptMark(chunk: ChunkRecord): string {
+  const next = chunk.state === "running" ? chunk.attempts : chunk.attempts + 1;
+  return next > 1 ? `#${next}` : "";
+}
+
+/** Waiting runs first (with what they wait for), then chunks claimed ahead of a thread, then pending and queued ones. */
 export function QueuePane({ queue, selected, top, now, ...pane }: QueuePaneProps) {
   const rows = pane.height - 1;
   return (
@@ -24,20 +37,25 @@ export function QueuePane({ queue, selected, top, now, ...pane }: QueuePaneProps
         rows={rows}
         focused={pane.focused}
         empty="nothing queued"
-        render={(row) =>
-          row.kind === "run" ? (
+        render={(row) => {
+          if (row.kind === "run") {
+            return (
+              <>
+                <Styled look={stateLook("waiting")}>{cell("waiting", STATE)}</Styled> {row.run.job} <Text dimColor>run {row.run.id}</Text>
+                {row.on.length > 0 ? ` after ${row.on.join(", ")}` : ""}
+              </>
+            );
+          }
+          const { chunk } = row;
+          const claimed = chunk.state === "running";
+          return (
             <>
-              <Styled look={stateLook("waiting")}>{cell("waiting", 8)}</Styled> {row.run.job} <Text dimColor>run {row.run.id}</Text>
-              {row.on.length > 0 ? ` waits for ${row.on.join(", ")}` : ""}
+              <Styled look={stateLook(claimed ? "queued" : chunk.state)}>{cell(claimed ? "claimed" : chunk.state, STATE)}</Styled> {chunkLabel(chunk.id)}
+              {attemptMark(chunk)} {workIds(chunk.workIds)}
+              {chunk.notBefore !== null && chunk.notBefore > now ? <Styled look={stateLook("queued")}> retry {until(chunk.notBefore, now)}</Styled> : null}
             </>
-          ) : (
-            <>
-              <Styled look={stateLook(row.chunk.state)}>{cell(row.chunk.state, 8)}</Styled> {chunkLabel(row.chunk.id)} {workIds(row.chunk.workIds)}
-              {row.chunk.notBefore !== null && row.chunk.notBefore > now ? <Styled look={stateLook("queued")}> retry {until(row.chunk.notBefore, now)}</Styled> : null}
-              {row.chunk.attempts > 0 ? <Text dimColor> attempt {row.chunk.attempts + 1}</Text> : null}
-            </>
-          )
-        }
+          );
+        }}
       />
     </Pane>
   );

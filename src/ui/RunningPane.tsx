@@ -5,6 +5,7 @@ import { ListBody, listTitle, Pane, type PaneProps } from "./Pane.js";
 import { Styled } from "./Styled.js";
 import { stateLook } from "./theme.js";
 import type { Progress } from "./state.js";
+import { visibleWindow } from "./virtual-list.js";
 
 export interface RunningPaneProps extends PaneProps {
   readonly running: readonly ChunkRecord[];
@@ -14,16 +15,34 @@ export interface RunningPaneProps extends PaneProps {
   readonly now: number;
   readonly workers: number;
   readonly busy: number;
+  /** Chunks claimed ahead of a free thread (listed in Queue). */
+  readonly claimed?: number;
 }
 
-const BAR = 12;
+/** Worker "w16", elapsed "59m" (one unit: format.ts), progress "1000/1000". */
+const WORKER = 3;
+const ELAPSED = 3;
+const COUNT = 9;
+const MIN_BAR = 6;
+const MAX_BAR = 20;
 
-/** Running chunks: the worker (w1…wN), chunk id, elapsed time (from the shared clock), progress from chunk:progress. */
-export function RunningPane({ running, progress, selected, top, now, workers, busy, ...pane }: RunningPaneProps) {
+/** The chunk as its log lines are tagged, without the brackets: `daily_stats.3#2` (the attempt only from the second). */
+const label = (chunk: ChunkRecord) => `${chunkLabel(chunk.id)}${chunk.attempts > 1 ? `#${chunk.attempts}` : ""}`;
+
+/** Chunks on a worker thread: the worker (w1…wN), chunk, elapsed time (the shared clock), progress from chunk:progress. */
+export function RunningPane({ running, progress, selected, top, now, workers, busy, claimed = 0, ...pane }: RunningPaneProps) {
   const rows = pane.height - 1;
-  const labelWidth = Math.max(12, Math.min(28, pane.width - BAR - 28));
+  // The label column fits the longest label on screen (a handful of rows, so cheap per
+  // frame); the bar takes what is left, so a narrow pane loses bar, not values.
+  const window = visibleWindow(running.length, selected, rows, top);
+  let labelWidth = 8;
+  for (let i = window.start; i < window.end; i++) labelWidth = Math.max(labelWidth, label(running[i]).length);
+  const fixed = 2 + 2 + WORKER + 1 + 1 + ELAPSED + 1 + 1 + COUNT;
+  labelWidth = Math.min(labelWidth, Math.max(8, pane.width - fixed - MIN_BAR));
+  const barWidth = Math.max(MIN_BAR, Math.min(MAX_BAR, pane.width - fixed - labelWidth));
+  const title = `${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}${claimed > 0 ? ` · ${claimed} claimed ahead (Queue)` : ""}`;
   return (
-    <Pane title={`${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}`} {...pane}>
+    <Pane title={title} {...pane}>
       <ListBody
         items={running}
         selected={selected}
@@ -35,9 +54,8 @@ export function RunningPane({ running, progress, selected, top, now, workers, bu
           const p = progress.get(chunk.id);
           return (
             <>
-              <Styled look={stateLook("running")}>{spinner(now)}</Styled> <Text dimColor>{cell(chunk.worker ? `w${chunk.worker}` : "", 3)}</Text> {cell(chunkLabel(chunk.id), labelWidth)} {cell(shortDuration(now - (chunk.startedAt ?? now)), 6)}{" "}
-              {p ? `${bar(p.done, p.total, BAR)} ${cell(`${p.done}/${p.total}`, 11)}` : <Text dimColor>{cell("", BAR)} no progress</Text>}
-              {chunk.attempts > 1 ? <Text dimColor> attempt {chunk.attempts}</Text> : null}
+              <Styled look={stateLook("running")}>{spinner(now)}</Styled> <Text dimColor>{cell(chunk.worker ? `w${chunk.worker}` : "", WORKER)}</Text> {cell(label(chunk), labelWidth)}{" "}
+              {cell(shortDuration(now - (chunk.startedAt ?? now)), ELAPSED)} {p ? `${bar(p.done, p.total, barWidth)} ${p.done}/${p.total}` : <Text dimColor>{cell("", barWidth)} no progress</Text>}
             </>
           );
         }}

@@ -5,6 +5,7 @@ import { cyclePane, moveSelection, rowsOf } from "./navigation.js";
 import { overlayCommand } from "./overlay-reducer.js";
 import type { ConsoleState, Effect, Notice } from "./state.js";
 import { selectedJob, selectedRun } from "./targets.js";
+import { emptyForm } from "./trigger-form.js";
 
 const withEffect = (state: ConsoleState, ...effects: Effect[]): ConsoleState => ({ ...state, effects: [...state.effects, ...effects] });
 const notify = (state: ConsoleState, text: string, level: Notice["level"] = "info"): ConsoleState => ({ ...state, notice: { text, level, at: state.now } });
@@ -29,6 +30,11 @@ export function applyCommand(state: ConsoleState, command: Command): ConsoleStat
       if (job === null) return notify(state, "select a job to trigger");
       const request = state.nextRequest;
       return withEffect({ ...state, nextRequest: request + 1, overlay: { kind: "plan", job, request, preview: null, error: null, scroll: 0 } }, { type: "plan", job, request });
+    }
+    case "trigger-form": {
+      const job = selectedJob(state);
+      if (job === null) return notify(state, "select a job to trigger");
+      return { ...state, overlay: { kind: "form", form: emptyForm(job), scroll: 0 } };
     }
     case "retry": {
       const run = selectedRun(state, "failed");
@@ -84,12 +90,17 @@ export function applyCommand(state: ConsoleState, command: Command): ConsoleStat
       return { ...state, overlay: { kind: "help", scroll: 0 } };
     case "quit": {
       if (state.quit !== "running") return state;
+      // Chunks on a thread: those claimed ahead go back to the queue at once.
       const running = state.views.counts.running;
       if (running > 0) return { ...state, overlay: { kind: "confirm", confirm: { kind: "quit", running }, scroll: 0 } };
       return withEffect({ ...state, quit: "draining" }, { type: "quit", force: false });
     }
     case "confirm":
     case "close":
+    case "next-field":
+    case "prev-field":
+    case "form-erase":
+    case "form-type":
       return state;
   }
 }
@@ -97,10 +108,13 @@ export function applyCommand(state: ConsoleState, command: Command): ConsoleStat
 /** Ctrl+C: the first drains like SIGTERM (no question), the second forces. */
 function interrupt(state: ConsoleState): ConsoleState {
   if (state.quit === "running") {
-    const next = notify({ ...state, quit: "draining", overlay: null }, "stopping: running chunks may finish — Ctrl+C again to force", "warn");
+    const next = notify({ ...state, quit: "draining", interrupted: true, overlay: null }, "stopping: running chunks may finish — Ctrl+C again to force", "warn");
     return withEffect(next, { type: "quit", force: false });
   }
-  if (state.quit === "draining") return withEffect(notify({ ...state, quit: "forcing", overlay: null }, "forcing stop: aborting running chunks", "error"), { type: "quit", force: true });
+  if (state.quit === "draining") {
+    const next = notify({ ...state, quit: "forcing", interrupted: true, overlay: null }, "forcing stop: aborting running chunks", "error");
+    return withEffect(next, { type: "quit", force: true });
+  }
   return state;
 }
 

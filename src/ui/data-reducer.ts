@@ -16,7 +16,7 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     // Snapshot order is active runs, then finished ones newest first: the cap keeps the newest.
     if (FINISHED_RUN_STATES.has(run.status) && ++finished > MAX_FINISHED_RUNS) continue;
     runs.set(run.id, run);
-    for (const chunk of runChunks) chunks.set(chunk.id, chunk);
+    for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
   }
   const progress = new Map<string, Progress>();
   for (const [id, p] of prev?.progress ?? []) if (chunks.get(id)?.state === "running") progress.set(id, p);
@@ -38,7 +38,19 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     busy: prev?.busy ?? 0,
     draining: prev?.draining ?? false,
     storeProblem: snapshot.storeProblem ?? null,
+    attachedTo: snapshot.attachedTo ?? null,
+    instance: snapshot.instance ?? null,
   };
+}
+
+/**
+ * The store never records a chunk's worker thread; only chunk:started says it. A later
+ * record of the same attempt without it (a snapshot, a shared store's echo of the
+ * claim) must not turn a chunk running on a thread back into one claimed ahead.
+ */
+function keepWorker(known: ChunkRecord | undefined, chunk: ChunkRecord): ChunkRecord {
+  if (chunk.state !== "running" || chunk.worker != null || known?.state !== "running" || known.worker == null || known.attempts !== chunk.attempts) return chunk;
+  return { ...chunk, worker: known.worker };
 }
 
 /** A map copied on its first write, so a batch copies each map at most once. */
@@ -65,7 +77,8 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   let draining = data.draining;
   let storeProblem = data.storeProblem;
   let refresh = false;
-  const setChunk = (chunk: ChunkRecord) => {
+  const setChunk = (record: ChunkRecord) => {
+    const chunk = keepWorker(chunks.result().get(record.id), record);
     chunks.write().set(chunk.id, chunk);
     if (chunk.state !== "running" && data.progress.has(chunk.id)) progress.write().delete(chunk.id);
   };

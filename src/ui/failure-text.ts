@@ -13,10 +13,20 @@ export function failureText(state: ConsoleState): { title: string; lines: string
   const { chunk } = row;
   const error = chunk.error;
   const lines = [`run ${chunk.runId} · attempt ${chunk.attempts} · ${error?.kind ?? "error"} · work IDs ${chunk.workIds.length === 0 ? "none" : chunk.workIds.join(", ")}`, ""];
-  lines.push(...(error?.message ?? "no error recorded").split("\n"));
-  // A stack usually starts by repeating the message; show that line once.
-  const stack = error?.stack ? error.stack.split("\n") : [];
-  if (stack.length > 0 && error && stack[0].includes(error.message.split("\n")[0])) stack.shift();
+  const message = (error?.message ?? "no error recorded").split("\n");
+  lines.push(...message);
+  const stack = withoutMessage(error?.stack ? error.stack.split("\n") : [], message);
   if (stack.some((l) => l.trim())) lines.push("", ...stack);
   return { title: `chunk ${chunk.id} of ${chunk.job} failed`, lines };
+}
+
+/**
+ * A stack starts by repeating the message ("Error: " before its first line), every line
+ * of it: those lines are dropped, so each line of a multi-line message shows once.
+ */
+function withoutMessage(stack: string[], message: readonly string[]): string[] {
+  if (stack.length === 0 || !stack[0].includes(message[0])) return stack;
+  let repeated = 1;
+  while (repeated < message.length && repeated < stack.length && stack[repeated].trimEnd() === message[repeated].trimEnd()) repeated++;
+  return stack.slice(repeated);
 }

@@ -1,17 +1,26 @@
+
 // Small text helpers shared by the panes. Everything here is pure and width-aware in
 // the simple sense (one code unit, one column): Ink's truncation catches the rest.
 
-/** A short duration: 42s, 5m20s, 25m, 3h05m, 2d (finer while small, where it matters). */
+// Instants and ages for people are written here and nowhere else: clockTime and dateTime
+// in local time (the person's wall clock), ages by ago/until, so the console, the live
+// `stau run`, the headless lines and the commands write the same moment the same way.
+// Machine-read output (JSON, log files) keeps ISO in UTC; a measured span in a sentence
+// ("done in 1.5s") keeps config/duration's formatDuration, which is exact.
+
+/**
+ * The console's one way to write a span of time: its largest unit only, rounded down
+ * (42s, 5m, 3h, 2d). Every age, countdown, elapsed time and ETA uses it, so columns
+ * can be sized once ("cancelled 59m ago" is as wide as a value gets) and no two panes
+ * write the same moment differently.
+ */
 export function shortDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
-  const pad = (n: number) => String(n).padStart(2, "0");
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${pad(s % 60)}s`;
   if (m < 60) return `${m}m`;
   const h = Math.floor(m / 60);
-  if (h < 10) return `${h}h${pad(m % 60)}m`;
-  if (h < 48) return `${h}h`;
+  if (h < 24) return `${h}h`;
   return `${Math.floor(h / 24)}d`;
 }
 
@@ -26,10 +35,19 @@ export function until(at: number | null, now: number): string {
   return at <= now ? "due" : `in ${shortDuration(at - now)}`;
 }
 
-/** Local wall-clock time HH:MM:SS. */
-export function clockTime(at: number): string {
+const two = (n: number) => String(n).padStart(2, "0");
+
+/** Local wall-clock time HH:MM:SS, with milliseconds (HH:MM:SS.mmm) for log lines that must order within a second. */
+export function clockTime(at: number, withMs = false): string {
   const d = new Date(at);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  return withMs ? `${time}.${String(d.getMilliseconds()).padStart(3, "0")}` : time;
+}
+
+/** Local date and time YYYY-MM-DD HH:MM:SS, for instants that may not be today. */
+export function dateTime(at: number): string {
+  const d = new Date(at);
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${clockTime(at)}`;
 }
 
 /** Cuts to `width` columns with an ellipsis, then pads to exactly `width`. */

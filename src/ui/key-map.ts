@@ -7,17 +7,22 @@ import type { ConsoleState, PaneId } from "./state.js";
 export type CommandName =
   | "up" | "down" | "page-up" | "page-down" | "top" | "bottom"
   | "next-pane" | "prev-pane"
-  | "trigger" | "retry" | "retry-all" | "cancel-run"
+  | "trigger" | "trigger-form" | "retry" | "retry-all" | "cancel-run"
   | "open-error" | "logs-selected" | "logs-all" | "follow" | "search" | "wrap" | "clear-search"
   | "graph" | "pause" | "help" | "quit" | "interrupt"
   | "confirm" | "close"
-  | "search-commit" | "search-cancel" | "search-erase" | "search-type";
+  | "search-commit" | "search-cancel" | "search-erase" | "search-type"
+  | "next-field" | "prev-field" | "form-erase" | "form-type";
 
-/** A command the reducer understands; only typing into the search carries text. */
-export type Command = { readonly type: Exclude<CommandName, "search-type"> } | { readonly type: "search-type"; readonly text: string };
+/** Commands that carry the text typed. */
+type TextCommand = "search-type" | "form-type";
+const isText = (command: CommandName): command is TextCommand => command === "search-type" || command === "form-type";
 
-/** Which table applies: dialogs and the search prompt take keys before the panes do. */
-export type InputMode = "normal" | "overlay" | "search";
+/** A command the reducer understands; only typing (into the search or a form) carries text. */
+export type Command = { readonly type: Exclude<CommandName, TextCommand> } | { readonly type: TextCommand; readonly text: string };
+
+/** Which table applies: dialogs, the trigger form and the search prompt take keys before the panes do. */
+export type InputMode = "normal" | "overlay" | "form" | "search";
 
 export interface KeyBinding {
   readonly command: CommandName;
@@ -41,6 +46,7 @@ export const KEY_MAP: readonly KeyBinding[] = [
   { command: "next-pane", keys: ["tab"], description: "next pane" },
   { command: "prev-pane", keys: ["shift+tab"], description: "previous pane" },
   { command: "trigger", keys: ["t"], description: "trigger the selected job (shows the plan first)" },
+  { command: "trigger-form", keys: ["T"], description: "trigger the selected job with kwargs and work IDs typed in a form" },
   { command: "retry", keys: ["r"], description: "retry the selected failed run (its failed chunks only)" },
   { command: "retry-all", keys: ["R"], description: "retry every failed run" },
   { command: "cancel-run", keys: ["c"], description: "cancel the selected run (asks first)" },
@@ -61,6 +67,13 @@ export const KEY_MAP: readonly KeyBinding[] = [
   { command: "confirm", keys: ["enter", "y"], description: "confirm (trigger, cancel, quit)", mode: "overlay" },
   { command: "close", keys: ["escape", "n", "q", "?"], description: "close / do not confirm", mode: "overlay" },
   { command: "interrupt", keys: ["ctrl+c"], description: "quit now; twice forces", mode: "overlay" },
+  { command: "confirm", keys: ["enter"], description: "check the fields and show the plan", mode: "form" },
+  { command: "close", keys: ["escape"], description: "cancel the trigger", mode: "form" },
+  { command: "next-field", keys: ["tab", "down"], description: "next field", mode: "form" },
+  { command: "prev-field", keys: ["shift+tab", "up"], description: "previous field", mode: "form" },
+  { command: "form-erase", keys: ["backspace"], description: "delete a character", mode: "form" },
+  { command: "interrupt", keys: ["ctrl+c"], description: "quit now; twice forces", mode: "form" },
+  { command: "form-type", keys: ["text"], description: "type into the field (a paste works too)", mode: "form" },
   { command: "search-commit", keys: ["enter"], description: "keep the search", mode: "search" },
   { command: "search-cancel", keys: ["escape"], description: "drop the search", mode: "search" },
   { command: "search-erase", keys: ["backspace"], description: "delete a character", mode: "search" },
@@ -93,7 +106,8 @@ export interface KeyContext {
 
 /** The key context of a state: a dialog, then the search prompt, take keys before the panes. */
 export function keyContext(state: Pick<ConsoleState, "focus" | "overlay" | "logs">): KeyContext {
-  return { focus: state.focus, mode: state.overlay ? "overlay" : state.logs.editing ? "search" : "normal" };
+  const mode = state.overlay ? (state.overlay.kind === "form" ? "form" : "overlay") : state.logs.editing ? "search" : "normal";
+  return { focus: state.focus, mode };
 }
 
 /** The command for a raw Ink key press (useInput's arguments), or null when none. */
@@ -102,11 +116,11 @@ export function commandFor(input: string, key: Partial<Key>, context: KeyContext
   if (name === null) return null;
   const inMode = map.filter((b) => (b.mode ?? "normal") === context.mode);
   const hit = inMode.find((b) => b.pane === context.focus && b.keys.includes(name)) ?? inMode.find((b) => b.pane === undefined && b.keys.includes(name));
-  if (hit) return hit.command === "search-type" ? { type: "search-type", text: input } : { type: hit.command };
+  if (hit) return isText(hit.command) ? { type: hit.command, text: input } : { type: hit.command };
   // A named key (arrows, Tab...) is never text; a printable one is, where "text" is bound.
   const printable = name === input && !/[\u0000-\u001f\u007f]/.test(input);
-  if (printable && inMode.some((b) => b.keys.includes("text"))) return { type: "search-type", text: input };
-  return null;
+  const text = printable ? inMode.find((b) => b.keys.includes("text"))?.command : undefined;
+  return text !== undefined && isText(text) ? { type: text, text: input } : null;
 }
 
 const KEY_LABELS: Record<string, string> = {
@@ -118,6 +132,7 @@ const SECTIONS: readonly { title: string; where: (b: KeyBinding) => boolean }[] 
   { title: "Everywhere", where: (b) => (b.mode ?? "normal") === "normal" && !b.pane },
   { title: "In a pane", where: (b) => (b.mode ?? "normal") === "normal" && !!b.pane },
   { title: "In a dialog", where: (b) => b.mode === "overlay" },
+  { title: "In the trigger form (T)", where: (b) => b.mode === "form" },
   { title: "While typing a search", where: (b) => b.mode === "search" },
 ];
 

@@ -24,12 +24,19 @@ export interface Layout {
 
 /** Columns from which Jobs/Queue sit left of Running/Failures/Logs. */
 export const WIDE_COLUMNS = 110;
+/** Columns the right side keeps at least: a Running row with a long chunk label, a bar and its count. */
+export const RIGHT_MIN = 56;
 /** Body rows below which only the focused pane is shown (Tab still cycles all). */
 export const STACK_MIN_BODY = 15;
 const MIN_PANE = 3;
 
-/** The layout for a terminal size; `focus` matters only when the terminal fits one pane. */
-export function computeLayout(size: Size, focus: PaneId): Layout {
+/**
+ * The layout for a terminal size; `focus` matters only when the terminal fits one pane.
+ * `leftWants` is the width Jobs and Queue need to show their values uncut (their name
+ * column follows the longest job name): the left side gets it, between 45% of the
+ * width and what leaves the right side RIGHT_MIN.
+ */
+export function computeLayout(size: Size, focus: PaneId, leftWants = 0): Layout {
   const frame = Math.max(0, Math.floor(size.rows) - 1);
   const width = Math.max(1, Math.floor(size.columns));
   const header = frame >= 14 ? 2 : frame >= 4 ? 1 : 0;
@@ -40,7 +47,7 @@ export function computeLayout(size: Size, focus: PaneId): Layout {
   let columns: PaneBox[][];
   if (width >= WIDE_COLUMNS && body >= 2 * MIN_PANE + 6) {
     // One blank column separates the two sides.
-    const left = Math.floor((width - 1) * 0.45);
+    const left = Math.max(Math.floor((width - 1) * 0.45), Math.min(leftWants, width - 1 - RIGHT_MIN));
     columns = [column(["jobs", "queue"], [3, 2], left), column(["running", "failures", "logs"], [2, 2, 4], width - 1 - left)];
   } else if (body >= STACK_MIN_BODY) {
     columns = [column(["jobs", "running", "queue", "failures", "logs"], [3, 2, 2, 2, 3], width)];

@@ -1,21 +1,20 @@
-import { chunkLabel, clockTime, printable } from "./format.js";
+import { clockTime, printable } from "./format.js";
+import { attemptTag } from "../store/logs.js";
 import { logMatches } from "./logs-reducer.js";
 import type { LogEntry, LogsState } from "./state.js";
 
 /** One screen row of the logs pane (a line, or part of a wrapped one). */
 export interface LogRow {
   readonly key: string;
-  /** Time, job (when all jobs show) and chunk#attempt: drawn dim. */
+  /** Time and the `[chunk#attempt]` tag (the chunk names its job): drawn dim. */
   readonly prefix: string;
   readonly text: string;
   readonly level: string;
 }
 
-function rowsOf(line: LogEntry, showJob: boolean, wrap: boolean, width: number, max: number): LogRow[] {
-  const label = chunkLabel(line.chunkId);
-  // With every job shown the job leads the line; the chunk label then drops the repeated job name.
-  const chunk = showJob && label.startsWith(line.job) ? label.slice(line.job.length) || label : label;
-  const prefix = `${clockTime(line.at)} ${showJob ? `${line.job} ` : ""}${chunk}#${line.attempt} `;
+/** One line's rows. The same prefix whether one job or all show: the tag already names the job. */
+function rowsOf(line: LogEntry, wrap: boolean, width: number, max: number): LogRow[] {
+  const prefix = `${clockTime(line.at)} ${attemptTag(line.chunkId, line.attempt)} `;
   const text = printable(line.text);
   if (!wrap || prefix.length + text.length <= width) return [{ key: `${line.seq}`, prefix, text, level: line.level }];
   const rows: LogRow[] = [{ key: `${line.seq}`, prefix, text: text.slice(0, Math.max(1, width - prefix.length)), level: line.level }];
@@ -47,20 +46,19 @@ function indexAtOrBefore(lines: readonly LogEntry[], seq: number): number {
 export function visibleLogRows(logs: LogsState, height: number, width: number): LogRow[] {
   if (height <= 0) return [];
   const { lines, scope, query, wrap } = logs;
-  const showJob = scope === null;
   const bottom = logs.follow || logs.anchor === null ? lines.length - 1 : Math.max(0, indexAtOrBefore(lines, logs.anchor));
   const above: LogRow[][] = [];
   let used = 0;
   for (let i = bottom; i >= 0 && used < height; i--) {
     if (!logMatches(lines[i], scope, query)) continue;
-    const rows = rowsOf(lines[i], showJob, wrap, width, height);
+    const rows = rowsOf(lines[i], wrap, width, height);
     above.push(rows);
     used += rows.length;
   }
   const below: LogRow[] = [];
   for (let i = bottom + 1; i < lines.length && used < height; i++) {
     if (!logMatches(lines[i], scope, query)) continue;
-    const rows = rowsOf(lines[i], showJob, wrap, width, height);
+    const rows = rowsOf(lines[i], wrap, width, height);
     below.push(...rows);
     used += rows.length;
   }

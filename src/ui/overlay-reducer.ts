@@ -1,6 +1,7 @@
 import { helpLines, type Command } from "./key-map.js";
 import { computeLayout } from "./layout.js";
-import type { ConsoleState, Overlay } from "./state.js";
+import type { ConsoleState, Overlay, TriggerForm } from "./state.js";
+import { checkForm, describeOptions, eraseFrom, otherField, typeInto } from "./trigger-form.js";
 import { clamp } from "./virtual-list.js";
 
 /** Content rows of an overlay: the body minus its title and its key hint line. */
@@ -16,15 +17,22 @@ export function overlayLength(overlay: Overlay): number {
     case "text":
       return overlay.lines.length;
     case "plan":
-      return overlay.preview ? overlay.preview.jobs.length + 3 : 1;
+      // Summary, ETA, kwargs and work IDs when typed, a gap and the column heads (PlanDialog).
+      return overlay.preview ? overlay.preview.jobs.length + 4 + (Object.keys(overlay.options?.kwargs ?? {}).length > 0 ? 1 : 0) + (overlay.options?.workIds ? 1 : 0) : 1;
     case "confirm":
       return 1;
+    case "form":
+      return FORM_LINES;
   }
 }
+
+/** Lines the form draws: per field its label, its text and its error. */
+export const FORM_LINES = 6;
 
 /** Keys while a dialog is open: scroll it, confirm it, or close it. */
 export function overlayCommand(state: ConsoleState, command: Command): ConsoleState {
   const overlay = state.overlay!;
+  if (overlay.kind === "form") return formCommand(state, overlay.form, command);
   switch (command.type) {
     case "up":
     case "down": {
@@ -33,9 +41,40 @@ export function overlayCommand(state: ConsoleState, command: Command): ConsoleSt
       return scroll === overlay.scroll ? state : { ...state, overlay: { ...overlay, scroll } };
     }
     case "close":
-      return { ...state, overlay: null };
+      // A plan the form asked for goes back to the form, to change what was typed.
+      return { ...state, overlay: overlay.kind === "plan" && overlay.form ? { kind: "form", form: overlay.form, scroll: 0 } : null };
     case "confirm":
       return confirm(state, overlay);
+    default:
+      return state;
+  }
+}
+
+/** The `T` form: typing, moving between the two fields, and Enter, which checks them and asks for the plan. */
+function formCommand(state: ConsoleState, form: TriggerForm, command: Command): ConsoleState {
+  const withForm = (next: TriggerForm) => (next === form ? state : { ...state, overlay: { kind: "form" as const, form: next, scroll: 0 } });
+  switch (command.type) {
+    case "form-type":
+      return withForm(typeInto(form, command.text));
+    case "form-erase":
+      return withForm(eraseFrom(form));
+    case "next-field":
+    case "prev-field":
+      return withForm(otherField(form));
+    case "close":
+      return { ...state, overlay: null };
+    case "confirm": {
+      const checked = checkForm(form);
+      if ("form" in checked) return withForm(checked.form);
+      const request = state.nextRequest;
+      const { options } = checked;
+      return {
+        ...state,
+        nextRequest: request + 1,
+        overlay: { kind: "plan", job: form.job, request, preview: null, error: null, scroll: 0, options, form: { ...form, errors: { kwargs: null, workIds: null } } },
+        effects: [...state.effects, { type: "plan", job: form.job, request, options }],
+      };
+    }
     default:
       return state;
   }
@@ -45,9 +84,14 @@ function confirm(state: ConsoleState, overlay: Overlay): ConsoleState {
   const closed = { ...state, overlay: null };
   switch (overlay.kind) {
     case "plan":
-      // Enter before the plan arrived does nothing: confirming what you have not seen is what §8 avoids.
-      if (!overlay.preview) return overlay.error ? closed : state;
-      return { ...closed, notice: { text: `triggering ${overlay.job}…`, level: "info", at: state.now }, effects: [...state.effects, { type: "trigger", job: overlay.job }] };
+      // Enter before the plan arrived does nothing: the plan is shown so nothing starts unseen.
+      // A plan the form asked for that failed (a bad work ID, say) goes back to the form.
+      if (!overlay.preview) return !overlay.error ? state : overlay.form ? { ...state, overlay: { kind: "form", form: overlay.form, scroll: 0 } } : closed;
+      return {
+        ...closed,
+        notice: { text: `triggering ${overlay.job}${describeOptions(overlay.options)}…`, level: "info", at: state.now },
+        effects: [...state.effects, overlay.options ? { type: "trigger", job: overlay.job, options: overlay.options } : { type: "trigger", job: overlay.job }],
+      };
     case "confirm": {
       const c = overlay.confirm;
       if (c.kind === "cancel-run") return { ...closed, effects: [...state.effects, { type: "cancel", runId: c.runId }] };

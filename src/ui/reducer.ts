@@ -27,6 +27,7 @@ export function initialState(snapshot: ConsoleSnapshot, size: Size, now: number)
     overlay: null,
     notice: null,
     quit: "running",
+    interrupted: false,
     nextRequest: 2,
     effects: [{ type: "log-tail", job: null, lines: TAIL_LINES, request: 1 }],
   };

@@ -10,15 +10,23 @@ export interface RunConsoleOptions {
   readonly until?: Promise<void>;
 }
 
+/** How the console ended. */
+export interface ConsoleEnd {
+  /** Ctrl+C (pressed in the console, where it is a key) asked for it: the caller exits 130. */
+  readonly interrupted: boolean;
+}
+
 /**
  * Shows the console until the user quits (q, or Ctrl+C which drains and, pressed again,
  * forces) and controller.quit has resolved — or until stau reports it stopped. The
  * caller owns the terminal: alternate screen, signals and restoring it on any exit.
  * Rejects with controller.quit's error if stopping failed.
  */
-export async function runConsole(controller: ConsoleController, options: RunConsoleOptions = {}): Promise<void> {
+export async function runConsole(controller: ConsoleController, options: RunConsoleOptions = {}): Promise<ConsoleEnd> {
   const stdout = options.stdout ?? process.stdout;
   const store = createConsoleStore(controller, { size: { rows: stdout.rows || 24, columns: stdout.columns || 80 }, snapshot: await controller.snapshot() });
+  // The loading line (console/session.ts) goes as the first frame comes, whatever its width.
+  stdout.write("\x1b[H\x1b[2J");
   // Ctrl+C is a key here (exitOnCtrlC off): the console drains first and forces on the second.
   const app = render(<App store={store} />, { stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false });
   store.start();
@@ -29,4 +37,5 @@ export async function runConsole(controller: ConsoleController, options: RunCons
     app.unmount();
     await app.waitUntilExit().catch(() => undefined);
   }
+  return { interrupted: store.getState().interrupted };
 }

@@ -1,6 +1,7 @@
 import type { Action } from "./actions.js";
 import type { ConsoleController } from "../console/contract.js";
 import type { Effect } from "./state.js";
+import { describeOptions } from "./trigger-form.js";
 
 // The one place the console calls the controller. Every answer (or failure) comes back
 // as an action, so the reducer stays the only thing that changes state.
@@ -31,12 +32,16 @@ export function runEffect(effect: Effect, ctx: EffectContext): void {
   switch (effect.type) {
     case "plan":
       return settle(
-        () => controller.plan(effect.job),
+        () => (effect.options ? controller.plan(effect.job, effect.options) : controller.plan(effect.job)),
         (preview) => dispatch({ type: "plan", request: effect.request, preview }),
         (error) => dispatch({ type: "plan", request: effect.request, preview: null, error: message(error) }),
       );
     case "trigger":
-      return settle(() => controller.trigger(effect.job), (runId) => notice(`triggered ${effect.job}: run ${runId}`), failed(`triggering ${effect.job}`));
+      return settle(
+        () => (effect.options ? controller.trigger(effect.job, effect.options) : controller.trigger(effect.job)),
+        (runId) => notice(`triggered ${effect.job}${describeOptions(effect.options)}: run ${runId}`),
+        failed(`triggering ${effect.job}`),
+      );
     case "retry":
       return settle(() => controller.retry(effect.runId), () => notice(`retrying the failed chunks of run ${effect.runId}`), failed(`retrying run ${effect.runId}`));
     case "retry-all":

@@ -1,5 +1,5 @@
 import type { ChunkRecord, RunRecord } from "../store/records.js";
-import type { JobView, PlanPreview } from "../console/contract.js";
+import type { JobView, PlanPreview, TriggerOptions } from "../console/contract.js";
 import type { Views } from "./views.js";
 
 // The whole console state. It is plain data changed only by the reducer, so every
@@ -46,6 +46,10 @@ export interface DataState {
   readonly draining: boolean;
   /** Why the store cannot record changes now (claiming is stopped meanwhile), or null. */
   readonly storeProblem: string | null;
+  /** The instance in another process this console is attached to, or null. */
+  readonly attachedTo: { readonly pid: number; readonly command: string } | null;
+  /** The id of the instance whose threads the Running pane shows (ConsoleSnapshot.instance), or null when unknown. */
+  readonly instance: string | null;
 }
 
 /** One log line in the console's ring buffer; `seq` only grows, so it anchors scrolling. */
@@ -78,16 +82,40 @@ export interface LogsState {
 /** Something to confirm with Enter; Esc backs out. */
 export type Confirm = { readonly kind: "cancel-run"; readonly runId: string; readonly job: string } | { readonly kind: "quit"; readonly running: number };
 
+/** The `T` form: kwargs and work IDs as typed, checked when Enter asks for the plan. */
+export interface TriggerForm {
+  readonly job: string;
+  /** A JSON object; empty means {}. */
+  readonly kwargs: string;
+  /** `1,2,3` or a JSON array; empty lets the job's selectWork decide. */
+  readonly workIds: string;
+  readonly field: "kwargs" | "workIds";
+  /** Why the last Enter was refused, per field. */
+  readonly errors: { readonly kwargs: string | null; readonly workIds: string | null };
+}
+
 export type Overlay =
   | { readonly kind: "help"; readonly scroll: number }
   | { readonly kind: "text"; readonly title: string; readonly lines: readonly string[]; readonly scroll: number }
-  | { readonly kind: "plan"; readonly job: string; readonly request: number; readonly preview: PlanPreview | null; readonly error: string | null; readonly scroll: number }
+  | {
+      readonly kind: "plan";
+      readonly job: string;
+      readonly request: number;
+      readonly preview: PlanPreview | null;
+      readonly error: string | null;
+      readonly scroll: number;
+      /** What the form asked for; absent for a plain `t`. */
+      readonly options?: TriggerOptions;
+      /** The form it came from: Esc goes back to it. */
+      readonly form?: TriggerForm;
+    }
+  | { readonly kind: "form"; readonly form: TriggerForm; readonly scroll: number }
   | { readonly kind: "confirm"; readonly confirm: Confirm; readonly scroll: number };
 
 /** A call on the controller the reducer asks for; the store runs it after the state change. */
 export type Effect =
-  | { readonly type: "plan"; readonly job: string; readonly request: number }
-  | { readonly type: "trigger"; readonly job: string }
+  | { readonly type: "plan"; readonly job: string; readonly request: number; readonly options?: TriggerOptions }
+  | { readonly type: "trigger"; readonly job: string; readonly options?: TriggerOptions }
   | { readonly type: "retry"; readonly runId: string }
   | { readonly type: "retry-all" }
   | { readonly type: "cancel"; readonly runId: string }
@@ -121,6 +149,8 @@ export interface ConsoleState {
   readonly overlay: Overlay | null;
   readonly notice: Notice | null;
   readonly quit: QuitPhase;
+  /** Ctrl+C asked for the quit: stau then exits 130 (interrupted), as every command does on Ctrl+C. */
+  readonly interrupted: boolean;
   /** Ids for requests whose answers may arrive late (plans, log tails). */
   readonly nextRequest: number;
   /** Side effects asked for by the last action; the store takes and clears them. */

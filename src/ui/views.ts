@@ -25,13 +25,41 @@ export type FailureRow =
   | { readonly kind: "chunk"; readonly chunk: ChunkRecord }
   | { readonly kind: "run"; readonly run: RunRecord };
 
+/**
+ * Chunks per state over runs that have not finished (what is in flight now). `running`
+ * counts chunks on a worker thread; `claimed` those an executor took ahead of a free
+ * thread (the store calls both running).
+ */
+export type ChunkCounts = Readonly<Record<ChunkState | "claimed", number>>;
+
+/** What the Failures pane lists, by kind: it reaches past the active runs to the recent finished ones. */
+export interface FailureCounts {
+  readonly chunks: number;
+  /** Runs that failed before they had chunks (a cycle, a throwing selectWork). */
+  readonly runs: number;
+  readonly broken: number;
+}
+
 export interface Views {
   readonly jobs: readonly JobRow[];
+  /** Waiting runs, then chunks claimed ahead, then pending and queued chunks. */
   readonly queue: readonly QueueRow[];
+  /** Chunks on a worker thread, oldest first. */
   readonly running: readonly ChunkRecord[];
   readonly failures: readonly FailureRow[];
-  /** Chunks per state over runs that have not finished (what is in flight now). */
-  readonly counts: Readonly<Record<ChunkState, number>>;
+  readonly failureCounts: FailureCounts;
+  readonly counts: ChunkCounts;
+}
+
+/**
+ * Whether a chunk the store calls running is on a worker thread. An executor claims a
+ * little ahead of its threads; such a chunk of this console's instance (`self`) is only
+ * claimed until chunk:started names its worker. Another instance's chunks carry no
+ * worker (the store does not keep it), nor do any for a console attached from outside
+ * (`self` null): they count as running, as nothing better is known.
+ */
+export function onThread(chunk: ChunkRecord, self: string | null): boolean {
+  return chunk.state === "running" && (chunk.worker != null || self === null || chunk.owner !== self);
 }
 
 const same = (a: DataState, b: DataState, keys: readonly (keyof DataState)[]) => keys.every((k) => a[k] === b[k]);
@@ -39,12 +67,14 @@ const same = (a: DataState, b: DataState, keys: readonly (keyof DataState)[]) =>
 /** Views for `data`, reusing every list of `prev` whose inputs did not change. */
 export function deriveViews(data: DataState, prev?: { readonly data: DataState; readonly views: Views }): Views {
   const reuse = (keys: readonly (keyof DataState)[]) => prev !== undefined && same(prev.data, data, keys);
-  const activity = reuse(["runs", "chunks"]);
+  const activity = reuse(["runs", "chunks", "instance"]);
+  const failures = reuse(["jobs", "runs", "chunks"]) ? prev!.views.failures : failureRows(data);
   return {
-    jobs: reuse(["jobs", "runs", "chunks", "nextFires", "lastSuccess"]) ? prev!.views.jobs : jobRows(data),
-    queue: reuse(["runs", "chunks", "waitingOn"]) ? prev!.views.queue : queueRows(data),
+    jobs: reuse(["jobs", "runs", "chunks", "nextFires", "lastSuccess", "instance"]) ? prev!.views.jobs : jobRows(data),
+    queue: reuse(["runs", "chunks", "waitingOn", "instance"]) ? prev!.views.queue : queueRows(data),
     running: activity ? prev!.views.running : runningRows(data),
-    failures: reuse(["jobs", "runs", "chunks"]) ? prev!.views.failures : failureRows(data),
+    failures,
+    failureCounts: prev && failures === prev.views.failures ? prev.views.failureCounts : failureCounts(failures),
     counts: activity ? prev!.views.counts : counts(data),
   };
 }
@@ -54,7 +84,8 @@ function jobRows(data: DataState): JobRow[] {
   const of = (job: string) => agg.get(job) ?? agg.set(job, { running: 0, queued: 0, last: null }).get(job)!;
   for (const chunk of data.chunks.values()) {
     const a = of(chunk.job);
-    if (chunk.state === "running") a.running++;
+    // A chunk claimed ahead is waiting for a thread like a queued one.
+    if (chunk.state === "running") onThread(chunk, data.instance) ? a.running++ : a.queued++;
     else if (chunk.state === "queued" || chunk.state === "pending") a.queued++;
     const at = chunk.finishedAt ?? chunk.startedAt;
     if (at !== null && chunk.state !== "running" && (!a.last || at >= a.last.at)) a.last = { at, state: chunk.state };
@@ -78,13 +109,15 @@ function queueRows(data: DataState): QueueRow[] {
   const rows: QueueRow[] = [];
   const waiting = [...data.runs.values()].filter((r) => r.status === "waiting").sort((a, b) => a.createdAt - b.createdAt);
   for (const run of waiting) rows.push({ kind: "run", run, on: data.waitingOn.get(run.id) ?? [] });
+  // Claimed chunks start next, so they lead; the Queue pane names them "claimed".
+  for (const chunk of data.chunks.values()) if (chunk.state === "running" && !onThread(chunk, data.instance)) rows.push({ kind: "chunk", chunk });
   for (const chunk of data.chunks.values()) if (chunk.state === "queued" || chunk.state === "pending") rows.push({ kind: "chunk", chunk });
   return rows;
 }
 
 function runningRows(data: DataState): ChunkRecord[] {
   const rows: ChunkRecord[] = [];
-  for (const chunk of data.chunks.values()) if (chunk.state === "running") rows.push(chunk);
+  for (const chunk of data.chunks.values()) if (onThread(chunk, data.instance)) rows.push(chunk);
   return rows.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
 }
 
@@ -97,11 +130,18 @@ function failureRows(data: DataState): FailureRow[] {
   return [...broken, ...dated.map((d) => d.row)];
 }
 
-function counts(data: DataState): Record<ChunkState, number> {
-  const result: Record<ChunkState, number> = { queued: 0, pending: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
+function failureCounts(rows: readonly FailureRow[]): FailureCounts {
+  const result = { chunks: 0, runs: 0, broken: 0 };
+  for (const row of rows) result[row.kind === "chunk" ? "chunks" : row.kind === "run" ? "runs" : "broken"]++;
+  return result;
+}
+
+function counts(data: DataState): ChunkCounts {
+  const result: Record<ChunkState | "claimed", number> = { queued: 0, pending: 0, claimed: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
   for (const chunk of data.chunks.values()) {
     const run = data.runs.get(chunk.runId);
-    if (!run || !FINISHED_RUN_STATES.has(run.status)) result[chunk.state]++;
+    if (run && FINISHED_RUN_STATES.has(run.status)) continue;
+    result[chunk.state === "running" && !onThread(chunk, data.instance) ? "claimed" : chunk.state]++;
   }
   return result;
 }

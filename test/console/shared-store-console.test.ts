@@ -59,7 +59,7 @@ export default defineJob({ async run({ log }) { log("alpha ran on pid " + proces
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger alpha?"), "the plan dialog");
     pty.press(KEYS.enter);
-    await other.waitFor((e) => e.event === "run:queued" && e.trigger === "trigger" && other.events.filter((x) => x.event === "run:queued").length === 2, "the second run on the orchestrating copy");
+    await other.waitFor((e) => e.event === "run:queued" && e.trigger === "console" && other.events.filter((x) => x.event === "run:queued").length === 2, "the second run on the orchestrating copy");
 
     pty.press("q");
     expect(await pty.exited()).toBe(0);

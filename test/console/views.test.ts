@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Problem } from "../../src/config/problem.js";
 import type { ProjectPaths } from "../../src/config/project.js";
 import type { JobSpec } from "../../src/config/spec.js";
-import { graphLines, jobViews, logLines, planPreview, type PlanSources } from "../../src/console/views.js";
+import { parseControlRequest } from "../../src/control/protocol.js";
+import { graphLines, jobViews, logLines, planPreview, triggerOrder, type PlanSources } from "../../src/console/views.js";
 import type { Registry } from "../../src/jobs/load.js";
 import { formatLogLines, type AttemptLog } from "../../src/store/logs.js";
 import type { ArchivedRun, ChunkRecord } from "../../src/store/records.js";
@@ -55,10 +56,48 @@ describe("planPreview", () => {
     expect(preview.etaMs).toBe(3000);
   });
 
-  test("without history the ETA is null, not a guess", async () => {
+  test("without history the ETA is null, not a guess, and the jobs without history are named", async () => {
     const failedOnly = [past("r0", "score", [chunk("r0", "score", 0, "failed", { durationMs: 500 })])];
-    expect((await planPreview(sources([job("score")]), "score")).etaMs).toBeNull();
-    expect((await planPreview(sources([job("score")], { recent: failedOnly }), "score")).etaMs).toBeNull();
+    expect(await planPreview(sources([job("score")]), "score")).toMatchObject({ etaMs: null, noHistory: ["score"] });
+    expect(await planPreview(sources([job("score")], { recent: failedOnly }), "score")).toMatchObject({ etaMs: null, noHistory: ["score"] });
+  });
+
+  test("one job without history leaves the whole plan without an ETA, even when the others have one", async () => {
+    const specs = [job("report", { deps: ["clean"] }), job("clean")];
+    const recent = [past("r1", "report", [chunk("r1", "report", 0, "done", { durationMs: 1000 })])];
+    expect(await planPreview(sources(specs, { recent }), "report")).toMatchObject({ etaMs: null, noHistory: ["clean"] });
+  });
+
+  test("one chunk of 10 s on 2 idle workers takes 10 s, not 5: a chunk runs on one thread", async () => {
+    const recent = [past("r1", "slow", [chunk("r1", "slow", 0, "done", { durationMs: 10_000 })])];
+    expect(await planPreview(sources([job("slow")], { recent, workers: 2 }), "slow")).toMatchObject({ chunks: 1, etaMs: 10_000, noHistory: [] });
+  });
+
+  test("a chain of dependencies takes the sum along the path, however many workers wait", async () => {
+    const specs = [job("report", { deps: ["stats"] }), job("stats", { deps: ["ingest"] }), job("ingest")];
+    const recent = [past("r1", "report", [chunk("r1", "report", 0, "done", { durationMs: 1000 }), chunk("r1", "stats", 0, "done", { durationMs: 2000 }), chunk("r1", "ingest", 0, "done", { durationMs: 3000 })])];
+    expect((await planPreview(sources(specs, { recent, workers: 8 }), "report")).etaMs).toBe(6000);
+  });
+
+  test("side branches run side by side: the longer of the critical path and the work over the workers", async () => {
+    const specs = [job("report", { deps: ["x", "y"] }), job("x"), job("y")];
+    const recent = [past("r1", "report", [chunk("r1", "report", 0, "done", { durationMs: 1000 }), chunk("r1", "x", 0, "done", { durationMs: 4000 }), chunk("r1", "y", 0, "done", { durationMs: 4000 })])];
+    // Two workers: x and y at once, then report — the path, 5 s (the work spread is 4.5 s).
+    expect((await planPreview(sources(specs, { recent, workers: 2 }), "report")).etaMs).toBe(5000);
+    // One worker: every chunk in turn, 9 s.
+    expect((await planPreview(sources(specs, { recent, workers: 1 }), "report")).etaMs).toBe(9000);
+  });
+
+  test("kwargs and work IDs typed in the console: typed IDs replace selectWork, kwargs reach it", async () => {
+    const spec = { ...job("score", { chunkSize: 2 }), hasSelectWork: true };
+    const asked: unknown[] = [];
+    const selectWork = async (_: unknown, kwargs: unknown) => (asked.push(kwargs), [1, 2, 3, 4, 5, 6]);
+    const typed = await planPreview(sources([spec], { selectWork }), "score", { kwargs: { days: 7 }, workIds: [1, 2, 3] });
+    expect(typed).toMatchObject({ workIds: 3, chunks: 2 });
+    expect(asked).toEqual([]);
+    const selected = await planPreview(sources([spec], { selectWork }), "score", { kwargs: { days: 7 } });
+    expect(selected).toMatchObject({ workIds: 6, chunks: 3 });
+    expect(asked).toEqual([{ days: 7 }]);
   });
 
   test("a fresh dependency adds no chunks and says until when it stays fresh", async () => {
@@ -75,6 +114,18 @@ describe("planPreview", () => {
   test("a broken job has no plan: the error names its problems", async () => {
     const src = { ...sources([]), registry: registryOf([], { bad: [{ file: "jobs/bad.ts", field: "", message: "SyntaxError: Unexpected token", line: 3 }] }) };
     await expect(planPreview(src, "bad")).rejects.toThrow("job bad does not load: jobs/bad.ts:3: SyntaxError: Unexpected token");
+  });
+});
+
+describe("triggerOrder", () => {
+  test("carries the kwargs and work IDs typed in the console, as an order the protocol accepts", () => {
+    const order = triggerOrder("score", { kwargs: { days: 7 }, workIds: [1, "b"] });
+    expect(order).toEqual({ cmd: "trigger", job: "score", kwargs: { days: 7 }, workIds: [1, "b"], source: "console" });
+    expect(parseControlRequest(JSON.parse(JSON.stringify(order)))).toEqual(order);
+  });
+
+  test("without work IDs the job's selectWork decides (null), and no kwargs is {}", () => {
+    expect(triggerOrder("score")).toEqual({ cmd: "trigger", job: "score", kwargs: {}, workIds: null, source: "console" });
   });
 });
 

@@ -40,7 +40,7 @@ describe("App", () => {
     expect(text()).toMatch(/daily_stats\s+running/);
     expect(text()).toMatch(/clean_measurements\s+failed/);
     expect(text()).toMatch(/unit_registry\s+broken/);
-    expect(text()).toMatch(/running 1\s+queued 1/);
+    expect(text()).toContain("chunks of active runs: 1 running · 0 pending · 1 queued · 0 done · 1 failed │ failed in recent runs: 1 chunk │ broken jobs: 1");
     expect(text()).toContain("connection refused: db:5432");
     expect(text()).not.toContain("at second line");
     expect(text()).toContain("? help");
@@ -72,7 +72,7 @@ describe("App", () => {
     expect(queueRows.length).toBeGreaterThan(5);
     expect(queueRows.length).toBeLessThan(40);
     expect(store.getState().views.queue.length).toBe(19_996);
-    expect(lines().join("\n")).toContain("queued 19996");
+    expect(lines().join("\n")).toContain("19996 queued");
   });
 
   test("pages through 20,000 queued chunks (speed: npm run bench)", async () => {
@@ -109,8 +109,8 @@ describe("App", () => {
     controller.events.emit("chunk:progress", { chunkId: "r1.daily_stats.0", done: 1, total: 4 });
     // Batched: nothing is drawn per event; the buffer hands both over on its timer.
     expect(store.getState().logs.lines).toHaveLength(0);
-    await eventually(() => expect(text()).toMatch(/daily_stats \.0#1 hello from the job/));
-    expect(text()).toContain("███░░░░░░░░░ 1/4");
+    await eventually(() => expect(text()).toMatch(/\[daily_stats\.0#1\] hello from the job/));
+    expect(text()).toMatch(/█+░+ 1\/4/);
   });
 
   test("a started run reaches the frame from its event alone: no snapshot is read", async () => {
@@ -118,7 +118,7 @@ describe("App", () => {
     const snapshots = vi.spyOn(controller, "snapshot");
     const records = [chunk("r2", "clean_measurements", 0, "queued"), chunk("r2", "clean_measurements", 1, "queued")];
     controller.events.emit("run:started", { run: run("r2", "clean_measurements"), chunks: 2, records });
-    await eventually(() => expect(text()).toMatch(/queued 3/));
+    await eventually(() => expect(text()).toMatch(/3 queued/));
     expect(text()).toMatch(/queued\s+clean_measurements\.1/);
     expect(snapshots).not.toHaveBeenCalled();
   });

@@ -36,6 +36,32 @@ describe("engine events → data and views", () => {
     expect(state.views.counts).toMatchObject({ queued: 0, running: 0 });
   });
 
+  test("a chunk claimed ahead of a thread is claimed, not running, until chunk:started names its worker", () => {
+    const claimed = chunk("r1", "a", 0, "running", { worker: null, owner: "me" });
+    const other = chunk("r1", "b", 0, "running", { worker: null, owner: "them" });
+    let state = start({ ...s, instance: "me", runs: [{ run: run("r1", "a"), chunks: [claimed, other] }] });
+    // Another instance's chunk has no worker in the store either: it counts as running.
+    expect(state.views.counts).toMatchObject({ running: 1, claimed: 1 });
+    expect(state.views.running.map((c) => c.id)).toEqual(["r1.b.0"]);
+    expect(state.views.queue.map((r) => (r.kind === "chunk" ? r.chunk.id : r.run.id))).toEqual(["r1.a.0"]);
+    expect(Object.fromEntries(state.views.jobs.map((j) => [j.name, j.state]))).toMatchObject({ a: "queued", b: "running" });
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: { ...claimed, worker: 2 } } }));
+    expect(state.views.counts).toMatchObject({ running: 2, claimed: 0 });
+    expect(state.views.queue).toEqual([]);
+    // A later record of the same attempt without the worker (a snapshot, a shared store's echo) keeps it running.
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: claimed } }));
+    expect(state.data.chunks.get("r1.a.0")?.worker).toBe(2);
+    state = reduce(state, { type: "snapshot", snapshot: { ...s, instance: "me", runs: [{ run: run("r1", "a"), chunks: [claimed, other] }] } });
+    expect(state.views.counts).toMatchObject({ running: 2, claimed: 0 });
+  });
+
+  test("a console attached from outside (no instance of its own) counts every running chunk as running", () => {
+    // It attached after chunk:started named the workers: the store's records have none.
+    const state = start({ ...s, runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "running", { worker: null, owner: "x" })] }] });
+    expect(state.views.counts).toMatchObject({ running: 1, claimed: 0 });
+    expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.0"]);
+  });
+
   test("progress is kept only while a chunk runs", () => {
     let state = start(s);
     state = reduce(state, events({ name: "chunk:started", payload: { chunk: chunk("r1", "a", 0, "running") } }, { name: "chunk:progress", payload: { chunkId: "r1.a.0", done: 3, total: 9 } }));

@@ -22,7 +22,10 @@ export function chunk(runId: string, jobName: string, index: number, state: Chun
   return {
     id: `${runId}.${jobName}.${index}`, runId, job: jobName, kwargs: {}, kwargsKey: "{}", workIds: [index], dependsOn: [], state,
     attempts: state === "queued" || state === "pending" ? 0 : 1, error: null,
-    startedAt: state === "queued" || state === "pending" ? null : NOW - 30_000, finishedAt: finished ? NOW - 5000 : null, notBefore: null, owner: null, token: null, ...extra,
+    startedAt: state === "queued" || state === "pending" ? null : NOW - 30_000, finishedAt: finished ? NOW - 5000 : null, notBefore: null, owner: null, token: null,
+    // A running chunk here is on a worker thread (chunk:started named it); pass worker: null for one claimed ahead.
+    ...(state === "running" ? { worker: 1 } : {}),
+    ...extra,
   };
 }
 

@@ -10,7 +10,7 @@ const type = (name: string, context: Parameters<typeof commandFor>[2] = normal) 
 describe("commandFor", () => {
   test.each([
     ["up", "up"], ["k", "up"], ["down", "down"], ["j", "down"], ["pageup", "page-up"], ["pagedown", "page-down"], ["home", "top"], ["end", "bottom"], ["G", "bottom"],
-    ["tab", "next-pane"], ["shift+tab", "prev-pane"], ["t", "trigger"], ["r", "retry"], ["R", "retry-all"], ["c", "cancel-run"],
+    ["tab", "next-pane"], ["shift+tab", "prev-pane"], ["t", "trigger"], ["T", "trigger-form"], ["r", "retry"], ["R", "retry-all"], ["c", "cancel-run"],
     ["l", "logs-selected"], ["enter", "logs-selected"], ["a", "logs-all"], ["f", "follow"], ["/", "search"], ["w", "wrap"], ["escape", "clear-search"],
     ["g", "graph"], ["p", "pause"], ["?", "help"], ["q", "quit"], ["ctrl+c", "interrupt"],
   ] as [string, CommandName][])("%s → %s", (key, command) => {
@@ -49,6 +49,19 @@ describe("commandFor", () => {
     expect(type("ctrl+c", search)).toBe("interrupt");
   });
 
+  test("in the trigger form, letters are text; Tab and arrows move between the fields", () => {
+    const form = { focus: "jobs", mode: "form" } as const;
+    expect(commandFor(...press("q"), form)).toEqual({ type: "form-type", text: "q" });
+    expect(commandFor(...press("?"), form)).toEqual({ type: "form-type", text: "?" });
+    expect(commandFor(...press("{"), form)).toEqual({ type: "form-type", text: "{" });
+    expect(type("tab", form)).toBe("next-field");
+    expect(type("up", form)).toBe("prev-field");
+    expect(type("enter", form)).toBe("confirm");
+    expect(type("escape", form)).toBe("close");
+    expect(type("backspace", form)).toBe("form-erase");
+    expect(type("ctrl+c", form)).toBe("interrupt");
+  });
+
   test("every binding's keys reach its command in its mode and pane", () => {
     for (const binding of KEY_MAP) {
       for (const key of binding.keys.filter((k) => k !== "text")) {
@@ -63,6 +76,7 @@ describe("commandFor", () => {
     expect(keyContext(state)).toEqual({ focus: "jobs", mode: "normal" });
     expect(keyContext({ ...state, overlay: { kind: "help", scroll: 0 } }).mode).toBe("overlay");
     expect(keyContext({ ...state, logs: { ...state.logs, editing: true } }).mode).toBe("search");
+    expect(keyContext({ ...state, overlay: { kind: "form", form: { job: "a", kwargs: "", workIds: "", field: "kwargs", errors: { kwargs: null, workIds: null } }, scroll: 0 } }).mode).toBe("form");
   });
 });
 

@@ -30,7 +30,8 @@ describe("log ring buffer", () => {
     const state = reduce(start(s), { type: "events", events, at: NOW });
     expect(state.logs.lines).toEqual([expect.objectContaining({ job: "a", chunkId: "r1.a.0", attempt: 2, level: "warn", text: "hello" })]);
     const rows = visibleLogRows(state.logs, 5, 200);
-    expect(rows[0].prefix).toMatch(/a .0#2 $/);
+    // The tag `stau logs` writes (attemptTag), with the chunk as the panes name it.
+    expect(rows[0].prefix).toMatch(/^\d\d:\d\d:\d\d \[a\.0#2\] $/);
   });
 });
 
@@ -95,7 +96,7 @@ describe("search, scope and wrap", () => {
     expect(texts(logs)).toEqual(["Loading UNITS"]);
   });
 
-  test("l shows the selected job's logs and reads its tail; a shows all, prefixed", () => {
+  test("l shows the selected job's logs and reads its tail; a shows all, each tagged with its chunk", () => {
     let state = reduce(start(snapshot({ jobs: [job("a"), job("b")] })), cmd("logs-selected"));
     expect(state.focus).toBe("logs");
     expect(state.logs.scope).toBe("a");
@@ -104,7 +105,7 @@ describe("search, scope and wrap", () => {
     expect(texts(state.logs)).toEqual(["from a"]);
     state = reduce(state, cmd("logs-all"));
     expect(state.logs.scope).toBeNull();
-    expect(visibleLogRows(state.logs, 5, 200).map((r) => r.prefix.split(" ")[1])).toEqual(["a", "b"]);
+    expect(visibleLogRows(state.logs, 5, 200).map((r) => r.prefix.split(" ")[1])).toEqual(["[a.0#1]", "[b.0#1]"]);
   });
 
   test("a tail answer replaces the buffer without doubling lines that also arrived live", () => {

@@ -35,25 +35,24 @@ const pane = { width: 100, height: 8, focused: true };
 
 describe("panes", () => {
   test("Jobs: names, states, next fire and freshness; exactly its height in lines", () => {
-    const lines = frameOf(<JobsPane {...pane} jobs={views.jobs} selected={0} top={0} now={NOW} />);
+    const lines = frameOf(<JobsPane {...pane} jobs={views.jobs} selected={0} top={0} now={NOW} schedule="on" />);
     const text = lines.join("\n");
-    expect(text).toMatch(/daily_stats\s+running/);
+    expect(text).toMatch(/daily_stats\s+running\s+never\s+in 5m\s+never/);
     expect(text).toMatch(/clean_measurements\s+failed\s+failed 5s ago\s+—\s+12m ago/);
     expect(text).toMatch(/unit_registry\s+broken/);
-    expect(text).toContain("in 5m00s");
     expect(lines.length).toBeLessThanOrEqual(8);
   });
 
   test("Jobs: the focused pane marks its selected row; an unfocused one does not", () => {
-    const focused = frameOf(<JobsPane {...pane} jobs={views.jobs} selected={1} top={0} now={NOW} />);
+    const focused = frameOf(<JobsPane {...pane} jobs={views.jobs} selected={1} top={0} now={NOW} schedule="on" />);
     expect(focused.find((l) => l.startsWith("›"))).toContain("clean_measurements");
-    const unfocused = frameOf(<JobsPane {...pane} focused={false} jobs={views.jobs} selected={1} top={0} now={NOW} />);
+    const unfocused = frameOf(<JobsPane {...pane} focused={false} jobs={views.jobs} selected={1} top={0} now={NOW} schedule="on" />);
     expect(unfocused.some((l) => l.startsWith("›"))).toBe(false);
   });
 
   test("Jobs: 2,000 jobs render only the rows that fit", () => {
     const many = deriveViews(dataFromSnapshot(snapshot({ jobs: Array.from({ length: 2000 }, (_, i) => job(`job_${i}`)) })));
-    const lines = frameOf(<JobsPane {...pane} height={12} jobs={many.jobs} selected={1500} top={0} now={NOW} />);
+    const lines = frameOf(<JobsPane {...pane} height={12} jobs={many.jobs} selected={1500} top={0} now={NOW} schedule="on" />);
     expect(lines.filter((l) => /job_\d+/.test(l))).toHaveLength(11);
     expect(lines.find((l) => l.startsWith("›"))).toContain("job_1500");
     expect(lines[0]).toContain("1501/2000");
@@ -68,8 +67,9 @@ describe("panes", () => {
     const progress = new Map([["r1.daily_stats.0", { done: 5, total: 10 }]]);
     const text = frameOf(<RunningPane {...pane} running={views.running} progress={progress} selected={0} top={0} now={NOW} workers={4} busy={1} />).join("\n");
     expect(text).toContain("daily_stats.0");
-    expect(text).toContain("1m23s");
-    expect(text).toContain("██████░░░░░░ 5/10");
+    expect(text).toMatch(/w1 +daily_stats\.0 +1m +(█+)(░+) 5\/10/);
+    const [, full, empty] = text.match(/(█+)(░+) 5\/10/)!;
+    expect(full.length).toBe(empty.length);
     expect(text).toContain("workers 1/4");
   });
 
@@ -87,18 +87,20 @@ describe("panes", () => {
     ]);
     const lines = frameOf(<LogsPane {...pane} logs={logs} />);
     expect(lines[0]).toContain("Logs · all jobs · following");
-    expect(lines.find((l) => l.includes("loaded"))).toMatch(/daily_stats \.0#2 loaded 120 units/);
-    expect(lines.find((l) => l.includes("bad row"))).toMatch(/clean_measurements \.3#1 bad row 7/);
+    // The one tag format, as `stau logs` writes it (attemptTag), in both views.
+    expect(lines.find((l) => l.includes("loaded"))).toMatch(/\d\d:\d\d:\d\d \[daily_stats\.0#2\] loaded 120 units/);
+    expect(lines.find((l) => l.includes("bad row"))).toMatch(/\[clean_measurements\.3#1\] bad row 7/);
+    const one = frameOf(<LogsPane {...pane} logs={{ ...logs, scope: "daily_stats" }} />);
+    expect(one.find((l) => l.includes("loaded"))).toMatch(/\d\d:\d\d:\d\d \[daily_stats\.0#2\] loaded 120 units/);
     const searched = frameOf(<LogsPane {...pane} logs={{ ...logs, query: "units", follow: false }} />);
     expect(searched[0]).toContain("paused");
     expect(searched.filter((l) => l.includes("#"))).toHaveLength(1);
   });
 
-  test("Header: project, store, uptime, workers, counts per state, paused", () => {
-    const lines = frameOf(<Header data={{ ...data, busy: 1 }} counts={views.counts} failures={views.failures.length} now={NOW} height={2} width={160} />);
-    expect(lines[0]).toMatch(/stau demo · store data\/ · up 1h00m · workers 1\/4 · scheduler paused/);
-    expect(lines[1]).toMatch(/running 1\s+queued 1\s+pending 0\s+done 0\s+failed 1/);
-    expect(lines[1]).toContain("failures 2");
+  test("Header: project, store, uptime, workers, paused; chunk counts of active runs apart from what Failures holds", () => {
+    const lines = frameOf(<Header data={{ ...data, busy: 1 }} counts={views.counts} failures={views.failureCounts} now={NOW} height={2} width={160} />);
+    expect(lines[0]).toBe("stau demo · workers 1/4 · scheduler paused · up 1h · store data/");
+    expect(lines[1]).toBe("chunks of active runs: 1 running · 0 pending · 1 queued · 0 done · 1 failed │ failed in recent runs: 1 chunk │ broken jobs: 1");
   });
 });
 
@@ -107,10 +109,19 @@ describe("dialogs", () => {
     const lines = frameOf(<Dialog overlay={{ kind: "plan", job: "daily_stats", request: 1, preview: plan, error: null, scroll: 0 }} width={100} height={10} now={NOW} />);
     const text = lines.join("\n");
     expect(lines[0]).toBe("Trigger daily_stats?");
-    expect(text).toContain("6 work ID(s) · 4 chunk(s) · ETA ~2m00s");
+    expect(text).toContain("daily_stats: 6 work ID(s) · 4 chunk(s)");
+    expect(text).toContain("ETA ~2m or more, from past chunk durations");
     expect(text).toMatch(/daily_stats\s+run\s+3/);
     expect(text).toMatch(/clean_measurements\s+fresh\s+—\s+\d\d:\d\d:\d\d \(in 23m\)/);
     expect(text).toContain("Enter triggers · Esc cancels");
+  });
+
+  test("the ETA never reads 0s, and without history it names the jobs that have none", () => {
+    const shown = (preview: typeof plan) => frameOf(<Dialog overlay={{ kind: "plan", job: "daily_stats", request: 1, preview, error: null, scroll: 0 }} width={100} height={10} now={NOW} />).join("\n");
+    expect(shown({ ...plan, etaMs: 300 })).toContain("ETA under 1s, from past chunk durations");
+    const missing = shown({ ...plan, etaMs: null, noHistory: ["a", "b", "c", "d", "e"] });
+    expect(missing).toContain("no ETA: no history for a, b, c and 2 more");
+    expect(missing).not.toMatch(/ETA ~|0s/);
   });
 
   test("while planning, Enter is not offered", () => {

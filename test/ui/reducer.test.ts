@@ -163,6 +163,7 @@ describe("quitting", () => {
     const state = reduce(start(snapshot()), cmd("quit"));
     expect(state.effects).toEqual([{ type: "quit", force: false }]);
     expect(state.quit).toBe("draining");
+    expect(state.interrupted).toBe(false);
   });
 
   test("q asks when chunks are running; Enter drains, Esc stays", () => {
@@ -179,9 +180,18 @@ describe("quitting", () => {
     const first = reduce(start(busy), cmd("interrupt"));
     expect(first.effects).toEqual([{ type: "quit", force: false }]);
     expect(first.overlay).toBeNull();
+    // stau then exits 130, as on Ctrl+C in every command.
+    expect(first.interrupted).toBe(true);
     const second = reduce(first, cmd("interrupt"));
     expect(second.effects).toEqual([{ type: "quit", force: true }]);
     expect(reduce(second, cmd("interrupt")).effects).toEqual([]);
+  });
+
+  test("Ctrl+C during a drain that q started forces it, and counts as an interrupt", () => {
+    const draining = apply(start(busy), cmd("quit"), cmd("confirm"));
+    expect(draining).toMatchObject({ quit: "draining", interrupted: false });
+    const forced = reduce(draining, cmd("interrupt"));
+    expect(forced).toMatchObject({ quit: "forcing", interrupted: true, effects: [{ type: "quit", force: true }] });
   });
 
   test("Ctrl+C works inside a dialog too", () => {

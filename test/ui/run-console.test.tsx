@@ -152,6 +152,18 @@ describe("runConsole", () => {
     expect(io.stdin.rawMode).toBe(false);
   });
 
+  test("says whether Ctrl+C ended it, so `stau dev` exits 130 then and 0 after q", async () => {
+    const ended = async (key: string) => {
+      const io = streams(30, 100);
+      const done = runConsole(fakeController(snapshot({ jobs: [job("daily_stats")] })), asStreams(io));
+      await listening(io);
+      io.stdin.press(key);
+      return done;
+    };
+    expect(await ended("\u0003")).toEqual({ interrupted: true });
+    expect(await ended("q")).toEqual({ interrupted: false });
+  });
+
   test("`until` ends it from outside: unmounted, without asking stau to quit", async () => {
     const io = streams(30, 100);
     const controller = fakeController(snapshot({ jobs: [job("daily_stats")] }));

@@ -5,6 +5,7 @@ import { jobProblem, loadRegistry } from "../../jobs/load.js";
 import { nextFire } from "../../schedule/ticks.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
+import { dateTime } from "../../ui/format.js";
 
 const at = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString() : null);
 
@@ -70,6 +71,8 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
   }
   const out = process.stdout;
   const say = (text: string) => out.write(text + "\n");
+  // The report's ISO instants (for --json), as people read them everywhere else.
+  const shown = (iso: string | null) => (iso === null ? "never" : dateTime(Date.parse(iso)));
   say(paint("bold", job));
   if (broken) say(`  ${paint("red", "broken", out)}: it is not scheduled and its chunks are held until the file is fixed\n${broken.map((p) => `    ${formatProblem(p)}`).join("\n")}`);
   say(report.instance ? `  stau is running (pid ${report.instance.pid} on ${report.instance.hostname}, ${report.instance.command}): it orchestrates` : "  no stau instance orchestrates on this store: nothing fires the schedule");
@@ -79,15 +82,15 @@ export async function explainCommand(job: string, flags: RuntimeFlags & { json?:
     const c = run.chunks as Record<string, number>;
     say(`  in run ${run.id} (${run.job}, ${run.status})${waiting}: running ${c.running}, queued ${c.queued + c.pending}, done ${c.done}, failed ${c.failed}`);
   }
-  say(`  last success: ${report.lastSuccess ?? "never"}`);
+  say(`  last success: ${shown(report.lastSuccess)}`);
   for (const dep of dependencies) {
-    const state = dep.fresh ? paint("green", `fresh until ${dep.freshUntil}`, out) : paint("yellow", dep.lastSuccess ? `stale since ${dep.freshUntil}` : "never succeeded", out);
+    const state = dep.fresh ? paint("green", `fresh until ${shown(dep.freshUntil)}`, out) : paint("yellow", dep.lastSuccess ? `stale since ${shown(dep.freshUntil)}` : "never succeeded", out);
     say(`  needs ${dep.job} (maxLag ${dep.maxLag}): ${state}`);
   }
   if (schedule.length === 0) say("  not in the schedule");
   for (const entry of schedule) {
-    say(`  schedule ${entry.entry}: ${entry.enabled ? `next tick ${entry.nextTick ?? "never"}` : "disabled"}${entry.lastTick ? `, last tick ${entry.lastTick}` : ""}`);
-    if (entry.lastSkip) say(`    last skipped ${entry.lastSkip.at}: ${entry.lastSkip.reason}`);
+    say(`  schedule ${entry.entry}: ${entry.enabled ? `next tick ${shown(entry.nextTick)}` : "disabled"}${entry.lastTick ? `, last tick ${shown(entry.lastTick)}` : ""}`);
+    if (entry.lastSkip) say(`    last skipped ${shown(entry.lastSkip.at)}: ${entry.lastSkip.reason}`);
   }
   return 0;
 }

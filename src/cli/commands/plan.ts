@@ -1,4 +1,3 @@
-import { formatDuration } from "../../config/duration.js";
 import { ExecPool } from "../../exec/pool.js";
 import { resolve } from "../../graph/resolve.js";
 import { jobProblem, loadRegistry } from "../../jobs/load.js";
@@ -6,6 +5,7 @@ import { parseKwargs, parseWorkIds } from "../args.js";
 import { planJson } from "../../json.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
+import { ago } from "../../ui/format.js";
 
 export interface PlanFlags extends RuntimeFlags {
   kwargs?: string;
@@ -44,7 +44,7 @@ export async function planCommand(job: string, flags: PlanFlags): Promise<number
     const chunks = plan.chunks.filter((c) => c.job === node.job);
     const kw = Object.keys(node.kwargs).length ? ` ${JSON.stringify(node.kwargs)}` : "";
     if (node.status === "run") out.write(`  ${paint("cyan", "run    ", out)} ${node.job}${kw}: ${chunks.length} chunk${chunks.length === 1 ? "" : "s"}\n`);
-    else if (node.status === "fresh") out.write(`  ${paint("green", "fresh  ", out)} ${node.job}${kw}${node.freshSince ? `: last success ${formatDuration(now - node.freshSince)} ago` : ""}\n`);
+    else if (node.status === "fresh") out.write(`  ${paint("green", "fresh  ", out)} ${node.job}${kw}${node.freshSince ? `: last success ${ago(node.freshSince, now)}` : ""}\n`);
     else out.write(`  ${paint("dim", "skipped", out)} ${node.job}${kw}: only needed by fresh jobs\n`);
   }
   out.write("\n");
