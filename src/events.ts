@@ -39,7 +39,12 @@ export interface StauEvents {
   "instance:draining": { running: number; timeoutMs: number };
   /** This instance took the orchestrator's lock (`copy` is its id). */
   "instance:orchestrating": { copy: string };
-  "instance:stopped": { aborted: number };
+  /**
+   * `finished`: chunks that were running when the drain began and ended in time; `aborted`:
+   * those stopped at the drain timeout (queued again); `left`: unfinished chunks and runs
+   * the store keeps for the next start (or another instance), when it could say.
+   */
+  "instance:stopped": { aborted: number; finished?: number; left?: { runs: number; chunks: number } | null };
   "registry:reloaded": { files: string[]; broken: string[] };
   /** The store cannot record changes now (`problem` says what, where and why), or can again (null): claiming stops meanwhile. */
   "store:problem": { problem: string | null };

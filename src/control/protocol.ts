@@ -11,7 +11,9 @@ export type ControlRequest =
   | { readonly cmd: "rerun"; readonly run: string }
   | { readonly cmd: "pause" }
   | { readonly cmd: "resume" }
-  | { readonly cmd: "status" };
+  | { readonly cmd: "status" }
+  /** Every event of the instance from now on, one JSON line each, until the caller hangs up (a console attaching). */
+  | { readonly cmd: "events" };
 
 export type ControlResponse =
   | { readonly ok: true; readonly result: unknown }
@@ -64,9 +66,10 @@ export function parseControlRequest(value: unknown): ControlRequest {
     case "pause":
     case "resume":
     case "status":
+    case "events":
       return { cmd: value.cmd };
     default:
-      return refuse("cmd", `one of "trigger", "retry", "cancel", "rerun", "pause", "resume", "status"`, value.cmd);
+      return refuse("cmd", `one of "trigger", "retry", "cancel", "rerun", "pause", "resume", "status", "events"`, value.cmd);
   }
 }
 

@@ -4,6 +4,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StauError } from "../errors.js";
+import { EVENT_NAMES, type EventBus, type StauEvents } from "../events.js";
 import type { OrderChannel, OrderHandler } from "./orders.js";
 import { controlResponse, controlResult, parseControlRequest, type ControlRequest, type ControlResponse } from "./protocol.js";
 
@@ -27,10 +28,13 @@ export function socketOrders(dataDir: string): OrderChannel {
   return {
     address: path,
     call: (request, timeoutMs) => callSocket(path, dataDir, request, timeoutMs),
-    async serve(handle) {
+    follow: (listener, ended) => follow(path, dataDir, listener, ended),
+    async serve(handle, { events }) {
       // Only the instance holding the data directory's lock serves: a socket file still there is a dead instance's.
       if (existsSync(path)) unlinkSync(path);
-      const server = createServer((socket) => serve(socket, handle));
+      // Event streams stay open for as long as their reader wants; closing the server ends them, or it would wait for them.
+      const streams = new Set<Socket>();
+      const server = createServer((socket) => serve(socket, handle, events, streams));
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(path, () => {
@@ -40,14 +44,16 @@ export function socketOrders(dataDir: string): OrderChannel {
       });
       chmodSync(path, 0o600);
       return async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of streams) socket.end(JSON.stringify({ end: "stopping" }) + "\n");
+        await closed;
         if (existsSync(path)) unlinkSync(path);
       };
     },
   };
 }
 
-function serve(socket: Socket, handle: OrderHandler): void {
+function serve(socket: Socket, handle: OrderHandler, events: EventBus | undefined, streams: Set<Socket>): void {
   let buffer = "";
   socket.setEncoding("utf8");
   socket.on("error", () => socket.destroy());
@@ -69,10 +75,76 @@ function serve(socket: Socket, handle: OrderHandler): void {
     } catch (error) {
       return reply(socket, controlResponse({ ok: false, error }));
     }
+    if (request.cmd === "events") {
+      socket.removeAllListeners("data");
+      streams.add(socket);
+      socket.once("close", () => streams.delete(socket));
+      return stream(socket, events);
+    }
     handle(request).then(
       (result) => reply(socket, controlResponse({ ok: true, result })),
       (error) => reply(socket, controlResponse({ ok: false, error })),
     );
+  });
+}
+
+/** A reader that falls this far behind is let go (it attaches again if it wants). */
+const MAX_BEHIND_BYTES = 32 << 20;
+
+/** Writes every event of the instance to the socket, a JSON line each, until it closes; `{"end":"stopping"}` when the instance stops serving. */
+function stream(socket: Socket, events: EventBus | undefined): void {
+  if (!events) return reply(socket, { ok: false, error: { message: "this instance does not stream its events", exitCode: 2 } });
+  socket.write(JSON.stringify({ ok: true, result: "events" }) + "\n");
+  const offs = EVENT_NAMES.map((name) =>
+    events.on(name, (payload) => {
+      if (socket.writableLength > MAX_BEHIND_BYTES) return socket.destroy();
+      socket.write(JSON.stringify({ name, payload }) + "\n");
+    }),
+  );
+  socket.once("close", () => offs.forEach((off) => off()));
+}
+
+/** The caller's side of an event stream: each line to `listener` until closed or the instance goes. */
+function follow(path: string, dataDir: string, listener: (name: keyof StauEvents, payload: never) => void, ended: (why: string) => void): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path);
+    let buffer = "";
+    let acknowledged = false;
+    let closing = false;
+    // The instance says so before it ends the stream on its way down.
+    let stopping = false;
+    socket.setEncoding("utf8");
+    socket.on("connect", () => socket.write(JSON.stringify({ cmd: "events" }) + "\n"));
+    socket.on("data", (data: string) => {
+      buffer += data;
+      for (let newline = buffer.indexOf("\n"); newline >= 0; newline = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (!acknowledged) {
+          acknowledged = true;
+          try {
+            controlResult(JSON.parse(line) as ControlResponse);
+          } catch (error) {
+            socket.destroy();
+            return reject(error);
+          }
+          resolve(() => {
+            closing = true;
+            socket.destroy();
+          });
+          continue;
+        }
+        const message = JSON.parse(line) as { name: keyof StauEvents; payload: never } | { end: "stopping" };
+        if ("end" in message) stopping = true;
+        else listener(message.name, message.payload);
+      }
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (!acknowledged) reject(new StauError("no_instance", `no stau instance is running on ${dataDir}: ${error.message}`, { exitCode: 2 }));
+    });
+    socket.on("close", () => {
+      if (acknowledged && !closing) ended(stopping ? "stopping" : `the stau instance on ${dataDir} went away`);
+    });
   });
 }
 

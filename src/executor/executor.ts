@@ -322,8 +322,9 @@ export class Executor {
    * Stops claiming; running chunks get `timeoutMs` to finish, then are stopped and
    * handed back to the queue, as are chunks claimed ahead. Resolves when all is recorded.
    */
-  async drain(timeoutMs: number): Promise<{ aborted: number }> {
+  async drain(timeoutMs: number): Promise<{ aborted: number; finished: number }> {
     this.stopping = true;
+    const running = this.executing;
     if (this.timer) clearInterval(this.timer);
     for (const stop of this.unlisten.splice(0)) stop();
     // Claimed ahead and not started: another instance (or the next start) can run them now.
@@ -343,7 +344,7 @@ export class Executor {
     }
     // Anything still held (a result that could not be recorded) goes back too.
     await this.handBack([...this.owned.values()], "its stau instance stopped");
-    return { aborted };
+    return { aborted, finished: running - aborted };
   }
 
   private async settled(): Promise<void> {

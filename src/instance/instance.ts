@@ -2,13 +2,14 @@ import type { Server } from "node:http";
 import type { ProjectPaths } from "../config/project.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { errorMessage } from "../errors.js";
-import type { EventBus } from "../events.js";
+import type { EventBus, StauEvents } from "../events.js";
 import { Executor } from "../executor/executor.js";
 import type { ExecPool } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import { openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun, InstanceInfo } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import { FINISHED_CHUNK_STATES } from "../engine/transitions.js";
 import { Election } from "./election.js";
 import { listenHealth, type Health } from "./health.js";
 import { Orchestrator } from "./orchestrator.js";
@@ -17,6 +18,9 @@ import { reportLoadProblems } from "./schedule-host.js";
 
 /** How often an instance says it is alive (it is taken for gone after SILENT_INSTANCE_MS). */
 const HEARTBEAT_MS = 1_000;
+
+/** What a stop did and left: running chunks that finished or were aborted, and the work left queued. */
+export type StopResult = StauEvents["instance:stopped"];
 
 export interface InstanceOptions {
   readonly paths: ProjectPaths;
@@ -66,7 +70,7 @@ export interface Instance {
   /** Stops claiming; running chunks get `timeoutMs` to finish, then go back to the queue. Results are still applied. */
   drain(timeoutMs: number): Promise<{ aborted: number }>;
   /** Stops orchestrating, drains running chunks up to `timeoutMs`, closes everything. */
-  stop(timeoutMs: number): Promise<{ aborted: number }>;
+  stop(timeoutMs: number): Promise<StopResult>;
 }
 
 /**
@@ -205,11 +209,23 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       await pool.close();
       stopAbandoning();
       unwatch();
+      const left = await unfinished(store);
       await store.close().catch(stopping("closing the store"));
-      events.emit("instance:stopped", result);
-      return result;
+      const stopped = { ...result, left };
+      events.emit("instance:stopped", stopped);
+      return stopped;
     },
   };
+}
+
+/** What stays to be done after a stop: the unfinished chunks of active runs, or null when the store cannot say. */
+async function unfinished(store: Store): Promise<{ runs: number; chunks: number } | null> {
+  try {
+    const { runs, chunks } = await store.active();
+    return { runs: runs.length, chunks: chunks.filter((chunk) => !FINISHED_CHUNK_STATES.has(chunk.state)).length };
+  } catch {
+    return null;
+  }
 }
 
 /** A run's end: heard from this instance's engine when it orchestrates, read from the store when another does. */

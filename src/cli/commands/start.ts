@@ -1,8 +1,9 @@
+import { basename } from "node:path";
 import { createConsoleController } from "../../console/controller.js";
-import { showConsole } from "../../console/session.js";
+import { showConsole, whileLoading } from "../../console/session.js";
 import { UsageError } from "../../errors.js";
 import { EventBus } from "../../events.js";
-import { attachLogLines, type LogFormat } from "../../headless/log-lines.js";
+import { attachLogLines, stoppedText, type LogFormat } from "../../headless/log-lines.js";
 import { startInstance } from "../../instance/instance.js";
 import { parseDrainTimeout, parsePositiveInt } from "../args.js";
 import { currentProject, poolSize, storeConfig, type RuntimeFlags } from "../runtime.js";
@@ -32,8 +33,11 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   const events = new EventBus();
   if (!interactive) attachLogLines(events, format);
   if (flags.ui === true && !interactive) process.stderr.write("stau start: --ui needs an interactive terminal; running headless\n");
-  const instance = await startInstance({ paths: currentProject(flags), store: storeConfig(flags), pool, command: "start", events, schedule: true, healthPort });
-  const stop = (timeoutMs: number) => instance.stop(timeoutMs).then(() => undefined);
-  if (interactive) return showConsole((quit) => createConsoleController(instance, quit), stop, drainMs, instance.failed);
-  return untilStopped(() => stop(drainMs), instance.failed);
+  const paths = currentProject(flags);
+  const starting = () => startInstance({ paths, store: storeConfig(flags), pool, command: "start", events, schedule: true, healthPort });
+  const instance = interactive ? await whileLoading(basename(paths.root), starting) : await starting();
+  if (!interactive) return untilStopped(() => instance.stop(drainMs), instance.failed);
+  // What the stop drained and left is said after the console (and its screen) is gone.
+  const stop = async (timeoutMs: number) => `stau start: ${stoppedText(await instance.stop(timeoutMs))}`;
+  return showConsole((quit) => createConsoleController(instance, quit), stop, drainMs, instance.failed);
 }

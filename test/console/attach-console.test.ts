@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { projectFactory, show } from "../helpers/cli.js";
+import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { json, stau } from "../helpers/project.js";
+import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
+
+// `stau dev` where a `stau start` already holds the data directory: the console attaches
+// to the running instance over its control socket instead of refusing, and quitting it
+// leaves the instance running.
+
+const project = projectFactory();
+const running: RunningStau[] = [];
+const ptys: PtyStau[] = [];
+afterEach(() => {
+  for (const instance of running.splice(0)) instance.child.kill("SIGKILL");
+  for (const pty of ptys.splice(0)) {
+    try {
+      pty.pty.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+const JOBS = {
+  "jobs/alpha.ts": `import { defineJob } from "stau";
+export default defineJob({ async run({ log }) { log("alpha ran on the instance pid " + process.pid); } });
+`,
+  "jobs/beta.ts": `import { defineJob } from "stau";
+export default defineJob({ async run() {} });
+`,
+  "jobs/gamma.ts": `import { defineJob } from "stau";
+export default defineJob({ async run() {} });
+`,
+};
+
+const selected = (screen: string) => screen.split("\n").find((line) => line.includes("›")) ?? "";
+
+describe("stau dev beside stau start", () => {
+  it("attaches, shows the instance's work live, sends orders to it, and detaches leaving it running", async () => {
+    const p = project(JOBS);
+    const instance = startInstance(p.dir, []);
+    running.push(instance);
+    const started = await instance.waitFor((e) => e.event === "instance:started", "stau start");
+
+    const pty = startPty(p.dir, ["dev"]);
+    ptys.push(pty);
+    await pty.waitFor((s) => s.includes("Jobs 3") && s.includes(`attached to stau start (pid ${started.pid})`), "the attached console");
+
+    // A burst of keys counts key by key here too.
+    pty.press("jj");
+    await pty.waitFor((s) => selected(s).includes("gamma"), "jj: selection on gamma");
+    pty.press("kk");
+    await pty.waitFor((s) => selected(s).includes("alpha"), "kk: selection back on alpha");
+
+    pty.press("t");
+    await pty.waitFor((s) => s.includes("Trigger alpha?") && s.includes("Enter triggers"), "the plan dialog");
+    pty.press(KEYS.enter);
+    // The run happens in the instance: its log line names the instance's pid, and the
+    // instance reports the run as its own.
+    const finished = await instance.waitFor((e) => e.event === "run:finished" && e.job === "alpha", "alpha's run on the instance");
+    expect(finished.status).toBe("done");
+    await pty.waitFor((s) => s.includes(`alpha ran on the instance pid ${started.pid}`), "alpha's log line in the attached console");
+    await pty.waitFor((s) => /alpha\s+idle\s+ok/.test(s), "alpha ok in Jobs");
+
+    pty.press("q");
+    expect(await pty.exited()).toBe(0);
+    expect(pty.bufferType()).toBe("normal");
+    expect(pty.raw()).toContain("detached; the instance goes on running");
+
+    // The instance goes on: it answers, and it still takes work.
+    const status = await stau(p.dir, ["status", "--json"]);
+    expect(status.code, show(status)).toBe(0);
+    expect(json(status).instance.pid).toBe(started.pid);
+    expect(instance.child.exitCode).toBeNull();
+    const again = json(await stau(p.dir, ["trigger", "beta", "--json"])).run.id;
+    await instance.waitFor((e) => e.event === "run:finished" && e.run === again, "a run after detaching");
+  });
+
+  it("ends when the instance it is attached to stops", async () => {
+    const p = project(JOBS);
+    const instance = startInstance(p.dir, []);
+    running.push(instance);
+    await instance.waitFor((e) => e.event === "instance:started", "stau start");
+    const pty = startPty(p.dir, ["dev"]);
+    ptys.push(pty);
+    await pty.waitFor((s) => s.includes("Jobs 3") && s.includes("attached to stau start"), "the attached console");
+
+    // The attached console's event stream must not hold the instance's stop open.
+    instance.child.kill("SIGTERM");
+    expect(await instance.exited()).toBe(0);
+    expect(await pty.exited()).toBe(0);
+    expect(pty.bufferType()).toBe("normal");
+    expect(pty.raw()).toContain(`the instance (pid ${instance.child.pid}) stopped, and the console with it`);
+  });
+});
