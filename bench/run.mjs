@@ -3,6 +3,7 @@
 // Method and latest figures: BENCHMARKS.md.
 import { coldStart } from "./cold-start.mjs";
 import { consoleFrames } from "./console.mjs";
+import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
 import { reload } from "./reload.mjs";
@@ -20,6 +21,7 @@ const suites = [
   ["resolve_large_ms", () => resolveLarge()],
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
+  ["console_first_frame", () => consoleFirstFrame()],
   ["console", () => consoleFrames()],
   ["pg_chunk_throughput", () => pgChunkThroughput()],
 ];

@@ -7,6 +7,7 @@ import { formatDuration } from "../config/duration.js";
 import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
 import type { AttemptOutcome } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
+import { jobEnv } from "./job-env.js";
 import { AttemptLogs, stackFrames } from "./log-capture.js";
 import { taskKey, type ChunkTask, type ControlMessage, type PoolChannels, type SelectWorkTask, type SerializedError, type StrayOrigin, type TaskResult, type WorkerEvent, type WorkerTask } from "./protocol.js";
 
@@ -98,6 +99,7 @@ export class ExecPool {
       maxThreads: options.workers,
       idleTimeout: 60_000,
       workerData: channels,
+      env: jobEnv(),
       resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb ?? 4096 },
     });
     this.events = new BroadcastChannel(channels.events);
