@@ -1,3 +1,4 @@
+import type { StauConfig } from "./project-config.js";
 import type { JobConfig, Kwargs, ScheduleEntry } from "./types.js";
 
 /** Declares a job. An identity function that exists for its types. */
@@ -8,6 +9,11 @@ export function defineJob<K extends Kwargs = Kwargs>(config: JobConfig<K>): JobC
 /** Declares the schedule in `stau.schedule.ts`. An identity function that exists for its types. */
 export function defineSchedule(entries: ScheduleEntry[]): ScheduleEntry[] {
   return entries;
+}
+
+/** Declares `stau.config.ts` (notifications). An identity function that exists for its types. */
+export function defineConfig(config: StauConfig): StauConfig {
+  return config;
 }
 
 /**

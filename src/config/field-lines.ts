@@ -71,7 +71,11 @@ export function fieldLines(source: string): Map<string, number> {
 
 /** Problems of a config with the line of their field (or of the nearest enclosing one), where the source has it. */
 export function withFieldLines(problems: readonly Problem[], source: string): Problem[] {
-  const lines = fieldLines(source);
+  return withLines(problems, fieldLines(source));
+}
+
+/** Problems with the line of their field (or of the nearest enclosing one) from a map of field lines, for any config format. */
+export function withLines(problems: readonly Problem[], lines: ReadonlyMap<string, number>): Problem[] {
   return problems.map((problem) => (problem.line !== undefined || !problem.field ? problem : { ...problem, line: lineOf(lines, problem.field) }));
 }
 

@@ -13,6 +13,8 @@ export interface ProjectPaths {
 /** Extensions loaded without a build step: a job file and the schedule file end in one of them. */
 const CODE_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];
 const SCHEDULE_NAMES = CODE_EXTENSIONS.map((ext) => `stau.schedule${ext}`);
+/** Extensions of programs that are jobs themselves, run as processes (see src/programs/). */
+const PROGRAM_EXTENSIONS = [".py", ".sh", ".R"];
 
 export function projectPaths(root: string, dataDir?: string): ProjectPaths {
   const absRoot = resolve(root);
@@ -58,12 +60,18 @@ export function displayPath(paths: ProjectPaths, file: string): string {
 /**
  * The job a file directly in jobs/ is, or null for a helper: files starting with `_`,
  * declaration files and other extensions are helpers that jobs import, as is anything
- * in a subfolder (the caller looks only at jobs/ itself). The name is not checked here.
+ * in a subfolder (the caller looks only at jobs/ itself). Code files and programs
+ * (`.py`, `.sh`, `.R`) are jobs. The name is not checked here.
  */
 export function jobNameOf(fileName: string): string | null {
   const ext = extname(fileName);
-  if (!CODE_EXTENSIONS.includes(ext) || fileName.startsWith("_") || fileName.startsWith(".") || fileName.endsWith(".d.ts")) return null;
+  if (!(CODE_EXTENSIONS.includes(ext) || isProgramFile(fileName)) || fileName.startsWith("_") || fileName.startsWith(".") || fileName.endsWith(".d.ts")) return null;
   return fileName.slice(0, -ext.length);
+}
+
+/** Whether a job file is a program (run as a process) rather than a module stau imports. */
+export function isProgramFile(file: string): boolean {
+  return PROGRAM_EXTENSIONS.includes(extname(file));
 }
 
 /** What a job may import besides code files: a change to one of these is a helper change. */

@@ -7,12 +7,11 @@ import { parseDuration } from "./duration.js";
 
 export const JOB_NAME = /^[A-Za-z0-9_-]+$/;
 
-const duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+const DURATION = `expected a duration like "90s", "15m", "1h", "1d" or milliseconds ≥ 0`;
+// Neither a string nor a number (a TOML `true`) gets the same message as a bad string.
+const duration = z.union([z.string(), z.number()], { error: DURATION }).superRefine((value, ctx) => {
   if (parseDuration(value) === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `expected a duration like "90s", "15m", "1h", "1d" or milliseconds ≥ 0, received ${JSON.stringify(value)}`,
-    });
+    ctx.addIssue({ code: "custom", message: `${DURATION}, received ${JSON.stringify(value)}` });
   }
 });
 
@@ -25,6 +24,7 @@ const dependency = z.strictObject({
   allowMissingWorkIds: z.boolean().optional(),
   kwargs: kwargs.optional(),
   unique: z.boolean().optional(),
+  codeAware: z.boolean().optional(),
 });
 
 export const jobSchema = z.strictObject({
@@ -34,15 +34,26 @@ export const jobSchema = z.strictObject({
   retryDelay: duration.optional(),
   timeout: duration.optional(),
   allowConcurrentRuns: z.boolean().optional(),
+  concurrency: z.number().int().positive().optional(),
+  alertAfter: duration.optional(),
   reads: z.array(z.string()).optional(),
   writes: z.array(z.string()).optional(),
+  command: z.array(z.string().min(1, "expected a non-empty string")).min(1, "expected the program and its arguments, like [\"dbt\", \"run\"]").optional(),
 });
+
+/**
+ * The config block of a program file (`# /// stau` in a .py, .sh or .R job): a job's
+ * fields, with `selectWork` a switch (the program answers the select-work phase) and no
+ * `command` (the program is the file itself).
+ */
+export const programSchema = jobSchema.omit({ command: true }).extend({ selectWork: z.boolean().optional() });
 
 export const scheduleEntrySchema = z.strictObject({
   id: z.string().min(1),
   job: z.string().regex(JOB_NAME, "expected a job name (letters, digits, _ and -)"),
   cron: z.string().min(1).optional(),
   every: duration.optional(),
+  onFiles: z.string().min(1).optional(),
   kwargs: kwargs.optional(),
   workIds: z.array(workId).optional(),
   timezone: z.string().min(1).optional(),

@@ -24,6 +24,14 @@ export interface Dependency {
   kwargs?: Kwargs;
   /** Give each chunk of this job its own chunks of the dependency instead of sharing them. */
   unique?: boolean;
+  /**
+   * Count a success of the dependency only if it ran the code its job file (and the
+   * local files that file imports) has now: after an edit it runs again, however fresh.
+   * stau hashes the files' content; no git needed.
+   * @default false
+   * @example { job: "clean_measurements", maxLag: "1d", codeAware: true }
+   */
+  codeAware?: boolean;
 }
 
 /** What `run()` receives for one chunk. */
@@ -44,8 +52,31 @@ export interface JobContext<K extends Kwargs = Kwargs> {
   chunkId: string;
 }
 
-/** A job's config and code: the default export of a file in `jobs/`. */
-export interface JobConfig<K extends Kwargs = Kwargs> {
+/**
+ * A job's config and code: the default export of a file in `jobs/`. It gives `run`, or
+ * `command` for a program that lives elsewhere (dbt, a CLI).
+ */
+export type JobConfig<K extends Kwargs = Kwargs> = JobOptions<K> & (
+  | {
+      /** Executes one chunk inside a worker thread. Throwing fails the chunk. */
+      run: (context: JobContext<K>) => unknown | Promise<unknown>;
+      command?: undefined;
+    }
+  | {
+      /**
+       * Runs each chunk as this program instead of `run`, started in the project root
+       * with the chunk in its environment (`STAU_WORK_IDS`, `STAU_KWARGS`, …), its output
+       * in the chunk's log, exit 0 for done: the protocol of program jobs (README, "Jobs
+       * in any language").
+       * @example command: ["dbt", "run", "--select", "daily_stats"]
+       */
+      command: string[];
+      run?: undefined;
+    }
+);
+
+/** Everything of a job's config but its code. */
+export interface JobOptions<K extends Kwargs = Kwargs> {
   /** Work IDs per chunk. Default: all of a run's work IDs in one chunk. */
   chunkSize?: number;
   /** Jobs whose results this one reads, each with how stale it may be. */
@@ -61,14 +92,24 @@ export interface JobConfig<K extends Kwargs = Kwargs> {
    * active. Default false: the tick is skipped and the skip recorded.
    */
   allowConcurrentRuns?: boolean;
+  /**
+   * At most this many chunks of this job run at once, across every stau instance sharing
+   * the store: for a rate-limited API or a database that takes few connections. Other
+   * jobs' chunks use the free workers meanwhile. Default: no limit.
+   * @example concurrency: 2
+   */
+  concurrency?: number;
+  /**
+   * Sends a `job:stale` notification (stau.config.ts, `notify`) when the job's last
+   * success is older than this: `"26h"` for a daily job. Default: never.
+   */
+  alertAfter?: Duration;
   /** Tables or files this job reads (documentation and lineage only). */
   reads?: string[];
   /** Tables or files this job writes (documentation and lineage only). */
   writes?: string[];
   /** The work IDs a run covers when this job is the one triggered. */
   selectWork?: (kwargs: K) => WorkId[] | Promise<WorkId[]>;
-  /** Executes one chunk inside a worker thread. Throwing fails the chunk. */
-  run: (context: JobContext<K>) => unknown | Promise<unknown>;
 }
 
 /** One entry of `stau.schedule.ts`. Exactly one of `cron` and `every` is required. */

@@ -1,9 +1,11 @@
+import { isAbsolute } from "node:path";
 import { Cron } from "croner";
 import type { DescribedConfig } from "./described.js";
 import { parseDuration } from "./duration.js";
 import type { Problem } from "./problem.js";
-import { JOB_NAME, jobSchema, scheduleEntrySchema, zodProblems } from "./schema.js";
-import { DEFAULT_RETRY_DELAY_MS, type JobSpec, type ScheduleEntrySpec } from "./spec.js";
+import type { z } from "zod";
+import { JOB_NAME, jobSchema, programSchema, scheduleEntrySchema, zodProblems } from "./schema.js";
+import { DEFAULT_RETRY_DELAY_MS, type JobSpec, type ProgramSpec, type ScheduleEntrySpec } from "./spec.js";
 
 const JOB_FUNCTIONS = new Set(["run", "selectWork"]);
 
@@ -26,17 +28,33 @@ export function validateJob(name: string, file: string, displayFile: string, des
     if (!JOB_FUNCTIONS.has(path)) add(path, "must be plain data (only run and selectWork may be functions), received a function");
   }
   for (const { path, received } of described.nonPlain) add(path, `must be plain data, received ${received}`);
-  if (!described.functions.includes("run")) {
+  // A program that lives elsewhere (dbt, a CLI) is given as `command` instead of run.
+  const hasCommand = (described.plain as Record<string, unknown>).command !== undefined;
+  if (described.functions.includes("run") && hasCommand) add("command", "give either run or command, not both");
+  if (!described.functions.includes("run") && !hasCommand) {
     const plainRun = (described.plain as Record<string, unknown>).run;
-    add("run", `expected a function run(context), received ${plainRun === undefined ? "nothing" : JSON.stringify(plainRun)}`);
+    add("run", `expected a function run(context) or a command: ["program", "arg", …], received ${plainRun === undefined ? "nothing" : JSON.stringify(plainRun)}`);
   }
   const plain = { ...(described.plain as Record<string, unknown>) };
   for (const key of JOB_FUNCTIONS) delete plain[key];
   const parsed = jobSchema.safeParse(plain, { reportInput: true });
   if (!parsed.success) for (const p of zodProblems(parsed.error, jobSchema, "", [...JOB_FUNCTIONS])) add(p.field, p.message);
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  const { command, ...config } = parsed.data;
+  const program = command ? { argv: command, selectsWork: false } : undefined;
+  return { ok: true, value: jobSpec(name, file, config, described.functions.includes("selectWork"), program) };
+}
 
-  const config = parsed.data;
+/** A program file's config block (see programs/config-block.ts) → a frozen JobSpec, or every problem in it. */
+export function validateProgram(name: string, file: string, displayFile: string, block: unknown, argv: readonly string[]): Validated<JobSpec> {
+  const parsed = programSchema.safeParse(block, { reportInput: true });
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, programSchema).map((p) => ({ file: displayFile, ...p })) };
+  const { selectWork, ...config } = parsed.data;
+  return { ok: true, value: jobSpec(name, file, config, selectWork ?? false, { argv, selectsWork: selectWork ?? false }) };
+}
+
+/** The one place a job's validated fields get their defaults. */
+function jobSpec(name: string, file: string, config: Omit<z.infer<typeof jobSchema>, "command">, hasSelectWork: boolean, program: ProgramSpec | undefined): JobSpec {
   const spec: JobSpec = {
     name,
     file,
@@ -48,17 +66,21 @@ export function validateJob(name: string, file: string, displayFile: string, des
         allowMissingWorkIds: dep.allowMissingWorkIds ?? false,
         kwargs: dep.kwargs ?? {},
         unique: dep.unique ?? false,
+        codeAware: dep.codeAware ?? false,
       }),
     ),
     retries: config.retries ?? 0,
     retryDelayMs: config.retryDelay === undefined ? DEFAULT_RETRY_DELAY_MS : parseDuration(config.retryDelay)!,
     timeoutMs: config.timeout === undefined ? null : parseDuration(config.timeout)!,
     allowConcurrentRuns: config.allowConcurrentRuns ?? false,
+    concurrency: config.concurrency ?? null,
+    alertAfterMs: config.alertAfter === undefined ? null : parseDuration(config.alertAfter)!,
     reads: config.reads ?? [],
     writes: config.writes ?? [],
-    hasSelectWork: described.functions.includes("selectWork"),
+    hasSelectWork,
+    ...(program ? { program: Object.freeze({ ...program, argv: Object.freeze([...program.argv]) }) } : {}),
   };
-  return { ok: true, value: Object.freeze(spec) };
+  return Object.freeze(spec);
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -102,7 +124,11 @@ export function validateSchedule(
     const id = typeof r.id === "string" && r.id !== "" ? r.id : null;
     if (id !== null && seen.has(id)) own.push({ field: `${at}.id`, message: `duplicate entry id ${JSON.stringify(id)}; ids must be unique` });
     if (id !== null) seen.add(id);
-    if (isObject(raw) && (r.cron === undefined) === (r.every === undefined)) own.push({ field: at, message: "needs exactly one of cron and every" });
+    if (isObject(raw) && [r.cron, r.every, r.onFiles].filter((v) => v !== undefined).length !== 1) own.push({ field: at, message: "needs exactly one of cron, every and onFiles" });
+    if (typeof r.onFiles === "string" && r.onFiles !== "") {
+      const outside = isAbsolute(r.onFiles) || r.onFiles.split("/").includes("..");
+      if (outside) own.push({ field: `${at}.onFiles`, message: `expected a glob relative to the project root, like "inbox/*.csv", received ${JSON.stringify(r.onFiles)}` });
+    }
     if (typeof r.timezone === "string" && r.timezone !== "" && !isTimeZone(r.timezone)) {
       own.push({ field: `${at}.timezone`, message: `expected an IANA time zone like "Europe/Copenhagen", received ${JSON.stringify(r.timezone)}` });
     }
@@ -128,6 +154,7 @@ export function validateSchedule(
         job: entry.job,
         cron: entry.cron ?? null,
         everyMs: entry.every === undefined ? null : parseDuration(entry.every)!,
+        onFiles: entry.onFiles ?? null,
         kwargs: entry.kwargs ?? {},
         workIds: entry.workIds ?? null,
         timezone: entry.timezone ?? null,

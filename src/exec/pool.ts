@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
 import { Tinypool } from "tinypool";
-import type { JobSpec } from "../config/spec.js";
+import type { JobSpec, ProgramSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
-import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
+import { programBaseEnv, runProgramChunk, selectProgramWork, STOP_GRACE_MS, type ProgramContext } from "../programs/chunk.js";
+import { Guardian } from "../programs/guardian.js";
+import type { ProgramProcess } from "../programs/process.js";
+import { DEFAULT_LOG_CAP_BYTES, logCapNote } from "../store/logs.js";
 import type { AttemptOutcome } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
 import { jobEnv } from "./job-env.js";
@@ -70,6 +73,12 @@ interface InFlight extends Flight {
   readonly slot: number;
 }
 
+interface RunningProgram {
+  readonly slot: number;
+  readonly process: ProgramProcess;
+  stopped: Flight["stopped"];
+}
+
 // Past a timeout or cancel the job's signal is aborted first; a job that does not
 // return within this grace has its worker terminated.
 const ABORT_GRACE_MS = 1_000;
@@ -82,6 +91,9 @@ export class ExecPool {
   private readonly logs: AttemptLogs;
   /** Chunks running, by chunk id. */
   private readonly inFlight = new Map<string, InFlight>();
+  /** Program jobs' chunks running as processes, by chunk id. */
+  private readonly programs = new Map<string, RunningProgram>();
+  private readonly programContext: ProgramContext = { guardian: new Guardian(STOP_GRACE_MS), env: programBaseEnv(jobEnv()) };
   /** Every task on a thread, by the key its worker names it with (see taskKey). */
   private readonly flights = new Map<string, Flight>();
   private selectCalls = 0;
@@ -180,6 +192,7 @@ export class ExecPool {
 
   /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
   async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<AttemptOutcome> {
+    if (spec.program) return this.runProgram({ ...spec, program: spec.program }, task);
     const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
     const flight: InFlight = { task: full, slot: this.freeSlot(), controller: new Stopper(), stopped: null, retired: null };
     this.inFlight.set(task.chunkId, flight);
@@ -202,8 +215,54 @@ export class ExecPool {
     return outcome;
   }
 
+  /**
+   * A program job's attempt: a process of its own (programs/), which takes a slot of
+   * the pool as a thread's chunk does, so `workers` bounds both kinds together.
+   */
+  private async runProgram(spec: JobSpec & { program: ProgramSpec }, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<AttemptOutcome> {
+    const { chunkId, attempt } = task;
+    const capBytes = this.options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
+    let bytes = 0;
+    let lastProgress = 0;
+    this.logs.start(spec.name, chunkId, attempt);
+    const started = runProgramChunk(spec, task, {
+      ...this.programContext,
+      onLog: (level, text) => {
+        if (bytes > capBytes) return;
+        bytes += Buffer.byteLength(text);
+        if (bytes > capBytes) text = logCapNote(capBytes);
+        this.logs.line(chunkId, attempt, Date.now(), level, text);
+        this.options.onLog?.(chunkId, attempt, level, text);
+      },
+      onProgress: (done, total) => {
+        // Throttled as a thread's progress() is: the console redraws at most ~10 times a second.
+        const now = Date.now();
+        if (now - lastProgress < 100 && done < total) return;
+        lastProgress = now;
+        this.options.onProgress?.(chunkId, done, total);
+      },
+    });
+    const running: RunningProgram = { slot: this.freeSlot(), process: started.process, stopped: null };
+    this.programs.set(chunkId, running);
+    const timer = spec.timeoutMs === null ? null : setTimeout(() => this.stopProgram(running, "timeout", `timed out after ${formatDuration(spec.timeoutMs!)}`), spec.timeoutMs);
+    const ended = await started.outcome;
+    if (timer) clearTimeout(timer);
+    this.programs.delete(chunkId);
+    const outcome = running.stopped ? stoppedOutcome(running.stopped) : ended;
+    // Every line came before the process's pipes closed.
+    this.logs.drained(chunkId, attempt);
+    this.logs.settled(chunkId, attempt, true, outcome.ok ? null : outcome);
+    return outcome;
+  }
+
+  /** Stops a program with everything it started: SIGTERM to its process group, SIGKILL past the grace. */
+  private stopProgram(running: RunningProgram, kind: FailureKind, message: string): void {
+    running.stopped ??= { kind, message: `${message}; its processes were sent SIGTERM (SIGKILL after ${formatDuration(STOP_GRACE_MS)})`, stack: null };
+    running.process.stop(STOP_GRACE_MS);
+  }
+
   private freeSlot(): number {
-    const taken = new Set([...this.inFlight.values()].map((f) => f.slot));
+    const taken = new Set([...this.inFlight.values(), ...this.programs.values()].map((f) => f.slot));
     let slot = 1;
     while (taken.has(slot)) slot++;
     return slot;
@@ -211,20 +270,22 @@ export class ExecPool {
 
   /** The worker slot (1…workers) a running chunk occupies. */
   slotOf(chunkId: string): number | null {
-    return this.inFlight.get(chunkId)?.slot ?? null;
+    return (this.inFlight.get(chunkId) ?? this.programs.get(chunkId))?.slot ?? null;
   }
 
   /** Asks a running chunk to stop (its signal aborts), then terminates its worker. */
   cancel(chunkId: string, message = "cancelled by an operator"): boolean {
     const flight = this.inFlight.get(chunkId);
-    if (!flight) return false;
-    this.stop(flight, "cancelled", message);
-    return true;
+    const program = this.programs.get(chunkId);
+    if (program) this.stopProgram(program, "cancelled", message);
+    else if (flight) this.stop(flight, "cancelled", message);
+    return flight !== undefined || program !== undefined;
   }
 
   /** Stops every running chunk, e.g. when a drain timed out. */
   abortAll(message: string): void {
     for (const flight of this.inFlight.values()) this.stop(flight, "cancelled", message, 0);
+    for (const program of this.programs.values()) this.stopProgram(program, "cancelled", message);
   }
 
   /** Stops a task: the first reason given decides its failure; no grace ends its thread at once. */
@@ -242,6 +303,7 @@ export class ExecPool {
 
   /** Runs a job's `selectWork` in a pool worker. */
   async selectWork(spec: JobSpec, kwargs: Kwargs): Promise<WorkId[]> {
+    if (spec.program?.selectsWork) return selectProgramWork({ ...spec, program: spec.program }, kwargs, this.programContext);
     const task: SelectWorkTask = { kind: "selectWork", id: `selectWork#${++this.selectCalls}`, file: spec.file, job: spec.name, kwargs };
     const flight: Flight = { task, controller: new Stopper(), stopped: null, retired: null };
     let result: TaskResult | null = null;
@@ -263,6 +325,7 @@ export class ExecPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.programContext.guardian.close();
     this.events.close();
     this.control.close();
     await this.pool.destroy();

@@ -8,6 +8,8 @@ import { format } from "node:util";
 import { isNonRetryable } from "../config/define.js";
 import type { JobConfig, WorkId } from "../config/types.js";
 import { importModule } from "../jobs/import-module.js";
+import { routeInheritedOutput } from "./child-output.js";
+import { logCapNote } from "../store/logs.js";
 import type { ChunkTask, ControlMessage, PoolChannels, SelectWorkTask, StrayOrigin, TaskResult, WorkerEvent, WorkerTask } from "./protocol.js";
 import { serializeError, taskKey } from "./protocol.js";
 
@@ -47,7 +49,7 @@ function writeText(level: string, text: string): void {
   // selectWork has no log: what it prints is dropped, as it always was.
   if (!chunk || chunk.task.kind !== "chunk" || chunk.bytes > channels.logCapBytes) return;
   chunk.bytes += Buffer.byteLength(text);
-  if (chunk.bytes > channels.logCapBytes) text = `[stau] log cap of ${channels.logCapBytes} bytes reached; further output of this attempt is dropped`;
+  if (chunk.bytes > channels.logCapBytes) text = logCapNote(channels.logCapBytes);
   post({ type: "log", chunkId: chunk.task.chunkId, attempt: chunk.task.attempt, level, text, at: Date.now() });
 }
 
@@ -76,6 +78,9 @@ for (const [stream, level] of [[process.stdout, "log"], [process.stderr, "error"
     return true;
   }) as typeof stream.write;
 }
+// ...and so does what the programs it starts print, unless the job pipes it itself.
+routeInheritedOutput(writeText);
+
 /** Thrown in place of exiting, to stop the code of a task that already returned. */
 class StrayExit extends Error {}
 
@@ -156,7 +161,8 @@ async function runChunk(task: ChunkTask): Promise<TaskResult> {
   try {
     return await scope.run(chunk, async () => {
       const config = await jobConfig(task.file);
-      await config.run({
+      // A job with a command instead of run runs as a process (programs/), never here.
+      await config.run!({
         workIds: [...task.workIds],
         kwargs: task.kwargs,
         log: (...args: unknown[]) => writeLog("log", args),

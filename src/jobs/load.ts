@@ -4,11 +4,12 @@ import { Worker } from "node:worker_threads";
 import type { DescribedConfig } from "../config/described.js";
 import { withFieldLines } from "../config/field-lines.js";
 import { formatProblem, type Problem } from "../config/problem.js";
-import { displayPath, jobNameOf, type ProjectPaths } from "../config/project.js";
+import { displayPath, isProgramFile, jobNameOf, type ProjectPaths } from "../config/project.js";
 import { UsageError } from "../errors.js";
 import type { JobSpec, ScheduleEntrySpec } from "../config/spec.js";
 import { validateJob, validateSchedule } from "../config/validate.js";
 import { nearest } from "../did-you-mean.js";
+import { loadProgram } from "../programs/load.js";
 import { workerFile } from "../worker-file.js";
 import { discoverJobs } from "./discover.js";
 import type { LoadResult } from "./load-worker.js";
@@ -117,7 +118,8 @@ function loadProblem(result: Extract<LoadResult, { ok: false }>, display: (file:
 export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promise<Registry> {
   const display = (file: string) => displayPath(paths, file);
   const { files, problems: fileProblems } = discoverJobs(paths.jobsDir, display);
-  const all = files.map((f) => f.file);
+  // Programs are not imported: their config is read from their text (programs/load.ts).
+  const all = files.filter((f) => !isProgramFile(f.file)).map((f) => f.file);
   if (paths.scheduleFile) all.push(paths.scheduleFile);
   const reuse = (file: string) => reload !== undefined && reload.changed !== "all" && !reload.changed.has(file) && reload.previous.loaded.has(file);
   const results = new Map<string, LoadResult>(all.filter(reuse).map((file) => [file, reload!.previous.loaded.get(file)!]));
@@ -130,6 +132,12 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
   const jobs = new Map<string, JobSpec>();
   const broken = new Map<string, Problem[]>();
   for (const { name, file } of files) {
+    if (isProgramFile(file)) {
+      const program = loadProgram(name, file, display(file));
+      if (program.ok) jobs.set(name, program.value);
+      else broken.set(name, program.problems);
+      continue;
+    }
     const result = results.get(file)!;
     if (!result.ok) {
       broken.set(name, [loadProblem(result, display)]);

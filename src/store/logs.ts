@@ -7,6 +7,11 @@ import { planIdOfChunk } from "./records.js";
 
 export const DEFAULT_LOG_CAP_BYTES = 1024 * 1024;
 
+/** The line that replaces an attempt's output past its log cap. */
+export function logCapNote(capBytes: number): string {
+  return `[stau] log cap of ${capBytes} bytes reached; further output of this attempt is dropped`;
+}
+
 export function logDir(dataDir: string, job: string): string {
   return join(dataDir, "logs", job);
 }
@@ -73,6 +78,8 @@ export interface LogQuery {
   /** One job's logs, or every job's. */
   readonly job: string | null;
   readonly runId?: string | null;
+  /** One chunk's attempts. */
+  readonly chunkId?: string | null;
   /** Only logs written after this instant (epoch ms). */
   readonly since?: number | null;
   readonly limit: number;

@@ -35,7 +35,7 @@ describe("stau validate", () => {
     const result = await stau(p.dir, ["validate", "--json"]);
     expect(result.code, show(result)).toBe(1);
     const out = json(result);
-    expect(Object.keys(out).sort()).toEqual(["jobs", "ok", "schedule"]);
+    expect(Object.keys(out).sort()).toEqual(["jobs", "ok", "schedule", "warnings"]);
     expect(out.ok).toBe(false);
 
     const byJob = new Map<string, any>(out.jobs.map((j: any) => [j.job, j]));
@@ -157,6 +157,7 @@ export default defineSchedule([
         { job: "succeeds", ok: true },
       ],
       schedule: { ok: true },
+      warnings: [],
     });
     const text = await stau(p.dir, ["validate"]);
     expect(text.code, show(text)).toBe(0);
@@ -265,5 +266,44 @@ export default defineSchedule([
     p.useFixtures("imports_broken", "_syntax_helper");
     const out = json(await stau(p.dir, ["validate", "--json"]));
     expect(out.jobs.find((j: any) => j.job === "imports_broken").error).toContain("_syntax_helper.ts:3");
+  });
+});
+
+describe("stau validate: lineage", () => {
+  /** audit reads what clean writes without depending on clean; stats reads it through a dependency. */
+  const lineageProject = () =>
+    project({
+      "jobs/clean.ts": job(`{ writes: ["clean_table"], async run() {} }`),
+      "jobs/stats.ts": job(`{ dependencies: [{ job: "clean", maxLag: "1h" }], reads: ["clean_table"], async run() {} }`),
+      "jobs/audit.ts": job(`{ reads: ["clean_table"], async run() {} }`),
+    });
+
+  it("warns when a job reads a dataset written by a job it does not depend on, and still passes", async () => {
+    const p = lineageProject();
+    const result = await stau(p.dir, ["validate", "--json"]);
+    expect(result.code, show(result)).toBe(0);
+    const out = json(result);
+    expect(out.ok).toBe(true);
+    expect(out.warnings).toEqual([{ job: "audit", dataset: "clean_table", writer: "clean", message: expect.stringContaining("clean_table") }]);
+    expect(out.warnings[0].message).toContain("clean");
+
+    const text = await stau(p.dir, ["validate"]);
+    expect(text.code, show(text)).toBe(0);
+    expect(text.stdout).toMatch(/! audit: reads dataset "clean_table", which clean writes, but does not depend on clean/);
+    expect(text.stdout).toContain("all 3 jobs valid, 1 lineage warning");
+  });
+
+  it("fails on warnings with --strict (exit 1)", async () => {
+    const p = lineageProject();
+    const result = await stau(p.dir, ["validate", "--strict", "--json"]);
+    expect(result.code, show(result)).toBe(1);
+    expect(json(result)).toMatchObject({ ok: false, warnings: [{ job: "audit", writer: "clean", dataset: "clean_table" }] });
+    const text = await stau(p.dir, ["validate", "--strict"]);
+    expect(text.code, show(text)).toBe(1);
+    expect(text.stdout).toContain("(failing: --strict)");
+    p.write("jobs/audit.ts", job(`{ dependencies: [{ job: "clean", maxLag: "1h" }], reads: ["clean_table"], async run() {} }`));
+    const fixed = await stau(p.dir, ["validate", "--strict", "--json"]);
+    expect(fixed.code, show(fixed)).toBe(0);
+    expect(json(fixed).warnings).toEqual([]);
   });
 });

@@ -42,7 +42,7 @@ describe("validateSchedule", () => {
     const text = lines(problems).join("\n");
     expect(text).toContain("s.ts: 0.id: entry #1:");
     expect(text).toContain('s.ts: 0.cron: entry #1: invalid cron expression "61 * * * *"');
-    expect(text).toContain('s.ts: 1: entry "both": needs exactly one of cron and every');
+    expect(text).toContain('s.ts: 1: entry "both": needs exactly one of cron, every and onFiles');
   });
 
   it("drops only the entry holding a function", () => {
