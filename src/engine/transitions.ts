@@ -48,7 +48,8 @@ export interface AttemptResult {
 
 /**
  * running → done, queued for a retry, failed or cancelled, from the attempt's outcome.
- * `durationMs` is the time the attempt spent on its worker thread.
+ * `durationMs` is the time the attempt spent on its worker thread, `worker` the pool
+ * worker it ran on (kept with its owner in `ranOn`, for `stau show`).
  */
 export function settleAttempt(
   chunk: ChunkRecord,
@@ -57,9 +58,11 @@ export function settleAttempt(
   cancelRequested: boolean,
   now: number,
   durationMs: number,
+  worker: number | null = null,
 ): AttemptResult {
+  const ranOn = chunk.owner === null ? null : { instance: chunk.owner, worker };
   // An attempt that got to its end clears suspicion: whatever kills stau, it was not this one.
-  const ended = { owner: null, token: null, worker: null, durationMs, ...(chunk.suspect ? { suspect: false, alone: false } : {}) } as const;
+  const ended = { owner: null, token: null, worker: null, ranOn, durationMs, ...(chunk.suspect ? { suspect: false, alone: false } : {}) } as const;
   if (outcome.ok) return { patch: { state: "done", finishedAt: now, error: null, ...ended }, error: null };
   const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
   return { patch: { ...fail(chunk, spec, error, outcome.error.nonRetryable || cancelRequested, now), ...ended }, error };
@@ -68,7 +71,7 @@ export function settleAttempt(
 /** The freshness a chunk's success earns (null for a chunk that is not done). */
 export function earned(chunk: ChunkRecord): Success | null {
   if (chunk.state !== "done") return null;
-  return { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: chunk.finishedAt ?? chunk.startedAt ?? 0 };
+  return { job: chunk.job, kwargsKey: chunk.kwargsKey, workIds: chunk.workIds, at: chunk.finishedAt ?? chunk.startedAt ?? 0, codeHash: chunk.codeHash ?? null };
 }
 
 /** A dependency finally failed: the chunks below it will never run. */

@@ -82,6 +82,7 @@ export class Executor {
   private readonly tasks = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private readonly unlisten: (() => void)[] = [];
+  private limits: { registry: Registry; limits: Record<string, number> | null } | null = null;
 
   constructor(private readonly options: ExecutorOptions) {
     this.queue = options.queue;
@@ -174,9 +175,20 @@ export class Executor {
   }
 
   private filter(suspects: boolean): ClaimFilter {
-    const skipJobs = [...new Set([...this.options.registry().broken.keys(), ...this.unrunnable])];
+    const registry = this.options.registry();
+    const skipJobs = [...new Set([...registry.broken.keys(), ...this.unrunnable])];
     const runs = this.options.onlyRuns?.();
-    return runs ? { skipJobs, suspects, runs } : { skipJobs, suspects };
+    const limits = this.limitsOf(registry);
+    return { skipJobs, suspects, ...(runs ? { runs } : {}), ...(limits ? { limits } : {}) };
+  }
+
+  /** Each job's `concurrency`, which the queue enforces for every instance (once per registry: claims are frequent). */
+  private limitsOf(registry: Registry): Record<string, number> | null {
+    if (this.limits?.registry !== registry) {
+      const entries = [...registry.jobs.values()].flatMap((spec) => (spec.concurrency ? [[spec.name, spec.concurrency] as const] : []));
+      this.limits = { registry, limits: entries.length > 0 ? Object.fromEntries(entries) : null };
+    }
+    return this.limits.limits;
   }
 
   private startReady(): void {
@@ -195,11 +207,13 @@ export class Executor {
     this.executing++;
     const began = this.clock.now();
     let outcome: AttemptOutcome;
+    let worker: number | null = null;
     if (this.cancelling.has(chunk.runId)) {
       outcome = cancelledOutcome;
     } else {
       const running = this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
-      if (this.options.events.heard("chunk:started")) this.options.events.emit("chunk:started", { chunk: { ...chunk, worker: this.pool.slotOf(chunk.id) } });
+      worker = this.pool.slotOf(chunk.id);
+      if (this.options.events.heard("chunk:started")) this.options.events.emit("chunk:started", { chunk: { ...chunk, worker } });
       outcome = await running;
     }
     this.executing--;
@@ -213,7 +227,7 @@ export class Executor {
       await this.handBack([chunk], "its stau instance stopped while it ran");
       return;
     }
-    const result = T.settleAttempt(chunk, spec, outcome, this.cancelling.has(chunk.runId), now, durationMs);
+    const result = T.settleAttempt(chunk, spec, outcome, this.cancelling.has(chunk.runId), now, durationMs, worker);
     this.finished.push({ chunk, result, completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
     this.flush();
     this.claim();
@@ -249,6 +263,8 @@ export class Executor {
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       return;
     }
+    // A recorded end frees a place of its job's `concurrency`, which the claim made as the chunk ended could not use.
+    if (this.limits?.limits) this.claim();
     for (const { chunk, result } of batch) {
       this.forget(chunk);
       if (!recorded.has(chunk.id)) {

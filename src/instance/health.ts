@@ -7,9 +7,19 @@ export interface Health {
   readonly [field: string]: unknown;
 }
 
-/** GET /healthz on 127.0.0.1:`port`, for process supervisors and load balancers. */
-export function listenHealth(port: number, health: () => Health): Promise<Server> {
+/** The Prometheus exposition of an instance (metrics.ts), or null while it starts. */
+export type Scrape = () => Promise<{ contentType: string; text: string } | null>;
+
+/** GET /healthz on 127.0.0.1:`port`, for process supervisors and load balancers, and GET /metrics for Prometheus. */
+export function listenHealth(port: number, health: () => Health, scrape: Scrape): Promise<Server> {
   const server = createServer((request, response) => {
+    if (request.method === "GET" && request.url === "/metrics") {
+      scrape().then(
+        (metrics) => (metrics ? response.writeHead(200, { "content-type": metrics.contentType }).end(metrics.text) : response.writeHead(503).end("stau is starting\n")),
+        (error: unknown) => response.writeHead(500).end(`collecting metrics failed: ${String(error)}\n`),
+      );
+      return;
+    }
     if (request.method !== "GET" || request.url !== "/healthz") {
       response.writeHead(404).end();
       return;

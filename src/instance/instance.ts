@@ -11,10 +11,16 @@ import type { ArchivedRun, InstanceInfo } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { FINISHED_CHUNK_STATES } from "../engine/transitions.js";
 import { Election } from "./election.js";
-import { listenHealth, type Health } from "./health.js";
+import { listenHealth, type Health, type Scrape } from "./health.js";
+import { instanceMetrics, type Metrics } from "./metrics.js";
+import { startNotifier } from "./notifier.js";
+import type { ProjectConfigSpec } from "../config/project-config.js";
 import { Orchestrator } from "./orchestrator.js";
 import { instanceInfo, openPool, type PoolSize } from "./pool.js";
 import { reportLoadProblems } from "./schedule-host.js";
+
+/** How long notifications still under way may take once the instance has stopped. */
+const NOTIFY_GRACE_MS = 3_000;
 
 /** How often an instance says it is alive (it is taken for gone after SILENT_INSTANCE_MS). */
 const HEARTBEAT_MS = 1_000;
@@ -42,6 +48,9 @@ export interface InstanceOptions {
    * this says: it may hold the only orchestrator lock.
    */
   readonly ownRunsOnly?: boolean;
+  /** Send notifications by these rules (stau.config.ts). */
+  /** stau.config.ts (`stau start` reads it): notifications and retention. */
+  readonly config?: ProjectConfigSpec;
 }
 
 /** A running stau: what `stau dev`, `stau start` and `stau run` drive, and what the console shows. */
@@ -83,7 +92,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   // The health port first: a port that cannot be had fails the start before the store is taken.
   let health: Server | null = null;
   let report: () => Health = () => ({ draining: false, starting: true });
-  if (options.healthPort !== undefined) health = await listenHealth(options.healthPort, () => report());
+  let metrics: Metrics | null = null;
+  const scrape: Scrape = async () => (metrics ? { contentType: metrics.contentType, text: await metrics.text() } : null);
+  if (options.healthPort !== undefined) health = await listenHealth(options.healthPort, () => report(), scrape);
   let store: Store;
   try {
     store = await openStore(options.store, "write");
@@ -119,6 +130,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   const unwatch = store.onProblem((problem) => events.emit("store:problem", { problem }));
   let orchestrator: Orchestrator | null = null;
   let draining = false;
+  // Counting from here, before this instance may orchestrate: what recovery announces counts too.
+  if (health) metrics = instanceMetrics({ events, store, workers: () => ({ busy: executor.busy, total: pool.size }), orchestrator: () => orchestrator });
+  const notifier = options.config?.notify.length ? startNotifier({ config: options.config, root: paths.root, events, store, orchestrator: () => orchestrator, registry: () => registry }) : null;
   let fail!: (reason: string) => void;
   const failed = new Promise<Error>((resolve) => {
     fail = (reason) => {
@@ -132,7 +146,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     ...(store.shared ? { copies: await store.leadership.instances() } : {}),
   });
   async function orchestrate(): Promise<void> {
-    orchestrator = await Orchestrator.start({ store, pool, registry, instance: info, events, jobsDir: paths.jobsDir, schedule: options.schedule || store.shared, ownRunsOnly, describe, failed: fail });
+    orchestrator = await Orchestrator.start({ store, pool, registry, instance: info, events, jobsDir: paths.jobsDir, retentionMs: options.config?.retentionMs ?? null, schedule: options.schedule || store.shared, ownRunsOnly, describe, failed: fail });
     if (store.shared) events.emit("instance:orchestrating", { copy: info.id });
   }
 
@@ -206,6 +220,9 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       clearInterval(heartbeat);
       await store.leadership.stopped(info).catch(() => undefined);
       await closeServer(health);
+      metrics?.close();
+      // A failure announced while draining still gets out, unless its receiver is slow.
+      await notifier?.close(NOTIFY_GRACE_MS);
       await pool.close();
       stopAbandoning();
       unwatch();

@@ -37,6 +37,8 @@ export interface RunRecord {
   readonly finishedAt: number | null;
   /** Git commit of the jobs folder when the run was created, if it is a checkout. */
   readonly gitCommit: string | null;
+  /** Whether the jobs folder had uncommitted changes then (null: not a checkout; absent in older records). */
+  readonly gitDirty?: boolean | null;
   /** Why the run failed as a whole (a cycle, a failing selectWork), if it did. */
   readonly error: string | null;
   /** An operator cancelled it: executors stop its chunks, and none of them is retried. */
@@ -50,6 +52,8 @@ export interface ChunkRecord {
   readonly kwargs: Kwargs;
   /** Canonical JSON of kwargs: the freshness key of this job node. */
   readonly kwargsKey: string;
+  /** Content hash of its job's code when the run was resolved (jobs/code-hash.ts); absent in older records. */
+  readonly codeHash?: string | null;
   readonly workIds: readonly WorkId[];
   readonly dependsOn: readonly string[];
   readonly state: ChunkState;
@@ -74,6 +78,8 @@ export interface ChunkRecord {
   readonly alone?: boolean;
   /** Which of the instance's pool workers (1…N) runs it, while it runs. */
   readonly worker?: number | null;
+  /** Where its last attempt ran: the instance and its pool worker (absent in older records). */
+  readonly ranOn?: { readonly instance: string; readonly worker: number | null } | null;
   /** Which stau instance runs it, and the token that instance must show to complete it. */
   readonly owner: string | null;
   readonly token: string | null;
@@ -95,6 +101,8 @@ export interface Success {
   /** Empty for a job without work IDs. */
   readonly workIds: readonly WorkId[];
   readonly at: number;
+  /** The code hash the chunk ran (for codeAware dependencies); null or absent when unknown. */
+  readonly codeHash?: string | null;
 }
 
 /** How one chunk attempt ended on its worker thread. */

@@ -28,22 +28,37 @@ describe("stau logs", () => {
     for (const line of lines) expect(line, line).toMatch(new RegExp(`^${CLOCK} ${escape(tag(chunkId, 1))} `));
   });
 
-  it("follows with -f until Ctrl+C, then exits 130 as an interrupted command does", async () => {
-    const p = project();
-    p.useFixtures("succeeds");
-    const run = await stau(p.dir, ["run", "succeeds", "--json", ...WORKERS]);
-    expect(run.code, show(run)).toBe(0);
-    const child = startStau(p.dir, ["logs", "succeeds", "-f"]);
-    let out = "";
+  it("follows a running run with -f until Ctrl+C, then exits 130 as an interrupted command does (it ends with the run otherwise)", async () => {
+    const p = project({
+      "jobs/waits.ts": `import { defineJob } from "stau";
+export default defineJob({
+  async run({ log, signal }) {
+    log("hello from ctx.log");
+    await new Promise((resolve) => signal.addEventListener("abort", resolve));
+  },
+});
+`,
+    });
+    const running = startStau(p.dir, ["run", "waits", ...WORKERS]);
+    const child = await (async () => {
+      // The run's first line is in its log file once `stau logs` prints it.
+      for (;;) {
+        const follow = startStau(p.dir, ["logs", "waits", "-f"]);
+        const first = await new Promise<string>((resolve) => {
+          let out = "";
+          follow.stdout!.on("data", (data: Buffer) => {
+            out += data.toString();
+            if (out.includes("hello from ctx.log")) resolve(out);
+          });
+          follow.on("exit", () => resolve(out));
+        });
+        if (first.includes("hello from ctx.log")) return follow;
+      }
+    })();
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await new Promise<void>((resolve) =>
-      child.stdout!.on("data", (data: Buffer) => {
-        out += data.toString();
-        if (out.includes("hello from ctx.log")) resolve();
-      }),
-    );
     child.kill("SIGINT");
     expect(await exited).toBe(130);
+    running.kill("SIGKILL");
   });
 
   it("never lets a job's console output reach stau run's stdout or stderr", async () => {

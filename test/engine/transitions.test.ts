@@ -92,16 +92,16 @@ describe("claims and attempts", () => {
   const failure = (kind: "error" | "timeout" | "cancelled", nonRetryable = false) =>
     ({ ok: false, kind, error: { name: "Error", message: "boom", stack: "at job.ts:3", nonRetryable } }) as const;
 
-  it("settles a successful attempt as done, letting go of the claim", () => {
-    const { patch, error } = T.settleAttempt(chunk(), spec, { ok: true }, false, 9_000, 250);
+  it("settles a successful attempt as done, letting go of the claim and keeping where it ran", () => {
+    const { patch, error } = T.settleAttempt(chunk(), spec, { ok: true }, false, 9_000, 250, 3);
     expect(error).toBeNull();
-    expect(patch).toEqual({ state: "done", finishedAt: 9_000, error: null, owner: null, token: null, worker: null, durationMs: 250 });
+    expect(patch).toEqual({ state: "done", finishedAt: 9_000, error: null, owner: null, token: null, worker: null, ranOn: { instance: "me", worker: 3 }, durationMs: 250 });
   });
 
   it("settles a failed attempt through fail(): retried with a backoff while attempts are left", () => {
     const { patch, error } = T.settleAttempt(chunk({ attempts: 1 }), spec, failure("timeout"), false, 9_000, 250);
     expect(error).toEqual({ kind: "timeout", message: "boom", stack: "at job.ts:3" });
-    expect(patch).toEqual({ state: "queued", error, notBefore: 10_000, finishedAt: null, owner: null, token: null, worker: null, durationMs: 250 });
+    expect(patch).toEqual({ state: "queued", error, notBefore: 10_000, finishedAt: null, owner: null, token: null, worker: null, ranOn: { instance: "me", worker: null }, durationMs: 250 });
   });
 
   it("never retries an attempt that was NonRetryable or whose run an operator cancelled", () => {
@@ -112,7 +112,7 @@ describe("claims and attempts", () => {
 
   it("earns freshness for a done chunk only, on its job, kwargs and work IDs", () => {
     const done = chunk({ state: "done", kwargsKey: '{"d":1}', workIds: [1, "x"], startedAt: 5, finishedAt: 8 });
-    expect(T.earned(done)).toEqual({ job: "a", kwargsKey: '{"d":1}', workIds: [1, "x"], at: 8 });
+    expect(T.earned(done)).toEqual({ job: "a", kwargsKey: '{"d":1}', workIds: [1, "x"], at: 8, codeHash: null });
     expect(T.earned(chunk({ state: "done", finishedAt: null, startedAt: 5 }))?.at).toBe(5);
     for (const state of ["queued", "pending", "running", "failed", "upstream_failed", "cancelled"] as const) expect(T.earned(chunk({ state }))).toBeNull();
   });

@@ -1,7 +1,7 @@
 import type { ControlRequest } from "../../control/protocol.js";
 import { openOrders } from "../../store/open.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
-import { paint, printJson } from "../output.js";
+import { paint, printJson, printWarning } from "../output.js";
 import { storeConfig, type RuntimeFlags } from "../runtime.js";
 
 // Commands that act on the instance that orchestrates: through the control socket of
@@ -12,7 +12,7 @@ interface ActFlags extends RuntimeFlags {
   json?: boolean;
 }
 
-type RunSummary = { run: { id: string; job: string; status: string } };
+type RunSummary = { run: { id: string; job: string; status: string }; warning?: string };
 
 async function call<T>(flags: ActFlags, request: ControlRequest): Promise<T> {
   const { orders, close } = await openOrders(storeConfig(flags));
@@ -27,6 +27,8 @@ async function act(flags: ActFlags, request: ControlRequest, describe: (result: 
   const result = await call<RunSummary>(flags, request);
   if (flags.json) printJson(result);
   else process.stdout.write(describe(result) + "\n");
+  // A re-run of code that changed since: said, not refused (fixing the code is often the point).
+  if (result.warning) printWarning(result.warning);
   return 0;
 }
 

@@ -7,7 +7,7 @@ import type { ArchivedRun } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
 import { parsePositiveInt } from "../args.js";
 import { paint, warnSkipped } from "../output.js";
-import { currentProject, storeConfig, type RuntimeFlags } from "../runtime.js";
+import { currentProject, readStore, storeConfig, type RuntimeFlags } from "../runtime.js";
 
 export interface LogsFlags extends RuntimeFlags {
   run?: string;
@@ -15,8 +15,9 @@ export interface LogsFlags extends RuntimeFlags {
   tail?: string;
 }
 
-/** How often `-f` looks for new lines. */
+/** How often `-f` looks for new lines, and every how many looks whether the run ended. */
 const FOLLOW_MS = 250;
+const RUN_EVERY = 4;
 
 /** `stau logs <job>`: the log lines of a job's chunks in one run (the newest by default). */
 export async function logsCommand(job: string, flags: LogsFlags): Promise<number> {
@@ -42,7 +43,10 @@ export async function logsCommand(job: string, flags: LogsFlags): Promise<number
       }
     }
     if (!run.chunks.some((c) => c.job === job)) throw new UsageError(`run ${run.run.id} has no chunks of ${job}`, `its chunks are of: ${[...new Set(run.chunks.map((c) => c.job))].join(", ")}`);
-    return await printLogs(store, job, run, tailLines, flags.follow === true);
+    // A shared store answers from the database at every read; a data directory opened to
+    // read holds what it read at open, so following reads it again to see the run end.
+    const reread = (id: string) => (store.shared ? store.getRun(id) : readStore(flags, (fresh) => fresh.getRun(id)));
+    return await printLogs(store, job, run, tailLines, flags.follow === true ? reread : null);
   } finally {
     await store.close();
   }
@@ -61,10 +65,11 @@ function namesProblem(flags: LogsFlags, job: string): JobProblem | null {
 
 /**
  * Prints the run's attempt logs of `job`, in chunk order, the last `tailLines` lines of
- * each; with `follow`, then every new line (of attempts still running, or, on a shared
- * store, of attempts as each ends) until Ctrl+C.
+ * each; with `follow` (how to read the run as it is now), then every new line (of
+ * attempts still running, or, on a shared store, of attempts as each ends) until the run
+ * ends (exit 0, or 1 when it failed) or Ctrl+C (130).
  */
-async function printLogs(store: Store, job: string, run: ArchivedRun, tailLines: number, follow: boolean): Promise<number> {
+async function printLogs(store: Store, job: string, run: ArchivedRun, tailLines: number, follow: ((id: string) => Promise<ArchivedRun | null>) | null): Promise<number> {
   const out = process.stdout;
   const order = new Map(run.chunks.map((c, i) => [c.id, i]));
   const printed = new Map<string, number>();
@@ -95,16 +100,35 @@ async function printLogs(store: Store, job: string, run: ArchivedRun, tailLines:
     if ((await print(true)) === 0) out.write(`run ${run.run.id} (${run.run.status}): no log lines from ${job}\n`);
     return 0;
   }
-  // Following ends only by Ctrl+C: an interrupt, exit 130 as in every command (the store
-  // is closed on the way out). Heard from the start, even while the first lines print.
+  // Following ends with the run, or by Ctrl+C: an interrupt, exit 130 as in every command
+  // (the store is closed on the way out). Heard from the start, even while the first lines print.
   let timer: NodeJS.Timeout | null = null;
-  const interrupted = new Promise<number>((resolve) =>
-    process.once("SIGINT", () => {
-      if (timer) clearInterval(timer);
-      resolve(130);
-    }),
-  );
+  let polls = 0;
+  let finish!: (code: number) => void;
+  const ended = new Promise<number>((resolve) => (finish = resolve));
+  const onInterrupt = () => finish(130);
+  process.once("SIGINT", onInterrupt);
+  const poll = async () => {
+    // The run's state is read less often than its logs: a read of the run costs more.
+    const now = ++polls % RUN_EVERY === 1 ? await follow(run.run.id) : null;
+    await print(false);
+    if (now?.run.finishedAt == null) return;
+    // Its last attempts' logs are stored as each attempt ends: one more look takes them.
+    await print(false);
+    out.write(`${paint("dim", `run ${now.run.id} ${now.run.status}`, out)}\n`);
+    finish(now.run.status === "done" ? 0 : 1);
+  };
   await print(true);
-  timer = setInterval(() => void print(false).catch(() => undefined), FOLLOW_MS);
-  return interrupted;
+  let polling = false;
+  timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void poll()
+      .catch(() => undefined)
+      .finally(() => (polling = false));
+  }, FOLLOW_MS);
+  const code = await ended;
+  clearInterval(timer);
+  process.off("SIGINT", onInterrupt);
+  return code;
 }

@@ -1,7 +1,10 @@
 import { basename } from "node:path";
 import { createConsoleController } from "../../console/controller.js";
 import { showConsole, whileLoading } from "../../console/session.js";
-import { UsageError } from "../../errors.js";
+import type { ProjectPaths } from "../../config/project.js";
+import type { ProjectConfigSpec } from "../../config/project-config.js";
+import { ConfigError, UsageError } from "../../errors.js";
+import { configProblemText, loadProjectConfig } from "../../jobs/config-file.js";
 import { EventBus } from "../../events.js";
 import { attachLogLines, stoppedText, type LogFormat } from "../../headless/log-lines.js";
 import { startInstance } from "../../instance/instance.js";
@@ -34,10 +37,18 @@ export async function startCommand(flags: StartFlags): Promise<number> {
   if (!interactive) attachLogLines(events, format);
   if (flags.ui === true && !interactive) process.stderr.write("stau start: --ui needs an interactive terminal; running headless\n");
   const paths = currentProject(flags);
-  const starting = () => startInstance({ paths, store: storeConfig(flags), pool, command: "start", events, schedule: true, healthPort });
+  const config = await projectConfig(paths);
+  const starting = () => startInstance({ paths, store: storeConfig(flags), pool, command: "start", events, schedule: true, healthPort, config });
   const instance = interactive ? await whileLoading(basename(paths.root), starting) : await starting();
   if (!interactive) return untilStopped(() => instance.stop(drainMs), instance.failed);
   // What the stop drained and left is said after the console (and its screen) is gone.
   const stop = async (timeoutMs: number) => `stau start: ${stoppedText(await instance.stop(timeoutMs))}`;
   return showConsole((quit) => createConsoleController(instance, quit), stop, drainMs, instance.failed);
+}
+
+/** stau.config.ts, or exit 2 naming every problem of it: a production instance does not start without the notifications and retention it was given. */
+async function projectConfig(paths: ProjectPaths): Promise<ProjectConfigSpec> {
+  const loaded = await loadProjectConfig(paths);
+  if (loaded.problems.length > 0) throw new ConfigError(`${loaded.file} has problems:\n${configProblemText(loaded)}`, "fix them (stau validate lists them too), then start again");
+  return loaded.config;
 }

@@ -1,6 +1,8 @@
 import { formatProblem, type Problem } from "../../config/problem.js";
 import { displayPath } from "../../config/project.js";
+import { lineageWarnings } from "../../graph/lineage.js";
 import { findCycles, findUnknownDependencies } from "../../graph/raw-graph.js";
+import { configProblemText, loadProjectConfig } from "../../jobs/config-file.js";
 import { loadRegistry } from "../../jobs/load.js";
 import { paint, printJson } from "../output.js";
 import { currentProject, type RuntimeFlags } from "../runtime.js";
@@ -8,8 +10,9 @@ import { currentProject, type RuntimeFlags } from "../runtime.js";
 /**
  * `stau validate`: loads every job and the schedule and reports every problem of
  * every file at once — for CI, so a broken job or a cycle never ships. Exit 1 on any.
+ * Lineage warnings (a read not backed by a dependency) fail it only with `--strict`.
  */
-export async function validateCommand(flags: RuntimeFlags & { json?: boolean }): Promise<number> {
+export async function validateCommand(flags: RuntimeFlags & { json?: boolean; strict?: boolean }): Promise<number> {
   const paths = currentProject(flags);
   const registry = await loadRegistry(paths);
   const problems = new Map<string, Problem[]>();
@@ -34,10 +37,13 @@ export async function validateCommand(flags: RuntimeFlags & { json?: boolean }):
   });
   const scheduleProblems = registry.schedule.problems;
   const schedule = scheduleProblems.length ? { ok: false, error: scheduleProblems.map(formatProblem).join("\n") } : { ok: true };
-  const ok = jobs.every((j) => j.ok) && schedule.ok;
+  const warnings = lineageWarnings(registry.jobs);
+  const loaded = await loadProjectConfig(paths);
+  const config = loaded.problems.length ? { ok: false, error: configProblemText(loaded) } : { ok: true };
+  const ok = jobs.every((j) => j.ok) && schedule.ok && config.ok && !(flags.strict && warnings.length > 0);
 
   if (flags.json) {
-    printJson({ ok, jobs: jobs.map((j) => (j.ok ? { job: j.job, ok: true } : j)), schedule });
+    printJson({ ok, jobs: jobs.map((j) => (j.ok ? { job: j.job, ok: true } : j)), schedule, warnings, ...(loaded.file ? { config } : {}) });
     return ok ? 0 : 1;
   }
   const out = process.stdout;
@@ -50,7 +56,13 @@ export async function validateCommand(flags: RuntimeFlags & { json?: boolean }):
     if (schedule.ok) out.write(`${paint("green", "✓", out)} ${file} (${registry.schedule.entries.length} entries)\n`);
     else out.write(`${paint("red", "✗", out)} ${file}\n${(schedule as { error: string }).error.replace(/^/gm, "    ")}\n`);
   }
-  const bad = jobs.filter((j) => !j.ok).length + (schedule.ok ? 0 : 1);
-  out.write(ok ? `\nall ${jobs.length} jobs valid\n` : `\n${bad} file${bad === 1 ? "" : "s"} with errors\n`);
+  if (loaded.file) {
+    if (config.ok) out.write(`${paint("green", "✓", out)} ${loaded.file} (${loaded.config.notify.length} notify rule${loaded.config.notify.length === 1 ? "" : "s"})\n`);
+    else out.write(`${paint("red", "✗", out)} ${loaded.file}\n${config.error!.replace(/^/gm, "    ")}\n`);
+  }
+  for (const w of warnings) out.write(`${paint(flags.strict ? "red" : "yellow", "!", out)} ${w.job}: ${w.message}\n`);
+  const bad = jobs.filter((j) => !j.ok).length + (schedule.ok ? 0 : 1) + (config.ok ? 0 : 1);
+  const warned = warnings.length === 0 ? "" : `, ${warnings.length} lineage warning${warnings.length === 1 ? "" : "s"}${flags.strict ? " (failing: --strict)" : ""}`;
+  out.write(bad === 0 ? `\nall ${jobs.length} jobs valid${warned}\n` : `\n${bad} file${bad === 1 ? "" : "s"} with errors${warned}\n`);
   return ok ? 0 : 1;
 }

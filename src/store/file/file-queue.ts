@@ -43,7 +43,7 @@ export class FileQueue implements WorkQueue {
       const chunk = host.chunk(id);
       return chunk?.state === "pending" && (!runs || runs.has(chunk.runId));
     };
-    const ids = fifo.take(limit, new Set(filter.skipJobs), (id) => host.chunk(id)?.job, claimable);
+    const ids = fifo.take(limit, new Set(filter.skipJobs), (id) => host.chunk(id)?.job, claimable, this.room(filter.limits));
     if (ids.length === 0) return [];
     host.write({ t: "claim", patch, claims: ids.map((id) => [id, host.chunk(id)!.attempts + 1, `${owner}:${++this.tokens}`]) });
     const claimed = ids.map((id) => host.chunk(id)!);
@@ -79,6 +79,17 @@ export class FileQueue implements WorkQueue {
     const left = this.running().filter((c) => c.owner !== this.host.holderId);
     const released = await this.record(left.map((c) => [c.id, patch(c, c.owner ?? "unknown")]));
     return left.filter((c) => released.has(c.id)).map((c) => ({ owner: c.owner ?? "unknown", chunk: this.host.chunk(c.id)! }));
+  }
+
+  /** How many more chunks each limited job may have running now. */
+  private room(limits: ClaimFilter["limits"]): Map<string, number> {
+    const room = new Map(Object.entries(limits ?? {}));
+    if (room.size === 0) return room;
+    for (const chunk of this.running()) {
+      const n = room.get(chunk.job);
+      if (n !== undefined) room.set(chunk.job, n - 1);
+    }
+    return room;
   }
 
   private running(): ChunkRecord[] {

@@ -24,15 +24,19 @@ export class PendingFifo {
   }
 
   /**
-   * Up to `limit` ids whose chunk `isPending`, oldest first; ids of `skipJobs` are
-   * parked, not dropped, and come first once a claim no longer skips their job.
+   * Up to `limit` ids whose chunk `isPending`, oldest first, and at most `room` of a job
+   * that has room given; ids of `skipJobs`, and of jobs out of room, are parked, not
+   * dropped, and come first once a claim no longer skips their job.
    */
-  take(limit: number, skipJobs: ReadonlySet<string>, jobOf: (id: string) => string | undefined, isPending: (id: string) => boolean): string[] {
+  take(limit: number, skipJobs: ReadonlySet<string>, jobOf: (id: string) => string | undefined, isPending: (id: string) => boolean, room: ReadonlyMap<string, number> = new Map()): string[] {
     const taken: string[] = [];
+    const left = new Map(room);
+    const skipped = new Set(skipJobs);
+    for (const [job, n] of left) if (n <= 0) skipped.add(job);
     // A chunk that went pending twice before any claim is in the list twice: take it once.
     const seen = new Set<string>();
     for (const [job, ids] of this.parked) {
-      if (skipJobs.has(job)) continue;
+      if (skipped.has(job)) continue;
       this.parked.delete(job);
       this.ids = ids.concat(this.ids.slice(this.head));
       this.head = 0;
@@ -42,13 +46,18 @@ export class PendingFifo {
       if (!isPending(id) || seen.has(id)) continue;
       seen.add(id);
       const job = jobOf(id)!;
-      if (skipJobs.has(job)) {
+      if (skipped.has(job)) {
         const list = this.parked.get(job);
         if (list) list.push(id);
         else this.parked.set(job, [id]);
         continue;
       }
       taken.push(id);
+      const n = left.get(job);
+      if (n !== undefined) {
+        left.set(job, n - 1);
+        if (n <= 1) skipped.add(job);
+      }
     }
     if (this.head > 4096 && this.head * 2 > this.ids.length) {
       this.ids = this.ids.slice(this.head);

@@ -18,19 +18,43 @@ export class PgQueue implements WorkQueue {
   }
 
   async claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]> {
-    const { rows } = await this.db.query<{ r: ChunkRecord; seq: string }>(
-      `WITH picked AS (
-         SELECT id FROM ${this.s}.chunks WHERE state = 'pending' AND NOT (job = ANY($2::text[]))
-           AND coalesce((record->>'suspect')::boolean, false) = $4 AND ($5::text[] IS NULL OR run_id = ANY($5))
-         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
-       )
+    const limits = filter.limits ?? {};
+    const params = [limit, filter.skipJobs, JSON.stringify({ ...patch, owner }), filter.suspects, filter.runs ?? null];
+    const claimed =
+      Object.keys(limits).length === 0
+        ? (await this.db.query<{ r: ChunkRecord; seq: string }>(this.claimSql(null), params)).rows
+        : await this.db.transaction(async (client) => {
+            // Claims of limited jobs take turns across instances: the running chunks one
+            // counts stay counted until its claim commits and the next one looks.
+            await client.query("SELECT pg_advisory_xact_lock(hashtext($1), 1)", [`stau.concurrency.${this.db.schema}`]);
+            return (await client.query<{ r: ChunkRecord; seq: string }>(this.claimSql("$6::jsonb"), [...params, JSON.stringify(limits)])).rows;
+          });
+    // Oldest first, as they became pending.
+    return claimed.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
+  }
+
+  /**
+   * Pending chunks → running, oldest first, SKIP LOCKED. With `limits` (a jsonb of job →
+   * concurrency), a limited job's chunks are taken only up to its cap minus its running ones.
+   */
+  private claimSql(limits: string | null): string {
+    const claimable = `state = 'pending' AND NOT (job = ANY($2::text[]))
+      AND coalesce((record->>'suspect')::boolean, false) = $4 AND ($5::text[] IS NULL OR run_id = ANY($5))`;
+    const ctes: string[] = [];
+    let within = "";
+    if (limits !== null) {
+      ctes.push(
+        `caps AS (SELECT key AS job, value::int AS cap FROM jsonb_each_text(${limits}))`,
+        `room AS (SELECT caps.job, caps.cap - (SELECT count(*) FROM ${this.s}.chunks r WHERE r.state = 'running' AND r.job = caps.job) AS n FROM caps)`,
+        `allowed AS (SELECT l.id FROM room, LATERAL (SELECT id FROM ${this.s}.chunks WHERE ${claimable} AND job = room.job ORDER BY seq LIMIT greatest(room.n, 0)) l)`,
+      );
+      within = "AND (job NOT IN (SELECT job FROM caps) OR id IN (SELECT id FROM allowed))";
+    }
+    ctes.push(`picked AS (SELECT id FROM ${this.s}.chunks WHERE ${claimable} ${within} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)`);
+    return `WITH ${ctes.join(",\n")}
        UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb", { attempts: "c.attempts + 1", token: "gen_random_uuid()::text" })}, heartbeat_at = now()
        FROM picked WHERE c.id = picked.id
-       RETURNING ${chunkRecord("c")} AS r, c.seq`,
-      [limit, filter.skipJobs, JSON.stringify({ ...patch, owner }), filter.suspects, filter.runs ?? null],
-    );
-    // Oldest first, as they became pending.
-    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
+       RETURNING ${chunkRecord("c")} AS r, c.seq`;
   }
 
   async complete(completions: readonly Completion[]): Promise<Set<string>> {

@@ -1,0 +1,72 @@
+import { formatDuration } from "../../config/duration.js";
+import { UsageError } from "../../errors.js";
+import { stackFrames } from "../../exec/log-capture.js";
+import { showJson } from "../../json.js";
+import type { ArchivedRun } from "../../store/records.js";
+import type { Store } from "../../store/store.js";
+import { dateTime } from "../../ui/format.js";
+import { paint, printJson, warnSkipped } from "../output.js";
+import { readStore, type RuntimeFlags } from "../runtime.js";
+
+/** How far back a job's newest run is looked for when a job name is given. */
+const RUNS_SEARCHED = 500;
+
+const STATE_STYLE = { done: "green", failed: "red", upstream_failed: "red", cancelled: "yellow", running: "cyan", waiting: "dim", queued: "dim", pending: "dim" } as const;
+
+/** `stau show <run|job>`: everything about one run; works beside a running instance and on any copy of a shared store. */
+export async function showCommand(ref: string, flags: RuntimeFlags & { json?: boolean }): Promise<number> {
+  const found = await readStore(flags, async (store) => {
+    const run = await runOrNewest(store, ref);
+    warnSkipped(store);
+    return run;
+  });
+  if (!found) throw new UsageError(`no run or job with runs ${JSON.stringify(ref)}`, "list runs with stau runs; a job name shows its newest run");
+  const shown = showJson(found);
+  if (flags.json) printJson(shown);
+  else printRun(shown);
+  return 0;
+}
+
+/** A run by id, or the newest run of a job by its name. */
+async function runOrNewest(store: Store, ref: string): Promise<ArchivedRun | null> {
+  const byId = await store.getRun(ref);
+  if (byId) return byId;
+  return (await store.listRuns(RUNS_SEARCHED)).find((r) => r.run.job === ref) ?? null;
+}
+
+type Shown = ReturnType<typeof showJson>;
+
+function printRun({ run, chunks }: Shown): void {
+  const out = process.stdout;
+  const at = (iso: string | null) => (iso === null ? "—" : dateTime(Date.parse(iso)));
+  const field = (name: string, value: string) => out.write(`  ${paint("dim", name.padEnd(9), out)} ${value}\n`);
+  out.write(`run ${run.id}  ${run.job}  ${paint(STATE_STYLE[run.status], run.status, out)}\n`);
+  const trigger = run.trigger === "schedule" && run.scheduleEntry ? `schedule (entry ${run.scheduleEntry})` : run.origin ? `${run.trigger} of ${run.origin}` : run.trigger;
+  field("trigger", trigger);
+  field("kwargs", JSON.stringify(run.kwargs));
+  field("work IDs", run.workIds === null ? "none (one chunk per job)" : `${run.workIds.length}: ${abbreviated(run.workIds.map(String))}`);
+  const dirty = run.gitDirty ? paint("yellow", " + uncommitted changes in jobs/", out) : "";
+  field("commit", run.gitCommit === null ? "— (jobs/ is not in a git checkout)" : `${run.gitCommit}${dirty}`);
+  const took = run.finishedAt && run.createdAt ? ` (took ${formatDuration(Date.parse(run.finishedAt) - Date.parse(run.createdAt))})` : "";
+  field("created", at(run.createdAt));
+  field("finished", `${at(run.finishedAt)}${took}`);
+  if (run.error) field("error", paint("red", run.error, out));
+  field("rerun", run.rerun);
+  out.write(`\n${chunks.length} chunk(s):\n`);
+  for (const chunk of chunks) {
+    const ran = chunk.instance ? ` on ${chunk.instance}${chunk.worker ? ` worker ${chunk.worker}` : ""}` : "";
+    const duration = chunk.durationMs === null ? "" : `  ${formatDuration(chunk.durationMs)}`;
+    const ids = chunk.workIds.length ? `  [${abbreviated(chunk.workIds.map(String))}]` : "";
+    out.write(`  ${chunk.id}  ${paint(STATE_STYLE[chunk.status], chunk.status, out)}${ids}  attempts ${chunk.attempts}${duration}${ran}\n`);
+    if (!chunk.error) continue;
+    out.write(`    ${paint(chunk.error.kind === "cancelled" ? "yellow" : "red", `${chunk.error.kind}: ${chunk.error.message}`, out)}\n`);
+    const frames = stackFrames(chunk.error.stack);
+    if (frames) out.write(paint("dim", frames.replace(/^\s*/gm, "      "), out) + "\n");
+    if (chunk.error.kind !== "upstream") out.write(`    ${paint("dim", "rerun:", out)} ${chunk.rerun}\n`);
+  }
+}
+
+/** At most ten items, then how many more. */
+function abbreviated(items: readonly string[]): string {
+  return items.length <= 10 ? items.join(", ") : `${items.slice(0, 10).join(", ")}, … ${items.length - 10} more`;
+}
