@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import type { ProjectPaths } from "../config/project.js";
-import { kwargsKey } from "../graph/kwargs-key.js";
+import { newestSuccess } from "../graph/plan-facts.js";
 import { activeRuns } from "../instance/orders.js";
 import type { Registry } from "../jobs/load.js";
 import { nextFire } from "../schedule/ticks.js";
@@ -51,7 +51,8 @@ export async function readSnapshot(store: Store, registry: Registry, paths: Proj
     jobs,
     runs: [...active, ...history.filter((r) => !activeIds.has(r.run.id))],
     nextFires,
-    lastSuccess: Object.fromEntries(jobs.map((j) => [j.name, store.freshness().lastSuccess(j.name, kwargsKey({}), null) ?? null])),
+    // Under any kwargs, as chunk:done updates it live.
+    lastSuccess: Object.fromEntries(jobs.map((j) => [j.name, newestSuccess(store.freshness(), j.name)])),
   };
   return { snapshot, recent: history };
 }

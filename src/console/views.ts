@@ -5,6 +5,9 @@ import { displayPath, type ProjectPaths } from "../config/project.js";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { kwargsKey } from "../graph/kwargs-key.js";
+import { datasetLines, datasets } from "../graph/lineage.js";
+import { planFacts } from "../graph/plan-facts.js";
+import { codeHashes } from "../jobs/code-hash.js";
 import { resolve } from "../graph/resolve.js";
 import type { FreshnessView, PlannedChunk } from "../graph/types.js";
 import type { Registry } from "../jobs/load.js";
@@ -54,16 +57,18 @@ export async function planPreview(sources: PlanSources, job: string, options: Tr
   const kwargs = options.kwargs ?? {};
   // Work IDs typed in the console win over selectWork, as they do for a trigger.
   const workIds = options.workIds != null ? [...options.workIds] : spec.hasSelectWork ? await selectWork(spec, kwargs) : null;
-  const plan = resolve({ jobs: registry.jobs, job, kwargs, workIds, now, freshness });
+  const hashes = codeHashes(registry.jobs, job);
+  const plan = resolve({ jobs: registry.jobs, job, kwargs, workIds, now, freshness, codeHashes: hashes });
   const mean = meanDurations(recent);
-  const chunksOf = new Map<string, number>();
-  for (const c of plan.chunks) chunksOf.set(c.job, (chunksOf.get(c.job) ?? 0) + 1);
-  const jobs = plan.jobs.map((node) => {
-    // Fresh until the tightest maxLag of the edges that lead to it runs out.
-    const lags = [...registry.jobs.values()].flatMap((s) => s.dependencies.filter((d) => d.job === node.job).map((d) => d.maxLagMs));
-    const freshUntil = node.status === "fresh" && node.freshSince && lags.length ? node.freshSince + Math.min(...lags) : null;
-    return { job: node.job, status: node.status, chunks: chunksOf.get(node.job) ?? 0, freshUntil };
-  });
+  // Per node (a job under one kwargs), fresh until the maxLag of the edges this plan reaches.
+  const jobs = planFacts(plan, freshness, now, hashes).map((node) => ({
+    job: node.job,
+    kwargs: node.kwargs,
+    status: node.status,
+    chunks: node.chunks,
+    freshUntil: node.freshUntil,
+    reason: node.reason,
+  }));
   const noHistory = [...new Set(plan.chunks.map((c) => c.job))].filter((name) => !mean.has(name));
   const etaMs = noHistory.length > 0 || plan.chunks.length === 0 ? null : estimate(plan.chunks, mean, workers);
   return { job, workIds: workIds?.length ?? 0, jobs, chunks: plan.chunks.length, etaMs, noHistory };
@@ -121,9 +126,12 @@ function estimate(chunks: readonly PlannedChunk[], mean: ReadonlyMap<string, num
   return Math.max(critical, total / Math.max(1, workers));
 }
 
+/** The dependency tree of `root` with each job's freshness, then the datasets its jobs read and write (lineage). */
 export function graphLines(registry: Registry, freshness: FreshnessView, root: string, now = Date.now()): string[] {
   const lines: string[] = [];
+  const reached = new Set<string>();
   const walk = (job: string, prefix: string, lag: number | null, seen: Set<string>) => {
+    reached.add(job);
     const last = freshness.lastSuccess(job, kwargsKey({}), null);
     const state = registry.broken.has(job)
       ? "broken"
@@ -140,6 +148,8 @@ export function graphLines(registry: Registry, freshness: FreshnessView, root: s
     deps.forEach((dep, i) => walk(dep.job, `${prefix.replace(/[├└]─ $/, (m) => (m.startsWith("├") ? "│  " : "   "))}${i === deps.length - 1 ? "└─ " : "├─ "}`, dep.maxLagMs, new Set([...seen, job])));
   };
   walk(root, "", null, new Set());
+  const data = datasets(registry.jobs, reached);
+  if (data.length > 0) lines.push("", "datasets (written by → read by):", ...datasetLines(data).map((line) => `  ${line}`));
   return lines;
 }
 

@@ -9,6 +9,7 @@ import { newRunId, type ArchivedRun, type ChunkRecord, type RunRecord, type Succ
 import type { Store } from "../store/store.js";
 import type { ActiveRun } from "./active-run.js";
 import { blockers } from "./admission.js";
+import type { GitState } from "./git.js";
 import { outcomeOf } from "./outcomes.js";
 import { brokenMessage, failedResolution, resolveChunks } from "./resolution.js";
 import { RunBook } from "./run-book.js";
@@ -34,10 +35,12 @@ export interface EngineOptions {
   /** Runs a job's selectWork (job code: in a worker thread). */
   readonly selectWork: (spec: JobSpec, kwargs: Kwargs) => Promise<WorkId[]>;
   readonly clock?: TimerClock;
-  /** Git commit of the jobs folder, recorded on every run. */
-  readonly gitCommit?: () => Promise<string | null>;
+  /** Git commit of the jobs folder and whether it had uncommitted changes, recorded on every run. */
+  readonly git?: () => Promise<GitState>;
   /** A run waiting longer than this on other runs is reported as a warning. */
   readonly waitWarningMs?: number;
+  /** The current code hash of each job `root` reaches (jobs/code-hash.ts), for codeAware freshness; absent: none recorded. */
+  readonly codeHashes?: (jobs: ReadonlyMap<string, JobSpec>, root: string) => ReadonlyMap<string, string>;
   /** Take up the runs the store holds (false: only runs this engine creates, as `stau run` on the embedded store). */
   readonly adopt?: boolean;
 }
@@ -122,6 +125,8 @@ export class Engine {
   }
 
   async trigger(request: TriggerRequest): Promise<RunRecord> {
+    // The code the run will run, looked up first: nothing below may change while it is awaited.
+    const git = await this.options.git?.();
     if (!this.accepting) throw new StauError("stopping", "stau is shutting down and takes no new runs");
     // The answer must be the truth: a run the store cannot record is not taken.
     const problem = this.store.problem();
@@ -144,7 +149,8 @@ export class Engine {
       createdAt: now,
       startedAt: null,
       finishedAt: null,
-      gitCommit: (await this.options.gitCommit?.()) ?? null,
+      gitCommit: git?.commit ?? null,
+      gitDirty: git?.dirty ?? null,
       error: null,
     });
     // Resolution goes ahead while the run's record is on its way to disk; the caller
@@ -302,7 +308,8 @@ export class Engine {
       if (!spec) throw new StauError("load", brokenMessage(this.registry, job));
       const workIds = run.run.requestedWorkIds ?? (spec.hasSelectWork ? await this.options.selectWork(spec, kwargs) : null);
       const now = this.clock.now();
-      this.book.start(run, resolveChunks(this.registry, run.run, workIds, this.store.freshness(), now), { status: "running", workIds, startedAt: now });
+      const codeHashes = this.options.codeHashes?.(this.registry.jobs, job);
+      this.book.start(run, resolveChunks(this.registry, run.run, workIds, this.store.freshness(), now, codeHashes), { status: "running", workIds, startedAt: now });
     } catch (error) {
       const now = this.clock.now();
       this.book.start(run, [failedResolution(run.run, error, now)], { status: "running", startedAt: now, error: errorMessage(error) });

@@ -10,11 +10,14 @@ import { chunkId, type ChunkRecord, type RunRecord } from "../store/records.js";
 
 // From a run to its chunk records: the one place that builds a chunk record.
 
-/** The chunks a run resolves into now (README "From a trigger to chunks", steps 1 and 4). */
-export function resolveChunks(registry: Registry, run: RunRecord, workIds: readonly WorkId[] | null, freshness: FreshnessView, now: number): ChunkRecord[] {
+/**
+ * The chunks a run resolves into now (README "From a trigger to chunks", steps 1 and 4),
+ * each with its job's current code hash, which its success records for codeAware edges.
+ */
+export function resolveChunks(registry: Registry, run: RunRecord, workIds: readonly WorkId[] | null, freshness: FreshnessView, now: number, codeHashes?: ReadonlyMap<string, string>): ChunkRecord[] {
   let plan;
   try {
-    plan = resolve({ jobs: registry.jobs, job: run.job, kwargs: run.kwargs, workIds, now, freshness });
+    plan = resolve({ jobs: registry.jobs, job: run.job, kwargs: run.kwargs, workIds, now, freshness, codeHashes });
   } catch (error) {
     // A dependency that is a file but failed to load reads better than "unknown".
     if (error instanceof UnknownJobError && registry.broken.has(error.dependency)) throw new StauError("load", brokenMessage(registry, error.dependency));
@@ -25,6 +28,7 @@ export function resolveChunks(registry: Registry, run: RunRecord, workIds: reado
     id: chunkId(run.id, c.id),
     dependsOn: c.dependsOn.map((d) => chunkId(run.id, d)),
     state: c.dependsOn.length > 0 ? "queued" : "pending",
+    codeHash: codeHashes?.get(c.job) ?? null,
   }));
 }
 

@@ -1,5 +1,6 @@
 import { formatDuration } from "../config/duration.js";
 import type { DependencySpec, JobSpec } from "../config/spec.js";
+import { datasetLines, datasets, type Dataset } from "./lineage.js";
 
 // Rendering is for looking at a registry, broken ones included (`stau graph` is where
 // people go to understand a cycle), so nothing here throws on cycles or unknown jobs.
@@ -8,13 +9,21 @@ export type GraphFormat = "text" | "dot" | "mermaid";
 
 /**
  * The dependency graph of `root` (or of every job, when null) as an indented text tree,
- * a Graphviz `digraph`, or a Mermaid `graph TD`, edges labelled with their maxLag.
+ * a Graphviz `digraph`, or a Mermaid `graph TD`, edges labelled with their maxLag, with
+ * the datasets its jobs read and write (lineage) between them.
  */
 export function renderGraph(jobs: ReadonlyMap<string, JobSpec>, root: string | null, format: GraphFormat): string {
   const roots = root === null ? topJobs(jobs) : [root];
-  if (format === "text") return roots.map((name) => textTree(jobs, name)).join("\n\n");
   const { nodes, edges } = collect(jobs, roots);
-  return format === "dot" ? dot(jobs, nodes, edges) : mermaid(nodes, edges);
+  const data = datasets(jobs, nodes);
+  if (format === "text") {
+    const trees = roots.map((name) => textTree(jobs, name)).join("\n\n");
+    return data.length === 0 ? trees : `${trees}\n\ndatasets (written by → read by):\n${datasetLines(data).map((line) => `  ${line}`).join("\n")}`;
+  }
+  // Jobs outside the drawn graph that write or read its datasets are drawn too, without their dependencies.
+  const drawn = new Set(nodes);
+  const others = [...new Set(data.flatMap((d) => [...d.writers, ...d.readers]))].filter((name) => !drawn.has(name));
+  return format === "dot" ? dot(jobs, [...nodes, ...others], edges, data) : mermaid([...nodes, ...others], edges, data);
 }
 
 type Edge = { from: string; dep: DependencySpec };
@@ -83,7 +92,7 @@ function textTree(jobs: ReadonlyMap<string, JobSpec>, root: string): string {
   return lines.join("\n");
 }
 
-function dot(jobs: ReadonlyMap<string, JobSpec>, nodes: string[], edges: Edge[]): string {
+function dot(jobs: ReadonlyMap<string, JobSpec>, nodes: string[], edges: Edge[], data: readonly Dataset[]): string {
   const q = (s: string) => JSON.stringify(s);
   const lines = ["digraph stau {", "  rankdir=TB;"];
   for (const name of nodes) {
@@ -92,11 +101,18 @@ function dot(jobs: ReadonlyMap<string, JobSpec>, nodes: string[], edges: Edge[])
   for (const { from, dep } of edges) {
     lines.push(`  ${q(from)} -> ${q(dep.job)} [label=${q(formatDuration(dep.maxLagMs))}];`);
   }
+  // Datasets get ids of their own: a dataset may share its name with a job.
+  for (const d of data) {
+    const id = q(`dataset:${d.name}`);
+    lines.push(`  ${id} [shape=cylinder, label=${q(d.name)}];`);
+    for (const writer of d.writers) lines.push(`  ${q(writer)} -> ${id} [style=dashed, label="writes"];`);
+    for (const reader of d.readers) lines.push(`  ${q(reader)} -> ${id} [style=dashed, label="reads"];`);
+  }
   lines.push("}");
   return lines.join("\n");
 }
 
-function mermaid(nodes: string[], edges: Edge[]): string {
+function mermaid(nodes: string[], edges: Edge[], data: readonly Dataset[]): string {
   // Job names may hold "-", and "end" is a Mermaid keyword: such names get a plain
   // id and keep their name as the label.
   const ids = new Map<string, string>();
@@ -117,5 +133,14 @@ function mermaid(nodes: string[], edges: Edge[]): string {
   for (const { from, dep } of edges) {
     lines.push(`  ${ids.get(from)} -->|${formatDuration(dep.maxLagMs)}| ${ids.get(dep.job)}`);
   }
+  // Datasets as cylinders, with ids apart from the jobs' (a dataset may share a job's name).
+  data.forEach((d, i) => {
+    let id = `dataset_${i}`;
+    while (taken.has(id)) id = `_${id}`;
+    taken.add(id);
+    lines.push(`  ${id}[("${d.name.replace(/"/g, "#quot;")}")]`);
+    for (const writer of d.writers) lines.push(`  ${ids.get(writer)} -.->|writes| ${id}`);
+    for (const reader of d.readers) lines.push(`  ${ids.get(reader)} -.->|reads| ${id}`);
+  });
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@ import type { DependencySpec, JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { kwargsKey } from "./kwargs-key.js";
 import { buildRawGraph } from "./raw-graph.js";
-import type { JobPlanStatus, Plan, PlannedChunk, PlannedJob, ResolveInput } from "./types.js";
+import type { JobPlanStatus, Plan, PlannedChunk, PlannedEdge, PlannedJob, ResolveInput } from "./types.js";
 
 // Work IDs are handled as positions in the run's deduplicated ID list W: every ID a
 // dependency can need comes from a chunk of its parent, so all of them are in W, and
@@ -12,6 +12,8 @@ import type { JobPlanStatus, Plan, PlannedChunk, PlannedJob, ResolveInput } from
 
 /** A job with its effective kwargs: one node of the plan. */
 interface Node {
+  /** Its position in the plan's `jobs`. */
+  readonly index: number;
   readonly spec: JobSpec;
   readonly kwargs: Kwargs;
   /** Canonical kwargs, the key of its freshness records. */
@@ -41,6 +43,8 @@ interface Incoming {
   readonly parent: Node;
   readonly dep: DependencySpec;
   cutoff: number;
+  /** On a codeAware edge, the code a success must have run (the node's current hash); undefined otherwise. */
+  code: string | undefined;
 }
 
 /** What one resolution shares across nodes; the arrays over W are allocated once. */
@@ -50,6 +54,8 @@ interface Context {
   readonly hasIds: boolean;
   /** Last success per position for the node being planned: NaN = not looked up yet. */
   readonly memo: Float64Array;
+  /** Whether that success ran the node's current code: 0 not looked up, 1 it did, 2 it did not. */
+  readonly codeMemo: Uint8Array;
   readonly needed: Uint8Array;
   readonly union: Int32Array;
   /** Index in the union of each of its positions. */
@@ -71,7 +77,7 @@ export function resolve(input: ResolveInput): Plan {
   const n = ids.length;
   const ctx: Context = {
     input, ids, hasIds: input.workIds !== null,
-    memo: new Float64Array(n), needed: new Uint8Array(n), union: new Int32Array(n), rankAt: new Int32Array(n),
+    memo: new Float64Array(n), codeMemo: new Uint8Array(n), needed: new Uint8Array(n), union: new Int32Array(n), rankAt: new Int32Array(n),
   };
   const nodes = expand(input);
   const root = nodes[0];
@@ -98,6 +104,7 @@ export function resolve(input: ResolveInput): Plan {
       return status === "fresh" && node.freshSince !== undefined ? { ...planned, freshSince: node.freshSince } : planned;
     }),
     chunks: planned(order, ids),
+    edges: nodes.flatMap((node) => node.edges.map(({ dep, child }): PlannedEdge => ({ parent: node.index, child: child.index, dep }))),
   };
 }
 
@@ -106,7 +113,7 @@ function planned(order: readonly Node[], ids: readonly WorkId[]): PlannedChunk[]
   const chunks: PlannedChunk[] = [];
   for (const node of order) {
     for (const draft of node.chunks) {
-      chunks.push({ id: draft.id, job: node.spec.name, kwargs: node.kwargs, workIds: idsAt(ids, draft.positions), dependsOn: draft.dependsOn });
+      chunks.push({ id: draft.id, job: node.spec.name, kwargs: node.kwargs, workIds: idsAt(ids, draft.positions), dependsOn: draft.dependsOn, node: node.index });
     }
   }
   return chunks;
@@ -119,14 +126,25 @@ function planned(order: readonly Node[], ids: readonly WorkId[]): PlannedChunk[]
  * `unique` edge, chunks of its own. Makes no chunks when nothing needs it.
  */
 function planNode(node: Node, ctx: Context): void {
-  const { input, ids, hasIds, memo, needed } = ctx;
+  const { input, ids, hasIds, memo, codeMemo, needed } = ctx;
   const lookup = (workId: WorkId | null) =>
     input.freshness.lastSuccess(node.spec.name, node.kwargsKey, workId) ?? -Infinity;
+  // codeAware: a success counts only if it ran `code`, the job's code now.
+  const sameCode = (p: number, code: string): boolean => {
+    let m = codeMemo[p];
+    if (m === 0) m = codeMemo[p] = input.freshness.codeHash(node.spec.name, node.kwargsKey, ids[p]) === code ? 1 : 2;
+    return m === 1;
+  };
   // Edges from parents that do not run ask for nothing.
   const asking = node.incoming.filter((edge) => edge.parent.chunks.length > 0);
   node.asked = asking.length > 0;
   if (!node.asked) return;
+  for (const edge of asking) {
+    // Without hashes to compare (none given) codeAware is moot; a job whose file cannot be hashed never matches.
+    edge.code = edge.dep.codeAware && input.codeHashes ? (input.codeHashes.get(node.spec.name) ?? "") : undefined;
+  }
   if (hasIds) memo.fill(NaN);
+  if (hasIds && asking.some((edge) => edge.code !== undefined)) codeMemo.fill(0);
   let any = NaN;
   let oldestFresh = Infinity;
   let isNeeded = false;
@@ -140,10 +158,11 @@ function planNode(node: Node, ctx: Context): void {
     const isUnique = edge.dep.unique && hasIds; // without IDs every job is one chunk
     let stale = 0;
     let total = 0;
+    const code = edge.code;
     let all = edge.cutoff === Infinity;
     if (!all && (!hasIds || edge.dep.allowMissingWorkIds)) {
       if (any !== any) any = lookup(null);
-      if (any >= edge.cutoff) {
+      if (any >= edge.cutoff && (code === undefined || input.freshness.codeHash(node.spec.name, node.kwargsKey, null) === code)) {
         oldestFresh = Math.min(oldestFresh, any);
         continue;
       }
@@ -164,7 +183,7 @@ function planNode(node: Node, ctx: Context): void {
           const p = q[i];
           let at = memo[p];
           if (at !== at) at = memo[p] = lookup(ids[p]);
-          if (at >= cutoff) {
+          if (at >= cutoff && (code === undefined || sameCode(p, code))) {
             if (at < oldestFresh) oldestFresh = at;
           } else {
             stale++;
@@ -208,11 +227,11 @@ function planNode(node: Node, ctx: Context): void {
   // Pass 3: each parent chunk depends on the shared chunks holding its stale IDs. Each
   // chunk holds a run of ascending positions: once a stale position's chunk is linked,
   // skip to the first position past that chunk's end.
-  for (const { parent, cutoff } of shared) {
+  for (const { parent, cutoff, code } of shared) {
     for (const chunk of parent.chunks) {
       const q = chunk.positions;
       for (let i = 0; i < q.length; ) {
-        if (cutoff !== Infinity && memo[q[i]] >= cutoff) {
+        if (cutoff !== Infinity && memo[q[i]] >= cutoff && (code === undefined || sameCode(q[i], code))) {
           i++;
           continue;
         }
@@ -223,10 +242,10 @@ function planNode(node: Node, ctx: Context): void {
     }
   }
   // Pass 4: on `unique` edges, each parent chunk gets chunks of its own.
-  for (const { parent, cutoff } of unique) {
+  for (const { parent, cutoff, code } of unique) {
     for (const chunk of parent.chunks) {
       const q = chunk.positions;
-      const own = cutoff === Infinity ? q : q.filter((p) => memo[p] < cutoff);
+      const own = cutoff === Infinity ? q : q.filter((p) => memo[p] < cutoff || (code !== undefined && !sameCode(p, code)));
       for (const draft of addChunks(node, split(own, node.spec.chunkSize))) chunk.dependsOn.push(draft.id);
     }
   }
@@ -237,18 +256,18 @@ function planNode(node: Node, ctx: Context): void {
  * kwargs are merged over those its parent got from edges above it, deeper keys winning.
  */
 function expand(input: ResolveInput): Node[] {
-  const make = (spec: JobSpec, kwargs: Kwargs): Node => ({
-    spec, kwargs, kwargsKey: kwargsKey(kwargs), edges: [], incoming: [], parentsLeft: 0,
+  const make = (spec: JobSpec, kwargs: Kwargs, index: number): Node => ({
+    index, spec, kwargs, kwargsKey: kwargsKey(kwargs), edges: [], incoming: [], parentsLeft: 0,
     prefix: spec.name, chunks: [], asked: false, freshSince: undefined,
   });
-  const root = make(input.jobs.get(input.job)!, input.kwargs);
+  const root = make(input.jobs.get(input.job)!, input.kwargs, 0);
   const nodes = [root];
   const byKey = new Map<string, Node>();
   for (let i = 0; i < nodes.length; i++) {
     const parent = nodes[i];
     for (const dep of parent.spec.dependencies) {
       const kwargs = { ...(parent === root ? {} : parent.kwargs), ...dep.kwargs };
-      const candidate = make(input.jobs.get(dep.job)!, kwargs);
+      const candidate = make(input.jobs.get(dep.job)!, kwargs, nodes.length);
       const key = `${dep.job}\u0000${candidate.kwargsKey}`;
       let child = byKey.get(key);
       if (child === undefined) {
@@ -257,7 +276,7 @@ function expand(input: ResolveInput): Node[] {
         nodes.push(child);
       }
       child.parentsLeft++;
-      child.incoming.push({ parent, dep, cutoff: Infinity });
+      child.incoming.push({ parent, dep, cutoff: Infinity, code: undefined });
       parent.edges.push({ dep, child });
     }
   }

@@ -1,4 +1,4 @@
-import type { JobSpec } from "../config/spec.js";
+import type { DependencySpec, JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 
 /**
@@ -13,6 +13,13 @@ export interface FreshnessView {
    * when it never succeeded.
    */
   lastSuccess(job: string, kwargsKey: string, workId: WorkId | null): number | undefined;
+  /**
+   * The code hash (jobs/code-hash.ts) its last success on `workId` (null: on any IDs)
+   * ran, for codeAware dependencies; undefined when none was recorded.
+   */
+  codeHash(job: string, kwargsKey: string, workId: WorkId | null): string | undefined;
+  /** The kwargs keys `job` ever succeeded under (a job that only ran with kwargs has no `{}`). */
+  kwargsKeys(job: string): string[];
 }
 
 export interface ResolveInput {
@@ -25,6 +32,8 @@ export interface ResolveInput {
   /** Epoch ms, passed in so the resolver stays pure. */
   readonly now: number;
   readonly freshness: FreshnessView;
+  /** Each job's current code hash (jobs/code-hash.ts), for codeAware edges; absent: codeAware has nothing to compare with and is ignored. */
+  readonly codeHashes?: ReadonlyMap<string, string>;
 }
 
 export type JobPlanStatus = "run" | "fresh" | "skipped";
@@ -46,6 +55,15 @@ export interface PlannedChunk {
   readonly workIds: readonly WorkId[];
   /** Ids of the chunks (in this plan) that must be `done` before this one runs. */
   readonly dependsOn: readonly string[];
+  /** Index in `Plan.jobs` of the node it is a chunk of (a job can be several nodes, one per kwargs). */
+  readonly node: number;
+}
+
+/** A dependency edge between two nodes of the plan, as indexes into `Plan.jobs`. */
+export interface PlannedEdge {
+  readonly parent: number;
+  readonly child: number;
+  readonly dep: DependencySpec;
 }
 
 export interface Plan {
@@ -56,4 +74,6 @@ export interface Plan {
   readonly jobs: readonly PlannedJob[];
   /** Chunks top-down: the triggered job's first, then its dependencies' level by level. */
   readonly chunks: readonly PlannedChunk[];
+  /** Every edge between the nodes, so what a node was asked for can be explained (plan-facts.ts). */
+  readonly edges: readonly PlannedEdge[];
 }

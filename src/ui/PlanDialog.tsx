@@ -16,6 +16,9 @@ export interface PlanDialogProps {
   readonly rows: number;
 }
 
+/** "HH:MM:SS (in 59m)": the widest a fresh-until value gets. */
+const FRESH_WIDTH = 19;
+
 const LOOK: Record<"run" | "fresh" | "skipped", Look> = { run: { color: "cyan" }, fresh: { color: "green" }, skipped: { dim: true } };
 
 /**
@@ -31,7 +34,9 @@ export function PlanDialog({ job, preview, error, options, now, scroll, rows }: 
     );
   }
   if (!preview) return <Text dimColor>{`planning ${job}…`}</Text>;
-  const width = Math.min(32, preview.jobs.reduce((max, j) => Math.max(max, j.job.length), 8));
+  // A job needed under two kwargs is two rows, told apart by their kwargs.
+  const names = preview.jobs.map((j) => (j.kwargs && Object.keys(j.kwargs).length > 0 ? `${j.job} ${JSON.stringify(j.kwargs)}` : j.job));
+  const width = Math.min(40, names.reduce((max, name) => Math.max(max, name.length), 8));
   const head: ReactNode[] = [
     <Text key="sum" wrap="truncate-end">
       <Text bold>{preview.job}</Text>: {preview.workIds} work ID(s) · {preview.chunks} chunk(s)
@@ -44,7 +49,7 @@ export function PlanDialog({ job, preview, error, options, now, scroll, rows }: 
   if (options?.workIds) head.push(<Text key="ids" wrap="truncate-end">{`work IDs as typed: ${workIds(options.workIds)}`}</Text>);
   head.push(
     <Text key="gap"> </Text>,
-    <Text key="head" dimColor wrap="truncate-end">{`${cell("job", width)} ${cell("will", 8)} ${cell("chunks", 7)} fresh until`}</Text>,
+    <Text key="head" dimColor wrap="truncate-end">{`${cell("job", width)} ${cell("will", 8)} ${cell("chunks", 7)} ${cell("fresh until", FRESH_WIDTH)} why`}</Text>,
   );
   // Only the rows that fit are built: a plan can span hundreds of jobs.
   const total = head.length + preview.jobs.length;
@@ -56,10 +61,11 @@ export function PlanDialog({ job, preview, error, options, now, scroll, rows }: 
       continue;
     }
     const j = preview.jobs[i - head.length];
+    const fresh = j.freshUntil === null ? "" : `${clockTime(j.freshUntil)} (${until(j.freshUntil, now)})`;
     lines.push(
       <Text key={`${i}`} wrap="truncate-end">
-        {cell(j.job, width)} <Styled look={LOOK[j.status]}>{cell(j.status, 8)}</Styled> {cell(j.status === "run" ? String(j.chunks) : "—", 7)}{" "}
-        {j.freshUntil === null ? "" : `${clockTime(j.freshUntil)} (${until(j.freshUntil, now)})`}
+        {cell(names[i - head.length], width)} <Styled look={LOOK[j.status]}>{cell(j.status, 8)}</Styled> {cell(j.status === "run" ? String(j.chunks) : "—", 7)}{" "}
+        {cell(fresh, FRESH_WIDTH)} <Text dimColor>{j.reason ?? ""}</Text>
       </Text>,
     );
   }

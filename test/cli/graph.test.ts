@@ -36,3 +36,23 @@ describe("stau graph", () => {
     for (const job of ["succeeds", "produces", "consumes"]) expect(all.stdout).toContain(job);
   });
 });
+
+describe("stau graph: lineage", () => {
+  it("shows datasets between the jobs that write and read them, in text, dot and mermaid", async () => {
+    const job = (config: string) => `import { defineJob } from "stau";\nexport default defineJob({ ${config} async run() {} });\n`;
+    const p = project({
+      "jobs/clean.ts": job(`writes: ["clean_table"],`),
+      "jobs/stats.ts": job(`dependencies: [{ job: "clean", maxLag: "1h" }], reads: ["clean_table"], writes: ["stats_table"],`),
+    });
+    const text = await stau(p.dir, ["graph", "stats"]);
+    expect(text.code, show(text)).toBe(0);
+    expect(text.stdout).toContain("datasets (written by → read by):\n  clean_table: clean → stats\n  stats_table: stats → —");
+    const dot = await stau(p.dir, ["graph", "--format", "dot"]);
+    expect(dot.stdout).toContain('"clean" -> "dataset:clean_table" [style=dashed, label="writes"];');
+    const mermaid = await stau(p.dir, ["graph", "stats", "--format", "mermaid"]);
+    expect(mermaid.code, show(mermaid)).toBe(0);
+    expect(mermaid.stdout).toMatch(/dataset_0\[\("clean_table"\)\]/);
+    expect(mermaid.stdout).toContain("clean -.->|writes| dataset_0");
+    expect(mermaid.stdout).toContain("stats -.->|reads| dataset_0");
+  });
+});

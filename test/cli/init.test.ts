@@ -45,6 +45,7 @@ describe("stau init", () => {
         { job: "fetch_orders", ok: true },
       ],
       schedule: { ok: true },
+      warnings: [],
     });
 
     const run = await stau(dir, ["run", "daily_revenue", "--json", ...WORKERS]);

@@ -38,7 +38,8 @@ describe("stau plan", () => {
 
     const status = Object.fromEntries(plan.jobs.map((j: any) => [j.job, j.status]));
     expect(status).toEqual({ A: "run", B: "run", C: "fresh", D: "skipped", E: "run" });
-    for (const j of plan.jobs) expect(Object.keys(j).sort()).toEqual(["job", "status"]);
+    // Fields are only ever added to the contract (README "JSON contracts").
+    for (const j of plan.jobs) expect(Object.keys(j).sort()).toEqual(["chunks", "freshIds", "freshUntil", "job", "kwargs", "lastSuccess", "reason", "staleIds", "status"]);
 
     for (const c of plan.chunks) expect(Object.keys(c).sort()).toEqual(["dependsOn", "id", "job", "kwargs", "workIds"]);
     const ids = plan.chunks.map((c: any) => c.id);
@@ -100,7 +101,7 @@ describe("stau plan", () => {
     const plan = json(result);
     expect(plan.workIds).toEqual([1, 2, 3, 4, 5]);
     expect(plan.chunks.map((c: any) => c.workIds)).toEqual([[1, 2], [3, 4], [5]]);
-    expect(plan.jobs).toEqual([{ job: "echo_args", status: "run" }]);
+    expect(plan.jobs).toEqual([{ job: "echo_args", status: "run", kwargs: {}, chunks: 3, staleIds: 5, freshIds: 0, lastSuccess: null, freshUntil: null, reason: "the triggered job always runs" }]);
   });
 
   it("prints a readable plan without --json", async () => {

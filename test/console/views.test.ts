@@ -105,10 +105,27 @@ describe("planPreview", () => {
     const recent = [past("r1", "report", [chunk("r1", "report", 0, "done", { durationMs: 1000 }), chunk("r1", "clean", 0, "done", { durationMs: 60_000 })])];
     const preview = await planPreview(sources(specs, { recent, rows: [{ job: "clean", workId: null, at: NOW - 10 * MINUTE }] }), "report");
     expect(preview.jobs).toEqual([
-      { job: "report", status: "run", chunks: 1, freshUntil: null },
-      { job: "clean", status: "fresh", chunks: 0, freshUntil: NOW - 10 * MINUTE + HOUR },
+      { job: "report", kwargs: {}, status: "run", chunks: 1, freshUntil: null, reason: "the triggered job always runs" },
+      { job: "clean", kwargs: {}, status: "fresh", chunks: 0, freshUntil: NOW - 10 * MINUTE + HOUR, reason: "fresh: succeeded within maxLag 1h" },
     ]);
     expect(preview.etaMs).toBe(1000);
+  });
+
+  test("fresh until by the maxLag of the edges this plan reaches, not the tightest anywhere", async () => {
+    const specs = [job("report", { deps: ["clean"] }), job("clean"), job("elsewhere", { deps: [{ job: "clean", maxLagMs: MINUTE }] })];
+    const preview = await planPreview(sources(specs, { rows: [{ job: "clean", workId: null, at: NOW - 10 * MINUTE }] }), "report");
+    expect(preview.jobs[1]).toMatchObject({ job: "clean", status: "fresh", freshUntil: NOW - 10 * MINUTE + HOUR });
+  });
+
+  test("a job needed under two kwargs is two entries, each with its own chunks", async () => {
+    const specs = [job("report", { chunkSize: 2, deps: ["part", { job: "part", kwargs: { v: 2 } }] }), job("part", { chunkSize: 1 })];
+    const preview = await planPreview(sources(specs, { selectWork: async () => [], rows: [{ job: "part", workId: 1, at: NOW - MINUTE }] }), "report", { workIds: [1, 2, 3] });
+    expect(preview.jobs.map((j) => [j.job, j.kwargs, j.status, j.chunks, j.reason])).toEqual([
+      ["report", {}, "run", 2, "the triggered job always runs"],
+      ["part", {}, "run", 2, "stale on 2 of 3 IDs"],
+      ["part", { v: 2 }, "run", 3, "never succeeded"],
+    ]);
+    expect(preview.chunks).toBe(7);
   });
 
   test("a broken job has no plan: the error names its problems", async () => {
@@ -181,6 +198,11 @@ describe("logLines", () => {
 describe("graphLines", () => {
   beforeEach(() => void vi.useFakeTimers({ now: NOW, toFake: ["Date"] }));
   afterEach(() => void vi.useRealTimers());
+
+  test("then the datasets its jobs write and read (lineage)", () => {
+    const reg = registryOf([{ ...job("report", { deps: ["clean"] }), reads: ["clean_table"] }, { ...job("clean"), writes: ["clean_table"] }, { ...job("other"), writes: ["x"] }]);
+    expect(graphLines(reg, freshness([]), "report").slice(-3)).toEqual(["", "datasets (written by → read by):", "  clean_table: clean → report"]);
+  });
 
   test("each dependency with its maxLag and whether it is fresh, stale, broken or never ran", () => {
     const reg = { ...registryOf([job("report", { deps: ["clean", "raw", "gone"] }), job("clean"), job("raw")]), broken: new Map([["gone", []]]) };

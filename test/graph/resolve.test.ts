@@ -38,12 +38,12 @@ describe("resolve", () => {
     );
     const p = plan(jobs, { rows: rowsFor("C", IDS, NOW - 10 * MINUTE) });
     expect(p.chunks).toEqual([
-      { id: "A.0", job: "A", kwargs: {}, workIds: [1, 2, 3], dependsOn: ["B.0", "B.1"] },
-      { id: "A.1", job: "A", kwargs: {}, workIds: [4, 5, 6], dependsOn: ["B.1", "B.2"] },
-      { id: "B.0", job: "B", kwargs: {}, workIds: [1, 2], dependsOn: ["E.0"] },
-      { id: "B.1", job: "B", kwargs: {}, workIds: [3, 4], dependsOn: ["E.0"] },
-      { id: "B.2", job: "B", kwargs: {}, workIds: [5, 6], dependsOn: ["E.0"] },
-      { id: "E.0", job: "E", kwargs: {}, workIds: [1, 2, 3, 4, 5, 6], dependsOn: [] },
+      { node: 0, id: "A.0", job: "A", kwargs: {}, workIds: [1, 2, 3], dependsOn: ["B.0", "B.1"] },
+      { node: 0, id: "A.1", job: "A", kwargs: {}, workIds: [4, 5, 6], dependsOn: ["B.1", "B.2"] },
+      { node: 1, id: "B.0", job: "B", kwargs: {}, workIds: [1, 2], dependsOn: ["E.0"] },
+      { node: 1, id: "B.1", job: "B", kwargs: {}, workIds: [3, 4], dependsOn: ["E.0"] },
+      { node: 1, id: "B.2", job: "B", kwargs: {}, workIds: [5, 6], dependsOn: ["E.0"] },
+      { node: 3, id: "E.0", job: "E", kwargs: {}, workIds: [1, 2, 3, 4, 5, 6], dependsOn: [] },
     ]);
     expect(p.jobs).toEqual([
       { job: "A", kwargs: {}, status: "run" },
@@ -252,6 +252,7 @@ describe("resolve", () => {
     const partlyFresh = new Set(specs.filter((_, i) => i % 3 === 0).map((s) => s.name));
     const view: FreshnessView = {
       lastSuccess: (name, _key, id) => (partlyFresh.has(name) && typeof id === "number" && id % 2 === 0 ? NOW : undefined),
+      kwargsKeys: (name) => (partlyFresh.has(name) ? ["{}"] : []),
     };
     const input = { jobs: registry(root, ...specs), job: "root", kwargs: {}, workIds: ids, now: NOW, freshness: view };
     const plan = resolve(input);

@@ -101,10 +101,14 @@ export class MemoryStore implements Store {
   }
 
   freshness(): FreshnessView {
-    return { lastSuccess: (job, key, workId) => {
-      const node = this.fresh.get(`${job}\0${key}`);
-      return workId === null ? node?.any : node?.ids.get(workId);
-    } };
+    return {
+      lastSuccess: (job, key, workId) => {
+        const node = this.fresh.get(`${job}\0${key}`);
+        return workId === null ? node?.any : node?.ids.get(workId);
+      },
+      codeHash: () => undefined,
+      kwargsKeys: (job) => [...this.fresh.keys()].filter((k) => k.startsWith(`${job}\0`)).map((k) => k.slice(job.length + 1)),
+    };
   }
   async syncFreshness(): Promise<void> {}
 

@@ -113,6 +113,8 @@ describe("dialogs", () => {
     expect(text).toContain("ETA ~2m or more, from past chunk durations");
     expect(text).toMatch(/daily_stats\s+run\s+3/);
     expect(text).toMatch(/clean_measurements\s+fresh\s+—\s+\d\d:\d\d:\d\d \(in 23m\)/);
+    // A job needed under two kwargs is two rows, each with its chunks and why.
+    expect(text).toMatch(/unit_registry \{"region":"eu"\}\s+run\s+2\s+\d\d:\d\d:\d\d \(in 5m\)\s+stale on 4 of 6 IDs/);
     expect(text).toContain("Enter triggers · Esc cancels");
   });
 

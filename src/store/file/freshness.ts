@@ -11,7 +11,15 @@ interface JobFreshnessFile {
   format: 1;
   /** The journal sequence number this file includes. */
   seq: number;
-  nodes: Record<string, { any: number; ids: Record<string, number> }>;
+  nodes: Record<string, FreshnessNode>;
+}
+
+/** The newest success overall and per work ID, with the code hashes those ran (absent in files older than code-aware freshness). */
+interface FreshnessNode {
+  any: number;
+  ids: Record<string, number>;
+  anyCode?: string;
+  codes?: Record<string, string>;
 }
 
 interface Loaded {
@@ -61,6 +69,16 @@ export class FreshnessFiles implements FreshnessView {
     return workId === null ? node.any || undefined : node.ids[idKey(workId)];
   }
 
+  codeHash(job: string, kwargsKey: string, workId: WorkId | null): string | undefined {
+    const node = this.load(job).db.data.nodes[kwargsKey];
+    if (!node) return undefined;
+    return workId === null ? node.anyCode : node.codes?.[idKey(workId)];
+  }
+
+  kwargsKeys(job: string): string[] {
+    return Object.keys(this.load(job).db.data.nodes);
+  }
+
   /** Applies a success; `seq` lets journal replay skip what the file already has. */
   record(success: Success, seq: number): void {
     const entry = this.load(success.job);
@@ -69,9 +87,16 @@ export class FreshnessFiles implements FreshnessView {
     // several successes, so a line equal to it may still bring more).
     if (seq < data.seq) return;
     const node = (data.nodes[success.kwargsKey] ??= { any: 0, ids: {} });
+    // The code hash goes with the newest success, as the time does.
+    const code = success.codeHash ?? undefined;
+    if (success.at >= node.any) node.anyCode = code;
     node.any = Math.max(node.any, success.at);
     for (const id of success.workIds) {
       const key = idKey(id);
+      if (success.at >= (node.ids[key] ?? 0)) {
+        if (code !== undefined) (node.codes ??= {})[key] = code;
+        else if (node.codes) delete node.codes[key];
+      }
       node.ids[key] = Math.max(node.ids[key] ?? 0, success.at);
     }
     data.seq = seq;

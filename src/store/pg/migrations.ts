@@ -90,6 +90,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX chunk_logs_job ON {s}.chunk_logs (job, written_at DESC);
   `,
+  // 2: code-aware freshness: the code hash each newest success ran (null: unknown).
+  `
+  ALTER TABLE {s}.freshness ADD COLUMN code_hash text;
+  `,
 ];
 
 /**
