@@ -8,6 +8,7 @@ import { openOrders, openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { ConsoleController } from "./contract.js";
+import { heatmapOf, HEATMAP_RUNS } from "./heatmap.js";
 import { readSnapshot } from "./snapshot.js";
 import { graphLines, logLines, planPreview, triggerOrder } from "./views.js";
 
@@ -106,7 +107,8 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
     async setPaused(paused) {
       await order({ cmd: paused ? "pause" : "resume" });
     },
-    logTail: async (job, lines) => logLines(await view.logs.find({ job, limit: 50, maxBytes: lines * 400 }), lines),
+    logTail: async (job, lines, chunkId) => logLines(await view.logs.find({ job, chunkId, limit: 50, maxBytes: lines * 400 }), lines),
+    heatmap: async (job) => heatmapOf(await (await reread()).listRuns(HEATMAP_RUNS), job),
     graph: (job) => graphLines(registry, view.freshness(), job),
     quit: () => detach(),
   };

@@ -1,6 +1,6 @@
 import type { Kwargs, WorkId } from "../config/types.js";
 import type { EventBus } from "../events.js";
-import type { ArchivedRun } from "../store/records.js";
+import type { ArchivedRun, ChunkState, RunStatus } from "../store/records.js";
 
 // The contract between the console (ui/) and a running stau. The console knows nothing
 // else of stau: it renders a snapshot, folds the event stream into it, and calls these.
@@ -53,11 +53,24 @@ export interface TriggerOptions {
   readonly workIds?: readonly WorkId[] | null;
 }
 
+export interface PlanPreviewJob {
+  readonly job: string;
+  /** Its effective kwargs (absent from instances older than this field: none shown). */
+  readonly kwargs?: Kwargs;
+  readonly status: "run" | "fresh" | "skipped";
+  readonly chunks: number;
+  /** When its fresh part goes stale, by the maxLag of the edges this plan reaches; null when nothing of it is fresh. */
+  readonly freshUntil: number | null;
+  /** Why it runs or not (absent from older instances). */
+  readonly reason?: string;
+}
+
 /** What pressing Enter on a trigger would start ("plan before you press"). */
 export interface PlanPreview {
   readonly job: string;
   readonly workIds: number;
-  readonly jobs: readonly { readonly job: string; readonly status: "run" | "fresh" | "skipped"; readonly chunks: number; readonly freshUntil: number | null }[];
+  /** One entry per job and kwargs (planFacts): a job needed under two kwargs is two entries. */
+  readonly jobs: readonly PlanPreviewJob[];
   readonly chunks: number;
   /**
    * A lower bound on the time to run the plan: from each job's past chunk durations,
@@ -76,6 +89,27 @@ export interface LogLine {
   readonly at: number;
   readonly level: string;
   readonly text: string;
+}
+
+/** One work ID of a run, as the heatmap draws it. */
+export interface HeatCell {
+  readonly id: WorkId;
+  readonly chunkId: string;
+  readonly state: ChunkState;
+  readonly attempts: number;
+  /** Time on the worker thread of its last attempt, when it ran. */
+  readonly durationMs: number | null;
+  readonly finishedAt: number | null;
+}
+
+/** A job's latest run, ID by ID, in chunk order. */
+export interface HeatmapData {
+  readonly job: string;
+  readonly runId: string;
+  /** The job the run was triggered for: this one, or one that needs it. */
+  readonly runJob: string;
+  readonly status: RunStatus;
+  readonly cells: readonly HeatCell[];
 }
 
 export interface ConsoleController {
@@ -98,8 +132,13 @@ export interface ConsoleController {
   retryAllFailed(): Promise<number>;
   cancel(runId: string): Promise<void>;
   setPaused(paused: boolean): Promise<void>;
-  /** The newest `lines` log lines of a job (or of all jobs when null), read from the tail of its files. */
-  logTail(job: string | null, lines: number): Promise<LogLine[]>;
+  /**
+   * The newest `lines` log lines of a job (or of all jobs when null), read from the tail
+   * of its files; with `chunkId`, of that chunk's attempts only.
+   */
+  logTail(job: string | null, lines: number, chunkId?: string): Promise<LogLine[]>;
+  /** The work IDs of a job's latest run with each one's chunk, state and duration; null when it has no run in view. */
+  heatmap(job: string): Promise<HeatmapData | null>;
   /** The dependency graph of a job as text lines, each dependency with its freshness. */
   graph(job: string): string[];
   /** Drains like SIGTERM (force: stop at once). Resolves when stau has stopped. */

@@ -1,6 +1,7 @@
 import { EventBus } from "../events.js";
 import type { Instance } from "../instance/instance.js";
 import type { ConsoleController, ConsoleSnapshot } from "./contract.js";
+import { heatmapOf, HEATMAP_RUNS } from "./heatmap.js";
 import { readSnapshot } from "./snapshot.js";
 import { watchStore } from "./store-watcher.js";
 import { graphLines, logLines, planPreview, triggerOrder } from "./views.js";
@@ -55,7 +56,8 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       await instance.order({ cmd: paused ? "pause" : "resume" });
       pausedHere = paused;
     },
-    logTail: async (job, lines) => logLines(await store.logs.find({ job, limit: 50, maxBytes: lines * 400 }), lines),
+    logTail: async (job, lines, chunkId) => logLines(await store.logs.find({ job, chunkId, limit: 50, maxBytes: lines * 400 }), lines),
+    heatmap: async (job) => heatmapOf(await store.listRuns(HEATMAP_RUNS), job),
     graph: (job) => graphLines(instance.currentRegistry(), store.freshness(), job),
     async quit(force) {
       // Events keep coming while stau drains, so the console shows the drain as it happens.

@@ -1,6 +1,7 @@
 import { Box, Text } from "ink";
 import type { ReactNode } from "react";
 import { printable } from "./format.js";
+import { HeatmapView } from "./HeatmapView.js";
 import { helpLines } from "./key-map.js";
 import { PlanDialog } from "./PlanDialog.js";
 import type { Overlay } from "./state.js";
@@ -43,7 +44,7 @@ export function Dialog({ overlay, width, height, now, keys }: DialogProps) {
       [title, hint, body] = ["Keys", "↑↓ scroll · Esc/? closes", <Lines lines={helpLines()} scroll={overlay.scroll} rows={rows} />];
       break;
     case "text":
-      [title, hint, body] = [overlay.title, "↑↓ scroll · Esc closes", <Lines lines={overlay.lines} scroll={overlay.scroll} rows={rows} />];
+      [title, hint, body] = [overlay.title, overlay.back ? "↑↓ scroll · Esc back" : "↑↓ scroll · Esc closes", <Lines lines={overlay.lines} scroll={overlay.scroll} rows={rows} />];
       break;
     case "plan": {
       title = `Trigger ${overlay.job}?`;
@@ -52,6 +53,11 @@ export function Dialog({ overlay, width, height, now, keys }: DialogProps) {
       body = <PlanDialog job={overlay.job} preview={overlay.preview} error={overlay.error} options={overlay.options} now={now} scroll={overlay.scroll} rows={rows} />;
       break;
     }
+    case "heatmap":
+      title = `Heatmap of ${overlay.job}`;
+      hint = "←↑↓→ move · Enter the chunk's log · m shade by duration/age · Esc closes";
+      body = <HeatmapView data={overlay.data} error={overlay.error} cursor={overlay.cursor} scroll={overlay.scroll} shade={overlay.shade} width={width} rows={rows} now={now} />;
+      break;
     case "form":
       [title, hint] = [`Trigger ${overlay.form.job} with…`, "Tab/↑↓ next field · Enter checks and shows the plan · Esc cancels"];
       body = <TriggerFormView form={overlay.form} rows={rows} />;

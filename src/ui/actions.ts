@@ -1,8 +1,8 @@
 import type { StauEvents } from "../events.js";
-import type { ConsoleSnapshot, LogLine, PlanPreview } from "../console/contract.js";
+import type { ConsoleSnapshot, HeatmapData, LogLine, PlanPreview } from "../console/contract.js";
 import type { Command } from "./key-map.js";
 import type { KeyPress } from "./use-pane-input.js";
-import type { Notice } from "./state.js";
+import type { Notice, Overlay } from "./state.js";
 
 /** One engine event as the event buffer collected it. */
 export type EngineEventEntry = { [E in keyof StauEvents]: { readonly name: E; readonly payload: StauEvents[E] } }[keyof StauEvents];
@@ -23,7 +23,9 @@ export type Action =
   | { readonly type: "logs"; readonly request: number; readonly lines: readonly LogLine[] }
   /** The answer to a plan effect (preview or the error message). */
   | { readonly type: "plan"; readonly request: number; readonly preview: PlanPreview | null; readonly error?: string }
-  /** A text overlay to show (the dependency graph). */
-  | { readonly type: "show-text"; readonly title: string; readonly lines: readonly string[] }
+  /** A text overlay to show (the dependency graph, a chunk's log); Esc goes `back` to the dialog it came from. */
+  | { readonly type: "show-text"; readonly title: string; readonly lines: readonly string[]; readonly back?: Overlay }
+  /** The answer to a heatmap effect. */
+  | { readonly type: "heatmap"; readonly request: number; readonly data: HeatmapData | null; readonly error?: string }
   /** A one-line message in the footer (results and errors of controller calls). */
   | { readonly type: "notice"; readonly text: string; readonly level: Notice["level"] };

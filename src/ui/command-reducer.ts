@@ -1,4 +1,5 @@
 import { failureText } from "./failure-text.js";
+import { heatmapCommand, openHeatmap } from "./heatmap-reducer.js";
 import type { Command } from "./key-map.js";
 import { scrollLogs, setScope, TAIL_LINES, toggleFollow } from "./logs-reducer.js";
 import { cyclePane, moveSelection, rowsOf } from "./navigation.js";
@@ -13,6 +14,7 @@ const notify = (state: ConsoleState, text: string, level: Notice["level"] = "inf
 /** What a command does to the state; calls on the controller are returned as effects. */
 export function applyCommand(state: ConsoleState, command: Command): ConsoleState {
   if (command.type === "interrupt") return interrupt(state);
+  if (state.overlay?.kind === "heatmap") return heatmapCommand(state, state.overlay, command);
   if (state.overlay) return overlayCommand(state, command);
   switch (command.type) {
     case "up":
@@ -78,6 +80,10 @@ export function applyCommand(state: ConsoleState, command: Command): ConsoleStat
       return { ...state, logs: { ...state.logs, editing: false } };
     case "search-cancel":
       return { ...state, logs: { ...state.logs, editing: false, query: "" } };
+    case "heatmap": {
+      const job = selectedJob(state);
+      return job === null ? notify(state, "select a job to see its heatmap") : openHeatmap(state, job);
+    }
     case "graph": {
       const job = selectedJob(state);
       return job === null ? notify(state, "select a job to see its graph") : withEffect(state, { type: "graph", job });
@@ -101,6 +107,9 @@ export function applyCommand(state: ConsoleState, command: Command): ConsoleStat
     case "prev-field":
     case "form-erase":
     case "form-type":
+    case "left":
+    case "right":
+    case "shade":
       return state;
   }
 }

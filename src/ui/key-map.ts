@@ -9,7 +9,8 @@ export type CommandName =
   | "next-pane" | "prev-pane"
   | "trigger" | "trigger-form" | "retry" | "retry-all" | "cancel-run"
   | "open-error" | "logs-selected" | "logs-all" | "follow" | "search" | "wrap" | "clear-search"
-  | "graph" | "pause" | "help" | "quit" | "interrupt"
+  | "graph" | "heatmap" | "pause" | "help" | "quit" | "interrupt"
+  | "left" | "right" | "shade"
   | "confirm" | "close"
   | "search-commit" | "search-cancel" | "search-erase" | "search-type"
   | "next-field" | "prev-field" | "form-erase" | "form-type";
@@ -22,7 +23,7 @@ const isText = (command: CommandName): command is TextCommand => command === "se
 export type Command = { readonly type: Exclude<CommandName, TextCommand> } | { readonly type: TextCommand; readonly text: string };
 
 /** Which table applies: dialogs, the trigger form and the search prompt take keys before the panes do. */
-export type InputMode = "normal" | "overlay" | "form" | "search";
+export type InputMode = "normal" | "overlay" | "form" | "search" | "heatmap";
 
 export interface KeyBinding {
   readonly command: CommandName;
@@ -58,6 +59,7 @@ export const KEY_MAP: readonly KeyBinding[] = [
   { command: "clear-search", keys: ["escape"], description: "clear the log search" },
   { command: "wrap", keys: ["w"], description: "wrap long log lines on/off" },
   { command: "graph", keys: ["g"], description: "dependency graph of the selected job, with freshness" },
+  { command: "heatmap", keys: ["h"], description: "heatmap of the selected job's latest run: its work IDs by state and duration" },
   { command: "pause", keys: ["p"], description: "pause/resume the scheduler" },
   { command: "help", keys: ["?"], description: "this help" },
   { command: "quit", keys: ["q"], description: "quit: drains running chunks (asks when some run)" },
@@ -67,6 +69,18 @@ export const KEY_MAP: readonly KeyBinding[] = [
   { command: "confirm", keys: ["enter", "y"], description: "confirm (trigger, cancel, quit)", mode: "overlay" },
   { command: "close", keys: ["escape", "n", "q", "?"], description: "close / do not confirm", mode: "overlay" },
   { command: "interrupt", keys: ["ctrl+c"], description: "quit now; twice forces", mode: "overlay" },
+  { command: "left", keys: ["left", "h"], description: "previous work ID", mode: "heatmap" },
+  { command: "right", keys: ["right", "l"], description: "next work ID", mode: "heatmap" },
+  { command: "up", keys: ["up", "k"], description: "a row up", mode: "heatmap" },
+  { command: "down", keys: ["down", "j"], description: "a row down", mode: "heatmap" },
+  { command: "page-up", keys: ["pageup"], description: "a page up", mode: "heatmap" },
+  { command: "page-down", keys: ["pagedown"], description: "a page down", mode: "heatmap" },
+  { command: "top", keys: ["home"], description: "first work ID", mode: "heatmap" },
+  { command: "bottom", keys: ["end", "G"], description: "last work ID", mode: "heatmap" },
+  { command: "confirm", keys: ["enter"], description: "the log of the chunk under the cursor", mode: "heatmap" },
+  { command: "shade", keys: ["m"], description: "shade done IDs by duration or by age", mode: "heatmap" },
+  { command: "close", keys: ["escape", "q"], description: "close the heatmap", mode: "heatmap" },
+  { command: "interrupt", keys: ["ctrl+c"], description: "quit now; twice forces", mode: "heatmap" },
   { command: "confirm", keys: ["enter"], description: "check the fields and show the plan", mode: "form" },
   { command: "close", keys: ["escape"], description: "cancel the trigger", mode: "form" },
   { command: "next-field", keys: ["tab", "down"], description: "next field", mode: "form" },
@@ -86,6 +100,8 @@ export function keyName(input: string, key: Partial<Key>): string | null {
   if (key.ctrl && input === "c") return "ctrl+c";
   if (key.upArrow) return "up";
   if (key.downArrow) return "down";
+  if (key.leftArrow) return "left";
+  if (key.rightArrow) return "right";
   if (key.pageUp) return "pageup";
   if (key.pageDown) return "pagedown";
   if (key.home) return "home";
@@ -106,7 +122,8 @@ export interface KeyContext {
 
 /** The key context of a state: a dialog, then the search prompt, take keys before the panes. */
 export function keyContext(state: Pick<ConsoleState, "focus" | "overlay" | "logs">): KeyContext {
-  const mode = state.overlay ? (state.overlay.kind === "form" ? "form" : "overlay") : state.logs.editing ? "search" : "normal";
+  const kind = state.overlay?.kind;
+  const mode = kind ? (kind === "form" || kind === "heatmap" ? kind : "overlay") : state.logs.editing ? "search" : "normal";
   return { focus: state.focus, mode };
 }
 
@@ -124,7 +141,7 @@ export function commandFor(input: string, key: Partial<Key>, context: KeyContext
 }
 
 const KEY_LABELS: Record<string, string> = {
-  up: "↑", down: "↓", pageup: "PgUp", pagedown: "PgDn", home: "Home", end: "End", tab: "Tab", "shift+tab": "Shift+Tab",
+  up: "↑", down: "↓", left: "←", right: "→", pageup: "PgUp", pagedown: "PgDn", home: "Home", end: "End", tab: "Tab", "shift+tab": "Shift+Tab",
   enter: "Enter", escape: "Esc", backspace: "Backspace", "ctrl+c": "Ctrl+C", text: "any text",
 };
 
@@ -133,6 +150,7 @@ const SECTIONS: readonly { title: string; where: (b: KeyBinding) => boolean }[] 
   { title: "In a pane", where: (b) => (b.mode ?? "normal") === "normal" && !!b.pane },
   { title: "In a dialog", where: (b) => b.mode === "overlay" },
   { title: "In the trigger form (T)", where: (b) => b.mode === "form" },
+  { title: "In the heatmap (h)", where: (b) => b.mode === "heatmap" },
   { title: "While typing a search", where: (b) => b.mode === "search" },
 ];
 

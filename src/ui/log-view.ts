@@ -12,9 +12,17 @@ export interface LogRow {
   readonly level: string;
 }
 
+/** What stands before a log line everywhere the console shows one: its time and its attempt's tag. */
+const prefixOf = (line: Pick<LogEntry, "at" | "chunkId" | "attempt">) => `${clockTime(line.at)} ${attemptTag(line.chunkId, line.attempt)} `;
+
+/** A log line as one plain text line (a chunk's log in a text dialog). */
+export function logLineText(line: Pick<LogEntry, "at" | "chunkId" | "attempt" | "text">): string {
+  return prefixOf(line) + printable(line.text);
+}
+
 /** One line's rows. The same prefix whether one job or all show: the tag already names the job. */
 function rowsOf(line: LogEntry, wrap: boolean, width: number, max: number): LogRow[] {
-  const prefix = `${clockTime(line.at)} ${attemptTag(line.chunkId, line.attempt)} `;
+  const prefix = prefixOf(line);
   const text = printable(line.text);
   if (!wrap || prefix.length + text.length <= width) return [{ key: `${line.seq}`, prefix, text, level: line.level }];
   const rows: LogRow[] = [{ key: `${line.seq}`, prefix, text: text.slice(0, Math.max(1, width - prefix.length)), level: line.level }];

@@ -23,6 +23,9 @@ export function overlayLength(overlay: Overlay): number {
       return 1;
     case "form":
       return FORM_LINES;
+    case "heatmap":
+      // It moves a cursor, not a scroll (heatmap-reducer.ts).
+      return 1;
   }
 }
 
@@ -41,7 +44,8 @@ export function overlayCommand(state: ConsoleState, command: Command): ConsoleSt
       return scroll === overlay.scroll ? state : { ...state, overlay: { ...overlay, scroll } };
     }
     case "close":
-      // A plan the form asked for goes back to the form, to change what was typed.
+      // A plan the form asked for goes back to the form, to change what was typed; a chunk's log to its heatmap.
+      if (overlay.kind === "text" && overlay.back) return { ...state, overlay: overlay.back };
       return { ...state, overlay: overlay.kind === "plan" && overlay.form ? { kind: "form", form: overlay.form, scroll: 0 } : null };
     case "confirm":
       return confirm(state, overlay);

@@ -1,5 +1,6 @@
 import type { Action, EngineEventEntry } from "./actions.js";
 import { applyCommand } from "./command-reducer.js";
+import { heatmapAnswer, heatmapTick } from "./heatmap-reducer.js";
 import { commandFor, keyContext } from "./key-map.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
 import { applyEvents, dataFromSnapshot } from "./data-reducer.js";
@@ -52,12 +53,12 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
     case "tick": {
       const expired = state.notice !== null && action.now - state.notice.at >= NOTICE_MS;
       const busy = action.busy ?? state.data.busy;
-      return {
+      return heatmapTick({
         ...state,
         now: action.now,
         notice: expired ? null : state.notice,
         data: busy === state.data.busy ? state.data : { ...state.data, busy },
-      };
+      });
     }
     case "logs":
       return { ...state, logs: applyTail(state.logs, action.request, action.lines) };
@@ -68,7 +69,9 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
       return { ...state, overlay: { ...overlay, preview: action.preview, error: action.preview ? null : (action.error ?? "no plan") } };
     }
     case "show-text":
-      return { ...state, overlay: { kind: "text", title: action.title, lines: action.lines, scroll: 0 } };
+      return { ...state, overlay: { kind: "text", title: action.title, lines: action.lines, scroll: 0, ...(action.back ? { back: action.back } : {}) } };
+    case "heatmap":
+      return heatmapAnswer(state, action.request, action.data, action.error);
     case "notice":
       return { ...state, notice: { text: action.text, level: action.level, at: state.now } };
   }

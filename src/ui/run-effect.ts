@@ -2,6 +2,11 @@ import type { Action } from "./actions.js";
 import type { ConsoleController } from "../console/contract.js";
 import type { Effect } from "./state.js";
 import { describeOptions } from "./trigger-form.js";
+import { chunkLabel } from "./format.js";
+import { logLineText } from "./log-view.js";
+
+/** How much of a chunk's log the heatmap's Enter shows: its end, where failures are. */
+const CHUNK_LOG_LINES = 500;
 
 // The one place the console calls the controller. Every answer (or failure) comes back
 // as an action, so the reducer stays the only thing that changes state.
@@ -58,6 +63,18 @@ export function runEffect(effect: Effect, ctx: EffectContext): void {
       );
     case "graph":
       return settle(() => controller.graph(effect.job), (lines) => dispatch({ type: "show-text", title: `dependencies of ${effect.job}`, lines }), failed(`the graph of ${effect.job}`));
+    case "heatmap":
+      return settle(
+        () => controller.heatmap(effect.job),
+        (data) => dispatch({ type: "heatmap", request: effect.request, data }),
+        (error) => dispatch({ type: "heatmap", request: effect.request, data: null, error: `reading the heatmap of ${effect.job} failed: ${message(error)}` }),
+      );
+    case "chunk-log":
+      return settle(
+        () => controller.logTail(effect.job, CHUNK_LOG_LINES, effect.chunkId),
+        (lines) => dispatch({ type: "show-text", title: `log of ${chunkLabel(effect.chunkId)}`, lines: lines.length ? lines.map(logLineText) : ["(no log lines)"], back: effect.back }),
+        failed(`reading the log of ${chunkLabel(effect.chunkId)}`),
+      );
     case "refresh":
       return ctx.refresh();
     case "quit":

@@ -1,5 +1,6 @@
 import type { ChunkRecord, RunRecord } from "../store/records.js";
-import type { JobView, PlanPreview, TriggerOptions } from "../console/contract.js";
+import type { HeatmapData, JobView, PlanPreview, TriggerOptions } from "../console/contract.js";
+import type { HeatShade } from "./heatmap.js";
 import type { Views } from "./views.js";
 
 // The whole console state. It is plain data changed only by the reducer, so every
@@ -96,7 +97,22 @@ export interface TriggerForm {
 
 export type Overlay =
   | { readonly kind: "help"; readonly scroll: number }
-  | { readonly kind: "text"; readonly title: string; readonly lines: readonly string[]; readonly scroll: number }
+  /** `back`: the dialog Esc returns to (the heatmap a chunk's log was opened from). */
+  | { readonly kind: "text"; readonly title: string; readonly lines: readonly string[]; readonly scroll: number; readonly back?: Overlay }
+  | {
+      readonly kind: "heatmap";
+      readonly job: string;
+      readonly request: number;
+      /** Null until the first answer; then the newest, refreshed while its run is active. */
+      readonly data: HeatmapData | null;
+      readonly error: string | null;
+      /** Index of the cell under the cursor, and the first grid row shown. */
+      readonly cursor: number;
+      readonly scroll: number;
+      readonly shade: HeatShade;
+      /** When it last asked for the data (the clock of state.now). */
+      readonly askedAt: number;
+    }
   | {
       readonly kind: "plan";
       readonly job: string;
@@ -122,6 +138,9 @@ export type Effect =
   | { readonly type: "pause"; readonly paused: boolean }
   | { readonly type: "log-tail"; readonly job: string | null; readonly lines: number; readonly request: number }
   | { readonly type: "graph"; readonly job: string }
+  | { readonly type: "heatmap"; readonly job: string; readonly request: number }
+  /** A chunk's log, shown as text; Esc goes `back`. */
+  | { readonly type: "chunk-log"; readonly job: string; readonly chunkId: string; readonly back: Overlay }
   | { readonly type: "refresh" }
   | { readonly type: "quit"; readonly force: boolean }
   | { readonly type: "exit" };

@@ -52,6 +52,26 @@ function contract(backend: Backend): void {
       expect(ids(await claimAs(store, "A", 5))).toEqual(["r1.a.1"]);
     });
 
+    it("keeps at most a job's concurrency of its chunks running, whoever claims, and lets other jobs' chunks by", async () => {
+      const store = await backend.fresh();
+      const chunks = await seed(store, "r1", [...Array.from({ length: 8 }, (_, i) => chunkRecord("r1", i)), chunkRecord("r1", 0, { job: "b" })]);
+      const other = await backend.claimer(store);
+      const limited = (on: Store, owner: string, limit: number) => on.queue.claim(owner, limit, { skipJobs: [], suspects: false, limits: { a: 2 } }, T.claim(owner, 5));
+      // Claims racing from two claimers (two instances on PostgreSQL) share the two places.
+      const [mine, theirs] = await Promise.all([limited(store, "A", 5), limited(other, "B", 5)]);
+      const running = [...mine, ...theirs];
+      expect(running.filter((c) => c.job === "a")).toHaveLength(2);
+      expect(ids(running.filter((c) => c.job === "b"))).toEqual(["r1.b.0"]);
+      expect(await limited(store, "A", 5)).toEqual([]);
+      // A finished chunk frees its place, for the oldest pending chunk of the job.
+      const done = running.find((c) => c.job === "a")!;
+      await store.queue.complete([{ id: done.id, token: done.token!, patch: succeeded(done, 9, 1) }]);
+      expect(ids(await limited(other, "B", 5))).toEqual([chunks[2]!.id]);
+      expect(await limited(store, "A", 5)).toEqual([]);
+      // Without the limit (another job's claimer, an older config) nothing holds them.
+      expect(await claimAs(store, "A", 10)).toHaveLength(5);
+    });
+
     it("claims a chunk once even when it went pending again before any claim looked", async () => {
       // An operator cancels a pending chunk, then retries it: the retry releases it again.
       const store = await backend.fresh();
@@ -220,6 +240,24 @@ function contract(backend: Backend): void {
       }
     });
 
+    it("keeps the code hash each newest success ran, and the kwargs a job succeeded under", async () => {
+      const store = await backend.fresh();
+      store.recordSuccesses([{ job: "a", kwargsKey: '{"d":1}', workIds: [1, 2], at: 100, codeHash: "old" }]);
+      store.recordSuccesses([{ job: "a", kwargsKey: '{"d":1}', workIds: [2], at: 200, codeHash: "new" }]);
+      // An older success arriving late leaves the newer one's code.
+      store.recordSuccesses([{ job: "a", kwargsKey: '{"d":1}', workIds: [2], at: 150, codeHash: "late" }]);
+      store.recordSuccesses([{ job: "b", kwargsKey: "{}", workIds: [1], at: 100 }]);
+      await store.commit();
+      for (const view of [store, await backend.reopen(store)]) {
+        const fresh = view.freshness();
+        const code = (job: string, key: string, id: number | null) => fresh.codeHash(job, key, id);
+        expect([code("a", '{"d":1}', 1), code("a", '{"d":1}', 2), code("a", '{"d":1}', null), code("a", '{"d":1}', 3)]).toEqual(["old", "new", "new", undefined]);
+        expect([code("b", "{}", 1), code("b", "{}", null), code("a", "{}", null)]).toEqual([undefined, undefined, undefined]);
+        expect(fresh.kwargsKeys("a")).toEqual(['{"d":1}']);
+        expect(fresh.kwargsKeys("nobody")).toEqual([]);
+      }
+    });
+
     it("never moves freshness back when an older success is recorded after a newer one", async () => {
       const store = await backend.fresh();
       store.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: [1], at: 200 }]);
@@ -294,6 +332,29 @@ function contract(backend: Backend): void {
       expect((await (await backend.reopen(store)).getRun("r2"))?.run.status).toBe("running");
     });
 
+    it("prunes finished runs older than a cutoff with their chunks and logs, never an active run or freshness", async () => {
+      const store = await threeRuns();
+      // r3 and r2 finished at 10; r4 finishes later, at 50.
+      await seed(store, "r4", 2, { createdAt: 4 });
+      store.patchChunks([["r4.a.0", T.cancel(50), "pending"], ["r4.a.1", T.cancel(50), "pending"]]);
+      store.patchRun("r4", { status: "cancelled", finishedAt: 50 });
+      store.archiveRun("r4");
+      store.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: [1], at: 10 }]);
+      await store.commit();
+      for (const chunkId of ["r1.a.0", "r2.a.0", "r3.a.0", "r4.a.0"]) await backend.writeLog(store, { job: "a", chunkId, attempt: 1, text: `${chunkId} ran\n` });
+
+      expect(await store.prune(20, { dryRun: true })).toEqual({ runs: 2, chunks: 2, logs: 2 });
+      expect((await store.listRuns(10)).map((r) => r.run.id)).toEqual(["r4", "r3", "r2", "r1"]);
+      expect(await store.prune(20, { dryRun: false })).toEqual({ runs: 2, chunks: 2, logs: 2 });
+      expect((await store.listRuns(10)).map((r) => r.run.id)).toEqual(["r4", "r1"]);
+      expect(await store.getRun("r2")).toBeNull();
+      expect((await store.logs.find({ job: "a", limit: 10 })).map((l) => l.chunkId).sort()).toEqual(["r1.a.0", "r4.a.0"]);
+      expect(store.freshness().lastSuccess("a", "{}", 1)).toBe(10);
+      // Again: nothing left to prune; and what stays reads the same after a reopen.
+      expect(await store.prune(20, { dryRun: false })).toEqual({ runs: 0, chunks: 0, logs: 0 });
+      expect((await (await backend.reopen(store)).listRuns(10)).map((r) => r.run.id)).toEqual(["r4", "r1"]);
+    });
+
     it("names the instance that took the leadership", async () => {
       const store = await backend.fresh();
       expect(await store.leadership.acquire(ORCHESTRATOR)).toEqual({ ok: true });
@@ -302,7 +363,7 @@ function contract(backend: Backend): void {
     });
   });
 
-  it("finds attempts' logs by job and run, newest first, since an instant, cut at a line start", async () => {
+  it("finds attempts' logs by job, run and chunk, newest first, since an instant, cut at a line start", async () => {
     const store = await backend.fresh();
     await backend.writeLog(store, { job: "a", chunkId: "r1.a.0", attempt: 1, text: "first\n" });
     await backend.writeLog(store, { job: "b", chunkId: "r1.b.0", attempt: 1, text: "other job\n" });
@@ -316,9 +377,10 @@ function contract(backend: Backend): void {
       ["a", "r1", "r1.a.0", 1],
     ]);
     expect(all[0]!.text).toBe("line one\nline two\nline three\n");
-    const find = async (query: { job: string | null; runId?: string; since?: number; limit?: number; maxBytes?: number }) =>
+    const find = async (query: { job: string | null; runId?: string; chunkId?: string; since?: number; limit?: number; maxBytes?: number }) =>
       (await store.logs.find({ limit: 10, ...query })).map((l) => `${l.chunkId}#${l.attempt}`);
     expect(await find({ job: "a", runId: "r1" })).toEqual(["r1.a.0#2", "r1.a.0#1"]);
+    expect(await find({ job: "a", chunkId: "r2.a.0" })).toEqual(["r2.a.0#1"]);
     expect(await find({ job: null, runId: "r1" })).toEqual(["r1.a.0#2", "r1.b.0#1", "r1.a.0#1"]);
     expect(await find({ job: "a", limit: 1 })).toEqual(["r1.a.0#2"]);
     expect(await find({ job: null, since: all[2]!.writtenAt + 1 })).toEqual(["r1.a.0#2", "r2.a.0#1"]);

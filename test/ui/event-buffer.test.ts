@@ -72,7 +72,7 @@ describe("event buffer", () => {
     bus.emit("warning", { message: "y" });
     expect(seen).toHaveLength(2);
     expect(EVENT_NAMES).toContain("chunk:progress");
-    expect(EVENT_NAMES).toHaveLength(22);
+    expect(EVENT_NAMES).toHaveLength(23);
   });
 });
 

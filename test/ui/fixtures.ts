@@ -1,6 +1,6 @@
 import { EventBus } from "../../src/events.js";
 import type { ChunkRecord, ChunkState, RunRecord, RunStatus } from "../../src/store/records.js";
-import type { ConsoleController, ConsoleSnapshot, JobView, LogLine, PlanPreview } from "../../src/console/contract.js";
+import type { ConsoleController, ConsoleSnapshot, HeatmapData, JobView, LogLine, PlanPreview } from "../../src/console/contract.js";
 
 // Records and a fake controller for the console tests: plain data, every call recorded.
 
@@ -50,6 +50,7 @@ export const plan: PlanPreview = {
     { job: "daily_stats", status: "run", chunks: 3, freshUntil: null },
     { job: "clean_measurements", status: "fresh", chunks: 0, freshUntil: NOW + 23 * 60_000 },
     { job: "unit_registry", status: "run", chunks: 1, freshUntil: null },
+    { job: "unit_registry", kwargs: { region: "eu" }, status: "run", chunks: 2, freshUntil: NOW + 5 * 60_000, reason: "stale on 4 of 6 IDs" },
   ],
 };
 
@@ -79,6 +80,7 @@ export function fakeController(initial: ConsoleSnapshot, overrides: Partial<Cons
     setPaused: record("setPaused", async () => undefined),
     logTail: record("logTail", async (): Promise<LogLine[]> => []),
     graph: record("graph", () => ["daily_stats", "└─ clean_measurements (fresh, 5m ago)"]),
+    heatmap: record("heatmap", async (): Promise<HeatmapData | null> => null),
     quit: record("quit", async () => undefined),
     ...overrides,
   };

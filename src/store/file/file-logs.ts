@@ -18,7 +18,7 @@ export class FileLogs implements LogStore {
       if (!existsSync(dir)) continue;
       for (const name of readdirSync(dir)) {
         const parsed = parseLogFileName(name);
-        if (!parsed) continue;
+        if (!parsed || (query.chunkId && parsed.chunkId !== query.chunkId)) continue;
         const runId = runIdOfChunk(parsed.chunkId);
         if (query.runId && runId !== query.runId) continue;
         const file = join(dir, name);

@@ -29,8 +29,9 @@ export class PgLogs implements LogStore {
     const { rows } = await this.db.query<{ chunk_id: string; attempt: number; run_id: string; job: string; copy: string; text: string; at: Date }>(
       `SELECT chunk_id, attempt, run_id, job, copy, right(text, $5) AS text, written_at AS at FROM ${this.s}.chunk_logs
        WHERE ($1::text IS NULL OR job = $1) AND ($2::text IS NULL OR run_id = $2) AND ($4::float8 IS NULL OR written_at > to_timestamp($4::float8 / 1000))
+         AND ($6::text IS NULL OR chunk_id = $6)
        ORDER BY written_at DESC LIMIT $3`,
-      [query.job, query.runId ?? null, query.limit, query.since ?? null, query.maxBytes ?? DEFAULT_LOG_CAP_BYTES],
+      [query.job, query.runId ?? null, query.limit, query.since ?? null, query.maxBytes ?? DEFAULT_LOG_CAP_BYTES, query.chunkId ?? null],
     );
     return rows.map((r) => ({ chunkId: r.chunk_id, attempt: r.attempt, runId: r.run_id, job: r.job, instance: r.copy, text: fromLineStart(r.text, query.maxBytes), writtenAt: r.at.getTime() }));
   }
