@@ -1,12 +1,15 @@
+import { dirname } from "node:path";
 import { systemClock } from "../clock.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { Engine } from "../engine/engine.js";
-import { gitCommit } from "../engine/git.js";
+import { codeHashes } from "../jobs/code-hash.js";
+import { gitStateReader } from "../engine/git.js";
 import * as T from "../engine/transitions.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
 import type { ExecPool } from "../exec/pool.js";
 import type { Registry } from "../jobs/load.js";
+import { FileTriggers } from "../schedule/file-trigger.js";
 import { Scheduler } from "../schedule/scheduler.js";
 import type { InstanceInfo } from "../store/records.js";
 import { SILENT_INSTANCE_MS, type Store } from "../store/store.js";
@@ -17,6 +20,9 @@ import { scheduleHost } from "./schedule-host.js";
 const POLL_MS = 500;
 const RELEASE_MS = 1_000;
 
+/** How often retention looks for runs to prune. */
+const RETAIN_EVERY_MS = 3_600_000;
+
 export interface OrchestratorOptions {
   readonly store: Store;
   readonly pool: ExecPool;
@@ -24,6 +30,8 @@ export interface OrchestratorOptions {
   readonly instance: InstanceInfo;
   readonly events: EventBus;
   readonly jobsDir: string;
+  /** Retention (stau.config.ts): finished runs older than this are pruned, now and every hour; null keeps them. */
+  readonly retentionMs?: number | null;
   /** Fire the schedule (not in `stau run` on the embedded store). */
   readonly schedule: boolean;
   /** Touch only the runs it creates: no taking up runs left by others, no releasing their chunks. */
@@ -52,21 +60,34 @@ export class Orchestrator {
     private readonly options: OrchestratorOptions,
     readonly engine: Engine,
     readonly scheduler: Scheduler,
+    /** The schedule's onFiles entries: fired by arrivals rather than by the clock. */
+    readonly files: FileTriggers,
   ) {}
 
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
     const { store, pool, registry, events } = options;
-    let commit: Promise<string | null> | null = null;
     const engine = await Engine.start({
       store,
       registry,
       events,
       adopt: !options.ownRunsOnly,
       selectWork: (spec, kwargs) => pool.selectWork(spec, kwargs),
-      gitCommit: () => (commit ??= gitCommit(options.jobsDir)),
+      git: gitStateReader(options.jobsDir),
+      codeHashes,
     });
-    const scheduler = new Scheduler({ entries: registry.schedule.entries, marks: await store.scheduleMarks(), clock: systemClock, host: scheduleHost(engine, store, events) });
-    const orchestrator = new Orchestrator(options, engine, scheduler);
+    const marks = await store.scheduleMarks();
+    const host = scheduleHost(engine, store, events);
+    const scheduler = new Scheduler({ entries: registry.schedule.entries, marks, clock: systemClock, host });
+    const files = new FileTriggers({
+      root: dirname(options.jobsDir),
+      entries: registry.schedule.entries,
+      marks,
+      host,
+      record: (entryId, mark) => engine.markSchedule(entryId, mark),
+      fired: (entryId, tickAt) => store.tickFired(entryId, tickAt),
+      paused: () => scheduler.paused,
+    });
+    const orchestrator = new Orchestrator(options, engine, scheduler, files);
     await orchestrator.begin();
     return orchestrator;
   }
@@ -79,7 +100,25 @@ export class Orchestrator {
     await this.releaseSilent();
     this.pull();
     this.stopServing = await store.orders.serve((request) => this.order(request), { by: instance.id, warn: (message) => this.warn(message), events: this.options.events });
-    if (this.options.schedule) this.scheduler.start();
+    if (this.options.retentionMs) {
+      this.timers.push(setInterval(() => void this.retain(), RETAIN_EVERY_MS));
+      void this.retain();
+    }
+    if (this.options.schedule) {
+      this.scheduler.start();
+      await this.files.start().catch((error) => this.warn(`watching the files of onFiles entries failed: ${errorMessage(error)}`));
+    }
+  }
+
+  /** Applies retention once; a failure is a warning, and the next hour tries again. */
+  private async retain(): Promise<void> {
+    const before = Date.now() - this.options.retentionMs!;
+    try {
+      const pruned = await this.options.store.prune(before, { dryRun: false });
+      if (pruned.runs > 0) this.options.events.emit("store:pruned", { ...pruned, before });
+    } catch (error) {
+      this.warn(`retention: pruning runs that finished before ${new Date(before).toISOString()} failed: ${errorMessage(error)}`);
+    }
   }
 
   /** Carries out an order here. */
@@ -139,11 +178,13 @@ export class Orchestrator {
   setRegistry(registry: Registry): void {
     this.engine.setRegistry(registry);
     this.scheduler.setEntries(registry.schedule.entries);
+    void this.files.setEntries(registry.schedule.entries).catch((error) => this.warn(`watching the files of onFiles entries failed: ${errorMessage(error)}`));
   }
 
   /** No more ticks, orders or runs; results of running chunks are still applied (a draining instance). */
   async stopTaking(): Promise<void> {
     this.scheduler.stop();
+    await this.files.stop();
     await this.scheduler.settled();
     const stopServing = this.stopServing;
     this.stopServing = null;

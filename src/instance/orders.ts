@@ -1,5 +1,6 @@
 import type { ControlRequest } from "../control/protocol.js";
 import type { Engine } from "../engine/engine.js";
+import { codeDrift } from "../engine/git.js";
 import { didYouMean } from "../did-you-mean.js";
 import { UsageError } from "../errors.js";
 import { discoverJobs } from "../jobs/discover.js";
@@ -38,9 +39,11 @@ export async function handleOrder(ctx: OrderContext, request: ControlRequest): P
       return summary(run);
     }
     case "rerun": {
-      const run = await engine.rerun((await runNamed(ctx, request.run, "latest")).id);
+      const original = await runNamed(ctx, request.run, "latest");
+      const run = await engine.rerun(original.id);
       if (!run) throw new UsageError(`no run ${request.run}`, "list runs with stau runs");
-      return summary(run);
+      const warning = codeDrift(original, run);
+      return warning ? { ...summary(run), warning } : summary(run);
     }
     case "cancel": {
       const target = await runNamed(ctx, request.run, "active");
@@ -55,6 +58,11 @@ export async function handleOrder(ctx: OrderContext, request: ControlRequest): P
     case "events":
       // Streams are the channel's (socket-orders.ts); an order of this kind reaching here came through a database.
       throw new UsageError("an event stream is only served on the control socket");
+    case "prune": {
+      // Here, on the instance that orchestrates: on the embedded store it alone may write the history.
+      const before = Date.now() - request.olderThanMs;
+      return { ...(await ctx.store.prune(before, { dryRun: request.dryRun })), before: new Date(before).toISOString(), dryRun: request.dryRun };
+    }
     case "status":
       return {
         ...(await ctx.describe()),

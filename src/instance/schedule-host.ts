@@ -4,7 +4,7 @@ import type { Engine } from "../engine/engine.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
 import type { Registry } from "../jobs/load.js";
-import type { ScheduleHost } from "../schedule/scheduler.js";
+import { PAUSED_REASON, type ScheduleHost } from "../schedule/scheduler.js";
 import type { Store } from "../store/store.js";
 
 /** Says what does not load, at start (every broken job) or after a reload (the schedule). */
@@ -44,4 +44,12 @@ function skipReason(engine: Engine, entry: ScheduleEntrySpec): string | null {
   if (spec.allowConcurrentRuns) return null;
   const active = engine.activeRuns.find((run) => run.run.job === entry.job);
   return active ? `run ${active.run.id} of ${entry.job} is still ${active.run.status} (allowConcurrentRuns is false)` : null;
+}
+
+/** A skip's reason as a short kind (`stau_schedule_skips_total{reason}`): paused, overlap, broken, or error. */
+export function skipKind(reason: string): "paused" | "overlap" | "broken" | "error" {
+  if (reason === PAUSED_REASON) return "paused";
+  if (reason.endsWith("(allowConcurrentRuns is false)")) return "overlap";
+  if (/^job \S+ is broken: /.test(reason)) return "broken";
+  return "error";
 }

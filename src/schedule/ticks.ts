@@ -9,6 +9,16 @@ export interface ScheduleMark {
   readonly lastTickAt: number | null;
   /** The last tick skipped, and why (overlap policy, broken job…). */
   readonly lastSkip: { readonly tickAt: number; readonly reason: string } | null;
+  /** An `onFiles` entry: the content hash of every file it fired for, by path (each content fires once). */
+  readonly files?: Readonly<Record<string, string>>;
+  /** An `onFiles` entry: the files its last run was for. */
+  readonly lastFiles?: readonly string[];
+  /**
+   * An `onFiles` entry: a fire written down before it happened, so that whoever reads the
+   * mark next knows, by whether the tick fired (store.tickFired), whether these files
+   * were handled — a kill between the run and the mark neither loses nor repeats them.
+   */
+  readonly firing?: { readonly tickAt: number; readonly files: Readonly<Record<string, string>> };
 }
 
 /** The ticks of one entry. Build it once per entry: parsing a cron expression is not free. */

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { openOrders } from "../../src/store/open.js";
 import { projectFactory, show } from "../helpers/cli.js";
 import { startInstance, type RunningStau } from "../helpers/instance.js";
-import { describePg, dropSchema, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
+import { schemasDroppedAfterAll, describePg, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { json, stau, type TempProject } from "../helpers/project.js";
 
 // Several `stau start` processes on one PostgreSQL schema, as a team runs them on
@@ -35,7 +35,7 @@ import { defineJob } from "stau";
 export default defineJob({ allowConcurrentRuns: true, run() {} });
 `;
 
-const schemas: string[] = [];
+const schemas = schemasDroppedAfterAll();
 const copies: RunningStau[] = [];
 const newProject = projectFactory();
 
@@ -46,9 +46,6 @@ afterEach(async () => {
   }
 });
 
-afterAll(async () => {
-  if (TEST_DATABASE_URL) for (const schema of schemas) await dropSchema(schema);
-});
 
 function cluster(files: Record<string, string> = {}) {
   const schema = testSchema("copies");
@@ -271,6 +268,32 @@ export default defineJob({
     const again = await stau(project.dir, ["cancel", triggered.run.id], { env });
     expect(again.code, show(again)).toBe(2);
     expect(again.stderr).toMatch(/already finished \(cancelled\)/);
+  }, 60_000);
+
+  it("fires an onFiles entry on one copy only, once per file, and the heir remembers what was handled", async () => {
+    const { schema, project, start } = cluster({
+      "jobs/tick.ts": TICK,
+      "stau.schedule.ts": `import { defineSchedule } from "stau";
+export default defineSchedule([{ id: "inbox", job: "tick", onFiles: "inbox/*.csv" }]);
+`,
+    });
+    mkdirSync(join(project.dir, "inbox"));
+    const all = [start(), start(), start()];
+    const first = await Promise.race(all.map((c) => c.waitFor(orchestrates, "an orchestrator").then(() => c)));
+    await Promise.all(all.map((c) => c.waitFor((e) => e.event === "instance:started", "every copy up")));
+    writeFileSync(join(project.dir, "inbox", "a.csv"), "1\n");
+    const firedOn = () => all.flatMap((c) => c.events.filter((e) => e.event === "schedule:fired" && e.entryId === "inbox").map(() => c));
+    await first.waitFor(() => firedOn().length >= 1, "a.csv fired");
+    // The orchestrator dies; the heir scans the inbox on taking over and fires only what is new.
+    first.child.kill("SIGKILL");
+    await first.exited();
+    writeFileSync(join(project.dir, "inbox", "b.csv"), "2\n");
+    const others = all.filter((c) => c !== first);
+    const heir = await Promise.race(others.map((c) => c.waitFor(orchestrates, "a new orchestrator", 10_000).then(() => c)));
+    await heir.waitFor(() => firedOn().length >= 2, "b.csv fired by the heir", 15_000);
+    const runs = await query<{ files: string }>(`SELECT record->'kwargs'->>'files' AS files FROM "${schema}".runs WHERE record->>'trigger' = 'schedule' ORDER BY record->>'createdAt'`);
+    expect(runs.map((r) => JSON.parse(r.files))).toEqual([["inbox/a.csv"], ["inbox/b.csv"]]);
+    expect(firedOn().map((c) => c.child.pid).sort()).toEqual([first.child.pid, heir.child.pid].sort());
   }, 60_000);
 
   it("fires every schedule tick exactly once while the orchestrator is killed and another takes over", async () => {

@@ -48,6 +48,9 @@ function entryJson(entry: ScheduleEntrySpec, mark: ScheduleMark | undefined, now
     job: entry.job,
     cron: entry.cron,
     everyMs: entry.everyMs,
+    onFiles: entry.onFiles,
+    /** An onFiles entry: the files its last run was for. */
+    lastFiles: mark?.lastFiles ?? [],
     timezone: entry.timezone,
     enabled: entry.enabled,
     catchUp: entry.catchUp,
@@ -108,15 +111,17 @@ export async function scheduleCommand(flags: ScheduleFlags): Promise<number> {
   out.write(`${displayPath(paths, paths.scheduleFile)}: ${entries.length} entr${entries.length === 1 ? "y" : "ies"}\n`);
   entries.forEach((entry, index) => {
     const row = rows[index]!;
-    const when = entry.cron !== null ? `cron ${entry.cron}` : `every ${formatDuration(entry.everyMs!)}`;
+    const when = entry.onFiles !== null ? `on files ${entry.onFiles}` : entry.cron !== null ? `cron ${entry.cron}` : `every ${formatDuration(entry.everyMs!)}`;
     const zone = entry.timezone ?? `${zoneOf(entry)} (machine)`;
     const flagsText = [!entry.enabled && "disabled", !entry.catchUp && "no catch-up", registry.broken.has(entry.job) && "job has errors: ticks are skipped"].filter(Boolean).join(", ");
     out.write(`\n${paint("bold", entry.id, out)} → ${entry.job}   ${when}   ${zone}${flagsText ? `   ${paint("yellow", flagsText, out)}` : ""}\n`);
-    const next = row.next === null ? paint("dim", entry.enabled ? "never" : "disabled", out) : `${row.nextLocal}   ${row.next}`;
+    const waits = entry.onFiles !== null ? "when a matching file appears or changes (each content once)" : "never";
+    const next = row.next === null ? paint("dim", entry.enabled ? waits : "disabled", out) : `${row.nextLocal}   ${row.next}`;
     out.write(`    next  ${next}\n`);
     if (row.catchUpFor) out.write(`    due   ${paint("cyan", `on start: a catch-up for the missed tick ${localTime(Date.parse(row.catchUpFor), zoneOf(entry))}`, out)}\n`);
     const last = marks.get(entry.id);
     out.write(`    last  ${last?.lastTickAt != null ? `${localTime(last.lastTickAt, zoneOf(entry))}   ${row.lastTickAt}` : paint("dim", "never", out)}\n`);
+    if (last?.lastFiles?.length) out.write(`    for   ${last.lastFiles.join(", ")}\n`);
     if (last?.lastSkip) out.write(`    skip  ${localTime(last.lastSkip.tickAt, zoneOf(entry))}   ${paint("yellow", last.lastSkip.reason, out)}\n`);
   });
 
