@@ -5,7 +5,9 @@ import { coldStart } from "./cold-start.mjs";
 import { consoleFrames } from "./console.mjs";
 import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
+import { programChunkOverhead } from "./programs.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
+import { historyQuery } from "./history.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
 import { transitionCostGrowth } from "./store.mjs";
@@ -21,9 +23,11 @@ const suites = [
   ["resolve_large_ms", () => resolveLarge()],
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
+  ["history_query", () => historyQuery()],
   ["console_first_frame", () => consoleFirstFrame()],
   ["console", () => consoleFrames()],
   ["pg_chunk_throughput", () => pgChunkThroughput()],
+  ["program_chunk_overhead", () => programChunkOverhead()],
 ];
 
 const results = [];

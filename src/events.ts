@@ -48,6 +48,8 @@ export interface StauEvents {
   "registry:reloaded": { files: string[]; broken: string[] };
   /** The store cannot record changes now (`problem` says what, where and why), or can again (null): claiming stops meanwhile. */
   "store:problem": { problem: string | null };
+  /** Retention (stau.config.ts) removed finished runs that finished before `before`, with their chunks and logs. */
+  "store:pruned": { runs: number; chunks: number; logs: number; before: number };
   warning: { message: string };
 }
 
@@ -58,7 +60,7 @@ export const EVENT_NAMES = Object.keys({
   "chunk:progress": 1, "chunk:log": 1,
   "schedule:fired": 1, "schedule:skipped": 1,
   "instance:started": 1, "instance:draining": 1, "instance:orchestrating": 1, "instance:stopped": 1,
-  "registry:reloaded": 1, "store:problem": 1, warning: 1,
+  "registry:reloaded": 1, "store:problem": 1, "store:pruned": 1, warning: 1,
 } satisfies Record<keyof StauEvents, 1>) as (keyof StauEvents)[];
 
 type Listener<E extends keyof StauEvents> = (payload: StauEvents[E]) => void;

@@ -66,6 +66,7 @@ export function buildProgram(): Command {
     .command("validate")
     .description("load every job and the schedule; exit 1 on any error")
     .option("--json", "print the result as JSON")
+    .option("--strict", "lineage warnings fail too (exit 1)")
     .action(action(async (flags) => (await import("./commands/validate.js")).validateCommand(flags)));
 
   program
@@ -77,6 +78,15 @@ export function buildProgram(): Command {
     .addOption(databaseUrl())
     .addOption(databaseSchema())
     .action(action(async (flags) => (await import("./commands/runs.js")).runsCommand(flags)));
+
+  program
+    .command("show <run>")
+    .description("everything about one run: trigger, kwargs, work IDs, git commit, timings, each chunk with its error; <run> is a run id, or a job name for its newest run")
+    .option("--json", "print as JSON")
+    .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
+    .action(action(async (run: string, flags) => (await import("./commands/show.js")).showCommand(run, flags)));
 
   program
     .command("logs <job>")
@@ -108,7 +118,7 @@ export function buildProgram(): Command {
     .option("--ui", "show the console (on a terminal); headless otherwise")
     .option("--no-ui", "headless: one log line per event on stdout (the default)")
     .addOption(new Option("--log-format <format>", "json, or pretty (default on a terminal)").choices(["json", "pretty"]))
-    .option("--health-port <port>", "answer GET /healthz on 127.0.0.1:<port>")
+    .option("--health-port <port>", "answer GET /healthz and GET /metrics (Prometheus) on 127.0.0.1:<port>")
     .option("--drain-timeout <duration>", "how long running chunks may finish on SIGTERM/SIGINT (default 30s)")
     .addOption(workers())
     .addOption(memory())
@@ -127,6 +137,31 @@ export function buildProgram(): Command {
     .addOption(databaseUrl())
     .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/act.js")).triggerCommand(job, flags)));
+
+  program
+    .command("prune")
+    .description("remove finished runs older than a duration, with their chunks and logs (never active runs, never freshness)")
+    .requiredOption("--older-than <duration>", "runs that finished more than this long ago, e.g. 90d")
+    .option("--dry-run", "only count what would go")
+    .option("--json", "print the counts as JSON")
+    .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
+    .action(action(async (flags) => (await import("./commands/prune.js")).pruneCommand(flags)));
+
+  program
+    .command("backfill <job>")
+    .description("one run per value of a range, passed as kwargs[KEY]; resumable: values already done are skipped")
+    .requiredOption("--range <KEY=FROM..TO>", "dates (YYYY-MM-DD) or integers, both ends included")
+    .option("--step <step>", "between values: days for dates (1d, 7d), a whole number for integers (default 1)")
+    .option("--max-active <n>", "at most this many runs at once (default 1)")
+    .option("--kwargs <json>", "more arguments for every run, as a JSON object")
+    .option("--json", "print every value's run and status as JSON")
+    .addOption(workers())
+    .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
+    .action(action(async (job: string, flags) => (await import("./commands/backfill.js")).backfillCommand(job, flags)));
 
   for (const [name, description, fn] of [
     ["retry", "run a finished run's failed and upstream_failed chunks again", "retryCommand"],
@@ -165,11 +200,23 @@ export function buildProgram(): Command {
   program
     .command("explain <job>")
     .description("why a job is or is not running now")
+    .option("--kwargs <json>", "judge dependencies for a trigger with these arguments")
+    .option("--work <ids>", "judge dependencies on these work IDs instead of selectWork's")
     .option("--json", "print as JSON")
     .addOption(data())
     .addOption(databaseUrl())
     .addOption(databaseSchema())
     .action(action(async (job: string, flags) => (await import("./commands/explain.js")).explainCommand(job, flags)));
+
+  program
+    .command("repro <chunk>")
+    .description("write a script that re-runs one chunk of history as it ran, for node --inspect-brk")
+    .option("--attempt <n>", "which attempt's number to pass (default: the last)")
+    .option("--out <file>", "where to write the script (default: data/repro/<chunk>.<attempt>.mjs)")
+    .addOption(data())
+    .addOption(databaseUrl())
+    .addOption(databaseSchema())
+    .action(action(async (chunk: string, flags) => (await import("./commands/repro.js")).reproCommand(chunk, flags)));
 
   program
     .command("init [dir]")

@@ -12,6 +12,8 @@ export type ControlRequest =
   | { readonly cmd: "pause" }
   | { readonly cmd: "resume" }
   | { readonly cmd: "status" }
+  /** Removes finished runs that finished more than `olderThanMs` ago, with their chunks and logs (`dryRun`: only counts). */
+  | { readonly cmd: "prune"; readonly olderThanMs: number; readonly dryRun: boolean }
   /** Every event of the instance from now on, one JSON line each, until the caller hangs up (a console attaching). */
   | { readonly cmd: "events" };
 
@@ -68,8 +70,14 @@ export function parseControlRequest(value: unknown): ControlRequest {
     case "status":
     case "events":
       return { cmd: value.cmd };
+    case "prune": {
+      const { olderThanMs, dryRun } = value;
+      if (typeof olderThanMs !== "number" || !Number.isFinite(olderThanMs) || olderThanMs < 0) refuse("olderThanMs", "a number of milliseconds ≥ 0", olderThanMs);
+      if (typeof dryRun !== "boolean") refuse("dryRun", "true or false", dryRun);
+      return { cmd: "prune", olderThanMs, dryRun };
+    }
     default:
-      return refuse("cmd", `one of "trigger", "retry", "cancel", "rerun", "pause", "resume", "status", "events"`, value.cmd);
+      return refuse("cmd", `one of "trigger", "retry", "cancel", "rerun", "pause", "resume", "status", "events", "prune"`, value.cmd);
   }
 }
 

@@ -67,6 +67,7 @@ const LINES: { [E in keyof StauEvents]?: (e: StauEvents[E]) => Line } = {
     text: `reloaded ${e.files.join(", ")}${e.broken.length ? `; broken: ${e.broken.join(", ")}` : ""}`,
     fields: e,
   }),
+  "store:pruned": (e) => ({ level: "info", text: `retention: pruned ${e.runs} run(s) (${e.chunks} chunks) and ${e.logs} log file(s) that finished before ${iso(e.before)}`, fields: { ...e, before: iso(e.before) } }),
   "store:problem": (e) => ({
     level: e.problem ? "error" : "info",
     text: e.problem ? `${e.problem}: stau stops claiming chunks and taking runs until it can write again` : "the store writes again: claiming resumes",

@@ -68,6 +68,11 @@ export interface Store {
 
   /** Newest first, active runs included. */
   listRuns(limit: number): Promise<ArchivedRun[]>;
+  /**
+   * Removes finished runs that finished before `before` (epoch ms), their chunks and
+   * their logs — never an active run, never freshness. With `dryRun`, only counts.
+   */
+  prune(before: number, options: { readonly dryRun: boolean }): Promise<PruneResult>;
   getRun(id: string): Promise<ArchivedRun | null>;
 
   commit(): Promise<CommitResult>;
@@ -105,6 +110,11 @@ export interface ClaimFilter {
   readonly suspects: boolean;
   /** Only chunks of these runs (`stau run` on the embedded store touches its own run only); absent: any. */
   readonly runs?: readonly string[];
+  /**
+   * Jobs' `concurrency`: a claim leaves a job's chunks pending while this many of them are
+   * running (claimed ahead included), on any instance sharing the store.
+   */
+  readonly limits?: Readonly<Record<string, number>>;
 }
 
 export type QueueChannel = "work" | "changes" | "cancel";
@@ -182,4 +192,11 @@ export interface Leadership {
   holder(): Promise<InstanceInfo | null>;
   /** Instances alive or stopped within the hour. */
   instances(): Promise<InstanceRow[]>;
+}
+
+/** What a prune removed (or, dry, would remove). */
+export interface PruneResult {
+  readonly runs: number;
+  readonly chunks: number;
+  readonly logs: number;
 }

@@ -57,7 +57,7 @@ describe("the project is found upward from the working directory", () => {
 
 /**
  * Every command but init, from the program itself (so a new command is covered too), with
- * a placeholder for each required argument; the executing ones get two workers, so a
+ * a placeholder for each required argument and option; the executing ones get two workers, so a
  * command that ran anyway stays light.
  */
 const COMMANDS = buildProgram()
@@ -65,6 +65,7 @@ const COMMANDS = buildProgram()
   .map((command) => [
     command.name(),
     ...command.registeredArguments.filter((argument) => argument.required).map(() => "one"),
+    ...command.options.filter((option) => option.mandatory).flatMap((option) => [option.long!, "one"]),
     ...(command.options.some((option) => option.long === "--workers") ? WORKERS : []),
   ]);
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,5 +66,59 @@ describe("run history", () => {
     writeFileSync(file, line.repeat(count) + "garbage\n" + line.repeat(count));
     expect(ids(history)).toEqual(["x".repeat(200)]);
     expect(history.damagedLines().map((d) => d.line)).toEqual([count + 1]);
+  });
+});
+
+describe("the history index", () => {
+  const withStatus = (id: string, status: string) => ({ run: { id, job: "a", status }, chunks: [] }) as unknown as ArchivedRun;
+  /** Overwrites run `id`'s line in place with garbage of the same length: a scan that passes it reports it. */
+  function damage(file: string, id: string): void {
+    const text = readFileSync(file, "utf8");
+    const start = text.indexOf(`{"run":{"id":"${id}"`);
+    const end = text.indexOf("\n", start);
+    writeFileSync(file, text.slice(0, start) + "x".repeat(end - start) + text.slice(end));
+  }
+
+  it("finds an old run where its index line says, without reading the runs after it", () => {
+    const file = historyFile();
+    const heard: DamagedLine[] = [];
+    const history = new History(file, (d) => heard.push(d));
+    for (const id of ["r1", "r2", "r3"]) history.append([archived(id)]);
+    damage(file, "r2");
+    expect(history.find("r1")?.run.id).toBe("r1");
+    expect(history.find("r3")?.run.id).toBe("r3");
+    expect(heard).toEqual([]);
+    // An entry pointing at a line that is not its run: back to reading the history, which finds nothing and says why.
+    expect(history.find("r2")).toBeNull();
+    expect(heard.map((d) => d.line)).toEqual([2]);
+  });
+
+  it("finds the runs appended after the index's last line (a crash between the two appends), and a retried run's newest line", () => {
+    const file = historyFile();
+    const history = new History(file);
+    history.append([withStatus("r1", "failed"), archived("r2")]);
+    history.append([withStatus("r1", "done")]);
+    expect(history.find("r1")?.run.status).toBe("done");
+    const index = readFileSync(`${file}.idx`, "utf8").split("\n");
+    writeFileSync(`${file}.idx`, index[0] + "\n");
+    expect(history.find("r2")?.run.id).toBe("r2");
+    expect(history.find("r1")?.run.status).toBe("done");
+    expect(history.find("r9")).toBeNull();
+  });
+
+  it("is built in one pass for a history written without one, and rewritten with the history", () => {
+    const file = historyFile();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, ["r1", "r2", "r3", "r4"].map((id) => JSON.stringify(archived(id))).join("\n") + "\n");
+    const heard: DamagedLine[] = [];
+    const history = new History(file, (d) => heard.push(d));
+    history.ensureIndex();
+    expect(readFileSync(`${file}.idx`, "utf8").trim().split("\n")).toHaveLength(4);
+    expect(history.rewrite((run) => run.run.id !== "r2")).toEqual(["r2"]);
+    expect(readFileSync(`${file}.idx`, "utf8").trim().split("\n").map((l) => l.split("\t")[0])).toEqual(["r1", "r3", "r4"]);
+    damage(file, "r3");
+    expect(history.find("r1")?.run.id).toBe("r1");
+    expect(history.find("r4")?.run.id).toBe("r4");
+    expect(heard).toEqual([]);
   });
 });

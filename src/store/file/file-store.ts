@@ -7,12 +7,13 @@ import type { OrderChannel } from "../../control/orders.js";
 import { socketOrders } from "../../control/socket-orders.js";
 import { StoreError, fileSystemError } from "../../errors.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
-import type { ChunkPatchOp, CommitResult, Store } from "../store.js";
+import type { ChunkPatchOp, CommitResult, PruneResult, Store } from "../store.js";
 import { FileLeadership } from "./file-leadership.js";
 import { FileLogs } from "./file-logs.js";
 import { FileQueue } from "./file-queue.js";
 import { FreshnessFiles } from "./freshness.js";
 import { History, describeDamagedLine } from "./history.js";
+import { pruneFileStore } from "./prune.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
 import { openSnapshot } from "./snapshot-file.js";
@@ -144,6 +145,7 @@ export class FileStore implements Store {
     this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() }, (problem) => {
       for (const listener of this.problemListeners) listener(problem?.message ?? null);
     });
+    this.history.ensureIndex();
   }
 
   private replay(op: Op): void {
@@ -329,26 +331,16 @@ export class FileStore implements Store {
   }
 
   async listRuns(limit: number): Promise<ArchivedRun[]> {
-    const state = this.hot.data;
-    const active = Object.values(state.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) }));
-    const ids = new Set(active.map((a) => a.run.id));
-    // History is in the order runs finished, not created: read back until a run finished
-    // before the limit-th newest creation found so far (it, and all before it, are older).
-    const found: ArchivedRun[] = [...active];
-    let cutoff = -Infinity;
-    for (const archived of this.history.newestFirst()) {
-      if (found.length >= limit && (archived.run.finishedAt ?? archived.run.createdAt) < cutoff) break;
-      if (ids.has(archived.run.id)) continue;
-      found.push(archived);
-      if (found.length >= limit) cutoff = found.map((r) => r.run.createdAt).sort((a, b) => b - a)[limit - 1]!;
-    }
-    return found.sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+    return this.history.newest(Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })), limit);
+  }
+
+  async prune(before: number, { dryRun }: { readonly dryRun: boolean }): Promise<PruneResult> {
+    return pruneFileStore(this.history, this.dir, (id) => id in this.hot.data.runs, before, dryRun);
   }
 
   async getRun(id: string): Promise<ArchivedRun | null> {
     const run = this.hot.data.runs[id];
-    if (run) return { run, chunks: this.chunksOf(id) };
-    return this.history.find(id);
+    return run ? { run, chunks: this.chunksOf(id) } : this.history.find(id);
   }
 
   async commit(): Promise<CommitResult> {

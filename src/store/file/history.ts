@@ -1,4 +1,6 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { replaceDurably } from "./durable-write.js";
+import { HistoryIndex, type IndexEntry } from "./history-index.js";
 import { dirname } from "node:path";
 import type { ArchivedRun } from "../records.js";
 import { archivedRunProblem } from "./shapes.js";
@@ -27,11 +29,16 @@ export class History {
   /** Damaged lines met so far, by byte offset, so each is reported once. */
   private readonly damage = new Map<number, DamagedLine>();
 
+  /** Where each run's line starts (history-index.ts): `show` of an old run reads one line. */
+  private readonly index: HistoryIndex;
+
   /** `onDamaged` hears of each damaged line once, the first time a read meets it. */
   constructor(
     private readonly file: string,
     private readonly onDamaged: (damage: DamagedLine) => void = () => undefined,
-  ) {}
+  ) {
+    this.index = new HistoryIndex(`${file}.idx`);
+  }
 
   append(runs: readonly ArchivedRun[]): void {
     if (runs.length === 0) return;
@@ -40,7 +47,35 @@ export class History {
     // must not be glued onto it.
     const separator = this.checkedTail || endsWithNewline(this.file) ? "" : "\n";
     this.checkedTail = true;
-    appendFileSync(this.file, separator + runs.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    const lines = runs.map((r) => JSON.stringify(r) + "\n");
+    let offset = sizeOf(this.file) + separator.length;
+    appendFileSync(this.file, separator + lines.join(""));
+    this.index.append(
+      runs.map((r, i) => {
+        const entry = { id: r.run.id, offset };
+        offset += Buffer.byteLength(lines[i]!);
+        return entry;
+      }),
+    );
+  }
+
+  /**
+   * Builds the index of a history written before there was one (or whose index was lost),
+   * by one pass over it. Only the writer does this, when it opens the store.
+   */
+  ensureIndex(): void {
+    if (this.index.exists() || !existsSync(this.file)) return;
+    const entries: IndexEntry[] = [];
+    const fd = openSync(this.file, "r");
+    try {
+      for (const line of linesFrom(fd, 0)) {
+        const id = idOfLine(line.text);
+        if (id !== null) entries.push({ id, offset: line.offset });
+      }
+    } finally {
+      closeSync(fd);
+    }
+    this.index.replace(entries);
   }
 
   /** The damaged lines reads have met so far, in file order (each reported once to `onDamaged`). */
@@ -89,9 +124,92 @@ export class History {
     }
   }
 
+  /**
+   * Rewrites the history with only the runs `keep` accepts (each once: its newest line),
+   * atomically — a new file written and synced beside the old, then renamed over it — so
+   * a crash leaves either the old history or the new one. Damaged lines go too (they
+   * were reported when read). Returns the ids of the runs left out.
+   */
+  rewrite(keep: (run: ArchivedRun) => boolean): string[] {
+    const kept: ArchivedRun[] = [];
+    const dropped: string[] = [];
+    for (const run of this.newestFirst()) {
+      if (keep(run)) kept.push(run);
+      else dropped.push(run.run.id);
+    }
+    if (dropped.length === 0) return [];
+    const entries: IndexEntry[] = [];
+    let offset = 0;
+    replaceDurably(this.file, (fd) => {
+      // Oldest first, as appends wrote them; a thousand lines per write.
+      for (let end = kept.length; end > 0; end -= 1_000) {
+        const lines = kept.slice(Math.max(0, end - 1_000), end).reverse().map((run) => {
+          const line = JSON.stringify(run) + "\n";
+          entries.push({ id: run.run.id, offset });
+          offset += Buffer.byteLength(line);
+          return line;
+        });
+        writeSync(fd, lines.join(""));
+      }
+    });
+    // A crash here leaves the old index over the new history: its entries are checked on use, and it is rebuilt at the next open.
+    this.index.replace(entries);
+    this.damage.clear();
+    return dropped;
+  }
+
+  /**
+   * The `limit` newest runs by creation, `active` ones (not in history) included. History
+   * is in the order runs finished, not created: it is read back only until a run
+   * finished before the limit-th newest creation found so far (it, and all before it,
+   * are older).
+   */
+  newest(active: readonly ArchivedRun[], limit: number): ArchivedRun[] {
+    const ids = new Set(active.map((a) => a.run.id));
+    const found: ArchivedRun[] = [...active];
+    let cutoff = -Infinity;
+    for (const archived of this.newestFirst()) {
+      if (found.length >= limit && (archived.run.finishedAt ?? archived.run.createdAt) < cutoff) break;
+      if (ids.has(archived.run.id)) continue;
+      found.push(archived);
+      if (found.length >= limit) cutoff = found.map((r) => r.run.createdAt).sort((a, b) => b - a)[limit - 1]!;
+    }
+    return found.sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+  }
+
+  /**
+   * The newest line of run `id`: looked for first in the history not yet indexed (a
+   * crash between the two appends), then where the index says it starts; a missing index
+   * or an entry pointing at another line falls back to reading the history backwards.
+   */
   find(id: string): ArchivedRun | null {
+    const found = this.index.lookup(id);
+    if (found !== null && found.last !== null) {
+      const fd = openSync(this.file, "r");
+      try {
+        const last = readLineAt(fd, found.last);
+        if (last !== null && idOfLine(last.text) !== null) {
+          for (const line of linesFrom(fd, last.end)) if (idOfLine(line.text) === id) return this.parseFound(line.text, id);
+          if (found.offset === null) return null;
+          const line = readLineAt(fd, found.offset);
+          const run = line && idOfLine(line.text) === id ? this.parseFound(line.text, id) : null;
+          if (run) return run;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
     for (const run of this.newestFirst()) if (run.run.id === id) return run;
     return null;
+  }
+
+  private parseFound(line: string, id: string): ArchivedRun | null {
+    try {
+      const value = JSON.parse(line) as unknown;
+      return archivedRunProblem(value) === null && (value as ArchivedRun).run.id === id ? (value as ArchivedRun) : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The run on a line starting at byte `offset`, or null (blank, torn, or damaged and reported). */
@@ -139,5 +257,53 @@ function endsWithNewline(file: string): boolean {
     return last[0] === 10;
   } finally {
     closeSync(fd);
+  }
+}
+
+
+function sizeOf(file: string): number {
+  return existsSync(file) ? statSync(file).size : 0;
+}
+
+/** The run id a history line starts with (`{"run":{"id":"…"`, as JSON.stringify writes an ArchivedRun), or null. */
+function idOfLine(line: string): string | null {
+  return line.match(/^\{"run":\{"id":"([^"\\]+)"/)?.[1] ?? null;
+}
+
+/** The complete line starting at `offset` and the offset after its newline, or null. */
+function readLineAt(fd: number, offset: number): { text: string; end: number } | null {
+  const chunks: Buffer[] = [];
+  for (let at = offset; ; ) {
+    const block = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, block, 0, block.length, at);
+    if (read === 0) return null;
+    const newline = block.subarray(0, read).indexOf(10);
+    if (newline !== -1) {
+      chunks.push(block.subarray(0, newline));
+      const text = Buffer.concat(chunks);
+      return { text: text.toString("utf8"), end: offset + text.length + 1 };
+    }
+    chunks.push(block.subarray(0, read));
+    at += read;
+  }
+}
+
+/** The complete lines from `offset` to the end, with where each starts, read in large blocks. */
+function* linesFrom(fd: number, offset: number): Generator<{ text: string; offset: number }> {
+  let carry = Buffer.alloc(0);
+  let start = offset;
+  for (let at = offset; ; ) {
+    const block = Buffer.alloc(1 << 20);
+    const read = readSync(fd, block, 0, block.length, at);
+    if (read === 0) return;
+    at += read;
+    const text = carry.length ? Buffer.concat([carry, block.subarray(0, read)]) : block.subarray(0, read);
+    let from = 0;
+    for (let nl = text.indexOf(10); nl !== -1; nl = text.indexOf(10, from)) {
+      yield { text: text.toString("utf8", from, nl), offset: start };
+      start += nl + 1 - from;
+      from = nl + 1;
+    }
+    carry = Buffer.from(text.subarray(from));
   }
 }

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { LowSync, type SyncAdapter } from "lowdb";
-import { StoreError, errorMessage, fileCondition, fileSystemError } from "../../errors.js";
+import { StoreError, errorMessage, fileSystemError } from "../../errors.js";
+import { replaceDurably } from "./durable-write.js";
 import { snapshotShapeProblem } from "./shapes.js";
 
 const UNTOUCHED = "stau left the file untouched. Restore it from a backup, or move it away to start that part of the store empty.";
@@ -46,56 +47,7 @@ export class DurableJsonFile<T> implements SyncAdapter<T> {
   }
 
   write(data: T): void {
-    const text = JSON.stringify(data, null, 2);
-    try {
-      const fd = openSync(this.temp, "w", 0o644);
-      try {
-        writeFileSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(this.temp, this.file);
-    } catch (error) {
-      removeQuietly(this.temp);
-      throw writeError(this.file, error);
-    }
-    try {
-      syncDirectory(dirname(this.file));
-    } catch (error) {
-      throw writeError(this.file, error);
-    }
-  }
-}
-
-/**
- * A snapshot that could not be written: the file, and what the disk said. The old file
- * is still there, whole; the caller decides what that means (compaction tries again).
- */
-function writeError(file: string, error: unknown): StoreError {
-  const condition = fileCondition(error);
-  const why = condition ? `${condition.meaning} (${condition.code})` : errorMessage(error);
-  return new StoreError("store_unwritable", `cannot write ${file}: ${why}`, condition?.hint ?? "check the disk and the data directory, then try again", error);
-}
-
-/** Makes a rename in `dir` durable. Where directories cannot be synced (some platforms and file systems), the rename stands as written. */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "EINVAL" && code !== "ENOTSUP" && code !== "EISDIR" && code !== "EPERM") throw error;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // Not there, or the directory refuses changes: the next write replaces it.
+    replaceDurably(this.file, (fd) => writeFileSync(fd, JSON.stringify(data, null, 2)), this.temp);
   }
 }
 

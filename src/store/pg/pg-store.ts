@@ -5,7 +5,8 @@ import { StoreError, errorMessage } from "../../errors.js";
 import type { FreshnessView } from "../../graph/types.js";
 import type { ScheduleMark } from "../../schedule/ticks.js";
 import type { ArchivedRun, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
-import type { ChunkPatchOp, CommitResult, Store } from "../store.js";
+import type { ChunkPatchOp, CommitResult, PruneResult, Store } from "../store.js";
+import { prunePg } from "./prune.js";
 import { applyPatch, chunkRecord, recordPart } from "./chunk-sql.js";
 import { PgCommands } from "./commands.js";
 import type { DatabaseConfig } from "./config.js";
@@ -49,6 +50,10 @@ export class PgStore implements Store {
     this.orders = databaseOrders(new PgCommands(db));
   }
 
+  prune(before: number, { dryRun }: { readonly dryRun: boolean }): Promise<PruneResult> {
+    return prunePg(this.db, before, dryRun);
+  }
+
   /** Connects, applies migrations and reads each job's newest success. */
   static async open(config: DatabaseConfig): Promise<PgStore> {
     const store = new PgStore(await PgConnection.open(config));
@@ -85,7 +90,7 @@ export class PgStore implements Store {
 
   recordSuccesses(successes: readonly Success[]): void {
     if (successes.length === 0) return;
-    for (const s of successes) this.fresh.record(s.job, s.kwargsKey, s.workIds, s.at);
+    for (const s of successes) this.fresh.record(s.job, s.kwargsKey, s.workIds, s.at, s.codeHash ?? null);
     this.ops.push({ t: "ok", successes: [...successes] });
   }
 
@@ -103,11 +108,11 @@ export class PgStore implements Store {
   }
 
   async syncFreshness(perWorkId: boolean): Promise<void> {
-    const { rows } = await this.db.query<{ job: string; kwargs_key: string; work_id: string; at: string }>(
-      `SELECT job, kwargs_key, work_id, at FROM ${this.s}.freshness WHERE $1 OR work_id = ''`,
+    const { rows } = await this.db.query<{ job: string; kwargs_key: string; work_id: string; at: string; code_hash: string | null }>(
+      `SELECT job, kwargs_key, work_id, at, code_hash FROM ${this.s}.freshness WHERE $1 OR work_id = ''`,
       [perWorkId],
     );
-    for (const row of rows) this.fresh.load(row.job, row.kwargs_key, row.work_id, Number(row.at));
+    for (const row of rows) this.fresh.load(row.job, row.kwargs_key, row.work_id, Number(row.at), row.code_hash);
   }
 
   async scheduleMarks(): Promise<ReadonlyMap<string, ScheduleMark>> {
@@ -212,10 +217,13 @@ export class PgStore implements Store {
       }
       case "ok":
         await client.query(
-          `INSERT INTO ${s}.freshness (job, kwargs_key, work_id, at)
-           SELECT e->>0, e->>1, e->>2, max((e->>3)::bigint) FROM jsonb_array_elements($1::jsonb) e GROUP BY 1, 2, 3
-           ON CONFLICT (job, kwargs_key, work_id) DO UPDATE SET at = greatest(${s}.freshness.at, excluded.at)`,
-          [JSON.stringify(op.successes.flatMap((x) => [[x.job, x.kwargsKey, "", x.at], ...x.workIds.map((id) => [x.job, x.kwargsKey, workIdKey(id), x.at])]))],
+          // The newest success per row wins, and its code hash goes with it.
+          `INSERT INTO ${s}.freshness (job, kwargs_key, work_id, at, code_hash)
+           SELECT DISTINCT ON (e->>0, e->>1, e->>2) e->>0, e->>1, e->>2, (e->>3)::bigint, e->>4 FROM jsonb_array_elements($1::jsonb) e
+           ORDER BY e->>0, e->>1, e->>2, (e->>3)::bigint DESC
+           ON CONFLICT (job, kwargs_key, work_id) DO UPDATE SET at = greatest(${s}.freshness.at, excluded.at),
+             code_hash = CASE WHEN excluded.at >= ${s}.freshness.at THEN excluded.code_hash ELSE ${s}.freshness.code_hash END`,
+          [JSON.stringify(op.successes.flatMap((x) => ["", ...x.workIds.map(workIdKey)].map((id) => [x.job, x.kwargsKey, id, x.at, x.codeHash ?? null])))],
         );
         return false;
       case "mark":
