@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
 import { until } from "../store/helpers.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { startInstance, instancesKilledAfterEach } from "../helpers/instance.js";
 import { json, stau } from "../helpers/project.js";
 
 // A chunk whose code kills the whole stau process (a native crash, a main-process OOM,
@@ -9,10 +9,7 @@ import { json, stau } from "../helpers/project.js";
 // before its code runs, so its attempts are counted, and they run out.
 
 const project = projectFactory();
-const running: RunningStau[] = [];
-afterEach(() => {
-  for (const instance of running.splice(0)) instance.child.kill("SIGKILL");
-});
+const running = instancesKilledAfterEach();
 
 const POISON = `import { defineJob } from "stau";
 export default defineJob({

@@ -1,15 +1,12 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { startInstance, instancesKilledAfterEach, type RunningStau } from "../helpers/instance.js";
 import { json, stau } from "../helpers/project.js";
 
 const project = projectFactory();
-const running: RunningStau[] = [];
-afterEach(() => {
-  for (const instance of running.splice(0)) instance.child.kill("SIGKILL");
-});
+const running = instancesKilledAfterEach();
 
 const versioned = (version: string) => `import { defineJob } from "stau";
 import { writeFileSync } from "node:fs";

@@ -1,24 +1,15 @@
 import { spawn } from "node-pty";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show, WORKERS } from "../helpers/cli.js";
 import { stau, STAU_BIN } from "../helpers/project.js";
-import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
+import { KEYS, startPty, ptysKilledAfterEach } from "../helpers/pty.js";
 
 // `stau run` on a terminal (a real pseudo-terminal read through @xterm/headless): live
 // progress on stderr; and without one, the event lines as before. The job's chunks wait
 // for gate files the test writes, so the test, not a sleep, decides when they end.
 
 const project = projectFactory();
-const open: PtyStau[] = [];
-afterEach(() => {
-  for (const pty of open.splice(0)) {
-    try {
-      pty.pty.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
+const open = ptysKilledAfterEach();
 
 const JOBS = {
   "jobs/prepare.ts": `import { defineJob } from "stau";

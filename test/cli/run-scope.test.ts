@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show, WORKERS } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { startInstance, instancesKilledAfterEach } from "../helpers/instance.js";
 import { json, stau } from "../helpers/project.js";
 
 // `stau run` runs its own run and nothing else: a run another instance left unfinished
@@ -10,10 +10,7 @@ import { json, stau } from "../helpers/project.js";
 // early changes nothing.
 
 const project = projectFactory();
-const running: RunningStau[] = [];
-afterEach(() => {
-  for (const instance of running.splice(0)) instance.child.kill("SIGKILL");
-});
+const running = instancesKilledAfterEach();
 
 const LEFT = `import { appendFileSync } from "node:fs";
 import { defineJob } from "stau";

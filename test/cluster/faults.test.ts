@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
 import { startInstance, type RunningStau } from "../helpers/instance.js";
-import { describePg, dropSchema, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
+import { schemasDroppedAfterAll, describePg, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { json, stau } from "../helpers/project.js";
 
 // Instances on one PostgreSQL schema when the database drops every connection: nobody
@@ -23,7 +23,7 @@ export default defineJob({
 });
 `;
 
-const schemas: string[] = [];
+const schemas = schemasDroppedAfterAll();
 const instances: RunningStau[] = [];
 const newProject = projectFactory();
 
@@ -34,9 +34,6 @@ afterEach(async () => {
   }
 });
 
-afterAll(async () => {
-  if (TEST_DATABASE_URL) for (const schema of schemas) await dropSchema(schema);
-});
 
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;

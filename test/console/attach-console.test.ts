@@ -1,26 +1,16 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { instancesKilledAfterEach, startInstance } from "../helpers/instance.js";
 import { json, stau } from "../helpers/project.js";
-import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
+import { KEYS, ptysKilledAfterEach, startPty } from "../helpers/pty.js";
 
 // `stau dev` where a `stau start` already holds the data directory: the console attaches
 // to the running instance over its control socket instead of refusing, and quitting it
 // leaves the instance running.
 
 const project = projectFactory();
-const running: RunningStau[] = [];
-const ptys: PtyStau[] = [];
-afterEach(() => {
-  for (const instance of running.splice(0)) instance.child.kill("SIGKILL");
-  for (const pty of ptys.splice(0)) {
-    try {
-      pty.pty.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
+const running = instancesKilledAfterEach();
+const ptys = ptysKilledAfterEach();
 
 const JOBS = {
   "jobs/alpha.ts": `import { defineJob } from "stau";

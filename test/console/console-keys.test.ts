@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory } from "../helpers/cli.js";
-import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
+import { KEYS, startPty, ptysKilledAfterEach } from "../helpers/pty.js";
 
 // `stau dev` in a real pseudo-terminal: the `T` form's kwargs and work IDs reach the
 // job, the plan learns from the run that just ended, and Ctrl+C exits as an interrupt.
 
 const project = projectFactory();
-const open: PtyStau[] = [];
-afterEach(() => {
-  for (const pty of open.splice(0)) {
-    try {
-      pty.pty.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
+const open = ptysKilledAfterEach();
 
 const JOBS = {
   "jobs/echo.ts": `import { defineJob } from "stau";

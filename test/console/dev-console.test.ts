@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory } from "../helpers/cli.js";
-import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
+import { KEYS, startPty, ptysKilledAfterEach } from "../helpers/pty.js";
 
 // `stau dev` in a real pseudo-terminal, read through @xterm/headless: keys as a person
 // types them, the screen as a person sees it, and the terminal as they get it back.
 
 const project = projectFactory();
-const open: PtyStau[] = [];
-afterEach(() => {
-  for (const pty of open.splice(0)) {
-    try {
-      pty.pty.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
+const open = ptysKilledAfterEach();
 
 const JOBS = {
   "jobs/alpha.ts": `import { defineJob } from "stau";

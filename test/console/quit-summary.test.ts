@@ -1,24 +1,15 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
 import { json, stau } from "../helpers/project.js";
-import { startPty, type PtyStau } from "../helpers/pty.js";
+import { startPty, ptysKilledAfterEach } from "../helpers/pty.js";
 
 // Quitting the console drains what runs and leaves the rest queued in the store; once the
 // terminal is back, stau says which: a user must not wonder whether work was lost.
 
 const project = projectFactory();
-const open: PtyStau[] = [];
-afterEach(() => {
-  for (const pty of open.splice(0)) {
-    try {
-      pty.pty.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-});
+const open = ptysKilledAfterEach();
 
 // Six one-ID chunks; each waits for the test to create `release` (a barrier, not a sleep).
 const JOBS = {

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { projectFactory } from "../helpers/cli.js";
 import { startInstance, type RunningStau } from "../helpers/instance.js";
-import { describePg, dropSchema, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
+import { schemasDroppedAfterAll, describePg, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { stau } from "../helpers/project.js";
 import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
 
@@ -9,7 +9,7 @@ import { KEYS, startPty, type PtyStau } from "../helpers/pty.js";
 // it shows work another copy orchestrated, and its keys reach that copy.
 
 const project = projectFactory();
-const schemas: string[] = [];
+const schemas = schemasDroppedAfterAll();
 const open: { ptys: PtyStau[]; copies: RunningStau[] } = { ptys: [], copies: [] };
 
 afterEach(async () => {
@@ -26,9 +26,6 @@ afterEach(async () => {
   }
 });
 
-afterAll(async () => {
-  if (TEST_DATABASE_URL) for (const schema of schemas) await dropSchema(schema);
-});
 
 describePg("stau dev on a shared store", () => {
   it("shows the runs other copies do, and triggers through the orchestrating copy", async () => {

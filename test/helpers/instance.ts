@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { afterEach } from "vitest";
 import { startStau } from "./project.js";
 
 /** A `stau start --no-ui --log-format json` process and the events it has logged so far. */
@@ -49,4 +50,16 @@ export function startInstance(cwd: string, args: string[] = [], env: Record<stri
     },
     exited: () => exit,
   };
+}
+
+/** A list for the instances a test file starts: each is killed (SIGKILL) after its test, and awaited. */
+export function instancesKilledAfterEach(): RunningStau[] {
+  const running: RunningStau[] = [];
+  afterEach(async () => {
+    for (const instance of running.splice(0)) {
+      instance.child.kill("SIGKILL");
+      await instance.exited();
+    }
+  });
+  return running;
 }

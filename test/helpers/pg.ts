@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { describe } from "vitest";
+import { afterAll, describe } from "vitest";
 
 /**
  * PostgreSQL for the shared-store tests. `bash .ci/run` sets STAU_TEST_DATABASE_URL
@@ -17,6 +17,15 @@ export function describePg(name: string, body: () => void): void {
 /** A fresh schema name per test file (and per use), so files run side by side on one database. */
 export function testSchema(prefix: string): string {
   return `t_${prefix}_${randomBytes(4).toString("hex")}`;
+}
+
+/** A list for the schemas a test file makes: each is dropped after the file's tests. */
+export function schemasDroppedAfterAll(): string[] {
+  const schemas: string[] = [];
+  afterAll(async () => {
+    if (TEST_DATABASE_URL) for (const schema of schemas) await dropSchema(schema);
+  });
+  return schemas;
 }
 
 export async function dropSchema(schema: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { spawn, type IPty } from "node-pty";
+import { afterEach } from "vitest";
 import xterm from "@xterm/headless";
 import { STAU_BIN } from "./project.js";
 
@@ -61,4 +62,19 @@ export function startPty(cwd: string, args: string[], size = { cols: 120, rows: 
     },
     exited: () => exit,
   };
+}
+
+/** A list for the pseudo-terminals a test file starts: each is killed after its test (one already gone is fine). */
+export function ptysKilledAfterEach(): PtyStau[] {
+  const open: PtyStau[] = [];
+  afterEach(() => {
+    for (const pty of open.splice(0)) {
+      try {
+        pty.pty.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  });
+  return open;
 }
