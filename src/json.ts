@@ -73,7 +73,7 @@ export function runsJson(runs: readonly ArchivedRun[], instancesAlive = true) {
 }
 
 /** A word for a POSIX shell: quoted only when it has to be. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 

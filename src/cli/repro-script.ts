@@ -1,4 +1,5 @@
 import type { Kwargs, WorkId } from "../config/types.js";
+import { shellWord } from "../json.js";
 
 /** Everything a repro script needs to call one chunk's run() as stau did. */
 export interface ReproInput {
@@ -71,5 +72,36 @@ try {
   console.error(error);
   process.exit(1);
 }
+`;
+}
+
+/** What a program chunk's repro script needs: the command stau ran, and the protocol's variables it ran with. */
+export interface ProgramReproInput {
+  readonly job: string;
+  readonly chunkId: string;
+  readonly attempt: number;
+  readonly root: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly recorded: string;
+}
+
+/**
+ * A bash script that re-runs one attempt of a program job (README "Jobs in any
+ * language"): from the project root, with the STAU_* variables it had, output to the
+ * terminal. Its last line is the command: put a debugger in front of it (`python3 -m
+ * pdb`, `bash -x`) to step through.
+ */
+export function programReproScript(input: ProgramReproInput): string {
+  const exports = Object.entries(input.env).map(([name, value]) => `export ${name}=${shellWord(value)}`);
+  return `#!/usr/bin/env bash
+# Re-runs chunk ${input.chunkId} of job ${input.job}, attempt ${input.attempt}, as stau ran it.
+# Recorded: ${input.recorded.replace(/\n/g, " ")}
+# Written by \`stau repro\`. To debug, put a debugger in front of the last line (python3 -m pdb, bash -x).
+set -e
+cd ${shellWord(input.root)}
+${exports.join("\n")}
+export PYTHONUNBUFFERED="\${PYTHONUNBUFFERED:-1}"
+exec ${input.argv.map(shellWord).join(" ")}
 `;
 }

@@ -47,11 +47,11 @@ export interface ProgramHooks extends ProgramContext {
   readonly onProgress: (done: number, total: number) => void;
 }
 
-/** The protocol's variables of one process, on top of the base environment. */
-function programEnv(spec: JobSpec, phase: "run" | "select-work", kwargs: Kwargs, chunk?: ChunkIdentity): Record<string, string> {
+/** The protocol's variables of one process, on top of the base environment (also what `stau repro` writes into its script). */
+export function programEnv(job: string, phase: "run" | "select-work", kwargs: Kwargs, chunk?: ChunkIdentity): Record<string, string> {
   return {
     STAU_PHASE: phase,
-    STAU_JOB: spec.name,
+    STAU_JOB: job,
     STAU_KWARGS: JSON.stringify(kwargs),
     STAU_WORK_IDS: JSON.stringify(chunk?.workIds ?? []),
     ...(chunk ? { STAU_RUN_ID: chunk.runId, STAU_CHUNK_ID: chunk.chunkId, STAU_ATTEMPT: String(chunk.attempt) } : {}),
@@ -66,7 +66,7 @@ export function runProgramChunk(spec: JobSpec & { program: ProgramSpec }, chunk:
   const stderr = new Tail(STDERR_TAIL_LINES);
   const started = startProcess(spec.program.argv, {
     cwd: process.cwd(),
-    env: { ...hooks.env, ...programEnv(spec, "run", chunk.kwargs, chunk) },
+    env: { ...hooks.env, ...programEnv(spec.name, "run", chunk.kwargs, chunk) },
     guardian: hooks.guardian,
     onLines: (stream, lines) => {
       if (stream === "stderr") {
@@ -94,7 +94,7 @@ export async function selectProgramWork(spec: JobSpec & { program: ProgramSpec }
   const stderr = new Tail(STDERR_TAIL_LINES);
   const started = startProcess(spec.program.argv, {
     cwd: process.cwd(),
-    env: { ...context.env, ...programEnv(spec, "select-work", kwargs) },
+    env: { ...context.env, ...programEnv(spec.name, "select-work", kwargs) },
     guardian: context.guardian,
     onLines: (stream, lines) => (stream === "stdout" ? stdout.push(...lines.filter((line) => !PROGRESS.test(line))) : stderr.push(lines)),
   });

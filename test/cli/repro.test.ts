@@ -56,6 +56,36 @@ describe("stau repro", () => {
     expect(JSON.parse(recorded)).toEqual({ workIds: [1, "b"], kwargs: { ids: [1, "b", 3] }, chunkId: chunk.id, runId: run.run.id, attempt: 1 });
   });
 
+  it("writes a bash script that re-runs a program chunk with the protocol's variables, from anywhere, exiting as it did", async () => {
+    const p = project({
+      "jobs/score.py": `# /// stau
+# chunkSize = 2
+# selectWork = true
+# ///
+import json, os, sys
+if os.environ["STAU_PHASE"] == "select-work":
+    print(json.dumps([1, 2, 3]))
+    sys.exit(0)
+print("scoring", os.environ["STAU_WORK_IDS"], os.environ["STAU_KWARGS"], os.environ["STAU_CHUNK_ID"], os.environ["STAU_ATTEMPT"], os.getcwd())
+if 3 in json.loads(os.environ["STAU_WORK_IDS"]):
+    print("no scores for 3", file=sys.stderr)
+    sys.exit(100)
+`,
+    });
+    const run = json(await stau(p.dir, ["run", "score", "--json", "--kwargs", '{"region":"north"}', ...WORKERS]));
+    const failed = run.chunks.find((c: any) => c.status === "failed");
+    expect(failed.workIds).toEqual([3]);
+    const result = await stau(p.dir, ["repro", failed.id]);
+    expect(result.code, show(result)).toBe(0);
+    const script = result.stdout.split("\n")[0];
+    expect(script).toBe(join(p.dir, "data", "repro", `${failed.id}.1.sh`));
+    expect(result.stdout).toContain(`run it:   bash ${script}`);
+    const rerun = await collect(spawn("bash", [script], { cwd: "/", stdio: ["ignore", "pipe", "pipe"] }), 30_000);
+    expect(rerun.code, show(rerun)).toBe(100);
+    expect(rerun.stdout.trim()).toBe(`scoring [3] {"region":"north"} ${failed.id} 1 ${p.dir}`);
+    expect(rerun.stderr).toContain("no scores for 3");
+  });
+
   it("says what is wrong with an unknown chunk or attempt, exit 2, writing nothing", async () => {
     const p = project();
     p.useFixtures("succeeds");

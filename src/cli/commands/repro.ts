@@ -6,7 +6,12 @@ import { UsageError } from "../../errors.js";
 import { discoverJobs } from "../../jobs/discover.js";
 import { runIdOfChunk } from "../../store/records.js";
 import { parsePositiveInt } from "../args.js";
-import { reproScript } from "../repro-script.js";
+import { programReproScript, reproScript } from "../repro-script.js";
+import type { ProjectPaths } from "../../config/project.js";
+import type { ProgramSpec } from "../../config/spec.js";
+import { loadRegistry } from "../../jobs/load.js";
+import { programEnv } from "../../programs/chunk.js";
+import { programArgv } from "../../programs/load.js";
 import { paint, warnSkipped } from "../output.js";
 import { currentProject, readStore, type RuntimeFlags } from "../runtime.js";
 
@@ -36,7 +41,19 @@ export async function reproCommand(chunkId: string, flags: ReproFlags): Promise<
   if (attempt > made) throw new UsageError(`--attempt ${attempt}: chunk ${chunkId} made ${chunk.attempts} attempt${chunk.attempts === 1 ? "" : "s"}`, `give --attempt 1 to ${made}`);
   const file = discoverJobs(paths.jobsDir, (f) => displayPath(paths, f)).files.find((f) => f.name === chunk.job)?.file;
   if (file === undefined) throw new UsageError(`job ${chunk.job} of chunk ${chunkId} has no file in ${displayPath(paths, paths.jobsDir)} now`, "restore the job file (`stau show` names the run's git commit)");
-  if (!/\.(ts|mts|js|mjs)$/.test(file)) throw new UsageError(`${displayPath(paths, file)} is a program, not a TypeScript or JavaScript job: stau repro writes scripts that call run()`, "run it yourself with the STAU_* variables of the README (\"Jobs in any language\"), taking work IDs and kwargs from `stau show <run>`");
+  const recorded = chunk.error ? `${chunk.state} (${chunk.error.kind}): ${chunk.error.message}` : chunk.state;
+  const program = await programOf(paths, chunk.job, file);
+  const target = (ext: string) => (flags.out ? resolve(flags.out) : join(paths.dataDir, "repro", `${chunkId.replace(/[^A-Za-z0-9_.~-]/g, "_")}.${attempt}.${ext}`));
+  const out = process.stdout;
+  if (program) {
+    // A program runs as stau ran it: its command, from the project root, with the protocol's variables.
+    const env = programEnv(chunk.job, "run", chunk.kwargs, { runId: archived.run.id, chunkId, attempt, workIds: chunk.workIds, kwargs: chunk.kwargs });
+    const script = write(target("sh"), programReproScript({ job: chunk.job, chunkId, attempt, root: paths.root, argv: program.argv, env, recorded }), 0o755);
+    out.write(`${script}\n`);
+    out.write(`${paint("dim", `re-runs ${chunkId} (program job ${chunk.job}, attempt ${attempt} of ${chunk.attempts}, ${chunk.workIds.length} work ID${chunk.workIds.length === 1 ? "" : "s"}); recorded ${chunk.state}`, out)}\n`);
+    out.write(`run it:   bash ${script}\ndebug it: edit its last line (python3 -m pdb …, bash -x …)\n`);
+    return 0;
+  }
 
   const script = reproScript({
     job: chunk.job,
@@ -48,15 +65,25 @@ export async function reproCommand(chunkId: string, flags: ReproFlags): Promise<
     attempt,
     workIds: chunk.workIds,
     kwargs: chunk.kwargs,
-    recorded: chunk.error ? `${chunk.state} (${chunk.error.kind}): ${chunk.error.message}` : chunk.state,
+    recorded,
   });
-  const target = flags.out ? resolve(flags.out) : join(paths.dataDir, "repro", `${chunkId.replace(/[^A-Za-z0-9_.~-]/g, "_")}.${attempt}.mjs`);
-  mkdirSync(dirname(target), { recursive: true });
-  writeFileSync(target, script);
-  const out = process.stdout;
   // Absolute paths: stau runs from the project root, which need not be where the user is.
-  out.write(`${target}\n`);
+  const written = write(target("mjs"), script);
+  out.write(`${written}\n`);
   out.write(`${paint("dim", `re-runs ${chunkId} (job ${chunk.job}, attempt ${attempt} of ${chunk.attempts}, ${chunk.workIds.length} work ID${chunk.workIds.length === 1 ? "" : "s"}); recorded ${chunk.state}`, out)}\n`);
-  out.write(`run it:   node ${target}\ndebug it: node --inspect-brk ${target}\n`);
+  out.write(`run it:   node ${written}\ndebug it: node --inspect-brk ${written}\n`);
   return 0;
+}
+
+function write(file: string, text: string, mode = 0o644): string {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text, { mode });
+  return file;
+}
+
+/** How the job's chunks run when it is a program (a program file, or a TypeScript job's `command`); null for run(). */
+async function programOf(paths: ProjectPaths, job: string, file: string): Promise<ProgramSpec | null> {
+  if (!/\.(ts|mts|js|mjs)$/.test(file)) return { argv: programArgv(file), selectsWork: false };
+  const spec = (await loadRegistry(paths)).jobs.get(job);
+  return spec?.program ?? null;
 }
