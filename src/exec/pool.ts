@@ -5,7 +5,7 @@ import type { JobSpec, ProgramSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
 import { programBaseEnv, runProgramChunk, selectProgramWork, STOP_GRACE_MS, type ProgramContext } from "../programs/chunk.js";
-import { Guardian } from "../programs/guardian.js";
+import { Launcher } from "../programs/launcher.js";
 import type { ProgramProcess } from "../programs/process.js";
 import { DEFAULT_LOG_CAP_BYTES, logCapNote } from "../store/logs.js";
 import type { AttemptOutcome } from "../store/records.js";
@@ -93,7 +93,7 @@ export class ExecPool {
   private readonly inFlight = new Map<string, InFlight>();
   /** Program jobs' chunks running as processes, by chunk id. */
   private readonly programs = new Map<string, RunningProgram>();
-  private readonly programContext: ProgramContext = { guardian: new Guardian(STOP_GRACE_MS), env: programBaseEnv(jobEnv()) };
+  private readonly programContext: ProgramContext = { launcher: new Launcher(programBaseEnv(jobEnv()), STOP_GRACE_MS) };
   /** Every task on a thread, by the key its worker names it with (see taskKey). */
   private readonly flights = new Map<string, Flight>();
   private selectCalls = 0;
@@ -325,7 +325,7 @@ export class ExecPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.programContext.guardian.close();
+    this.programContext.launcher.close();
     this.events.close();
     this.control.close();
     await this.pool.destroy();

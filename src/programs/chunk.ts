@@ -2,8 +2,8 @@ import { formatDuration } from "../config/duration.js";
 import type { JobSpec, ProgramSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import type { AttemptOutcome } from "../store/records.js";
-import type { Guardian } from "./guardian.js";
-import { startProcess, type ProcessEnd, type ProgramProcess } from "./process.js";
+import type { Launcher } from "./launcher.js";
+import type { ProcessEnd, ProgramProcess } from "./process.js";
 
 // The protocol between stau and a program (README, "Jobs in any language"): the
 // environment it runs with, what its output means, and what its exit says.
@@ -24,18 +24,16 @@ export interface ChunkIdentity {
   readonly kwargs: Kwargs;
 }
 
-/** What every program of a pool shares. */
+/** What every program of a pool shares: the launcher that starts them (launcher.ts). */
 export interface ProgramContext {
-  readonly guardian: Guardian;
-  /** The environment every program starts from (programBaseEnv). */
-  readonly env: Readonly<Record<string, string>>;
+  readonly launcher: Launcher;
 }
 
 /**
  * The environment every program starts from, given stau's own (as job code gets it):
- * read once, since copying process.env key by key for each process is measurable at
- * hundreds a second. Python buffers a pipe's output; unbuffered, its lines reach the log
- * (and progress the console) as they are printed, unless the user says otherwise.
+ * the launcher is started with it once. Python buffers a pipe's output; unbuffered, its
+ * lines reach the log (and progress the console) as they are printed, unless the user
+ * says otherwise.
  */
 export function programBaseEnv(env: Record<string, string>): Record<string, string> {
   return { PYTHONUNBUFFERED: "1", ...env };
@@ -64,10 +62,9 @@ export function programEnv(job: string, phase: "run" | "select-work", kwargs: Kw
  */
 export function runProgramChunk(spec: JobSpec & { program: ProgramSpec }, chunk: ChunkIdentity, hooks: ProgramHooks): { process: ProgramProcess; outcome: Promise<AttemptOutcome> } {
   const stderr = new Tail(STDERR_TAIL_LINES);
-  const started = startProcess(spec.program.argv, {
+  const started = hooks.launcher.start(spec.program.argv, {
     cwd: process.cwd(),
-    env: { ...hooks.env, ...programEnv(spec.name, "run", chunk.kwargs, chunk) },
-    guardian: hooks.guardian,
+    env: programEnv(spec.name, "run", chunk.kwargs, chunk),
     onLines: (stream, lines) => {
       if (stream === "stderr") {
         stderr.push(lines);
@@ -92,10 +89,9 @@ export function runProgramChunk(spec: JobSpec & { program: ProgramSpec }, chunk:
 export async function selectProgramWork(spec: JobSpec & { program: ProgramSpec }, kwargs: Kwargs, context: ProgramContext): Promise<WorkId[]> {
   const stdout: string[] = [];
   const stderr = new Tail(STDERR_TAIL_LINES);
-  const started = startProcess(spec.program.argv, {
+  const started = context.launcher.start(spec.program.argv, {
     cwd: process.cwd(),
-    env: { ...context.env, ...programEnv(spec.name, "select-work", kwargs) },
-    guardian: context.guardian,
+    env: programEnv(spec.name, "select-work", kwargs),
     onLines: (stream, lines) => (stream === "stdout" ? stdout.push(...lines.filter((line) => !PROGRESS.test(line))) : stderr.push(lines)),
   });
   let timedOut = false;

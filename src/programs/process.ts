@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import type { Guardian } from "./guardian.js";
 
 /** How a program's process ended. */
 export type ProcessEnd =
@@ -11,12 +10,13 @@ export interface ProgramProcess {
   /** Ends the program and everything it started: SIGTERM to its process group, SIGKILL past `graceMs`. */
   stop(graceMs: number): void;
   readonly ended: Promise<ProcessEnd>;
+  /** Its process group (its pid), once it started. */
+  readonly pgid: number | undefined;
 }
 
 export interface ProcessOptions {
   readonly cwd: string;
   readonly env: Record<string, string>;
-  readonly guardian: Guardian;
   /** Whole lines as they come (a line cut by a pipe read waits for its end). */
   readonly onLines: (stream: "stdout" | "stderr", lines: string[]) => void;
 }
@@ -30,8 +30,8 @@ const PIPE_GRACE_MS = 1_000;
  * Starts one program in a process group of its own, so that one signal to the group
  * reaches everything it started (a shell's children, a Python subprocess, their
  * children) and nothing else, and so that Ctrl+C on stau's terminal reaches only stau,
- * which then stops programs as a drain says. The guardian ends the group should stau
- * die without doing so (see guardian.ts). Output goes only to `onLines`: stdin is
+ * which then stops programs as a drain says. This runs in the launcher process
+ * (launcher.ts), which ends the groups should stau die without doing so. Output goes only to `onLines`: stdin is
  * /dev/null and nothing is inherited, so no program writes to stau's terminal or event
  * stream. When the program exits, whatever it left running in its group is ended too:
  * nothing outlives its chunk.
@@ -39,7 +39,6 @@ const PIPE_GRACE_MS = 1_000;
 export function startProcess(argv: readonly string[], options: ProcessOptions): ProgramProcess {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const pgid = child.pid;
-  if (pgid !== undefined) options.guardian.watch(pgid);
   let killTimer: NodeJS.Timeout | null = null;
   const signalGroup = (signal: NodeJS.Signals | 0) => {
     if (pgid === undefined) return false;
@@ -59,7 +58,6 @@ export function startProcess(argv: readonly string[], options: ProcessOptions): 
   const closed = new Promise<void>((done) => child.once("close", () => done()));
   const ended = new Promise<ProcessEnd>((resolve) => {
     child.once("error", (error: NodeJS.ErrnoException) => {
-      if (pgid !== undefined) options.guardian.unwatch(pgid);
       resolve({ started: false, error: { code: error.code, message: error.message } });
     });
     child.once("exit", (code, signal) => {
@@ -68,7 +66,6 @@ export function startProcess(argv: readonly string[], options: ProcessOptions): 
       if (leftovers) endGroup(LEFTOVER_GRACE_MS);
       void (leftovers ? groupGone(signalGroup) : Promise.resolve()).then(() => {
         if (killTimer) clearTimeout(killTimer);
-        options.guardian.unwatch(pgid!);
         const late = setTimeout(() => {
           child.stdout.destroy();
           child.stderr.destroy();
@@ -80,7 +77,7 @@ export function startProcess(argv: readonly string[], options: ProcessOptions): 
       });
     });
   });
-  return { stop: endGroup, ended };
+  return { stop: endGroup, ended, pgid };
 }
 
 /** Longest to wait for the group to be gone: killed processes that nobody reaps (a container whose PID 1 does not) stay as zombies. */

@@ -59,7 +59,7 @@ describe("program jobs in a running stau", () => {
     const pids = [...(await pidsIn(p, "pids", 2)), ...(await pidsIn(p, "stubborn", 2))];
     instance.child.kill("SIGKILL");
     await instance.exited();
-    // The guardian ends them: SIGTERM at once, SIGKILL after the grace.
+    // The launcher ends them: SIGTERM at once, SIGKILL after the grace.
     await until(() => pids.every((pid) => !alive(pid)), `programs ${pids.join(", ")} to end`, 10_000);
   });
 
