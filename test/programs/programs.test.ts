@@ -37,6 +37,40 @@ print("::stau::progress 2 2")
 `;
 
 describe("program jobs", () => {
+  it("runs an R job with Rscript: the select-work phase, its IDs, progress and log lines, and exit 100 not retried", async () => {
+    const p = project({
+      "jobs/trend.R": `# /// stau
+# chunkSize = 2
+# selectWork = true
+# retries = 2
+# ///
+if (Sys.getenv("STAU_PHASE") == "select-work") {
+  cat("[1, 2, 3]\\n")
+  quit(status = 0)
+}
+ids <- Sys.getenv("STAU_WORK_IDS")
+cat("trend over", ids, "\\n")
+cat("::stau::progress 1 1\\n")
+if (grepl("3", ids)) {
+  message("no data for 3")
+  quit(status = 100)
+}
+`,
+    });
+    const result = await stau(p.dir, ["run", "trend", "--json", ...WORKERS]);
+    expect(result.code, show(result)).toBe(1);
+    const out = json(result);
+    expect(out.chunks.map((c: any) => [c.workIds, c.status, c.attempts])).toEqual([
+      [[1, 2], "done", 1],
+      [[3], "failed", 1],
+    ]);
+    expect(out.chunks[1].error.message).toContain("exited with code 100 (not retried)");
+    expect(out.chunks[1].error.message).toContain("no data for 3");
+    const logs = await stau(p.dir, ["logs", "trend"]);
+    expect(logs.stdout).toContain("trend over [1,2]");
+    expect(logs.stdout).not.toContain("::stau::progress");
+  });
+
   it("runs the select-work phase, then one process per chunk with its IDs, kwargs and identity", async () => {
     const p = project({ "jobs/score.py": SCORE_PY });
     const result = await stau(p.dir, ["run", "score", "--kwargs", '{"n":6,"region":"north"}', "--json", ...WORKERS]);
