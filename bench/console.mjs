@@ -9,7 +9,7 @@ import { median } from "./project.mjs";
 
 // As `stau dev` does: the console runs on React's production build. And as on a
 // person's terminal: Ink draws only a final frame when it sees CI set.
-async function loadUi() {
+export async function loadUi() {
   const previous = process.env.NODE_ENV;
   process.env.NODE_ENV = "production";
   if (process.env.CI) process.env.CI = "false";
@@ -23,7 +23,7 @@ async function loadUi() {
   }
 }
 
-class FakeStdout extends EventEmitter {
+export class FakeStdout extends EventEmitter {
   rows = 40;
   columns = 160;
   onWrite = null;

@@ -7,6 +7,7 @@ import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { programChunkOverhead } from "./programs.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
+import { heatmapFrames } from "./heatmap.mjs";
 import { historyQuery } from "./history.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
@@ -26,6 +27,7 @@ const suites = [
   ["history_query", () => historyQuery()],
   ["console_first_frame", () => consoleFirstFrame()],
   ["console", () => consoleFrames()],
+  ["heatmap", () => heatmapFrames()],
   ["pg_chunk_throughput", () => pgChunkThroughput()],
   ["program_chunk_overhead", () => programChunkOverhead()],
 ];

@@ -1,5 +1,5 @@
 import { Text } from "ink";
-import type { ReactNode } from "react";
+import { useMemo, type ReactNode } from "react";
 import type { HeatmapData } from "../console/contract.js";
 import { cellLook, cursorLine, gridColumns, heatStats, HEATMAP_CHROME, summaryLine, type HeatShade } from "./heatmap.js";
 import { Styled } from "./Styled.js";
@@ -24,8 +24,9 @@ const sameLook = (a: Look, b: Look) => a.color === b.color && a.dim === b.dim &&
  * however wide it is; the cursor's cell is drawn inverse.
  */
 export function HeatmapView({ data, error, cursor, scroll, shade, width, rows, now }: HeatmapViewProps) {
+  // Over every cell, so once per answer, not per frame: a cursor move must cost what the visible rows cost.
+  const stats = useMemo(() => heatStats(data?.cells ?? []), [data]);
   if (!data) return <Text wrap="truncate-end">{error ?? "reading the latest run…"}</Text>;
-  const stats = heatStats(data.cells);
   const columns = gridColumns(width);
   const gridRows = Math.max(1, rows - HEATMAP_CHROME);
   const lines: ReactNode[] = [];
