@@ -19,6 +19,8 @@ describe("usage errors", () => {
     expect(result.code, show(result)).toBe(2);
     expect(result.stderr).toContain("no_such_job");
     expect(result.stdout).toBe("");
+    // Said before any instance starts: no event lines around the error.
+    expect(result.stderr).not.toContain("stau started");
     expectNoStackTrace(result);
     expect(existsSync(join(p.dir, "data", "stau.lock"))).toBe(false);
     const ok = await stau(p.dir, ["run", "succeeds", "--json", ...WORKERS]);

@@ -3,6 +3,7 @@ import { StauError } from "../../errors.js";
 import { EventBus } from "../../events.js";
 import { attachLogLines } from "../../headless/log-lines.js";
 import { startInstance } from "../../instance/instance.js";
+import { discoverJobNames, jobProblem } from "../../jobs/load.js";
 import { runResultJson } from "../../json.js";
 import type { ArchivedRun, RunRecord } from "../../store/records.js";
 import { parseKwargs, parseWorkIds } from "../args.js";
@@ -31,6 +32,9 @@ export async function runCommand(job: string, flags: RunFlags): Promise<number> 
   const kwargs = parseKwargs(flags.kwargs);
   const workIds = parseWorkIds(flags.work);
   const pool = poolSize(flags);
+  // A name no file in jobs/ has is said at once, before an instance starts (and its lines print).
+  const problem = jobProblem(discoverJobNames(currentProject(flags)), job);
+  if (problem && problem.kind !== "broken") throw problem;
   const events = new EventBus();
   // Progress goes to stderr, stdout keeps the result: on a terminal live (bars, ETAs, the
   // job's log lines), piped or in CI as the same event lines `--no-ui` writes.
