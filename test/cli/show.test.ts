@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { projectFactory, show, WORKERS } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { instancesKilledAfterEach, startInstance } from "../helpers/instance.js";
 import { schemasDroppedAfterAll, describePg, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { json, startStau, stau, type TempProject } from "../helpers/project.js";
 
@@ -11,15 +11,8 @@ import { json, startStau, stau, type TempProject } from "../helpers/project.js";
 // `-f` ending with the run.
 
 const project = projectFactory();
-const instances: RunningStau[] = [];
+const instances = instancesKilledAfterEach();
 const schemas = schemasDroppedAfterAll();
-
-afterEach(async () => {
-  for (const instance of instances.splice(0)) {
-    instance.child.kill("SIGKILL");
-    await instance.exited();
-  }
-});
 
 // Fails for work ID 3 on every attempt, with one retry.
 const PARTLY_FAILS = `import { defineJob } from "stau";

@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { openOrders } from "../../src/store/open.js";
 import { projectFactory, show } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { instancesKilledAfterEach, startInstance, type RunningStau } from "../helpers/instance.js";
 import { schemasDroppedAfterAll, describePg, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { json, stau, type TempProject } from "../helpers/project.js";
 
@@ -36,16 +36,8 @@ export default defineJob({ allowConcurrentRuns: true, run() {} });
 `;
 
 const schemas = schemasDroppedAfterAll();
-const copies: RunningStau[] = [];
+const copies = instancesKilledAfterEach();
 const newProject = projectFactory();
-
-afterEach(async () => {
-  for (const copy of copies.splice(0)) {
-    copy.child.kill("SIGKILL");
-    await copy.exited();
-  }
-});
-
 
 function cluster(files: Record<string, string> = {}) {
   const schema = testSchema("copies");

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { instancesKilledAfterEach, startInstance } from "../helpers/instance.js";
 import { schemasDroppedAfterAll, describePg, query, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { json, stau } from "../helpers/project.js";
 
@@ -24,16 +24,8 @@ export default defineJob({
 `;
 
 const schemas = schemasDroppedAfterAll();
-const instances: RunningStau[] = [];
+const instances = instancesKilledAfterEach();
 const newProject = projectFactory();
-
-afterEach(async () => {
-  for (const instance of instances.splice(0)) {
-    instance.child.kill("SIGKILL");
-    await instance.exited();
-  }
-});
-
 
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
 import { instancesKilledAfterEach, startInstance } from "../helpers/instance.js";
 import { json, stau } from "../helpers/project.js";
-import { KEYS, ptysKilledAfterEach, startPty } from "../helpers/pty.js";
+import { KEYS, ptysKilledAfterEach, startPty, selectedLine } from "../helpers/pty.js";
 
 // `stau dev` where a `stau start` already holds the data directory: the console attaches
 // to the running instance over its control socket instead of refusing, and quitting it
@@ -24,7 +24,6 @@ export default defineJob({ async run() {} });
 `,
 };
 
-const selected = (screen: string) => screen.split("\n").find((line) => line.includes("›")) ?? "";
 
 describe("stau dev beside stau start", () => {
   it("attaches, shows the instance's work live, sends orders to it, and detaches leaving it running", async () => {
@@ -39,9 +38,9 @@ describe("stau dev beside stau start", () => {
 
     // A burst of keys counts key by key here too.
     pty.press("jj");
-    await pty.waitFor((s) => selected(s).includes("gamma"), "jj: selection on gamma");
+    await pty.waitFor((s) => selectedLine(s).includes("gamma"), "jj: selection on gamma");
     pty.press("kk");
-    await pty.waitFor((s) => selected(s).includes("alpha"), "kk: selection back on alpha");
+    await pty.waitFor((s) => selectedLine(s).includes("alpha"), "kk: selection back on alpha");
 
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger alpha?") && s.includes("Enter triggers"), "the plan dialog");

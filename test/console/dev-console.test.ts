@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { projectFactory } from "../helpers/cli.js";
-import { KEYS, startPty, ptysKilledAfterEach } from "../helpers/pty.js";
+import { KEYS, startPty, ptysKilledAfterEach, selectedLine } from "../helpers/pty.js";
 
 // `stau dev` in a real pseudo-terminal, read through @xterm/headless: keys as a person
 // types them, the screen as a person sees it, and the terminal as they get it back.
@@ -26,7 +26,6 @@ function dev(dir: string, size?: { cols: number; rows: number }) {
   return pty;
 }
 
-const selected = (screen: string) => screen.split("\n").find((line) => line.includes("›")) ?? "";
 
 describe("stau dev console", () => {
   it("moves, triggers with a plan, shows logs and failures, and quits restoring the terminal", async () => {
@@ -37,14 +36,14 @@ describe("stau dev console", () => {
     expect(selected(pty.screen())).toContain("alpha");
 
     pty.press("j");
-    await pty.waitFor((s) => selected(s).includes("beta"), "selection on beta");
+    await pty.waitFor((s) => selectedLine(s).includes("beta"), "selection on beta");
     pty.press("k");
-    await pty.waitFor((s) => selected(s).includes("alpha"), "selection back on alpha");
+    await pty.waitFor((s) => selectedLine(s).includes("alpha"), "selection back on alpha");
     // Keys that arrive in one write each count: two rows down, then two back.
     pty.press("jj");
-    await pty.waitFor((s) => selected(s).includes("gamma"), "jj: selection on gamma");
+    await pty.waitFor((s) => selectedLine(s).includes("gamma"), "jj: selection on gamma");
     pty.press("kk");
-    await pty.waitFor((s) => selected(s).includes("alpha"), "kk: selection back on alpha");
+    await pty.waitFor((s) => selectedLine(s).includes("alpha"), "kk: selection back on alpha");
 
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger alpha?") && s.includes("Enter triggers"), "the plan dialog");
@@ -53,7 +52,7 @@ describe("stau dev console", () => {
     await pty.waitFor((s) => /alpha\s+idle\s+ok/.test(s), "alpha ok in Jobs");
 
     pty.press("j");
-    await pty.waitFor((s) => selected(s).includes("beta"), "selection on beta");
+    await pty.waitFor((s) => selectedLine(s).includes("beta"), "selection on beta");
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger beta?") && s.includes("Enter triggers"), "beta's plan");
     pty.press(KEYS.enter);
@@ -107,7 +106,7 @@ describe("stau dev console", () => {
     const pty = dev(p.dir);
     await pty.waitFor((s) => s.includes("Jobs 3"), "the job list");
     pty.press("G");
-    await pty.waitFor((s) => selected(s).includes("gamma"), "gamma selected");
+    await pty.waitFor((s) => selectedLine(s).includes("gamma"), "gamma selected");
     pty.press("t");
     await pty.waitFor((s) => s.includes("Trigger gamma?") && s.includes("2 chunk(s)") && s.includes("Enter triggers"), "gamma's plan");
     pty.press(KEYS.enter);

@@ -78,3 +78,8 @@ export function ptysKilledAfterEach(): PtyStau[] {
   });
   return open;
 }
+
+/** The screen line of the selected row (the one marked ›), or "". */
+export function selectedLine(screen: string): string {
+  return screen.split("\n").find((line) => line.includes("›")) ?? "";
+}

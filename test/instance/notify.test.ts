@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { projectFactory, show, until } from "../helpers/cli.js";
-import { startInstance, type RunningStau } from "../helpers/instance.js";
+import { instancesKilledAfterEach, startInstance, type RunningStau } from "../helpers/instance.js";
 import { schemasDroppedAfterAll, describePg, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
 import { json, stau } from "../helpers/project.js";
 
@@ -12,15 +12,11 @@ import { json, stau } from "../helpers/project.js";
 // on a shared store each notification sent by one copy.
 
 const project = projectFactory();
-const instances: RunningStau[] = [];
+const instances = instancesKilledAfterEach();
 const servers: Server[] = [];
 const schemas = schemasDroppedAfterAll();
 
 afterEach(async () => {
-  for (const instance of instances.splice(0)) {
-    instance.child.kill("SIGKILL");
-    await instance.exited();
-  }
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
