@@ -1,13 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { displayPath } from "../../config/project.js";
+import { displayPath, isProgramFile, type ProjectPaths } from "../../config/project.js";
 import { UsageError } from "../../errors.js";
 import { discoverJobs } from "../../jobs/discover.js";
 import { runIdOfChunk } from "../../store/records.js";
 import { parsePositiveInt } from "../args.js";
 import { programReproScript, reproScript } from "../repro-script.js";
-import type { ProjectPaths } from "../../config/project.js";
 import type { ProgramSpec } from "../../config/spec.js";
 import { loadRegistry } from "../../jobs/load.js";
 import { programEnv } from "../../programs/chunk.js";
@@ -83,7 +82,8 @@ function write(file: string, text: string, mode = 0o644): string {
 
 /** How the job's chunks run when it is a program (a program file, or a TypeScript job's `command`); null for run(). */
 async function programOf(paths: ProjectPaths, job: string, file: string): Promise<ProgramSpec | null> {
-  if (!/\.(ts|mts|js|mjs)$/.test(file)) return { argv: programArgv(file), selectsWork: false };
   const spec = (await loadRegistry(paths)).jobs.get(job);
-  return spec?.program ?? null;
+  if (spec) return spec.program ?? null;
+  // A job whose config does not load now: a program file still runs as its interpreter runs it.
+  return isProgramFile(file) ? { argv: programArgv(file), selectsWork: false } : null;
 }
