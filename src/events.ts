@@ -34,7 +34,8 @@ export interface StauEvents {
   /** `job` is given when the chunk may be unknown to the listener (a line another instance stored). */
   "chunk:log": { chunkId: string; attempt: number; level: string; text: string; job?: string };
   "schedule:fired": { entryId: string; job: string; tickAt: number; catchUp: boolean; runId: string };
-  "schedule:skipped": { entryId: string; job: string; tickAt: number; reason: string };
+  /** `kind`: paused, overlap (a run of the job is active), broken, or error. */
+  "schedule:skipped": { entryId: string; job: string; tickAt: number; reason: string; kind: "paused" | "overlap" | "broken" | "error" };
   "instance:started": { pid: number; workers: number; dataDir: string; socket: string | null };
   "instance:draining": { running: number; timeoutMs: number };
   /** This instance took the orchestrator's lock (`copy` is its id). */

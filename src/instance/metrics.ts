@@ -3,7 +3,6 @@ import type { EventBus } from "../events.js";
 import type { Store } from "../store/store.js";
 import { SILENT_INSTANCE_MS } from "../store/store.js";
 import type { Orchestrator } from "./orchestrator.js";
-import { skipKind } from "./schedule-host.js";
 
 // GET /metrics (README, "Metrics"): Prometheus text from prom-client. Each instance
 // counts what it announces itself (the chunks its workers finished, …), so summing over
@@ -96,7 +95,7 @@ export function instanceMetrics(source: MetricsSource): Metrics {
     events.on("chunk:upstream_failed", ({ chunk }) => finished.inc({ job: chunk.job, state: "upstream_failed" })),
     events.on("run:finished", ({ run }) => runs.inc({ job: run.job, status: run.status })),
     events.on("schedule:fired", ({ entryId }) => fires.inc({ entry: entryId })),
-    events.on("schedule:skipped", ({ entryId, reason }) => skips.inc({ entry: entryId, reason: skipKind(reason) })),
+    events.on("schedule:skipped", ({ entryId, kind }) => skips.inc({ entry: entryId, reason: kind })),
   ];
   return {
     contentType: own.contentType,

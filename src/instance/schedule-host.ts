@@ -4,7 +4,7 @@ import type { Engine } from "../engine/engine.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
 import type { Registry } from "../jobs/load.js";
-import { PAUSED_REASON, type ScheduleHost } from "../schedule/scheduler.js";
+import type { ScheduleHost, Skip } from "../schedule/scheduler.js";
 import type { Store } from "../store/store.js";
 
 /** Says what does not load, at start (every broken job) or after a reload (the schedule). */
@@ -31,25 +31,17 @@ export function scheduleHost(engine: Engine, store: Store, events: EventBus): Sc
     mark(entryId, mark) {
       engine.markSchedule(entryId, mark).catch((error) => events.emit("warning", { message: `recording schedule entry ${entryId} failed: ${errorMessage(error)}` }));
     },
-    skipped(entry, tickAt, reason) {
-      events.emit("schedule:skipped", { entryId: entry.id, job: entry.job, tickAt, reason });
+    skipped(entry, tickAt, { kind, reason }) {
+      events.emit("schedule:skipped", { entryId: entry.id, job: entry.job, tickAt, reason, kind });
     },
   };
 }
 
-function skipReason(engine: Engine, entry: ScheduleEntrySpec): string | null {
+function skipReason(engine: Engine, entry: ScheduleEntrySpec): Skip | null {
   const registry = engine.currentRegistry;
   const spec = registry.jobs.get(entry.job);
-  if (!spec) return `job ${entry.job} is broken: ${(registry.broken.get(entry.job) ?? []).map(formatProblem).join("; ") || "it does not load"}`;
+  if (!spec) return { kind: "broken", reason: `job ${entry.job} is broken: ${(registry.broken.get(entry.job) ?? []).map(formatProblem).join("; ") || "it does not load"}` };
   if (spec.allowConcurrentRuns) return null;
   const active = engine.activeRuns.find((run) => run.run.job === entry.job);
-  return active ? `run ${active.run.id} of ${entry.job} is still ${active.run.status} (allowConcurrentRuns is false)` : null;
-}
-
-/** A skip's reason as a short kind (`stau_schedule_skips_total{reason}`): paused, overlap, broken, or error. */
-export function skipKind(reason: string): "paused" | "overlap" | "broken" | "error" {
-  if (reason === PAUSED_REASON) return "paused";
-  if (reason.endsWith("(allowConcurrentRuns is false)")) return "overlap";
-  if (/^job \S+ is broken: /.test(reason)) return "broken";
-  return "error";
+  return active ? { kind: "overlap", reason: `run ${active.run.id} of ${entry.job} is still ${active.run.status} (allowConcurrentRuns is false)` } : null;
 }

@@ -169,13 +169,13 @@ export class FileTriggers {
     const files = Object.keys(fresh);
     if (files.length === 0) return;
     const now = (this.#options.now ?? Date.now)();
-    const reason = host.skipReason(entry);
-    if (reason !== null) {
+    const skip = host.skipReason(entry);
+    if (skip !== null) {
       // Not lost: they stay pending, and are tried again at the next arrival or in a while.
       for (const path of files) watched.pending.add(path);
       // Said once per reason, not at every look while the files wait.
-      if (watched.heldFor !== reason) host.skipped(entry, now, reason);
-      watched.heldFor = reason;
+      if (watched.heldFor !== skip.reason) host.skipped(entry, now, skip);
+      watched.heldFor = skip.reason;
       if (watched.timer === null) this.#soon(watched, HELD_MS);
       return;
     }
@@ -186,7 +186,7 @@ export class FileTriggers {
       await host.fire({ ...entry, kwargs: { ...entry.kwargs, files } }, now, false);
     } catch (error) {
       for (const path of files) watched.pending.add(path);
-      host.skipped(entry, now, `firing for ${files.join(", ")} failed: ${errorMessage(error)}`);
+      host.skipped(entry, now, { kind: "error", reason: `firing for ${files.join(", ")} failed: ${errorMessage(error)}` });
       return;
     }
     const next: ScheduleMark = { ...mark, lastTickAt: now, files: { ...handled, ...fresh }, lastFiles: files, firing: undefined };

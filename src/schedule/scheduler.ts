@@ -8,11 +8,11 @@ export interface ScheduleHost {
   /** Start a run for a tick. Resolves when it is recorded. */
   fire(entry: ScheduleEntrySpec, tickAt: number, catchUp: boolean): Promise<void>;
   /** Why this tick must be skipped (overlap policy: a run of the job is active and the job does not allow concurrent runs; the job is broken), or null to fire. */
-  skipReason(entry: ScheduleEntrySpec): string | null;
+  skipReason(entry: ScheduleEntrySpec): Skip | null;
   /** Persist what the entry last did (the host calls store.setScheduleMark and emits events). */
   mark(entryId: string, mark: ScheduleMark): void;
   /** A tick was not fired, and why. */
-  skipped(entry: ScheduleEntrySpec, tickAt: number, reason: string): void;
+  skipped(entry: ScheduleEntrySpec, tickAt: number, skip: Skip): void;
 }
 
 export interface SchedulerOptions {
@@ -21,6 +21,12 @@ export interface SchedulerOptions {
   readonly marks: ReadonlyMap<string, ScheduleMark>;
   readonly clock: Clock;
   readonly host: ScheduleHost;
+}
+
+/** Why a tick was not fired: the kind, for counting (metrics), and the reason, for people. */
+export interface Skip {
+  readonly kind: "paused" | "overlap" | "broken" | "error";
+  readonly reason: string;
 }
 
 /** The reason recorded for ticks that come while the schedule is paused. */
@@ -196,13 +202,13 @@ export class Scheduler {
   }
 
   #handle(entry: ScheduleEntrySpec, tickAt: number, catchUp: boolean): void {
-    let reason: string | null;
+    let skip: Skip | null;
     try {
-      reason = this.#paused ? PAUSED_REASON : this.#host.skipReason(entry);
+      skip = this.#paused ? { kind: "paused", reason: PAUSED_REASON } : this.#host.skipReason(entry);
     } catch (error) {
-      reason = `could not check whether the job may run: ${errorMessage(error)}`;
+      skip = { kind: "error", reason: `could not check whether the job may run: ${errorMessage(error)}` };
     }
-    if (reason !== null) return this.#skip(entry, tickAt, reason);
+    if (skip !== null) return this.#skip(entry, tickAt, skip);
     let fired: Promise<void>;
     try {
       fired = Promise.resolve(this.#host.fire(entry, tickAt, catchUp));
@@ -211,15 +217,15 @@ export class Scheduler {
     }
     const done = fired.then(
       () => this.#mark(entry.id, tickAt, null),
-      (error: unknown) => this.#skip(entry, tickAt, `could not start a run: ${errorMessage(error)}`),
+      (error: unknown) => this.#skip(entry, tickAt, { kind: "error", reason: `could not start a run: ${errorMessage(error)}` }),
     );
     this.#inFlight.add(done);
     void done.finally(() => this.#inFlight.delete(done));
   }
 
-  #skip(entry: ScheduleEntrySpec, tickAt: number, reason: string): void {
-    this.#mark(entry.id, tickAt, { tickAt, reason });
-    quietly(() => this.#host.skipped(entry, tickAt, reason));
+  #skip(entry: ScheduleEntrySpec, tickAt: number, skip: Skip): void {
+    this.#mark(entry.id, tickAt, { tickAt, reason: skip.reason });
+    quietly(() => this.#host.skipped(entry, tickAt, skip));
   }
 
   #mark(entryId: string, tickAt: number, skip: ScheduleMark["lastSkip"]): void {

@@ -1,6 +1,8 @@
 import { createServer } from "node:net";
+import { join } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
+import { openOrders } from "../../src/store/open.js";
 import { projectFactory, show } from "../helpers/cli.js";
 import { instancesKilledAfterEach, startInstance, type RunningStau } from "../helpers/instance.js";
 import { schemasDroppedAfterAll, describePg, TEST_DATABASE_URL, testSchema } from "../helpers/pg.js";
@@ -89,6 +91,14 @@ describe("GET /metrics", () => {
     expect(families.has("stau_copies_alive")).toBe(false);
     // /healthz is unchanged beside it.
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
+    // Ticks of a paused schedule are skipped, counted by the kind the scheduler gave them.
+    const { orders, close } = await openOrders({ dataDir: join(p.dir, "data"), database: null });
+    await orders.call({ cmd: "pause" });
+    await close();
+    const skipped = await instance.waitFor((e) => e.event === "schedule:skipped", "a tick skipped while paused");
+    expect(skipped).toMatchObject({ entryId: "every-second", kind: "paused" });
+    expect(sample(await scrape(port), "stau_schedule_skips_total", { entry: "every-second", reason: "paused" })).toBeGreaterThanOrEqual(1);
   });
 });
 

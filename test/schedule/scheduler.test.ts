@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ScheduleEntrySpec } from "../../src/config/spec.js";
-import { PAUSED_REASON, Scheduler, type ScheduleHost } from "../../src/schedule/scheduler.js";
+import { PAUSED_REASON, Scheduler, type ScheduleHost, type Skip } from "../../src/schedule/scheduler.js";
 import type { ScheduleMark } from "../../src/schedule/ticks.js";
 import { at, entry, isoOf, localDate } from "./entries.js";
 
@@ -10,9 +10,9 @@ const clock = { now: () => Date.now() };
 /** A host that records everything; `fire` notes the clock so tests see when it really fired. */
 function recordingHost() {
   const fires: { id: string; tickAt: string; catchUp: boolean; firedAt: string }[] = [];
-  const skips: { id: string; tickAt: string; reason: string }[] = [];
+  const skips: { id: string; tickAt: string; reason: string; kind: string }[] = [];
   const marks = new Map<string, ScheduleMark>();
-  const state = { skipReason: null as string | null, fire: async (): Promise<void> => {} };
+  const state = { skipReason: null as Skip | null, fire: async (): Promise<void> => {} };
   const host: ScheduleHost = {
     fire(e, tickAt, catchUp) {
       fires.push({ id: e.id, tickAt: isoOf(tickAt)!, catchUp, firedAt: isoOf(Date.now())! });
@@ -20,7 +20,7 @@ function recordingHost() {
     },
     skipReason: () => state.skipReason,
     mark: (id, mark) => void marks.set(id, mark),
-    skipped: (e, tickAt, reason) => void skips.push({ id: e.id, tickAt: isoOf(tickAt)!, reason }),
+    skipped: (e, tickAt, { reason, kind }) => void skips.push({ id: e.id, tickAt: isoOf(tickAt)!, reason, kind }),
   };
   return { host, fires, skips, marks, state };
 }
@@ -138,11 +138,11 @@ describe("Scheduler catch-up and marks", () => {
 
   it("skips a tick the host refuses (overlap), marks it, and a restart does not fire it", async () => {
     const run = startAt("2026-01-05T12:30:00Z", [hourly]);
-    run.state.skipReason = "a run of job is active and job does not allow concurrent runs";
+    run.state.skipReason = { kind: "overlap", reason: "a run of job is active and job does not allow concurrent runs" };
     await advanceTo("2026-01-05T13:00:00Z");
     expect(run.fires).toEqual([]);
-    expect(run.skips).toEqual([{ id: "e", tickAt: "2026-01-05T13:00:00.000Z", reason: run.state.skipReason }]);
-    const skipped = { lastTickAt: at("2026-01-05T13:00:00Z"), lastSkip: { tickAt: at("2026-01-05T13:00:00Z"), reason: run.state.skipReason } };
+    expect(run.skips).toEqual([{ id: "e", tickAt: "2026-01-05T13:00:00.000Z", ...run.state.skipReason }]);
+    const skipped = { lastTickAt: at("2026-01-05T13:00:00Z"), lastSkip: { tickAt: at("2026-01-05T13:00:00Z"), reason: run.state.skipReason.reason } };
     expect(run.marks.get("e")).toEqual(skipped);
     run.scheduler.stop();
     const restart = startAt("2026-01-05T13:10:00Z", [hourly], run.marks);
@@ -155,7 +155,7 @@ describe("Scheduler catch-up and marks", () => {
     state.fire = () => Promise.reject(new Error("store is read-only"));
     await advanceTo("2026-01-05T13:00:00Z");
     expect(fires).toHaveLength(1);
-    expect(skips).toEqual([{ id: "e", tickAt: "2026-01-05T13:00:00.000Z", reason: expect.stringContaining("store is read-only") }]);
+    expect(skips).toEqual([{ id: "e", tickAt: "2026-01-05T13:00:00.000Z", kind: "error", reason: expect.stringContaining("store is read-only") }]);
     expect(marks.get("e")?.lastTickAt).toBe(at("2026-01-05T13:00:00Z"));
     state.fire = async () => {};
     await advanceTo("2026-01-05T14:00:00Z");
@@ -182,7 +182,7 @@ describe("Scheduler control", () => {
     expect(s.paused).toBe(true);
     await advanceTo("2026-01-05T13:30:00Z");
     expect(fires).toEqual([]);
-    expect(skips).toEqual([{ id: "e", tickAt: "2026-01-05T13:00:00.000Z", reason: PAUSED_REASON }]);
+    expect(skips).toEqual([{ id: "e", tickAt: "2026-01-05T13:00:00.000Z", kind: "paused", reason: PAUSED_REASON }]);
     s.resume();
     expect(s.paused).toBe(false);
     await advanceTo("2026-01-05T14:00:00Z");
