@@ -33,7 +33,7 @@ describe("stau dev console", () => {
     const pty = dev(p.dir);
     await pty.waitFor((s) => s.includes("alpha") && s.includes("gamma") && s.includes("Jobs 3"), "the job list");
     expect(pty.bufferType()).toBe("alternate");
-    expect(selected(pty.screen())).toContain("alpha");
+    expect(selectedLine(pty.screen())).toContain("alpha");
 
     pty.press("j");
     await pty.waitFor((s) => selectedLine(s).includes("beta"), "selection on beta");
