@@ -1,20 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
 import { Tinypool } from "tinypool";
-import type { JobSpec, ProgramSpec } from "../config/spec.js";
+import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
-import { programBaseEnv, runProgramChunk, selectProgramWork, STOP_GRACE_MS, type ProgramContext } from "../programs/chunk.js";
-import { Launcher } from "../programs/launcher.js";
-import type { ProgramProcess } from "../programs/process.js";
-import { DEFAULT_LOG_CAP_BYTES, logCapNote } from "../store/logs.js";
+import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
 import type { AttemptOutcome } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
+import { BatchState, ChunkStatus } from "./batch-state.js";
 import { jobEnv } from "./job-env.js";
 import { AttemptLogs, stackFrames } from "./log-capture.js";
-import { taskKey, type ChunkTask, type ControlMessage, type PoolChannels, type SelectWorkTask, type SerializedError, type StrayOrigin, type TaskResult, type WorkerEvent, type WorkerTask } from "./protocol.js";
-
-type FailureKind = "error" | "timeout" | "cancelled";
+import { stoppedOutcome, strayText, workerDeath, type FailureKind, type Stop } from "./outcomes.js";
+import { ProgramRunner } from "./program-runner.js";
+import type { BatchResult, BatchTask, ChunkEnd, ChunkTask, ControlMessage, PoolChannels, SelectWorkResult, SelectWorkTask, TaskResult, WorkerEvent, WorkerTask } from "./protocol.js";
 
 export interface PoolOptions {
   readonly workers: number;
@@ -35,7 +33,7 @@ export interface PoolOptions {
 
 /**
  * The smallest abort signal tinypool accepts (an event target with one listener):
- * a chunk carries one in case it must be stopped, and a full AbortController per
+ * a task carries one in case it must be stopped, and a full AbortController per
  * chunk is measurable at thousands of chunks a second.
  */
 class Stopper {
@@ -57,26 +55,40 @@ class Stopper {
   }
 }
 
-/** A task on a thread: a chunk attempt or a selectWork call. */
+
+/** A chunk attempt to run: its job and what its code is given. */
+export interface ChunkRun {
+  readonly spec: JobSpec;
+  readonly task: Omit<ChunkTask, "file" | "job">;
+}
+
+/** How an attempt ended, and how long its code ran (null: unknown, as for a program). */
+export interface AttemptEnd {
+  readonly outcome: AttemptOutcome;
+  readonly durationMs: number | null;
+}
+
+/** A task on a thread: a batch of chunk attempts or a selectWork call. */
 interface Flight {
-  readonly task: WorkerTask;
+  readonly key: string;
   readonly controller: Stopper;
-  /** Why we stopped it, when we did: decides the failure kind. */
-  stopped: { kind: FailureKind; message: string; stack: string | null } | null;
   /** The answer of a task whose thread retired: it comes by the events channel. */
   retired: TaskResult | null;
 }
 
-interface InFlight extends Flight {
-  readonly task: ChunkTask;
-  /** 1…workers: which worker of the pool this chunk occupies, for people to read. */
-  readonly slot: number;
+interface SelectFlight extends Flight {
+  /** Why we stopped it, when we did. */
+  stopped: Stop | null;
 }
 
-interface RunningProgram {
+interface BatchFlight extends Flight {
+  readonly runs: readonly ChunkRun[];
+  readonly state: BatchState;
+  /** 1…workers: which worker of the pool the batch occupies, for people to read. */
   readonly slot: number;
-  readonly process: ProgramProcess;
-  stopped: Flight["stopped"];
+  /** Attempts we stopped (or took out before they began), by index: decides their failure. */
+  readonly stops: Map<number, Stop>;
+  timer: NodeJS.Timeout | null;
 }
 
 // Past a timeout or cancel the job's signal is aborted first; a job that does not
@@ -89,14 +101,12 @@ export class ExecPool {
   private readonly events: BroadcastChannel;
   private readonly control: BroadcastChannel;
   private readonly logs: AttemptLogs;
-  /** Chunks running, by chunk id. */
-  private readonly inFlight = new Map<string, InFlight>();
-  /** Program jobs' chunks running as processes, by chunk id. */
-  private readonly programs = new Map<string, RunningProgram>();
-  private readonly programContext: ProgramContext = { launcher: new Launcher(programBaseEnv(jobEnv()), STOP_GRACE_MS) };
-  /** Every task on a thread, by the key its worker names it with (see taskKey). */
-  private readonly flights = new Map<string, Flight>();
-  private selectCalls = 0;
+  private readonly programs: ProgramRunner;
+  /** Every task on a thread, by its key. */
+  private readonly flights = new Map<string, BatchFlight | SelectFlight>();
+  /** The batch each running chunk is in, and where. */
+  private readonly chunks = new Map<string, { flight: BatchFlight; index: number }>();
+  private tasks = 0;
   private closed = false;
   readonly size: number;
 
@@ -105,6 +115,7 @@ export class ExecPool {
     const channels: PoolChannels = { events: `stau:${id}:events`, control: `stau:${id}:control`, logCapBytes: options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES };
     this.size = options.workers;
     this.logs = new AttemptLogs(options.dataDir, options.onLogClosed);
+    this.programs = new ProgramRunner({ logs: this.logs, logCapBytes: channels.logCapBytes, onLog: options.onLog, onProgress: options.onProgress });
     this.pool = new Tinypool({
       filename: workerFile("./worker.js", import.meta.url),
       minThreads: options.workers,
@@ -119,10 +130,6 @@ export class ExecPool {
     this.events.onmessage = (message: unknown) => this.onEvent((message as { data: WorkerEvent }).data);
   }
 
-  get busy(): number {
-    return this.inFlight.size;
-  }
-
   private onEvent(event: WorkerEvent): void {
     switch (event.type) {
       case "log":
@@ -133,8 +140,12 @@ export class ExecPool {
         this.options.onProgress?.(event.chunkId, event.done, event.total);
         break;
       case "exit": {
+        const message = `the job called process.exit(${event.code}), which ended its worker thread`;
         const flight = this.flights.get(event.key);
-        if (flight) this.stop(flight, "error", `the job called process.exit(${event.code}), which ended its worker thread`, 0);
+        if (flight && "runs" in flight) {
+          const running = flight.state.running();
+          if (running) this.stopChunk(flight, running.index, { kind: "error", message, stack: null }, 0);
+        } else if (flight) this.stopSelect(flight, { kind: "error", message, stack: null });
         break;
       }
       case "end":
@@ -161,8 +172,13 @@ export class ExecPool {
    */
   private onStray(event: Extract<WorkerEvent, { type: "stray" }>): void {
     const what = strayText(event.origin, event.error.message);
-    const flight = event.running ? this.flights.get(event.key) : undefined;
-    if (flight) return this.stop(flight, "error", `the job's code ${what}`, 0, event.error.stack);
+    const stop: Stop = { kind: "error", message: `the job's code ${what}`, stack: event.error.stack };
+    if (event.running) {
+      const place = event.chunkId === null ? undefined : this.chunks.get(event.chunkId);
+      if (place) return void this.stopChunk(place.flight, place.index, stop, 0);
+      const flight = this.flights.get(event.key);
+      if (flight && !("runs" in flight)) return void this.stopSelect(flight, stop);
+    }
     if (event.chunkId === null || event.attempt === null) {
       this.options.onWarning?.(`${event.job}.selectWork had returned when its code ${what}; its worker thread was retired`);
       return;
@@ -177,92 +193,95 @@ export class ExecPool {
   }
 
   /** Runs a task on a thread; a thread that must retire gives its answer by the events channel. */
-  private async execute(flight: Flight): Promise<TaskResult> {
-    const key = taskKey(flight.task);
-    this.flights.set(key, flight);
+  private async execute(flight: Flight, task: WorkerTask): Promise<TaskResult> {
+    this.flights.set(flight.key, flight as BatchFlight | SelectFlight);
     try {
-      return (await this.pool.run(flight.task, { signal: flight.controller })) as TaskResult;
+      return (await this.pool.run(task, { signal: flight.controller })) as TaskResult;
     } catch (error) {
-      if (flight.retired && !flight.stopped) return flight.retired;
+      if (flight.retired) return flight.retired;
       throw error;
     } finally {
-      this.flights.delete(key);
+      this.flights.delete(flight.key);
     }
-  }
-
-  /** Runs one chunk attempt; never rejects: every way it can end is an outcome. */
-  async runChunk(spec: JobSpec, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<AttemptOutcome> {
-    if (spec.program) return this.runProgram({ ...spec, program: spec.program }, task);
-    const full: ChunkTask = { kind: "chunk", file: spec.file, job: spec.name, ...task };
-    const flight: InFlight = { task: full, slot: this.freeSlot(), controller: new Stopper(), stopped: null, retired: null };
-    this.inFlight.set(task.chunkId, flight);
-    this.logs.start(spec.name, task.chunkId, task.attempt);
-    let logged: boolean | undefined;
-    let outcome: AttemptOutcome;
-    const timer = spec.timeoutMs === null ? null : setTimeout(() => this.stop(flight, "timeout", `timed out after ${formatDuration(spec.timeoutMs!)}`), spec.timeoutMs);
-    try {
-      const result = await this.execute(flight);
-      logged = result.logged;
-      if (flight.stopped) outcome = stoppedOutcome(flight.stopped);
-      else outcome = result.ok ? { ok: true } : { ok: false, kind: "error", error: result.error };
-    } catch (error) {
-      outcome = flight.stopped ? stoppedOutcome(flight.stopped) : { ok: false, kind: "error", error: workerDeath(error) };
-    }
-    if (timer) clearTimeout(timer);
-    this.inFlight.delete(task.chunkId);
-    // A failed attempt's error ends its log, so it outlives a successful retry.
-    this.logs.settled(task.chunkId, task.attempt, logged, outcome.ok ? null : outcome);
-    return outcome;
   }
 
   /**
-   * A program job's attempt: a process of its own (programs/), which takes a slot of
-   * the pool as a thread's chunk does, so `workers` bounds both kinds together.
+   * Runs chunk attempts one after another on one thread (a program job's attempt runs
+   * alone, as a process). Never rejects: each attempt gets an end, or null if it never
+   * began (its batch ended early: a failure, a stop, a retiring thread) and should be
+   * run again.
    */
-  private async runProgram(spec: JobSpec & { program: ProgramSpec }, task: Omit<ChunkTask, "kind" | "file" | "job">): Promise<AttemptOutcome> {
-    const { chunkId, attempt } = task;
-    const capBytes = this.options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES;
-    let bytes = 0;
-    let lastProgress = 0;
-    this.logs.start(spec.name, chunkId, attempt);
-    const started = runProgramChunk(spec, task, {
-      ...this.programContext,
-      onLog: (level, text) => {
-        if (bytes > capBytes) return;
-        bytes += Buffer.byteLength(text);
-        if (bytes > capBytes) text = logCapNote(capBytes);
-        this.logs.line(chunkId, attempt, Date.now(), level, text);
-        this.options.onLog?.(chunkId, attempt, level, text);
-      },
-      onProgress: (done, total) => {
-        // Throttled as a thread's progress() is: the console redraws at most ~10 times a second.
-        const now = Date.now();
-        if (now - lastProgress < 100 && done < total) return;
-        lastProgress = now;
-        this.options.onProgress?.(chunkId, done, total);
-      },
+  async runChunks(runs: readonly ChunkRun[]): Promise<(AttemptEnd | null)[]> {
+    const first = runs[0]!;
+    if (first.spec.program) {
+      const { spec, task } = first;
+      const outcome = await this.programs.run({ ...spec, program: spec.program! }, { ...task, file: spec.file, job: spec.name }, this.freeSlot());
+      return [{ outcome, durationMs: null }];
+    }
+    const key = `batch#${++this.tasks}`;
+    const state = BatchState.create(runs.length);
+    const chunks = runs.map(({ spec, task }) => ({ ...task, file: spec.file, job: spec.name }));
+    const flight: BatchFlight = { key, controller: new Stopper(), retired: null, runs, state, slot: this.freeSlot(), stops: new Map(), timer: null };
+    for (const [index, { spec, task }] of runs.entries()) {
+      this.chunks.set(task.chunkId, { flight, index });
+      this.logs.start(spec.name, task.chunkId, task.attempt);
+    }
+    this.watchTimeouts(flight);
+    let result: BatchResult | null = null;
+    let death: unknown = null;
+    try {
+      result = (await this.execute(flight, { kind: "batch", id: key, chunks, state: state.buffer } satisfies BatchTask)) as BatchResult;
+    } catch (error) {
+      death = error;
+    }
+    if (flight.timer) clearTimeout(flight.timer);
+    return runs.map(({ task }, index) => {
+      this.chunks.delete(task.chunkId);
+      const end = this.endOf(flight, index, result?.ends[index] ?? null, result === null ? death : null);
+      // A failed attempt's error ends its log, so it outlives a successful retry.
+      const logged = result?.ends[index]?.logged ?? loggedByStatus(state.status(index));
+      this.logs.settled(task.chunkId, task.attempt, logged, end === null || end.outcome.ok ? null : end.outcome);
+      return end;
     });
-    const running: RunningProgram = { slot: this.freeSlot(), process: started.process, stopped: null };
-    this.programs.set(chunkId, running);
-    const timer = spec.timeoutMs === null ? null : setTimeout(() => this.stopProgram(running, "timeout", `timed out after ${formatDuration(spec.timeoutMs!)}`), spec.timeoutMs);
-    const ended = await started.outcome;
-    if (timer) clearTimeout(timer);
-    this.programs.delete(chunkId);
-    const outcome = running.stopped ? stoppedOutcome(running.stopped) : ended;
-    // Every line came before the process's pipes closed.
-    this.logs.drained(chunkId, attempt);
-    this.logs.settled(chunkId, attempt, true, outcome.ok ? null : outcome);
-    return outcome;
   }
 
-  /** Stops a program with everything it started: SIGTERM to its process group, SIGKILL past the grace. */
-  private stopProgram(running: RunningProgram, kind: FailureKind, message: string): void {
-    running.stopped ??= { kind, message: `${message}; its processes were sent SIGTERM (SIGKILL after ${formatDuration(STOP_GRACE_MS)})`, stack: null };
-    running.process.stop(STOP_GRACE_MS);
+  /** An attempt's end: what its thread answered, unless we stopped it; from shared memory if its thread died. */
+  private endOf(flight: BatchFlight, index: number, end: ChunkEnd | null, death: unknown): AttemptEnd | null {
+    const stop = flight.stops.get(index);
+    if (stop) return { outcome: stoppedOutcome(stop), durationMs: end?.ms ?? null };
+    if (end) return { outcome: end.ok ? { ok: true } : { ok: false, kind: "error", error: end.error }, durationMs: end.ms };
+    if (death === null) return null;
+    // The thread died: the batch's shared memory says which attempts had ended well.
+    const status = flight.state.status(index);
+    if (status === ChunkStatus.Succeeded || status === ChunkStatus.Logged) return { outcome: { ok: true }, durationMs: null };
+    if (status === ChunkStatus.Waiting || status === ChunkStatus.Skipped) return null;
+    return { outcome: { ok: false, kind: "error", error: workerDeath(death) }, durationMs: null };
+  }
+
+  /**
+   * One timer per batch, not per chunk: it wakes when the chunk running then would time
+   * out, and sees in shared memory which chunk runs by then and since when.
+   */
+  private watchTimeouts(flight: BatchFlight): void {
+    const limits = flight.runs.map(({ spec }) => spec.timeoutMs).filter((ms): ms is number => ms !== null);
+    if (limits.length === 0) return;
+    const shortest = Math.min(...limits);
+    const check = () => {
+      let next = shortest;
+      const running = flight.state.running();
+      const limit = running ? flight.runs[running.index]!.spec.timeoutMs : null;
+      if (running && limit !== null) {
+        const left = running.startedAt + limit - Date.now();
+        if (left <= 0) return this.stopChunk(flight, running.index, { kind: "timeout", message: `timed out after ${formatDuration(limit)}`, stack: null });
+        next = Math.min(next, left);
+      }
+      flight.timer = setTimeout(check, Math.max(1, next));
+    };
+    flight.timer = setTimeout(check, shortest);
   }
 
   private freeSlot(): number {
-    const taken = new Set([...this.inFlight.values(), ...this.programs.values()].map((f) => f.slot));
+    const taken = new Set([...[...this.flights.values()].flatMap((f) => ("slot" in f ? [f.slot] : [])), ...this.programs.slots()]);
     let slot = 1;
     while (taken.has(slot)) slot++;
     return slot;
@@ -270,45 +289,71 @@ export class ExecPool {
 
   /** The worker slot (1…workers) a running chunk occupies. */
   slotOf(chunkId: string): number | null {
-    return (this.inFlight.get(chunkId) ?? this.programs.get(chunkId))?.slot ?? null;
+    return this.chunks.get(chunkId)?.flight.slot ?? this.programs.slotOf(chunkId);
   }
 
-  /** Asks a running chunk to stop (its signal aborts), then terminates its worker. */
+  /** Asks a running chunk to stop (its signal aborts), then terminates its worker; one not begun yet never runs. */
   cancel(chunkId: string, message = "cancelled by an operator"): boolean {
-    const flight = this.inFlight.get(chunkId);
-    const program = this.programs.get(chunkId);
-    if (program) this.stopProgram(program, "cancelled", message);
-    else if (flight) this.stop(flight, "cancelled", message);
-    return flight !== undefined || program !== undefined;
+    if (this.programs.stop(chunkId, "cancelled", message)) return true;
+    const place = this.chunks.get(chunkId);
+    if (!place) return false;
+    return this.stopChunk(place.flight, place.index, { kind: "cancelled", message, stack: null });
   }
 
-  /** Stops every running chunk, e.g. when a drain timed out. */
+  /** Stops every running chunk, e.g. when a drain timed out; chunks not begun never run. */
   abortAll(message: string): void {
-    for (const flight of this.inFlight.values()) this.stop(flight, "cancelled", message, 0);
-    for (const program of this.programs.values()) this.stopProgram(program, "cancelled", message);
+    for (const flight of this.flights.values()) {
+      if (!("runs" in flight)) continue;
+      flight.state.skipFrom(0, flight.runs.length);
+      const running = flight.state.running();
+      if (running) this.stopChunk(flight, running.index, { kind: "cancelled", message, stack: null }, 0);
+    }
+    this.programs.stopAll(message);
   }
 
-  /** Stops a task: the first reason given decides its failure; no grace ends its thread at once. */
-  private stop(flight: Flight, kind: FailureKind, message: string, graceMs = ABORT_GRACE_MS, stack: string | null = null): void {
-    if (flight.stopped) {
+  /**
+   * Stops one attempt of a batch: the first reason given decides its failure. Not begun,
+   * it never runs; running, its signal aborts and, past the grace (none: at once), its
+   * thread ends — unless it returned meanwhile. Either way the batch ends with it: the
+   * attempts after it go back to the queue. False if it had already ended.
+   */
+  private stopChunk(flight: BatchFlight, index: number, stop: Stop, graceMs = ABORT_GRACE_MS): boolean {
+    const { state } = flight;
+    if (flight.stops.has(index)) {
       // Already on its way out; a reason that allows no grace (its code misbehaved again) ends it now.
       if (graceMs === 0) flight.controller.abort();
-      return;
+      return true;
     }
-    flight.stopped = { kind, message, stack };
-    if (flight.task.kind === "chunk") this.control.postMessage({ type: "abort", chunkId: flight.task.chunkId, reason: message } satisfies ControlMessage);
+    if (state.skip(index)) {
+      flight.stops.set(index, stop);
+      return true;
+    }
+    if (state.running()?.index !== index) return false;
+    flight.stops.set(index, stop);
+    state.skipFrom(index + 1, flight.runs.length);
+    const chunkId = flight.runs[index]!.task.chunkId;
+    this.control.postMessage({ type: "abort", chunkId, reason: stop.message } satisfies ControlMessage);
+    const end = () => {
+      if (state.running()?.index === index) flight.controller.abort();
+    };
     if (graceMs === 0) flight.controller.abort();
-    else setTimeout(() => flight.controller.abort(), graceMs).unref();
+    else setTimeout(end, graceMs).unref();
+    return true;
+  }
+
+  private stopSelect(flight: SelectFlight, stop: Stop): void {
+    flight.stopped ??= stop;
+    flight.controller.abort();
   }
 
   /** Runs a job's `selectWork` in a pool worker. */
   async selectWork(spec: JobSpec, kwargs: Kwargs): Promise<WorkId[]> {
-    if (spec.program?.selectsWork) return selectProgramWork({ ...spec, program: spec.program }, kwargs, this.programContext);
-    const task: SelectWorkTask = { kind: "selectWork", id: `selectWork#${++this.selectCalls}`, file: spec.file, job: spec.name, kwargs };
-    const flight: Flight = { task, controller: new Stopper(), stopped: null, retired: null };
-    let result: TaskResult | null = null;
+    if (spec.program?.selectsWork) return this.programs.selectWork({ ...spec, program: spec.program }, kwargs);
+    const task: SelectWorkTask = { kind: "selectWork", id: `selectWork#${++this.tasks}`, file: spec.file, job: spec.name, kwargs };
+    const flight: SelectFlight = { key: task.id, controller: new Stopper(), stopped: null, retired: null };
+    let result: SelectWorkResult | null = null;
     try {
-      result = await this.execute(flight);
+      result = (await this.execute(flight, task)) as SelectWorkResult;
     } catch (error) {
       if (!flight.stopped) throw error;
     }
@@ -325,7 +370,7 @@ export class ExecPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.programContext.launcher.close();
+    this.programs.close();
     this.events.close();
     this.control.close();
     await this.pool.destroy();
@@ -333,21 +378,9 @@ export class ExecPool {
   }
 }
 
-function stoppedOutcome(stopped: NonNullable<Flight["stopped"]>): AttemptOutcome {
-  return { ok: false, kind: stopped.kind, error: { name: "Error", message: stopped.message, stack: stopped.stack, nonRetryable: false } };
-}
-
-/** What the job's code did, completing "its code …". */
-function strayText(origin: StrayOrigin, message: string): string {
-  if (origin === "exit") return `called ${message}`;
-  return origin === "rejection" ? `raised an unhandled promise rejection: ${message}` : `threw an uncaught exception: ${message}`;
-}
-
-/** The worker thread itself died: out of memory, or an error from no task's code (see worker.ts). */
-function workerDeath(error: unknown): SerializedError {
-  const err = error as NodeJS.ErrnoException;
-  const message = err?.code === "ERR_WORKER_OUT_OF_MEMORY"
-    ? `ran out of memory (worker heap limit reached): ${err.message}`
-    : `the worker thread died: ${err?.message ?? String(error)}`;
-  return { name: err?.name ?? "Error", message, stack: err?.stack ?? null, nonRetryable: false };
+/** Whether an attempt whose thread gave no answer wrote lines (unknown while it ran). */
+function loggedByStatus(status: ChunkStatus): boolean | undefined {
+  if (status === ChunkStatus.Logged) return true;
+  if (status === ChunkStatus.Succeeded || status === ChunkStatus.Waiting || status === ChunkStatus.Skipped) return false;
+  return undefined;
 }

@@ -5,8 +5,8 @@ import type { AttemptError } from "../store/records.js";
 // through tinypool; everything a chunk says while it runs (log lines, progress, an
 // exit notice) goes through a BroadcastChannel so it arrives live, not at the end.
 
+/** One chunk attempt, as an element of a batch. */
 export interface ChunkTask {
-  readonly kind: "chunk";
   readonly file: string;
   readonly job: string;
   readonly runId: string;
@@ -25,20 +25,47 @@ export interface SelectWorkTask {
   readonly kwargs: Kwargs;
 }
 
-export type WorkerTask = ChunkTask | SelectWorkTask;
+/**
+ * Chunk attempts run one after another on one thread, answered together; `state` is
+ * the batch's shared memory (batch-state.ts). Long chunks travel alone: a batch of one.
+ */
+export interface BatchTask {
+  readonly kind: "batch";
+  /** Names the batch in events. */
+  readonly id: string;
+  readonly chunks: readonly ChunkTask[];
+  readonly state: SharedArrayBuffer;
+}
+
+export type WorkerTask = BatchTask | SelectWorkTask;
 
 /** An error as it crosses from a worker thread: the shape of an attempt's error. */
 export type SerializedError = AttemptError;
 
-/** `logged`: the attempt wrote log lines, so an "end" event follows on the events channel. */
-export type TaskResult =
-  | { readonly ok: true; readonly workIds?: WorkId[]; readonly logged?: boolean }
-  | { readonly ok: false; readonly error: SerializedError; readonly logged?: boolean };
+/**
+ * How one attempt ended. `logged`: it wrote log lines, so an "end" event follows on the
+ * events channel; `ms`: how long its code ran, on its thread.
+ */
+export type ChunkEnd =
+  | { readonly ok: true; readonly logged: boolean; readonly ms: number }
+  | { readonly ok: false; readonly error: SerializedError; readonly logged: boolean; readonly ms: number };
+
+/**
+ * A batch's answer: an end for each chunk that ran, in order (null: taken out before it
+ * began). A batch stops at its first failure, so only successes come before the last end.
+ */
+export interface BatchResult {
+  readonly ends: readonly (ChunkEnd | null)[];
+}
+
+export type SelectWorkResult = { readonly ok: true; readonly workIds: WorkId[] } | { readonly ok: false; readonly error: SerializedError };
+
+export type TaskResult = BatchResult | SelectWorkResult;
 
 /** How a task's code raised an error that no caller of its own could catch. */
 export type StrayOrigin = "rejection" | "exception" | "exit";
 
-/** Worker → main, on the events channel. `key` names a task: its chunk id, or a selectWork call's id. */
+/** Worker → main, on the events channel. `key` names a task: a batch's id, or a selectWork call's id. */
 export type WorkerEvent =
   | { readonly type: "log"; readonly chunkId: string; readonly attempt: number; readonly level: string; readonly text: string; readonly at: number }
   | { readonly type: "progress"; readonly chunkId: string; readonly done: number; readonly total: number }
@@ -78,10 +105,6 @@ export interface PoolChannels {
   readonly logCapBytes: number;
 }
 
-/** How a task is named in events: a chunk by its id, a selectWork call by its own. */
-export function taskKey(task: WorkerTask): string {
-  return task.kind === "chunk" ? task.chunkId : task.id;
-}
 
 export function serializeError(error: unknown, nonRetryable: boolean): SerializedError {
   if (error instanceof Error) {

@@ -1,5 +1,6 @@
 // Entry of every pool worker thread. Imports job modules (once per thread; hot reload
-// recycles threads), runs one task at a time and reports through the channels.
+// recycles threads), runs one task at a time (a batch of chunks, or a selectWork call)
+// and reports through the channels.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Console } from "node:console";
 import { Writable } from "node:stream";
@@ -10,12 +11,17 @@ import type { JobConfig, WorkId } from "../config/types.js";
 import { importModule } from "../jobs/import-module.js";
 import { routeInheritedOutput } from "./child-output.js";
 import { logCapNote } from "../store/logs.js";
-import type { ChunkTask, ControlMessage, PoolChannels, SelectWorkTask, StrayOrigin, TaskResult, WorkerEvent, WorkerTask } from "./protocol.js";
-import { serializeError, taskKey } from "./protocol.js";
+import { BatchState, ChunkStatus } from "./batch-state.js";
+import type { BatchResult, BatchTask, ChunkEnd, ChunkTask, ControlMessage, PoolChannels, SelectWorkResult, SelectWorkTask, StrayOrigin, WorkerEvent, WorkerTask } from "./protocol.js";
+import { serializeError } from "./protocol.js";
 
-/** One task on this thread; every callback its code schedules carries it (AsyncLocalStorage). */
+/** One chunk attempt or selectWork call on this thread; every callback its code schedules carries it (AsyncLocalStorage). */
 interface TaskScope {
-  readonly task: WorkerTask;
+  /** The task's key in events (its batch's id for a chunk). */
+  readonly key: string;
+  readonly job: string;
+  /** The attempt, or null for a selectWork call. */
+  readonly chunk: ChunkTask | null;
   bytes: number;
   lastProgress: number;
   /** The task has returned: an error from its code now is not its caller's to catch. */
@@ -45,12 +51,12 @@ control.onmessage = (message: unknown) => {
 };
 
 function writeText(level: string, text: string): void {
-  const chunk = scope.getStore() ?? current;
+  const owner = scope.getStore() ?? current;
   // selectWork has no log: what it prints is dropped, as it always was.
-  if (!chunk || chunk.task.kind !== "chunk" || chunk.bytes > channels.logCapBytes) return;
-  chunk.bytes += Buffer.byteLength(text);
-  if (chunk.bytes > channels.logCapBytes) text = logCapNote(channels.logCapBytes);
-  post({ type: "log", chunkId: chunk.task.chunkId, attempt: chunk.task.attempt, level, text, at: Date.now() });
+  if (!owner?.chunk || owner.bytes > channels.logCapBytes) return;
+  owner.bytes += Buffer.byteLength(text);
+  if (owner.bytes > channels.logCapBytes) text = logCapNote(channels.logCapBytes);
+  post({ type: "log", chunkId: owner.chunk.chunkId, attempt: owner.chunk.attempt, level, text, at: Date.now() });
 }
 
 const writeLog = (level: string, args: unknown[]) => writeText(level, format(...args));
@@ -94,7 +100,7 @@ process.exit = ((code?: number) => {
     reportStray(owner, "exit", new Error(`process.exit(${code ?? 0})`));
     throw new StrayExit();
   }
-  if (owner) post({ type: "exit", key: taskKey(owner.task), code: code ?? 0 });
+  if (owner) post({ type: "exit", key: owner.key, code: code ?? 0 });
   return realExit(code);
 }) as typeof process.exit;
 
@@ -124,13 +130,12 @@ function stray(origin: StrayOrigin, error: unknown): void {
 function reportStray(owner: TaskScope, origin: StrayOrigin, error: unknown): void {
   retiring = true;
   if (++owner.strays > MAX_STRAYS_REPORTED) return;
-  const task = owner.task;
   post({
     type: "stray",
-    key: taskKey(task),
-    job: task.job,
-    chunkId: task.kind === "chunk" ? task.chunkId : null,
-    attempt: task.kind === "chunk" ? task.attempt : null,
+    key: owner.key,
+    job: owner.job,
+    chunkId: owner.chunk?.chunkId ?? null,
+    attempt: owner.chunk?.attempt ?? null,
     running: !owner.settled,
     origin,
     error: serializeError(error, false),
@@ -153,11 +158,13 @@ function jobConfig(file: string): Promise<JobConfig> {
   return config;
 }
 
-async function runChunk(task: ChunkTask): Promise<TaskResult> {
-  const chunk: TaskScope = { task, bytes: 0, lastProgress: 0, settled: false, strays: 0 };
+async function runChunk(task: ChunkTask, key: string): Promise<ChunkEnd> {
+  const chunk: TaskScope = { key, job: task.job, chunk: task, bytes: 0, lastProgress: 0, settled: false, strays: 0 };
   const abort = new AbortController();
   aborts.set(task.chunkId, abort);
   current = chunk;
+  const began = performance.now();
+  const ms = () => performance.now() - began;
   try {
     return await scope.run(chunk, async () => {
       const config = await jobConfig(task.file);
@@ -178,10 +185,10 @@ async function runChunk(task: ChunkTask): Promise<TaskResult> {
         runId: task.runId,
         chunkId: task.chunkId,
       });
-      return { ok: true, logged: chunk.bytes > 0 } as const;
+      return { ok: true, logged: chunk.bytes > 0, ms: ms() } as const;
     });
   } catch (error) {
-    return { ok: false, error: serializeError(error, isNonRetryable(error)), logged: chunk.bytes > 0 };
+    return { ok: false, error: serializeError(error, isNonRetryable(error)), logged: chunk.bytes > 0, ms: ms() };
   } finally {
     chunk.settled = true;
     aborts.delete(task.chunkId);
@@ -191,9 +198,36 @@ async function runChunk(task: ChunkTask): Promise<TaskResult> {
   }
 }
 
-async function selectWork(task: SelectWorkTask): Promise<TaskResult> {
+/**
+ * Runs a batch's chunks one after another, saying in its shared memory which one runs
+ * and how each ended. It stops at the first failure (the rest run later, from the
+ * queue), so a thread that dies mid-batch leaves only successes before its last chunk:
+ * the main thread can tell them from shared memory alone. A thread that must retire
+ * runs no further chunk.
+ */
+async function runBatch(batch: BatchTask): Promise<BatchResult> {
+  const state = new BatchState(batch.state);
+  const ends: (ChunkEnd | null)[] = [];
+  for (const [index, task] of batch.chunks.entries()) {
+    if (!state.begin(index, Date.now())) {
+      ends.push(null);
+      continue;
+    }
+    const end = await runChunk(task, batch.id);
+    state.end(index, !end.ok ? ChunkStatus.Failed : end.logged ? ChunkStatus.Logged : ChunkStatus.Succeeded);
+    ends.push(end);
+    if (!end.ok || retiring) {
+      state.skipFrom(index + 1, batch.chunks.length);
+      while (ends.length < batch.chunks.length) ends.push(null);
+      break;
+    }
+  }
+  return { ends };
+}
+
+async function selectWork(task: SelectWorkTask): Promise<SelectWorkResult> {
   // Its own scope, so that an error its code leaves behind is charged to this call.
-  const call: TaskScope = { task, bytes: 0, lastProgress: 0, settled: false, strays: 0 };
+  const call: TaskScope = { key: task.id, job: task.job, chunk: null, bytes: 0, lastProgress: 0, settled: false, strays: 0 };
   current = call;
   try {
     return await scope.run(call, async () => {
@@ -212,13 +246,13 @@ async function selectWork(task: SelectWorkTask): Promise<TaskResult> {
   }
 }
 
-export default async function handle(task: WorkerTask): Promise<TaskResult> {
-  const result = await (task.kind === "chunk" ? runChunk(task) : selectWork(task));
+export default async function handle(task: WorkerTask): Promise<BatchResult | SelectWorkResult> {
+  const result = await (task.kind === "batch" ? runBatch(task) : selectWork(task));
   if (!retiring) return result;
   // Answering tinypool would make this thread take another task, and the stray's code
   // may still run here: the answer goes to the pool, which ends the task by
   // terminating this thread. (Between tasks a tinypool thread blocks in Atomics.wait,
   // so job code, strays included, only ever runs while a task is in flight.)
-  post({ type: "retired", key: taskKey(task), result });
+  post({ type: "retired", key: task.id, result });
   return new Promise<never>(() => {});
 }

@@ -3,8 +3,12 @@
 
 /** Chunks shorter than this on average are claimed several per thread at a time. */
 export const SHORT_CHUNK_MS = 20;
-/** Chunks held per thread when they are short. */
-export const CLAIM_AHEAD = 32;
+/**
+ * Chunks held per thread when they are short: a batch running on it and the next one
+ * ready (see MAX_BATCH), so a thread never waits for a claim's round trip to the store.
+ * Measured: holding one batch per thread ran 20,000 no-op chunks at a third of the rate.
+ */
+export const CLAIM_AHEAD = 64;
 
 /**
  * How many chunks to hold: one per thread while chunks take a while (claiming ahead
@@ -33,4 +37,19 @@ export function claimSize(held: { readonly threads: number; readonly executing: 
 /** The moving average of attempt durations that decides how far to claim ahead. */
 export function nextAverage(averageMs: number | null, durationMs: number): number {
   return averageMs === null ? durationMs : averageMs * 0.8 + durationMs * 0.2;
+}
+
+/** Chunks travelling to a thread together at most. */
+export const MAX_BATCH = 32;
+/** What a batch may take, by its chunks' average: a chunk waits little behind the others of its batch. */
+export const BATCH_MS = 50;
+
+/**
+ * How many chunks of a job to send to a thread in one message: one while its chunks
+ * are not known to be short (a long chunk should start on any free thread), else up
+ * to `share` (what is ready, shared among the free threads), MAX_BATCH and BATCH_MS.
+ */
+export function batchSize(averageMs: number | null, share: number): number {
+  if (averageMs === null || averageMs >= SHORT_CHUNK_MS) return 1;
+  return Math.max(1, Math.min(MAX_BATCH, share, Math.floor(BATCH_MS / Math.max(averageMs, 0.01))));
 }

@@ -6,16 +6,11 @@ import type { EventBus } from "../events.js";
 import type { Registry } from "../jobs/load.js";
 import type { AttemptOutcome, ChunkRecord, InstanceInfo } from "../store/records.js";
 import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
-import { CLAIMS_IN_FLIGHT, claimSize, nextAverage } from "./claim-ahead.js";
+import type { ChunkRun, ExecPool } from "../exec/pool.js";
+import { batchSize, CLAIMS_IN_FLIGHT, claimSize, nextAverage } from "./claim-ahead.js";
 
-/** What the executor needs of a worker pool (exec/pool.ts in stau, a fake in tests). */
-export interface ChunkRunner {
-  readonly size: number;
-  runChunk(spec: JobSpec, task: { runId: string; chunkId: string; attempt: number; workIds: ChunkRecord["workIds"]; kwargs: ChunkRecord["kwargs"] }): Promise<AttemptOutcome>;
-  cancel(chunkId: string, message?: string): boolean;
-  abortAll(message: string): void;
-  slotOf(chunkId: string): number | null;
-}
+/** What the executor needs of a worker pool. */
+export type ChunkRunner = Pick<ExecPool, "size" | "runChunks" | "cancel" | "abortAll" | "slotOf">;
 
 export interface ExecutorOptions {
   readonly queue: WorkQueue;
@@ -41,6 +36,11 @@ interface Finished {
   readonly result: T.AttemptResult;
 }
 
+/** What a chunk's code is given (the pool adds its job's file). */
+function chunkTask(chunk: ChunkRecord): ChunkRun["task"] {
+  return { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs };
+}
+
 const cancelledOutcome: AttemptOutcome = { ok: false, kind: "cancelled", error: { name: "Error", message: "cancelled by an operator", stack: null, nonRetryable: true } };
 
 /**
@@ -57,9 +57,13 @@ export class Executor {
   /** Claimed by this instance and not yet recorded as finished. */
   private readonly owned = new Map<string, ChunkRecord>();
   /** Claimed ahead, waiting for a free thread. */
-  private readonly ready: ChunkRecord[] = [];
+  private ready: ChunkRecord[] = [];
+  /** Chunks handed to threads (in batches) and not yet ended, and the threads they occupy. */
   private executing = 0;
+  private threadsBusy = 0;
+  /** Attempt durations, over all jobs (how far to claim ahead) and per job (which chunks travel in batches). */
   private averageMs: number | null = null;
+  private readonly jobAverageMs = new Map<string, number>();
   /** Claims under way, and how many chunks they asked for. */
   private claims = 0;
   private requested = 0;
@@ -106,9 +110,9 @@ export class Executor {
     return [...this.owned.keys()];
   }
 
-  /** How many chunks run on this instance's threads now. */
+  /** How many of this instance's threads run chunks now. */
   get busy(): number {
-    return this.executing;
+    return this.threadsBusy;
   }
 
   /** Hot reload: jobs that did not load here may now. */
@@ -167,7 +171,7 @@ export class Executor {
           const [suspect] = chunks;
           if (!suspect) return;
           this.alone = suspect;
-          this.track(this.run(suspect));
+          this.track(this.run([suspect]));
         })
         .catch((error) => this.trouble("claiming chunks", error))
         .finally(() => this.claims--),
@@ -192,45 +196,88 @@ export class Executor {
   }
 
   private startReady(): void {
-    while (this.executing < this.pool.size && this.ready.length > 0 && !this.stopping && !this.alone) this.track(this.run(this.ready.shift()!));
+    while (this.threadsBusy < this.pool.size && this.ready.length > 0 && !this.stopping && !this.alone) this.track(this.run(this.nextBatch()));
   }
 
-  private async run(chunk: ChunkRecord): Promise<void> {
-    const spec = this.options.registry().jobs.get(chunk.job);
-    if (!spec) {
-      // Another instance may know the job: give it back at once.
-      this.unrunnable.add(chunk.job);
-      if (this.alone === chunk) this.alone = null;
-      await this.handBack([chunk], `job ${chunk.job} does not load on instance ${this.owner}`);
-      return;
+  /**
+   * The next chunks for a free thread: one, or — while the chunks ready are of jobs
+   * known to be short — several, sharing what is ready among the free threads.
+   */
+  private nextBatch(): ChunkRecord[] {
+    const batch = [this.ready.shift()!];
+    const freeThreads = this.pool.size - this.threadsBusy;
+    let limit = batchSize(this.jobAverageMs.get(batch[0]!.job) ?? null, Math.ceil((this.ready.length + 1) / freeThreads));
+    let taken = 0;
+    while (batch.length < limit && taken < this.ready.length) {
+      const next = this.ready[taken]!;
+      limit = Math.min(limit, batchSize(this.jobAverageMs.get(next.job) ?? null, limit));
+      if (batch.length >= limit) break;
+      batch.push(next);
+      taken++;
     }
-    this.executing++;
+    this.ready = this.ready.slice(taken);
+    return batch;
+  }
+
+  private async run(chunks: readonly ChunkRecord[]): Promise<void> {
+    const registry = this.options.registry();
+    const runs: { chunk: ChunkRecord; spec: JobSpec }[] = [];
+    const skipped: ChunkRecord[] = [];
+    for (const chunk of chunks) {
+      const spec = registry.jobs.get(chunk.job);
+      if (!spec) {
+        // Another instance may know the job: give it back at once.
+        this.unrunnable.add(chunk.job);
+        if (this.alone === chunk) this.alone = null;
+        skipped.push(chunk);
+      } else runs.push({ chunk, spec });
+    }
+    if (skipped.length > 0) await this.handBack(skipped, `job ${skipped[0]!.job} does not load on instance ${this.owner}`);
+    if (runs.length === 0) return;
+    this.executing += runs.length;
+    this.threadsBusy++;
     const began = this.clock.now();
-    let outcome: AttemptOutcome;
-    let worker: number | null = null;
-    if (this.cancelling.has(chunk.runId)) {
-      outcome = cancelledOutcome;
-    } else {
-      const running = this.pool.runChunk(spec, { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs });
-      worker = this.pool.slotOf(chunk.id);
-      if (this.options.events.heard("chunk:started")) this.options.events.emit("chunk:started", { chunk: { ...chunk, worker } });
-      outcome = await running;
-    }
-    this.executing--;
-    if (this.alone === chunk) this.alone = null;
+    // A cancelled run's chunks end without running.
+    const cancelled = new Set(runs.filter(({ chunk }) => this.cancelling.has(chunk.runId)).map(({ chunk }) => chunk));
+    const toRun = runs.filter(({ chunk }) => !cancelled.has(chunk));
+    const running = toRun.length > 0 ? this.pool.runChunks(toRun.map(({ chunk, spec }) => ({ spec, task: chunkTask(chunk) }))) : Promise.resolve([]);
+    if (this.options.events.heard("chunk:started")) for (const { chunk } of toRun) this.options.events.emit("chunk:started", { chunk: { ...chunk, worker: this.pool.slotOf(chunk.id) } });
+    const worker = toRun.length > 0 ? this.pool.slotOf(toRun[0]!.chunk.id) : null;
+    const ends = await running;
+    this.executing -= runs.length;
+    this.threadsBusy--;
+    if (runs.some(({ chunk }) => this.alone === chunk)) this.alone = null;
     const now = this.clock.now();
-    // From its start on a thread: a chunk claimed ahead waited before that.
-    const durationMs = now - began;
-    this.averageMs = nextAverage(this.averageMs, durationMs);
-    this.startReady();
-    if (!outcome.ok && this.handingBack) {
-      await this.handBack([chunk], "its stau instance stopped while it ran");
-      return;
+    const back: ChunkRecord[] = [];
+    const again: ChunkRecord[] = [];
+    let ran = 0;
+    for (const { chunk, spec } of runs) {
+      const end = cancelled.has(chunk) ? { outcome: cancelledOutcome, durationMs: 0 } : ends[ran++];
+      if (!end) {
+        // Never began (its batch ended early): it runs again here, or elsewhere if this instance stops.
+        (this.stopping ? back : again).push(chunk);
+        continue;
+      }
+      // From its start on a thread: a chunk claimed ahead waited before that.
+      const durationMs = end.durationMs ?? now - began;
+      this.learn(chunk.job, durationMs);
+      if (!end.outcome.ok && this.handingBack) {
+        back.push(chunk);
+        continue;
+      }
+      const result = T.settleAttempt(chunk, spec, end.outcome, this.cancelling.has(chunk.runId), now, durationMs, worker);
+      this.finished.push({ chunk, result, completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
     }
-    const result = T.settleAttempt(chunk, spec, outcome, this.cancelling.has(chunk.runId), now, durationMs, worker);
-    this.finished.push({ chunk, result, completion: { id: chunk.id, token: chunk.token!, patch: result.patch } });
+    this.ready = again.concat(this.ready);
+    this.startReady();
+    if (back.length > 0) await this.handBack(back, this.handingBack ? "its stau instance stopped while it ran" : "its stau instance was stopping");
     this.flush();
     this.claim();
+  }
+
+  private learn(job: string, durationMs: number): void {
+    this.averageMs = nextAverage(this.averageMs, durationMs);
+    this.jobAverageMs.set(job, nextAverage(this.jobAverageMs.get(job) ?? null, durationMs));
   }
 
   /** One write of results at a time: results that end while one is on its way go in the next. */

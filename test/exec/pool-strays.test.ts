@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { JobSpec } from "../../src/config/spec.js";
 import { ExecPool } from "../../src/exec/pool.js";
 import { logFile } from "../../src/store/logs.js";
+import type { AttemptOutcome } from "../../src/store/records.js";
 import { projectFactory, until } from "../helpers/cli.js";
 import type { TempProject } from "../helpers/project.js";
 
@@ -54,7 +55,7 @@ interface Harness {
   readonly dataDir: string;
   spec(name: string, timeoutMs?: number): JobSpec;
   /** Runs a chunk of `job` with chunk id `<job>.<n>`. */
-  run(job: string, n?: number, timeoutMs?: number): ReturnType<ExecPool["runChunk"]>;
+  run(job: string, n?: number, timeoutMs?: number): Promise<AttemptOutcome>;
   /** Resolves with the file once the attempt's log is closed (written and complete). */
   closed(job: string, n?: number, attempt?: number): Promise<string>;
   /** The thread a chunk printed it ran on. */
@@ -100,7 +101,7 @@ function harness(): Harness {
     pool,
     dataDir,
     spec,
-    run: (job, n = 0, timeoutMs) => pool.runChunk(spec(job, timeoutMs), { runId: "r1", chunkId: `${job}.${n}`, attempt: 1, workIds: [], kwargs: {} }),
+    run: async (job, n = 0, timeoutMs) => (await pool.runChunks([{ spec: spec(job, timeoutMs), task: { runId: "r1", chunkId: `${job}.${n}`, attempt: 1, workIds: [], kwargs: {} } }]))[0]!.outcome,
     closed: (job, n = 0, attempt = 1) => {
       const key = `${job}.${n}#${attempt}`;
       const file = logFile(dataDir, job, `${job}.${n}`, attempt);

@@ -30,7 +30,7 @@ async function setUp(files: Record<string, string>) {
   });
   pools.push(pool);
   const spec = (job: string) => registry.jobs.get(job) ?? expect.unreachable(`${job}: ${JSON.stringify([...registry.broken])}`);
-  const run = (job: string) => pool.runChunk(spec(job), { runId: "r1", chunkId: `r1.${job}.0`, attempt: 1, workIds: [1], kwargs: {} });
+  const run = async (job: string) => (await pool.runChunks([{ spec: spec(job), task: { runId: "r1", chunkId: `r1.${job}.0`, attempt: 1, workIds: [1], kwargs: {} } }]))[0]!.outcome;
   const log = async (job: string) => {
     await until(() => closed.has(`r1.${job}.0`), `the log of ${job}`);
     return readFileSync(logFile(join(p.dir, "data"), job, `r1.${job}.0`, 1), "utf8");

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { JobSpec } from "../../src/config/spec.js";
+import { ExecPool, type AttemptEnd } from "../../src/exec/pool.js";
+import { logFile } from "../../src/store/logs.js";
+import { projectFactory, until } from "../helpers/cli.js";
+
+// Real worker threads running batches of chunks on a one-thread pool: every chunk of a
+// batch ends on its own (result, failure, timeout, cancel), and a chunk that never began
+// comes back as such, whatever ended its batch early — even a thread that died. Log
+// lines travel apart from results: the tests wait for the lines they expect.
+
+const project = projectFactory();
+const pools: ExecPool[] = [];
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close();
+});
+
+const jobs: Record<string, string> = {
+  says: `import { defineJob } from "stau";\nexport default defineJob({ async run({ chunkId }) { console.log("ran", chunkId); } });\n`,
+  throws: `import { defineJob } from "stau";\nexport default defineJob({ async run() { throw new Error("broken on purpose"); } });\n`,
+  spins: `import { defineJob } from "stau";\nexport default defineJob({ run() { for (;;); } });\n`,
+  exits: `import { defineJob } from "stau";\nexport default defineJob({ run() { process.exit(3); } });\n`,
+  // Waits until the file named by its work ID exists: a barrier the test opens.
+  gate: `import { existsSync } from "node:fs";\nimport { defineJob } from "stau";
+export default defineJob({ async run({ workIds, chunkId }) {
+  console.log("ran", chunkId);
+  while (!existsSync(String(workIds[0]))) await new Promise((r) => setTimeout(r, 5));
+} });\n`,
+};
+
+function harness() {
+  const p = project(Object.fromEntries(Object.entries(jobs).map(([name, text]) => [`jobs/${name}.ts`, text])));
+  const dataDir = join(p.dir, "data");
+  const ran: string[] = [];
+  const pool = new ExecPool({ workers: 1, dataDir, onLog: (_chunkId, _attempt, _level, text) => void (text.startsWith("ran ") && ran.push(text.slice(4))) });
+  pools.push(pool);
+  const spec = (name: string, timeoutMs: number | null = null): JobSpec => ({
+    name,
+    file: join(p.dir, "jobs", `${name}.ts`),
+    chunkSize: null,
+    dependencies: [],
+    retries: 0,
+    retryDelayMs: 0,
+    timeoutMs,
+    allowConcurrentRuns: false,
+    reads: [],
+    writes: [],
+    hasSelectWork: false,
+  });
+  let n = 0;
+  /** One batch of [job, timeoutMs?, workIds?] chunks; chunk ids are `<job>.<n>`. */
+  const batch = (...chunks: [string, number?, string[]?][]) =>
+    pool.runChunks(chunks.map(([job, timeoutMs, workIds]) => ({ spec: spec(job, timeoutMs ?? null), task: { runId: "r1", chunkId: `${job}.${++n}`, attempt: 1, workIds: workIds ?? [], kwargs: {} } })));
+  return { p, pool, dataDir, ran, batch };
+}
+
+const kinds = (ends: readonly (AttemptEnd | null)[]) => ends.map((end) => (end === null ? null : end.outcome.ok ? "ok" : end.outcome.kind));
+
+describe("exec pool: chunks in batches", () => {
+  it("runs a batch's chunks in order on one thread, each with its own end and duration", async () => {
+    const h = harness();
+    const ends = await h.batch(["says"], ["says"], ["says"]);
+    expect(kinds(ends)).toEqual(["ok", "ok", "ok"]);
+    await until(() => h.ran.length === 3, "the chunks' log lines");
+    expect(h.ran).toEqual(["says.1", "says.2", "says.3"]);
+    for (const end of ends) expect(end!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("ends a batch at its first failure: the chunks after it never began and come back to be run again", async () => {
+    const h = harness();
+    const ends = await h.batch(["says"], ["throws"], ["says"], ["says"]);
+    expect(kinds(ends)).toEqual(["ok", "error", null, null]);
+    expect(ends[1]!.outcome).toMatchObject({ ok: false, error: { message: "broken on purpose" } });
+    // The same thread takes the next batch; what came before it was all the first one said.
+    expect(kinds(await h.batch(["says"]))).toEqual(["ok"]);
+    await until(() => h.ran.includes("says.5"), "the chunks' log lines");
+    expect(h.ran).toEqual(["says.1", "says.5"]);
+  });
+
+  it("times out a chunk that blocks its thread mid-batch: the ones before stand, its thread is replaced, the rest come back", async () => {
+    const h = harness();
+    const ends = await h.batch(["says"], ["says"], ["spins", 200], ["says"]);
+    expect(kinds(ends)).toEqual(["ok", "ok", "timeout", null]);
+    expect(ends[2]!.outcome).toMatchObject({ ok: false, error: { message: "timed out after 200ms" } });
+    expect(kinds(await h.batch(["says"]))).toEqual(["ok"]);
+    await until(() => h.ran.includes("says.5"), "the chunks' log lines");
+    expect(h.ran).toEqual(["says.1", "says.2", "says.5"]);
+  });
+
+  it("tells from shared memory which chunks had succeeded when a chunk's process.exit ended the thread", async () => {
+    const h = harness();
+    const ends = await h.batch(["says"], ["exits"], ["says"]);
+    expect(kinds(ends)).toEqual(["ok", "error", null]);
+    expect(ends[1]!.outcome).toMatchObject({ ok: false, error: { message: expect.stringContaining("process.exit(3)") } });
+    expect(kinds(await h.batch(["says"]))).toEqual(["ok"]);
+  });
+
+  it("cancels a chunk that has not begun: it never runs, and the batch goes on past it", async () => {
+    const h = harness();
+    const barrier = join(h.p.dir, "open");
+    const running = h.batch(["gate", undefined, [barrier]], ["says"], ["says"]);
+    expect(h.pool.cancel("says.2")).toBe(true);
+    writeFileSync(barrier, "");
+    const ends = await running;
+    expect(kinds(ends)).toEqual(["ok", "cancelled", "ok"]);
+    await until(() => h.ran.includes("says.3"), "the chunks' log lines");
+    expect(h.ran).toEqual(["gate.1", "says.3"]);
+    // Its log says it was cancelled; the chunks that ran and said something have theirs.
+    expect(h.pool.cancel("says.2")).toBe(false);
+    await h.pool.close();
+    expect(readFileSync(logFile(h.dataDir, "says", "says.2", 1), "utf8")).toContain("attempt 1 cancelled");
+    expect(existsSync(logFile(h.dataDir, "says", "says.3", 1))).toBe(true);
+  });
+
+  it("stops everything at a drain: the running chunk is cancelled, the chunks not begun come back", async () => {
+    const h = harness();
+    const running = h.batch(["gate", undefined, [join(h.p.dir, "never")]], ["says"]);
+    await until(() => h.ran.includes("gate.1"), "the chunks' log lines");
+    h.pool.abortAll("stau is shutting down");
+    expect(kinds(await running)).toEqual(["cancelled", null]);
+    expect(h.ran).toEqual(["gate.1"]);
+  });
+});
