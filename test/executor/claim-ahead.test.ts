@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLAIM_AHEAD, SHORT_CHUNK_MS, claimSize, holdTarget, nextAverage } from "../../src/executor/claim-ahead.js";
+import { BATCH_MS, CLAIM_AHEAD, MAX_BATCH, SHORT_CHUNK_MS, batchSize, claimSize, holdTarget, nextAverage } from "../../src/executor/claim-ahead.js";
 
 const held = (over: Partial<Parameters<typeof claimSize>[0]> = {}) => ({ threads: 4, executing: 0, ready: 0, requested: 0, averageMs: null, ...over });
 
@@ -63,5 +63,19 @@ describe("the average attempt duration", () => {
     }
     // 1000 · 0.8^n + small < 20 from n = 18 on.
     expect(short).toBe(18);
+  });
+});
+
+describe("how many chunks travel to a thread together", () => {
+  it("sends a chunk alone until its job is known to be short, and while its chunks take SHORT_CHUNK_MS or more", () => {
+    expect(batchSize(null, 50)).toBe(1);
+    expect(batchSize(SHORT_CHUNK_MS, 50)).toBe(1);
+  });
+
+  it("sends short chunks together: no more than the thread's share of what is ready, MAX_BATCH, or BATCH_MS of work", () => {
+    expect(batchSize(0, 1_000)).toBe(MAX_BATCH);
+    expect(batchSize(0.1, 5)).toBe(5);
+    expect(batchSize(10, 1_000)).toBe(Math.floor(BATCH_MS / 10));
+    expect(batchSize(SHORT_CHUNK_MS - 1, 1_000)).toBe(Math.max(1, Math.floor(BATCH_MS / (SHORT_CHUNK_MS - 1))));
   });
 });
