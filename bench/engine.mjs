@@ -9,7 +9,7 @@ import { benchProject, median, REPO } from "./project.mjs";
 
 const NOOP_TASK = join(REPO, "bench", "fixtures", "noop-task.mjs");
 
-const JOBS = {
+export const JOBS = {
   many: `import { defineJob } from "stau";
 export default defineJob({
   chunkSize: 1,
@@ -24,7 +24,7 @@ export default defineJob({ run() { console.log(String(performance.timeOrigin + p
 };
 
 /** A stau instance on the embedded store of a throw-away project, with `trigger` and `waitForRun` as `stau run` uses them. */
-async function withInstance(workers, fn) {
+export async function withInstance(workers, fn) {
   const project = benchProject(JOBS);
   const cwd = process.cwd();
   process.chdir(project.dir);

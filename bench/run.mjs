@@ -7,6 +7,7 @@ import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { programChunkOverhead } from "./programs.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
+import { runFairness } from "./fairness.mjs";
 import { heatmapFrames } from "./heatmap.mjs";
 import { historyQuery } from "./history.mjs";
 import { reload } from "./reload.mjs";
@@ -20,6 +21,7 @@ const suites = [
   ["chunk_throughput", () => chunkThroughput()],
   ["chunk_latency_ms", () => chunkLatency()],
   ["run_overhead_vs_bree", () => runOverheadVsBree()],
+  ["run_fairness_ms", () => runFairness()],
   ["transition_cost_growth", () => transitionCostGrowth()],
   ["resolve_large_ms", () => resolveLarge()],
   ["cold_start", () => coldStart()],

@@ -72,6 +72,21 @@ function contract(backend: Backend): void {
       expect(await claimAs(store, "A", 10)).toHaveLength(5);
     });
 
+    it("lets active runs take turns: a run triggered behind a big one is in the next claim, each run oldest first", async () => {
+      const store = await backend.fresh();
+      await seed(store, "big", 300);
+      expect(ids(await claimAs(store, "A", 4))).toEqual(["big.a.0", "big.a.1", "big.a.2", "big.a.3"]);
+      await seed(store, "small", 2);
+      await seed(store, "late", 1);
+      const next = ids(await claimAs(store, "A", 6));
+      expect(next).toHaveLength(6);
+      expect(next.filter((id) => id.startsWith("small."))).toEqual(["small.a.0", "small.a.1"]);
+      expect(next.filter((id) => id.startsWith("late."))).toEqual(["late.a.0"]);
+      expect(next.filter((id) => id.startsWith("big."))).toEqual(["big.a.4", "big.a.5", "big.a.6"]);
+      // Alone again, the big run is claimed as before, oldest first.
+      expect(ids(await claimAs(store, "A", 3))).toEqual(["big.a.7", "big.a.8", "big.a.9"]);
+    });
+
     it("claims a chunk once even when it went pending again before any claim looked", async () => {
       // An operator cancels a pending chunk, then retries it: the retry releases it again.
       const store = await backend.fresh();

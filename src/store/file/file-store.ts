@@ -204,7 +204,7 @@ export class FileStore implements Store {
     if (!before) return;
     const after = { ...before, ...patch };
     this.hot.data.chunks[id] = after;
-    if (after.state === "pending" && before.state !== "pending") (after.suspect ? this.suspects : this.pending).push(id);
+    if (after.state === "pending" && before.state !== "pending") (after.suspect ? this.suspects : this.pending).push(after.runId, id);
   }
 
   private putChunk(chunk: ChunkRecord): void {
@@ -216,7 +216,7 @@ export class FileStore implements Store {
     let ids = this.chunksByRun.get(chunk.runId);
     if (!ids) this.chunksByRun.set(chunk.runId, (ids = new Set()));
     ids.add(chunk.id);
-    if (chunk.state === "pending") (chunk.suspect ? this.suspects : this.pending).push(chunk.id);
+    if (chunk.state === "pending") (chunk.suspect ? this.suspects : this.pending).push(chunk.runId, chunk.id);
   }
 
   private chunksOf(runId: string): ChunkRecord[] {

@@ -94,6 +94,10 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE {s}.freshness ADD COLUMN code_hash text;
   `,
+  // 3: claims let active runs take turns, reading each run's oldest pending chunks.
+  `
+  CREATE INDEX chunks_pending_run ON {s}.chunks (run_id, seq) WHERE state = 'pending';
+  `,
 ];
 
 /**

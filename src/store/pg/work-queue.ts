@@ -29,13 +29,15 @@ export class PgQueue implements WorkQueue {
             await client.query("SELECT pg_advisory_xact_lock(hashtext($1), 1)", [`stau.concurrency.${this.db.schema}`]);
             return (await client.query<{ r: ChunkRecord; seq: string }>(this.claimSql("$6::jsonb"), [...params, JSON.stringify(limits)])).rows;
           });
-    // Oldest first, as they became pending.
+    // Oldest first, as they became pending (the runs' turns decided which).
     return claimed.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
   }
 
   /**
-   * Pending chunks → running, oldest first, SKIP LOCKED. With `limits` (a jsonb of job →
-   * concurrency), a limited job's chunks are taken only up to its cap minus its running ones.
+   * Pending chunks → running, SKIP LOCKED: active runs take turns (each run's oldest,
+   * then each run's next…), so a one-chunk run triggered behind a big backfill is in the
+   * next claim. With `limits` (a jsonb of job → concurrency), a limited job's chunks are
+   * taken only up to its cap minus its running ones.
    */
   private claimSql(limits: string | null): string {
     const claimable = `state = 'pending' AND NOT (job = ANY($2::text[]))
@@ -50,7 +52,18 @@ export class PgQueue implements WorkQueue {
       );
       within = "AND (job NOT IN (SELECT job FROM caps) OR id IN (SELECT id FROM allowed))";
     }
-    ctes.push(`picked AS (SELECT id FROM ${this.s}.chunks WHERE ${claimable} ${within} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)`);
+    // Each active run's oldest claimable chunks (locked as found, so claimers racing
+    // take different ones), then the first `limit` of them by turn.
+    ctes.push(
+      `taken AS (
+         SELECT l.id, l.seq, row_number() OVER (PARTITION BY l.run_id ORDER BY l.seq) AS turn
+         FROM ${this.s}.runs a, LATERAL (
+           SELECT id, seq, run_id FROM ${this.s}.chunks
+           WHERE run_id = a.id AND ${claimable} ${within} ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+         ) l
+         WHERE NOT a.finished)`,
+      `picked AS (SELECT id FROM taken ORDER BY turn, seq LIMIT $1)`,
+    );
     return `WITH ${ctes.join(",\n")}
        UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb", { attempts: "c.attempts + 1", token: "gen_random_uuid()::text" })}, heartbeat_at = now()
        FROM picked WHERE c.id = picked.id
