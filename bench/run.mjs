@@ -19,6 +19,7 @@ const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7).split("
 
 const suites = [
   ["chunk_throughput", () => chunkThroughput()],
+  ["chunk_throughput_100k", () => chunkThroughput(100_000, 2, 3, "chunk_throughput_100k")],
   ["chunk_latency_ms", () => chunkLatency()],
   ["run_overhead_vs_bree", () => runOverheadVsBree()],
   ["run_fairness_ms", () => runFairness()],

@@ -20,18 +20,9 @@ export async function gitState(dir: string): Promise<GitState> {
   const commit = (await git(dir, ["rev-parse", "HEAD"]))?.trim() || null;
   if (commit === null) return { commit: null, dirty: null };
   // Relative to dir: only jobs/ counts, not the data or output the jobs write elsewhere.
-  const status = await git(dir, ["status", "--porcelain", "--untracked-files=normal", "--", "."]);
+  // --no-optional-locks: asking must not rewrite the index (a change GitWatch would see).
+  const status = await git(dir, ["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal", "--", "."]);
   return { commit, dirty: status === null ? null : status.trim() !== "" };
-}
-
-/**
- * gitState of `dir` at each call, except that calls made while a look is under way share
- * it (a burst of triggers runs git once). Never cached beyond that: every run records
- * the code it runs, so a long-running instance sees commits and edits made after it started.
- */
-export function gitStateReader(dir: string): () => Promise<GitState> {
-  let looking: Promise<GitState> | null = null;
-  return () => (looking ??= gitState(dir).finally(() => (looking = null)));
 }
 
 /**

@@ -3,7 +3,7 @@ import { systemClock } from "../clock.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { Engine } from "../engine/engine.js";
 import { codeHashes } from "../jobs/code-hash.js";
-import { gitStateReader } from "../engine/git.js";
+import { GitWatch } from "../engine/git-watch.js";
 import * as T from "../engine/transitions.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
@@ -62,17 +62,19 @@ export class Orchestrator {
     readonly scheduler: Scheduler,
     /** The schedule's onFiles entries: fired by arrivals rather than by the clock. */
     readonly files: FileTriggers,
+    private readonly git: GitWatch,
   ) {}
 
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
     const { store, pool, registry, events } = options;
+    const git = new GitWatch(options.jobsDir);
     const engine = await Engine.start({
       store,
       registry,
       events,
       adopt: !options.ownRunsOnly,
       selectWork: (spec, kwargs) => pool.selectWork(spec, kwargs),
-      git: gitStateReader(options.jobsDir),
+      git: () => git.read(),
       codeHashes,
     });
     const marks = await store.scheduleMarks();
@@ -87,7 +89,7 @@ export class Orchestrator {
       fired: (entryId, tickAt) => store.tickFired(entryId, tickAt),
       paused: () => scheduler.paused,
     });
-    const orchestrator = new Orchestrator(options, engine, scheduler, files);
+    const orchestrator = new Orchestrator(options, engine, scheduler, files, git);
     await orchestrator.begin();
     return orchestrator;
   }
@@ -200,5 +202,6 @@ export class Orchestrator {
     for (const stop of this.unlisten) stop();
     await this.pulling;
     await this.engine.stop();
+    await this.git.close();
   }
 }
