@@ -8,15 +8,17 @@ import { socketOrders } from "../../control/socket-orders.js";
 import { StoreError, fileSystemError } from "../../errors.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
 import type { ChunkPatchOp, CommitResult, PruneResult, Store } from "../store.js";
+import { summarize, type RunSummary } from "../run-summary.js";
 import { FileLeadership } from "./file-leadership.js";
 import { FileLogs } from "./file-logs.js";
 import { FileQueue } from "./file-queue.js";
 import { FreshnessFiles } from "./freshness.js";
-import { History, describeDamagedLine } from "./history.js";
+import { History } from "./history.js";
 import { pruneFileStore } from "./prune.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
 import { openSnapshot } from "./snapshot-file.js";
+import { COMPACT_AFTER_OPS, successesOf, type Op, type OpBody } from "./ops.js";
 
 /** Hot state: only what is not finished yet, so its size follows the work in flight. */
 interface HotState {
@@ -29,29 +31,6 @@ interface HotState {
   /** The newest tick of each schedule entry a run was created for (absent in older snapshots). */
   fired?: Record<string, number>;
 }
-
-// Journal lines. Guards (a patch's `from` state, a result's token) are checked before a
-// line is written, so replay applies every line as it stands. `run` with chunks, `ok`
-// with one `success` and `complete` are read from journals older stau versions wrote.
-type Op =
-  | { s: number; t: "run"; run: RunRecord; chunks?: readonly ChunkRecord[] }
-  | { s: number; t: "run~"; id: string; patch: RunPatch }
-  | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
-  | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch, ...unknown[]])[] }
-  | { s: number; t: "claim"; patch: ChunkPatch; claims: readonly (readonly [id: string, attempts: number, token: string])[] }
-  | { s: number; t: "ok"; successes?: readonly Success[]; success?: Success }
-  | { s: number; t: "complete"; id: string; patch: ChunkPatch; success?: Success | null }
-  | { s: number; t: "archive"; id: string }
-  | { s: number; t: "revive"; archived: ArchivedRun }
-  | { s: number; t: "mark"; entry: string; mark: ScheduleMark };
-
-type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
-
-/** Journal lines past which the hot state is snapshotted and the journal emptied. */
-const COMPACT_AFTER_OPS = 50_000;
-
-const successesOf = (op: Op): readonly Success[] =>
-  op.t === "ok" ? (op.successes ?? (op.success ? [op.success] : [])) : op.t === "complete" && op.success ? [op.success] : [];
 
 /**
  * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
@@ -71,6 +50,8 @@ export class FileStore implements Store {
   private readonly history: History;
   private journal: Journal<Op> | null = null;
   private seq = 0;
+  /** Journal lines past which to compact: never fewer than the hot state holds, so snapshots cost a bounded share of each line. */
+  private compactAfter = COMPACT_AFTER_OPS;
   private journalOnOpen = { lines: 0, validBytes: 0, tornTail: false };
   /** Chunk ids of each active run, so archiving and listing never scan every chunk. */
   private readonly chunksByRun = new Map<string, Set<string>>();
@@ -142,7 +123,7 @@ export class FileStore implements Store {
   private openForWriting(): void {
     if (this.journal) return;
     this.load();
-    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() }, (problem) => {
+    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: () => this.compactAfter, compact: () => this.compact() }, (problem) => {
       for (const listener of this.problemListeners) listener(problem?.message ?? null);
     });
     this.history.ensureIndex();
@@ -287,7 +268,7 @@ export class FileStore implements Store {
     // recorded (its next runs see it stale and run it again), and the caller hears why.
     const unreadable = new Map<string, string>();
     const readable = successes.filter((success) => {
-      const problem = this.fresh.unreadable(success.job);
+      const problem = this.fresh.unreadable(success);
       if (problem) unreadable.set(success.job, problem);
       return !problem;
     });
@@ -334,6 +315,14 @@ export class FileStore implements Store {
     return this.history.newest(Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })), limit);
   }
 
+  async listRunSummaries(limit: number): Promise<RunSummary[]> {
+    return this.history.newestSummaries(Object.values(this.hot.data.runs).map((run) => summarize({ run, chunks: this.chunksOf(run.id) })), limit);
+  }
+
+  async latestRunOf(job: string): Promise<ArchivedRun | null> {
+    return this.history.latestOf(job, Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })));
+  }
+
   async prune(before: number, { dryRun }: { readonly dryRun: boolean }): Promise<PruneResult> {
     return pruneFileStore(this.history, this.dir, (id) => id in this.hot.data.runs, before, dryRun);
   }
@@ -357,6 +346,7 @@ export class FileStore implements Store {
     this.hot.write();
     this.fresh.persist();
     this.journal!.truncate();
+    this.compactAfter = Math.max(COMPACT_AFTER_OPS, Object.keys(this.hot.data.chunks).length);
   }
 
   problem(): string | null {
@@ -369,7 +359,7 @@ export class FileStore implements Store {
   }
 
   skipped(): readonly string[] {
-    return this.history.damagedLines().map(describeDamagedLine);
+    return this.history.skipped();
   }
 
   abandon(reason: string): void {
