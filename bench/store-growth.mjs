@@ -99,7 +99,7 @@ function once(args, cwd) {
   return ms;
 }
 
-export async function storeGrowth(rounds = 5) {
+export async function storeGrowth(rounds = 7) {
   const empty = await emptyProject();
   const loaded = await loadedProject();
   try {

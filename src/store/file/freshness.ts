@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { WorkId } from "../../config/types.js";
 import type { FreshnessView } from "../../graph/types.js";
 import type { Success } from "../records.js";
+import { replaceAllDurably } from "./durable-write.js";
 import { DurableJsonFile } from "./snapshot-file.js";
 import { snapshotShapeProblem } from "./shapes.js";
 
@@ -181,12 +182,10 @@ export class FreshnessFiles implements FreshnessView {
   persist(): void {
     for (const [job, entry] of this.loaded) {
       if (entry.head.dirty && !existsSync(this.dir)) mkdirSync(this.dir, { recursive: true });
-      for (const [n, part] of entry.shards) {
-        if (!part.dirty) continue;
-        if (!existsSync(join(this.dir, job))) mkdirSync(join(this.dir, job), { recursive: true });
-        this.shardFile(job, n).write(part.data);
-        part.dirty = false;
-      }
+      const dirty = [...entry.shards].filter(([, part]) => part.dirty);
+      if (dirty.length > 0 && !existsSync(join(this.dir, job))) mkdirSync(join(this.dir, job), { recursive: true });
+      replaceAllDurably(dirty.map(([n, part]) => [this.shardFile(job, n).file, (fd: number) => writeFileSync(fd, JSON.stringify(part.data))] as const));
+      for (const [, part] of dirty) part.dirty = false;
       if (!entry.head.dirty) continue;
       // Shards a head never counted (a compaction cut short, a head moved away) must not count once it does.
       if (entry.whole) this.removeStrayShards(job, entry);
