@@ -50,8 +50,6 @@ export class FileStore implements Store {
   private readonly history: History;
   private journal: Journal<Op> | null = null;
   private seq = 0;
-  /** Journal lines past which to compact: never fewer than the hot state holds, so snapshots cost a bounded share of each line. */
-  private compactAfter = COMPACT_AFTER_OPS;
   private journalOnOpen = { lines: 0, validBytes: 0, tornTail: false };
   /** Chunk ids of each active run, so archiving and listing never scan every chunk. */
   private readonly chunksByRun = new Map<string, Set<string>>();
@@ -123,10 +121,17 @@ export class FileStore implements Store {
   private openForWriting(): void {
     if (this.journal) return;
     this.load();
-    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: () => this.compactAfter, compact: () => this.compact() }, (problem) => {
+    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: () => this.compactAfter(), compact: () => this.compact() }, (problem) => {
       for (const listener of this.problemListeners) listener(problem?.message ?? null);
     });
     this.history.ensureIndex();
+  }
+
+  /** Journal lines past which to compact: never fewer than the chunks hot state holds, so a snapshot costs a bounded share of each line whatever the run's size. */
+  private compactAfter(): number {
+    let chunks = 0;
+    for (const ids of this.chunksByRun.values()) chunks += ids.size;
+    return Math.max(COMPACT_AFTER_OPS, chunks);
   }
 
   private replay(op: Op): void {
@@ -346,7 +351,6 @@ export class FileStore implements Store {
     this.hot.write();
     this.fresh.persist();
     this.journal!.truncate();
-    this.compactAfter = Math.max(COMPACT_AFTER_OPS, Object.keys(this.hot.data.chunks).length);
   }
 
   problem(): string | null {
