@@ -33,7 +33,7 @@ interface HotState {
 }
 
 /**
- * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
+ * The embedded store: snapshots of hot state (lowdb) and of freshness (freshness.ts), an append-only
  * journal of every change since the last snapshot, and append-only history. Opened
  * for writing by the one instance holding the data directory's lock; read-only opens
  * work beside it.
