@@ -12,6 +12,7 @@ import { heatmapFrames } from "./heatmap.mjs";
 import { historyQuery } from "./history.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
+import { storeGrowth } from "./store-growth.mjs";
 import { transitionCostGrowth } from "./store.mjs";
 
 const json = process.argv.includes("--json");
@@ -28,6 +29,7 @@ const suites = [
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
   ["history_query", () => historyQuery()],
+  ["store_growth", () => storeGrowth()],
   ["console_first_frame", () => consoleFirstFrame()],
   ["console", () => consoleFrames()],
   ["heatmap", () => heatmapFrames()],

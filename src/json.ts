@@ -1,6 +1,7 @@
 import type { JobFacts } from "./graph/plan-facts.js";
 import type { Plan } from "./graph/types.js";
-import type { ArchivedRun, ChunkRecord } from "./store/records.js";
+import type { ArchivedRun, ChunkRecord, ChunkState } from "./store/records.js";
+import { statesOf, type RunSummary } from "./store/run-summary.js";
 
 // The JSON contracts (README, "JSON contracts"), built in one place. Tests and scripts outside this
 // repository rely on these shapes: fields may be added, never renamed or removed.
@@ -43,15 +44,9 @@ export function runResultJson({ run, chunks }: ArchivedRun) {
 }
 
 /** Chunk counts of `stau runs`: queued includes pending, failed includes upstream_failed and cancelled. */
-function chunkCounts(chunks: readonly ChunkRecord[]) {
-  const counts = { done: 0, running: 0, queued: 0, failed: 0 };
-  for (const chunk of chunks) {
-    if (chunk.state === "done") counts.done++;
-    else if (chunk.state === "running") counts.running++;
-    else if (chunk.state === "queued" || chunk.state === "pending") counts.queued++;
-    else counts.failed++;
-  }
-  return counts;
+function chunkCounts(states: RunSummary["states"]) {
+  const n = (state: ChunkState) => states[state] ?? 0;
+  return { done: n("done"), running: n("running"), queued: n("queued") + n("pending"), failed: n("failed") + n("upstream_failed") + n("cancelled") };
 }
 
 /**
@@ -59,15 +54,15 @@ function chunkCounts(chunks: readonly ChunkRecord[]) {
  * no live instance will take further (`instancesAlive` false): its status stays as stored,
  * and the next instance to start takes it up.
  */
-export function runsJson(runs: readonly ArchivedRun[], instancesAlive = true) {
-  return runs.map(({ run, chunks }) => ({
+export function runsJson(runs: readonly (ArchivedRun | RunSummary)[], instancesAlive = true) {
+  return runs.map((listed) => ({ run: listed.run, states: "states" in listed ? listed.states : statesOf(listed.chunks) })).map(({ run, states }) => ({
     id: run.id,
     job: run.job,
     status: run.status,
     trigger: run.trigger,
     createdAt: new Date(run.createdAt).toISOString(),
     finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
-    chunks: chunkCounts(chunks),
+    chunks: chunkCounts(states),
     interrupted: !instancesAlive && run.finishedAt === null,
   }));
 }

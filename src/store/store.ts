@@ -3,6 +3,7 @@ import type { ScheduleMark } from "../schedule/ticks.js";
 import type { OrderChannel } from "../control/orders.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, ChunkState, InstanceInfo, RunPatch, RunRecord, Success } from "./records.js";
 import type { LogStore } from "./logs.js";
+import type { RunSummary } from "./run-summary.js";
 
 // What stau keeps, as contracts both stores fill: the embedded store in a data
 // directory (one instance at a time) and PostgreSQL (several instances sharing it).
@@ -68,6 +69,10 @@ export interface Store {
 
   /** Newest first, active runs included. */
   listRuns(limit: number): Promise<ArchivedRun[]>;
+  /** The same runs as listRuns, each with its chunks counted by state instead of listed (`stau runs`). */
+  listRunSummaries(limit: number): Promise<RunSummary[]>;
+  /** The newest run (by creation) with chunks of `job`, active or however old (`stau logs <job>`). */
+  latestRunOf(job: string): Promise<ArchivedRun | null>;
   /**
    * Removes finished runs that finished before `before` (epoch ms), their chunks and
    * their logs — never an active run, never freshness. With `dryRun`, only counts.

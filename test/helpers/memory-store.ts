@@ -3,6 +3,7 @@ import type { FreshnessView } from "../../src/graph/types.js";
 import type { ScheduleMark } from "../../src/schedule/ticks.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../../src/store/records.js";
 import type { ChunkPatchOp, ClaimFilter, CommitResult, Completion, QueueChannel, Store, WorkQueue } from "../../src/store/store.js";
+import { summarize, type RunSummary } from "../../src/store/run-summary.js";
 
 // A test double of the Store and WorkQueue contracts, small enough to read in one go.
 // Like the PostgreSQL store, the orchestrator's writes are buffered and applied at
@@ -126,6 +127,12 @@ export class MemoryStore implements Store {
   async listRuns(limit: number): Promise<ArchivedRun[]> {
     const active = [...this.runs.values()].map((run) => ({ run, chunks: this.chunksOf(run.id) }));
     return [...active, ...this.history.values()].sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+  }
+  async listRunSummaries(limit: number): Promise<RunSummary[]> {
+    return (await this.listRuns(limit)).map(summarize);
+  }
+  async latestRunOf(job: string): Promise<ArchivedRun | null> {
+    return (await this.listRuns(Infinity)).find((r) => r.chunks.some((c) => c.job === job)) ?? null;
   }
   async getRun(id: string): Promise<ArchivedRun | null> {
     const run = this.runs.get(id);

@@ -326,6 +326,39 @@ function contract(backend: Backend): void {
       expect((await store.listRuns(1)).map((r) => r.run.id)).toEqual(["r3"]);
     });
 
+    it("lists the same runs summed up, each chunk counted by state, a run of many chunks included", async () => {
+      const store = await threeRuns();
+      await seed(store, "r4", 150, { createdAt: 4 });
+      store.patchChunks(Array.from({ length: 50 }, (_, i) => [`r4.a.${i}`, T.cancel(10), "pending"] as const));
+      store.patchRun("r4", { status: "cancelled", finishedAt: 10 });
+      store.archiveRun("r4");
+      await store.commit();
+      expect((await store.listRunSummaries(10)).map((r) => [r.run.id, r.run.status, r.states])).toEqual([
+        ["r4", "cancelled", { cancelled: 50, pending: 100 }],
+        ["r3", "cancelled", { cancelled: 1 }],
+        ["r2", "cancelled", { cancelled: 1 }],
+        ["r1", "running", { pending: 1 }],
+      ]);
+      expect((await store.listRunSummaries(2)).map((r) => r.run.id)).toEqual(["r4", "r3"]);
+    });
+
+    it("finds a job's newest run by creation, active or however old, with its chunks", async () => {
+      const store = await threeRuns();
+      await seed(store, "r0", [chunkRecord("r0", 0, { job: "old" })], { createdAt: 0 });
+      store.patchChunks([["r0.old.0", T.cancel(10), "pending"]]);
+      store.patchRun("r0", { status: "cancelled", finishedAt: 10 });
+      store.archiveRun("r0");
+      for (let i = 5; i < 260; i++) {
+        store.insertRun(runRecord(`r${i}`, { createdAt: i, status: "cancelled", finishedAt: 20 }));
+        store.addChunks([chunkRecord(`r${i}`, 0, { state: "cancelled" })]);
+        store.archiveRun(`r${i}`);
+      }
+      await store.commit();
+      expect(await store.latestRunOf("old")).toMatchObject({ run: { id: "r0" }, chunks: [{ id: "r0.old.0", job: "old" }] });
+      expect((await store.latestRunOf("a"))?.run.id).toBe("r259");
+      expect(await store.latestRunOf("nobody")).toBeNull();
+    });
+
     it("finds a run active or finished, and revives a finished one", async () => {
       const store = await threeRuns();
       expect((await store.active()).runs.map((r) => r.id)).toEqual(["r1"]);

@@ -34,7 +34,7 @@ export async function logsCommand(job: string, flags: LogsFlags): Promise<number
       warnSkipped(store);
       if (!run) throw new UsageError(`no run ${flags.run} in ${store.location}`, "list runs with stau runs");
     } else {
-      run = (await store.listRuns(200)).find((r) => r.chunks.some((c) => c.job === job)) ?? null;
+      run = await store.latestRunOf(job);
       warnSkipped(store);
       if (!run && problem) throw problem;
       if (!run) {

@@ -12,7 +12,7 @@ const STATUS_STYLE = { done: "green", failed: "red", cancelled: "yellow", runnin
 export async function runsCommand(flags: RuntimeFlags & { json?: boolean; limit?: string }): Promise<number> {
   const limit = flags.limit === undefined ? 20 : parsePositiveInt("--limit", flags.limit);
   const runs = await readStore(flags, async (store) => {
-    const found = await store.listRuns(limit);
+    const found = await store.listRunSummaries(limit);
     warnSkipped(store);
     return runsJson(found, await instancesAlive(store));
   });

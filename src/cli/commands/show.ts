@@ -31,7 +31,9 @@ export async function showCommand(ref: string, flags: RuntimeFlags & { json?: bo
 async function runOrNewest(store: Store, ref: string): Promise<ArchivedRun | null> {
   const byId = await store.getRun(ref);
   if (byId) return byId;
-  return (await store.listRuns(RUNS_SEARCHED)).find((r) => r.run.job === ref) ?? null;
+  // Summaries first: only the run shown has its chunks read, not every large run among the newest.
+  const newest = (await store.listRunSummaries(RUNS_SEARCHED)).find((r) => r.run.job === ref);
+  return newest ? store.getRun(newest.run.id) : null;
 }
 
 type Shown = ReturnType<typeof showJson>;

@@ -30,6 +30,47 @@ export function replaceDurably(file: string, write: (fd: number) => void, temp =
 }
 
 /**
+ * Replaces several files as replaceDurably does each, with one sync of each directory
+ * after every rename instead of one per file: when it returns, all are on disk; a crash
+ * before leaves each file either old or new, whole (callers write what makes the set
+ * count, such as a head pointing at shards, afterwards).
+ */
+export function replaceAllDurably(files: readonly (readonly [file: string, write: (fd: number) => void])[]): void {
+  const temps: string[] = [];
+  try {
+    for (const [file, write] of files) {
+      const temp = join(dirname(file), `.${basename(file)}.tmp`);
+      temps.push(temp);
+      const fd = openSync(temp, "w", 0o644);
+      try {
+        write(fd);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (error) {
+    for (const temp of temps) removeQuietly(temp);
+    throw writeError(files[temps.length - 1]![0], error);
+  }
+  for (const [i, [file]] of files.entries()) {
+    try {
+      renameSync(temps[i]!, file);
+    } catch (error) {
+      for (const temp of temps.slice(i)) removeQuietly(temp);
+      throw writeError(file, error);
+    }
+  }
+  for (const dir of new Set(files.map(([file]) => dirname(file)))) {
+    try {
+      syncDirectory(dir);
+    } catch (error) {
+      throw writeError(dir, error);
+    }
+  }
+}
+
+/**
  * A file that could not be written: the file, and what the disk said. The old file
  * is still there, whole; the caller decides what that means (compaction tries again).
  */

@@ -8,15 +8,17 @@ import { socketOrders } from "../../control/socket-orders.js";
 import { StoreError, fileSystemError } from "../../errors.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
 import type { ChunkPatchOp, CommitResult, PruneResult, Store } from "../store.js";
+import { summarize, type RunSummary } from "../run-summary.js";
 import { FileLeadership } from "./file-leadership.js";
 import { FileLogs } from "./file-logs.js";
 import { FileQueue } from "./file-queue.js";
 import { FreshnessFiles } from "./freshness.js";
-import { History, describeDamagedLine } from "./history.js";
+import { History } from "./history.js";
 import { pruneFileStore } from "./prune.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
 import { openSnapshot } from "./snapshot-file.js";
+import { COMPACT_AFTER_OPS, successesOf, type Op, type OpBody } from "./ops.js";
 
 /** Hot state: only what is not finished yet, so its size follows the work in flight. */
 interface HotState {
@@ -30,31 +32,8 @@ interface HotState {
   fired?: Record<string, number>;
 }
 
-// Journal lines. Guards (a patch's `from` state, a result's token) are checked before a
-// line is written, so replay applies every line as it stands. `run` with chunks, `ok`
-// with one `success` and `complete` are read from journals older stau versions wrote.
-type Op =
-  | { s: number; t: "run"; run: RunRecord; chunks?: readonly ChunkRecord[] }
-  | { s: number; t: "run~"; id: string; patch: RunPatch }
-  | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
-  | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch, ...unknown[]])[] }
-  | { s: number; t: "claim"; patch: ChunkPatch; claims: readonly (readonly [id: string, attempts: number, token: string])[] }
-  | { s: number; t: "ok"; successes?: readonly Success[]; success?: Success }
-  | { s: number; t: "complete"; id: string; patch: ChunkPatch; success?: Success | null }
-  | { s: number; t: "archive"; id: string }
-  | { s: number; t: "revive"; archived: ArchivedRun }
-  | { s: number; t: "mark"; entry: string; mark: ScheduleMark };
-
-type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
-
-/** Journal lines past which the hot state is snapshotted and the journal emptied. */
-const COMPACT_AFTER_OPS = 50_000;
-
-const successesOf = (op: Op): readonly Success[] =>
-  op.t === "ok" ? (op.successes ?? (op.success ? [op.success] : [])) : op.t === "complete" && op.success ? [op.success] : [];
-
 /**
- * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
+ * The embedded store: snapshots of hot state (lowdb) and of freshness (freshness.ts), an append-only
  * journal of every change since the last snapshot, and append-only history. Opened
  * for writing by the one instance holding the data directory's lock; read-only opens
  * work beside it.
@@ -142,10 +121,17 @@ export class FileStore implements Store {
   private openForWriting(): void {
     if (this.journal) return;
     this.load();
-    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: COMPACT_AFTER_OPS, compact: () => this.compact() }, (problem) => {
+    this.journal = Journal.open<Op>(this.journalFile, this.journalOnOpen, { lines: () => this.compactAfter(), compact: () => this.compact() }, (problem) => {
       for (const listener of this.problemListeners) listener(problem?.message ?? null);
     });
     this.history.ensureIndex();
+  }
+
+  /** Journal lines past which to compact: never fewer than the chunks hot state holds, so a snapshot costs a bounded share of each line whatever the run's size. */
+  private compactAfter(): number {
+    let chunks = 0;
+    for (const ids of this.chunksByRun.values()) chunks += ids.size;
+    return Math.max(COMPACT_AFTER_OPS, chunks);
   }
 
   private replay(op: Op): void {
@@ -287,7 +273,7 @@ export class FileStore implements Store {
     // recorded (its next runs see it stale and run it again), and the caller hears why.
     const unreadable = new Map<string, string>();
     const readable = successes.filter((success) => {
-      const problem = this.fresh.unreadable(success.job);
+      const problem = this.fresh.unreadable(success);
       if (problem) unreadable.set(success.job, problem);
       return !problem;
     });
@@ -334,6 +320,14 @@ export class FileStore implements Store {
     return this.history.newest(Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })), limit);
   }
 
+  async listRunSummaries(limit: number): Promise<RunSummary[]> {
+    return this.history.newestSummaries(Object.values(this.hot.data.runs).map((run) => summarize({ run, chunks: this.chunksOf(run.id) })), limit);
+  }
+
+  async latestRunOf(job: string): Promise<ArchivedRun | null> {
+    return this.history.latestOf(job, Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })));
+  }
+
   async prune(before: number, { dryRun }: { readonly dryRun: boolean }): Promise<PruneResult> {
     return pruneFileStore(this.history, this.dir, (id) => id in this.hot.data.runs, before, dryRun);
   }
@@ -369,7 +363,7 @@ export class FileStore implements Store {
   }
 
   skipped(): readonly string[] {
-    return this.history.damagedLines().map(describeDamagedLine);
+    return this.history.skipped();
   }
 
   abandon(reason: string): void {

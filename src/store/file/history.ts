@@ -1,9 +1,19 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { endsWithNewline, idOfLine, lineNumberAt, linesFrom, readLineAt, sizeOf } from "./history-lines.js";
 import { replaceDurably } from "./durable-write.js";
 import { HistoryIndex, type IndexEntry } from "./history-index.js";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { ArchivedRun } from "../records.js";
+import { statesOf, type RunSummary } from "../run-summary.js";
+import { ApartChunkFiles, CHUNKS_APART_OVER, type ApartChunks } from "./history-chunks.js";
 import { archivedRunProblem } from "./shapes.js";
+
+/**
+ * A line of history: a finished run with its chunks, or, for a run of many chunks, with
+ * `apart` summing them up and the chunks in a file of their own (history-chunks.ts).
+ * Lines older stau versions wrote have their chunks inline, as small runs still do.
+ */
+export type HistoryLine = ArchivedRun & { readonly apart?: ApartChunks };
 
 /** A line of history that could not be read, and was skipped. */
 export interface DamagedLine {
@@ -22,7 +32,8 @@ export function describeDamagedLine(damage: DamagedLine): string {
 /**
  * Finished runs, one JSON line each, appended and never rewritten: archiving a run
  * costs the same with ten runs in history as with a hundred thousand. A run retried
- * after it finished is appended again; readers keep the newest line of each id.
+ * after it finished is appended again; readers keep the newest line of each id. A run
+ * of many chunks keeps them apart, so every line stays short.
  */
 export class History {
   private checkedTail = false;
@@ -31,6 +42,9 @@ export class History {
 
   /** Where each run's line starts (history-index.ts): `show` of an old run reads one line. */
   private readonly index: HistoryIndex;
+  private readonly apart: ApartChunkFiles;
+  /** Chunk files of large runs that could not be read, by run, each reported once. */
+  private readonly apartProblems = new Map<string, string>();
 
   /** `onDamaged` hears of each damaged line once, the first time a read meets it. */
   constructor(
@@ -38,6 +52,7 @@ export class History {
     private readonly onDamaged: (damage: DamagedLine) => void = () => undefined,
   ) {
     this.index = new HistoryIndex(`${file}.idx`);
+    this.apart = new ApartChunkFiles(join(dirname(file), "chunks"));
   }
 
   append(runs: readonly ArchivedRun[]): void {
@@ -47,7 +62,7 @@ export class History {
     // must not be glued onto it.
     const separator = this.checkedTail || endsWithNewline(this.file) ? "" : "\n";
     this.checkedTail = true;
-    const lines = runs.map((r) => JSON.stringify(r) + "\n");
+    const lines = runs.map((r) => JSON.stringify(r.chunks.length > CHUNKS_APART_OVER ? { run: r.run, chunks: [], apart: this.apart.write(r) } : r) + "\n");
     let offset = sizeOf(this.file) + separator.length;
     appendFileSync(this.file, separator + lines.join(""));
     this.index.append(
@@ -83,13 +98,37 @@ export class History {
     return [...this.damage.entries()].sort(([a], [b]) => a - b).map(([, damage]) => damage);
   }
 
+  /** What reads met and skipped so far, for people: damaged lines, then chunk files of large runs that could not be read. */
+  skipped(): string[] {
+    return [...this.damagedLines().map(describeDamagedLine), ...[...this.apartProblems.values()].map((problem) => `${problem}; the run is shown without its chunks. Restore the file from a backup to see them.`)];
+  }
+
+  /** A line with its chunks, read from their own file when they are kept apart. */
+  private withChunks(line: HistoryLine): ArchivedRun {
+    if (!line.apart) return { run: line.run, chunks: line.chunks };
+    const chunks = this.apart.read(line.run.id);
+    if (Array.isArray(chunks)) return { run: line.run, chunks };
+    this.apartProblems.set(line.run.id, chunks.problem);
+    return { run: line.run, chunks: [] };
+  }
+
+  /** A line's run and its chunks counted by state, without reading chunks kept apart. */
+  static summary(line: HistoryLine): RunSummary {
+    return { run: line.run, states: line.apart?.states ?? statesOf(line.chunks) };
+  }
+
+  /** Whether any chunk of the line's run is of `job`. */
+  static touches(line: HistoryLine, job: string): boolean {
+    return line.run.job === job || (line.apart?.jobs.includes(job) ?? line.chunks.some((c) => c.job === job));
+  }
+
   /**
    * Newest first, reading the file backwards in blocks, as far as the caller iterates.
    * A damaged line is skipped and reported (history is a record for people, and one bad
    * line must not hide the rest); a last line without its newline is not: it is being
    * appended right now, or a crash cut it short.
    */
-  *newestFirst(): Generator<ArchivedRun> {
+  *newestFirst(): Generator<HistoryLine> {
     if (!existsSync(this.file)) return;
     const fd = openSync(this.file, "r");
     try {
@@ -130,12 +169,12 @@ export class History {
    * a crash leaves either the old history or the new one. Damaged lines go too (they
    * were reported when read). Returns the ids of the runs left out.
    */
-  rewrite(keep: (run: ArchivedRun) => boolean): string[] {
-    const kept: ArchivedRun[] = [];
-    const dropped: string[] = [];
+  rewrite(keep: (run: HistoryLine) => boolean): string[] {
+    const kept: HistoryLine[] = [];
+    const dropped: HistoryLine[] = [];
     for (const run of this.newestFirst()) {
       if (keep(run)) kept.push(run);
-      else dropped.push(run.run.id);
+      else dropped.push(run);
     }
     if (dropped.length === 0) return [];
     const entries: IndexEntry[] = [];
@@ -155,26 +194,52 @@ export class History {
     // A crash here leaves the old index over the new history: its entries are checked on use, and it is rebuilt at the next open.
     this.index.replace(entries);
     this.damage.clear();
-    return dropped;
+    // Chunk files go once no line points at them; a crash before leaves files nothing reads.
+    for (const line of dropped) if (line.apart) this.apart.remove(line.run.id);
+    return dropped.map((line) => line.run.id);
+  }
+
+  /** The `limit` newest runs by creation, `active` ones (not in history) included, with their chunks. */
+  newest(active: readonly ArchivedRun[], limit: number): ArchivedRun[] {
+    return this.newestOf(active, limit, (line) => this.withChunks(line));
+  }
+
+  /** The same runs as `newest`, summed up: chunks kept apart are never read. */
+  newestSummaries(active: readonly RunSummary[], limit: number): RunSummary[] {
+    return this.newestOf(active, limit, History.summary);
   }
 
   /**
-   * The `limit` newest runs by creation, `active` ones (not in history) included. History
-   * is in the order runs finished, not created: it is read back only until a run
+   * History is in the order runs finished, not created: it is read back only until a run
    * finished before the limit-th newest creation found so far (it, and all before it,
    * are older).
    */
-  newest(active: readonly ArchivedRun[], limit: number): ArchivedRun[] {
+  private newestOf<T extends { readonly run: ArchivedRun["run"] }>(active: readonly T[], limit: number, take: (line: HistoryLine) => T): T[] {
     const ids = new Set(active.map((a) => a.run.id));
-    const found: ArchivedRun[] = [...active];
+    const found: T[] = [...active];
     let cutoff = -Infinity;
-    for (const archived of this.newestFirst()) {
-      if (found.length >= limit && (archived.run.finishedAt ?? archived.run.createdAt) < cutoff) break;
-      if (ids.has(archived.run.id)) continue;
-      found.push(archived);
+    for (const line of this.newestFirst()) {
+      if (found.length >= limit && (line.run.finishedAt ?? line.run.createdAt) < cutoff) break;
+      if (ids.has(line.run.id)) continue;
+      found.push(take(line));
       if (found.length >= limit) cutoff = found.map((r) => r.run.createdAt).sort((a, b) => b - a)[limit - 1]!;
     }
     return found.sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+  }
+
+  /**
+   * The newest run by creation with chunks of `job`, `active` ones first, however far back
+   * in history: read back until a run finished before the newest such creation found.
+   */
+  latestOf(job: string, active: readonly ArchivedRun[]): ArchivedRun | null {
+    const ids = new Set(active.map((a) => a.run.id));
+    let best: ArchivedRun | HistoryLine | null = null;
+    for (const run of active) if (run.chunks.some((c) => c.job === job) && run.run.createdAt > (best?.run.createdAt ?? -Infinity)) best = run;
+    for (const line of this.newestFirst()) {
+      if (best && (line.run.finishedAt ?? line.run.createdAt) < best.run.createdAt) break;
+      if (!ids.has(line.run.id) && History.touches(line, job) && line.run.createdAt > (best?.run.createdAt ?? -Infinity)) best = line;
+    }
+    return best && (ids.has(best.run.id) ? best : this.withChunks(best));
   }
 
   /**
@@ -199,21 +264,21 @@ export class History {
         closeSync(fd);
       }
     }
-    for (const run of this.newestFirst()) if (run.run.id === id) return run;
+    for (const line of this.newestFirst()) if (line.run.id === id) return this.withChunks(line);
     return null;
   }
 
   private parseFound(line: string, id: string): ArchivedRun | null {
     try {
       const value = JSON.parse(line) as unknown;
-      return archivedRunProblem(value) === null && (value as ArchivedRun).run.id === id ? (value as ArchivedRun) : null;
+      return archivedRunProblem(value) === null && (value as ArchivedRun).run.id === id ? this.withChunks(value as HistoryLine) : null;
     } catch {
       return null;
     }
   }
 
   /** The run on a line starting at byte `offset`, or null (blank, torn, or damaged and reported). */
-  private parse(fd: number, line: string, offset: number, complete: boolean): ArchivedRun | null {
+  private parse(fd: number, line: string, offset: number, complete: boolean): HistoryLine | null {
     if (!line) return null;
     let problem: string | null;
     let value: unknown;
@@ -223,87 +288,12 @@ export class History {
     } catch (error) {
       problem = `not valid JSON: ${(error as Error).message}`;
     }
-    if (problem === null) return value as ArchivedRun;
+    if (problem === null) return value as HistoryLine;
     if (complete && !this.damage.has(offset)) {
       const damage: DamagedLine = { file: this.file, line: lineNumberAt(fd, offset), problem };
       this.damage.set(offset, damage);
       this.onDamaged(damage);
     }
     return null;
-  }
-}
-
-/** The 1-based number of the line starting at byte `offset` (counted only for damaged lines, which are rare). */
-function lineNumberAt(fd: number, offset: number): number {
-  let newlines = 0;
-  const block = Buffer.alloc(1 << 20);
-  for (let at = 0; at < offset; ) {
-    const read = readSync(fd, block, 0, Math.min(block.length, offset - at), at);
-    if (read === 0) break;
-    for (let i = 0; i < read; i++) if (block[i] === 10) newlines++;
-    at += read;
-  }
-  return newlines + 1;
-}
-
-function endsWithNewline(file: string): boolean {
-  if (!existsSync(file)) return true;
-  const fd = openSync(file, "r");
-  try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return true;
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] === 10;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-
-function sizeOf(file: string): number {
-  return existsSync(file) ? statSync(file).size : 0;
-}
-
-/** The run id a history line starts with (`{"run":{"id":"…"`, as JSON.stringify writes an ArchivedRun), or null. */
-function idOfLine(line: string): string | null {
-  return line.match(/^\{"run":\{"id":"([^"\\]+)"/)?.[1] ?? null;
-}
-
-/** The complete line starting at `offset` and the offset after its newline, or null. */
-function readLineAt(fd: number, offset: number): { text: string; end: number } | null {
-  const chunks: Buffer[] = [];
-  for (let at = offset; ; ) {
-    const block = Buffer.alloc(64 * 1024);
-    const read = readSync(fd, block, 0, block.length, at);
-    if (read === 0) return null;
-    const newline = block.subarray(0, read).indexOf(10);
-    if (newline !== -1) {
-      chunks.push(block.subarray(0, newline));
-      const text = Buffer.concat(chunks);
-      return { text: text.toString("utf8"), end: offset + text.length + 1 };
-    }
-    chunks.push(block.subarray(0, read));
-    at += read;
-  }
-}
-
-/** The complete lines from `offset` to the end, with where each starts, read in large blocks. */
-function* linesFrom(fd: number, offset: number): Generator<{ text: string; offset: number }> {
-  let carry = Buffer.alloc(0);
-  let start = offset;
-  for (let at = offset; ; ) {
-    const block = Buffer.alloc(1 << 20);
-    const read = readSync(fd, block, 0, block.length, at);
-    if (read === 0) return;
-    at += read;
-    const text = carry.length ? Buffer.concat([carry, block.subarray(0, read)]) : block.subarray(0, read);
-    let from = 0;
-    for (let nl = text.indexOf(10); nl !== -1; nl = text.indexOf(10, from)) {
-      yield { text: text.toString("utf8", from, nl), offset: start };
-      start += nl + 1 - from;
-      from = nl + 1;
-    }
-    carry = Buffer.from(text.subarray(from));
   }
 }

@@ -51,7 +51,7 @@ export class Journal<Op> {
   private constructor(
     private readonly file: string,
     existing: { lines: number; validBytes: number },
-    private readonly full: { lines: number; compact: () => void },
+    private readonly full: { lines: () => number; compact: () => void },
     private readonly onProblem: (problem: WriteProblem | null) => void,
   ) {
     // O_DSYNC: each write returns once its data is on disk, one round trip to the disk
@@ -68,7 +68,7 @@ export class Journal<Op> {
   static open<Op>(
     file: string,
     existing: { lines: number; validBytes: number; tornTail: boolean },
-    full: { lines: number; compact: () => void },
+    full: { lines: () => number; compact: () => void },
     onProblem: (problem: WriteProblem | null) => void = () => undefined,
   ): Journal<Op> {
     if (existing.tornTail) truncateSync(file, existing.validBytes);
@@ -156,7 +156,7 @@ export class Journal<Op> {
         }
         this.wrote(count, Buffer.byteLength(text));
         // Compaction runs here, inside the chain of writes, so no other write is under way.
-        if (this.lines >= this.full.lines) this.compactSafely();
+        if (this.lines >= this.full.lines()) this.compactSafely();
       }
     } finally {
       this.writing = false;

@@ -15,7 +15,7 @@ export function pruneFileStore(history: History, dataDir: string, isActive: (run
   let chunks = 0;
   const keep = (archived: Parameters<Parameters<History["rewrite"]>[0]>[0]) => {
     if (isActive(archived.run.id) || !old(archived.run.finishedAt)) return true;
-    chunks += archived.chunks.length;
+    chunks += archived.apart?.count ?? archived.chunks.length;
     return false;
   };
   let pruned: Set<string>;

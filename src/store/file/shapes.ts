@@ -44,7 +44,7 @@ type Kind = "object" | "string" | "records" | "pairs" | "claims";
 type Field = Kind | `${Kind}?`;
 
 /**
- * The fields each journal operation needs to be replayed (file-store.ts's `Op`, older
+ * The fields each journal operation needs to be replayed (ops.ts's `Op`, older
  * forms included): `records` is an array of objects, `pairs` of `[id, patch, …]`,
  * `claims` of `[id, attempts, token]`.
  */

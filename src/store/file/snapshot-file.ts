@@ -47,7 +47,7 @@ export class DurableJsonFile<T> implements SyncAdapter<T> {
   }
 
   write(data: T): void {
-    replaceDurably(this.file, (fd) => writeFileSync(fd, JSON.stringify(data, null, 2)), this.temp);
+    replaceDurably(this.file, (fd) => writeFileSync(fd, JSON.stringify(data)), this.temp);
   }
 }
 

@@ -4,7 +4,8 @@ import type { OrderChannel } from "../../control/orders.js";
 import { StoreError, errorMessage } from "../../errors.js";
 import type { FreshnessView } from "../../graph/types.js";
 import type { ScheduleMark } from "../../schedule/ticks.js";
-import type { ArchivedRun, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
+import type { ArchivedRun, ChunkRecord, ChunkState, RunPatch, RunRecord, Success } from "../records.js";
+import type { RunSummary } from "../run-summary.js";
 import type { ChunkPatchOp, CommitResult, PruneResult, Store } from "../store.js";
 import { prunePg } from "./prune.js";
 import { applyPatch, chunkRecord, recordPart } from "./chunk-sql.js";
@@ -132,6 +133,24 @@ export class PgStore implements Store {
   async listRuns(limit: number): Promise<ArchivedRun[]> {
     const { rows } = await this.db.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
     return this.withChunks(rows.map((r) => r.record));
+  }
+
+  async listRunSummaries(limit: number): Promise<RunSummary[]> {
+    const { rows } = await this.db.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+    if (rows.length === 0) return [];
+    const counted = await this.db.query<{ run_id: string; state: ChunkState; n: number }>(`SELECT run_id, state, count(*)::int AS n FROM ${this.s}.chunks WHERE run_id = ANY($1) GROUP BY run_id, state`, [rows.map((r) => r.record.id)]);
+    const states = new Map<string, Partial<Record<ChunkState, number>>>(rows.map((r) => [r.record.id, {}]));
+    for (const row of counted.rows) states.get(row.run_id)![row.state] = row.n;
+    return rows.map(({ record }) => ({ run: record, states: states.get(record.id)! }));
+  }
+
+  async latestRunOf(job: string): Promise<ArchivedRun | null> {
+    // Newest runs first, each asked whether it has a chunk of the job: however old its last run is.
+    const { rows } = await this.db.query<{ record: RunRecord }>(
+      `SELECT record FROM ${this.s}.runs r WHERE EXISTS (SELECT 1 FROM ${this.s}.chunks c WHERE c.run_id = r.id AND c.job = $1) ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [job],
+    );
+    return (await this.withChunks(rows.map((r) => r.record)))[0] ?? null;
   }
 
   async getRun(id: string): Promise<ArchivedRun | null> {
