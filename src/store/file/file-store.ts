@@ -16,42 +16,15 @@ import { History, describeDamagedLine } from "./history.js";
 import { pruneFileStore } from "./prune.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
+import { successesOf, type HotState, type Op, type OpBody } from "./ops.js";
+import { packChunks, unpackChunks } from "./packed-chunks.js";
 import { openSnapshot } from "./snapshot-file.js";
-
-/** Hot state: only what is not finished yet, so its size follows the work in flight. */
-interface HotState {
-  format: 1;
-  /** The journal sequence number this snapshot includes. */
-  seq: number;
-  runs: Record<string, RunRecord>;
-  chunks: Record<string, ChunkRecord>;
-  marks: Record<string, ScheduleMark>;
-  /** The newest tick of each schedule entry a run was created for (absent in older snapshots). */
-  fired?: Record<string, number>;
-}
-
-// Journal lines. Guards (a patch's `from` state, a result's token) are checked before a
-// line is written, so replay applies every line as it stands. `run` with chunks, `ok`
-// with one `success` and `complete` are read from journals older stau versions wrote.
-type Op =
-  | { s: number; t: "run"; run: RunRecord; chunks?: readonly ChunkRecord[] }
-  | { s: number; t: "run~"; id: string; patch: RunPatch }
-  | { s: number; t: "chunks+"; chunks: readonly ChunkRecord[] }
-  | { s: number; t: "chunks~"; patches: readonly (readonly [string, ChunkPatch, ...unknown[]])[] }
-  | { s: number; t: "claim"; patch: ChunkPatch; claims: readonly (readonly [id: string, attempts: number, token: string])[] }
-  | { s: number; t: "ok"; successes?: readonly Success[]; success?: Success }
-  | { s: number; t: "complete"; id: string; patch: ChunkPatch; success?: Success | null }
-  | { s: number; t: "archive"; id: string }
-  | { s: number; t: "revive"; archived: ArchivedRun }
-  | { s: number; t: "mark"; entry: string; mark: ScheduleMark };
-
-type OpBody = Op extends infer O ? (O extends { s: number } ? Omit<O, "s"> : never) : never;
 
 /** Journal lines past which the hot state is snapshotted and the journal emptied. */
 const COMPACT_AFTER_OPS = 50_000;
 
-const successesOf = (op: Op): readonly Success[] =>
-  op.t === "ok" ? (op.successes ?? (op.success ? [op.success] : [])) : op.t === "complete" && op.success ? [op.success] : [];
+/** New chunks per journal line. */
+const CHUNKS_PER_LINE = 20_000;
 
 /**
  * The embedded store: lowdb snapshots of hot state and of freshness, an append-only
@@ -172,6 +145,9 @@ export class FileStore implements Store {
       case "chunks+":
         for (const chunk of op.chunks) this.putChunk(chunk);
         break;
+      case "chunks*":
+        for (const chunk of unpackChunks(op)) this.putChunk(chunk);
+        break;
       case "chunks~":
         for (const [id, patch] of op.patches) this.patchChunk(id, patch);
         break;
@@ -229,7 +205,8 @@ export class FileStore implements Store {
     const full = { ...op, s: ++this.seq } as Op;
     for (const success of successesOf(full)) this.fresh.record(success, full.s);
     if (full.t !== "ok") this.apply(full);
-    this.journal.append(full);
+    const packed = full.t === "chunks+" ? packChunks(full.chunks) : null;
+    this.journal.append(packed ? { s: full.s, t: "chunks*", ...packed } : full);
   }
 
   /** Resolves when everything written so far is durable (store/ only). */
@@ -267,7 +244,8 @@ export class FileStore implements Store {
   }
 
   addChunks(chunks: readonly ChunkRecord[]): void {
-    if (chunks.length) this.write({ t: "chunks+", chunks });
+    // In slices: no journal line grows with the size of a run.
+    for (let i = 0; i < chunks.length; i += CHUNKS_PER_LINE) this.write({ t: "chunks+", chunks: chunks.slice(i, i + CHUNKS_PER_LINE) });
   }
 
   patchChunks(ops: readonly ChunkPatchOp[]): void {
