@@ -9,6 +9,7 @@ import { programChunkOverhead } from "./programs.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
 import { heatmapFrames } from "./heatmap.mjs";
 import { historyQuery } from "./history.mjs";
+import { millionChunks } from "./million.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
 import { transitionCostGrowth } from "./store.mjs";
@@ -22,6 +23,7 @@ const suites = [
   ["run_overhead_vs_bree", () => runOverheadVsBree()],
   ["transition_cost_growth", () => transitionCostGrowth()],
   ["resolve_large_ms", () => resolveLarge()],
+  ["chunk_memory_bytes", () => millionChunks()],
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
   ["history_query", () => historyQuery()],
