@@ -67,7 +67,7 @@ async function child(n, workers, limitMs) {
 }
 
 /** `STAU_BENCH_MILLION_N` and `STAU_BENCH_MILLION_LIMIT_S` change the run's size and how long it may take. */
-export async function millionChunks(n = Number(process.env.STAU_BENCH_MILLION_N ?? 1_000_000), workers = 2, limitS = Number(process.env.STAU_BENCH_MILLION_LIMIT_S ?? 150)) {
+export async function millionChunks(n = Number(process.env.STAU_BENCH_MILLION_N ?? 1_000_000), workers = 2, limitS = Number(process.env.STAU_BENCH_MILLION_LIMIT_S ?? 100)) {
   const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), String(n), String(workers), String(limitS * 1000)], { encoding: "utf8", maxBuffer: 1 << 20, stdio: ["ignore", "pipe", "inherit"] });
   const { before, peak, seconds, completed, done } = JSON.parse(out.trim().split("\n").pop());
   const resolveMs = resolveMillion(n);
