@@ -10,6 +10,7 @@ import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
 import { runFairness } from "./fairness.mjs";
 import { heatmapFrames } from "./heatmap.mjs";
 import { historyQuery } from "./history.mjs";
+import { millionChunks } from "./million.mjs";
 import { reload } from "./reload.mjs";
 import { resolveLarge } from "./resolve.mjs";
 import { storeGrowth } from "./store-growth.mjs";
@@ -26,6 +27,7 @@ const suites = [
   ["run_fairness_ms", () => runFairness()],
   ["transition_cost_growth", () => transitionCostGrowth()],
   ["resolve_large_ms", () => resolveLarge()],
+  ["chunk_memory_bytes", () => millionChunks()],
   ["cold_start", () => coldStart()],
   ["reload", () => reload()],
   ["history_query", () => historyQuery()],

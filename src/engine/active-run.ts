@@ -11,7 +11,7 @@ export class ActiveRun {
   readonly chunks = new Map<string, ChunkRecord>();
   /** chunk id → ids of chunks that depend on it */
   readonly dependents = new Map<string, string[]>();
-  /** chunk id → dependencies not yet done */
+  /** chunk id → dependencies not yet done, for chunks waiting on any (none: absent, so a run of independent chunks keeps no entry per chunk) */
   readonly waitingOn = new Map<string, number>();
   unfinished = 0;
   /** Set while the run is being resolved, so it is not started twice. */
@@ -44,7 +44,8 @@ export class ActiveRun {
         list.push(chunk.id);
         if (this.chunks.get(dep)?.state !== "done") open++;
       }
-      this.waitingOn.set(chunk.id, open);
+      if (open > 0) this.waitingOn.set(chunk.id, open);
+      else this.waitingOn.delete(chunk.id);
     }
   }
 
@@ -66,16 +67,22 @@ export class ActiveRun {
     const nowFinished = isFinished(after.state);
     if (!wasFinished && nowFinished) this.unfinished--;
     if (wasFinished && !nowFinished) this.unfinished++;
-    if (before.state !== "done" && after.state === "done") for (const dep of this.dependents.get(id) ?? []) this.waitingOn.set(dep, this.waitingOn.get(dep)! - 1);
-    if (before.state === "done" && after.state !== "done") for (const dep of this.dependents.get(id) ?? []) this.waitingOn.set(dep, this.waitingOn.get(dep)! + 1);
+    if (before.state !== "done" && after.state === "done") for (const dep of this.dependents.get(id) ?? []) this.waiting(dep, -1);
+    if (before.state === "done" && after.state !== "done") for (const dep of this.dependents.get(id) ?? []) this.waiting(dep, +1);
     return after;
+  }
+
+  private waiting(id: string, by: number): void {
+    const open = (this.waitingOn.get(id) ?? 0) + by;
+    if (open > 0) this.waitingOn.set(id, open);
+    else this.waitingOn.delete(id);
   }
 
   /** Queued chunks whose dependencies are all done (after `doneId` finished, or all of them). */
   releasable(doneId?: string): string[] {
     const candidates = doneId === undefined ? this.chunks.keys() : (this.dependents.get(doneId) ?? []);
     const out: string[] = [];
-    for (const id of candidates) if (this.waitingOn.get(id) === 0 && this.chunks.get(id)!.state === "queued") out.push(id);
+    for (const id of candidates) if (!this.waitingOn.has(id) && this.chunks.get(id)!.state === "queued") out.push(id);
     return out;
   }
 

@@ -6,7 +6,7 @@ import { UnknownJobError } from "../graph/raw-graph.js";
 import { resolve } from "../graph/resolve.js";
 import type { FreshnessView } from "../graph/types.js";
 import type { Registry } from "../jobs/load.js";
-import { chunkId, type ChunkRecord, type RunRecord } from "../store/records.js";
+import { chunkId, type ChunkRecord, type ChunkState, type RunRecord } from "../store/records.js";
 
 // From a run to its chunk records: the one place that builds a chunk record.
 
@@ -23,14 +23,21 @@ export function resolveChunks(registry: Registry, run: RunRecord, workIds: reado
     if (error instanceof UnknownJobError && registry.broken.has(error.dependency)) throw new StauError("load", brokenMessage(registry, error.dependency));
     throw error;
   }
-  return plan.chunks.map((c) => ({
-    ...blank(run.id, c.job, c.kwargs, c.workIds),
-    id: chunkId(run.id, c.id),
-    dependsOn: c.dependsOn.map((d) => chunkId(run.id, d)),
-    state: c.dependsOn.length > 0 ? "queued" : "pending",
-    codeHash: codeHashes?.get(c.job) ?? null,
-  }));
+  // One plain literal per chunk, and one canonical key per plan node: a run may have a
+  // million chunks, and a spread of a fresh object costs several times its fields.
+  const keys = plan.jobs.map((node) => kwargsKey(node.kwargs));
+  const chunks = new Array<ChunkRecord>(plan.chunks.length);
+  for (let i = 0; i < chunks.length; i++) {
+    const c = plan.chunks[i]!;
+    const dependsOn = c.dependsOn.length === 0 ? NO_DEPENDENCIES : c.dependsOn.map((d) => chunkId(run.id, d));
+    const state = dependsOn.length > 0 ? "queued" : "pending";
+    chunks[i] = record(chunkId(run.id, c.id), run.id, c.job, c.kwargs, keys[c.node]!, c.workIds, dependsOn, state, codeHashes?.get(c.job) ?? null);
+  }
+  return chunks;
 }
+
+/** Shared by every chunk without dependencies (records are never mutated). */
+const NO_DEPENDENCIES: readonly string[] = Object.freeze([]);
 
 /**
  * A run that cannot be resolved (broken job file, cycle, failing selectWork) fails
@@ -38,24 +45,24 @@ export function resolveChunks(registry: Registry, run: RunRecord, workIds: reado
  */
 export function failedResolution(run: RunRecord, error: unknown, now: number): ChunkRecord {
   return {
-    ...blank(run.id, run.job, run.kwargs, run.requestedWorkIds ?? []),
-    id: chunkId(run.id, `${run.job}.0`),
-    state: "failed",
+    ...record(chunkId(run.id, `${run.job}.0`), run.id, run.job, run.kwargs, kwargsKey(run.kwargs), run.requestedWorkIds ?? [], NO_DEPENDENCIES, "failed", null),
     error: { kind: "load", message: errorMessage(error), stack: null },
     finishedAt: now,
   };
 }
 
-function blank(runId: string, job: string, kwargs: RunRecord["kwargs"], workIds: readonly WorkId[]): ChunkRecord {
+/** A chunk not started yet, every field in one literal (one shape for all of them). */
+function record(id: string, runId: string, job: string, kwargs: RunRecord["kwargs"], key: string, workIds: readonly WorkId[], dependsOn: readonly string[], state: ChunkState, codeHash: string | null): ChunkRecord {
   return {
-    id: "",
+    id,
     runId,
     job,
     kwargs,
-    kwargsKey: kwargsKey(kwargs),
+    kwargsKey: key,
+    codeHash,
     workIds,
-    dependsOn: [],
-    state: "queued",
+    dependsOn,
+    state,
     attempts: 0,
     error: null,
     startedAt: null,

@@ -16,7 +16,6 @@ type Announcement = { [E in keyof StauEvents]: { name: E; payload: StauEvents[E]
  */
 export class RunBook {
   private readonly runs = new Map<string, ActiveRun>();
-  private readonly runOfChunk = new Map<string, ActiveRun>();
   private announcements: Announcement[] = [];
   /** Warnings already given (a damaged file is named once, not at every result). */
   private readonly said = new Set<string>();
@@ -40,7 +39,6 @@ export class RunBook {
     const run = new ActiveRun(record);
     run.index(chunks);
     this.runs.set(record.id, run);
-    for (const chunk of chunks) this.runOfChunk.set(chunk.id, run);
     return run;
   }
 
@@ -66,7 +64,6 @@ export class RunBook {
     this.store.addChunks(chunks);
     this.patchRun(run, patch);
     run.index(chunks);
-    for (const chunk of chunks) this.runOfChunk.set(chunk.id, run);
     this.announce({ name: "run:started", payload: { run: run.run, chunks: chunks.length, records: chunks } });
     // A run that could not be resolved starts with one failed chunk saying why.
     for (const chunk of chunks) {
@@ -104,7 +101,7 @@ export class RunBook {
    */
   released(chunks: readonly ChunkRecord[], reason: (chunk: ChunkRecord) => string): void {
     for (const chunk of chunks) {
-      if (!this.runOfChunk.has(chunk.id)) continue;
+      if (!this.runOf(chunk)) continue;
       if (chunk.state === "failed" && chunk.error) this.events.emit("chunk:failed", { chunk, error: chunk.error, willRetry: false, durationMs: 0 });
       else this.events.emit("chunk:interrupted", { chunk, reason: reason(chunk) });
     }
@@ -112,7 +109,7 @@ export class RunBook {
 
   /** A chunk as the store has it now (an executor's change): the index follows. Returns its run, or null for a chunk of no active run. */
   observe(chunk: ChunkRecord): ActiveRun | null {
-    const run = this.runOfChunk.get(chunk.id);
+    const run = this.runOf(chunk);
     if (!run) return null;
     run.set(chunk);
     return run;
@@ -144,7 +141,6 @@ export class RunBook {
     this.patchRun(run, patch);
     this.store.archiveRun(run.run.id);
     this.runs.delete(run.run.id);
-    for (const id of run.chunks.keys()) this.runOfChunk.delete(id);
     this.announce({ name: "run:finished", payload: { run: run.run } });
   }
 
@@ -172,6 +168,12 @@ export class RunBook {
       const said = announcement(chunk);
       if (said) this.announce(said);
     }
+  }
+
+  /** The active run indexing this chunk (found by its run's id, not by a map over every chunk). */
+  private runOf(chunk: ChunkRecord): ActiveRun | undefined {
+    const run = this.runs.get(chunk.runId);
+    return run?.chunks.has(chunk.id) ? run : undefined;
   }
 
   private announce(announcement: Announcement): void {

@@ -7,8 +7,9 @@ import type { JobPlanStatus, Plan, PlannedChunk, PlannedEdge, PlannedJob, Resolv
 // Work IDs are handled as positions in the run's deduplicated ID list W: every ID a
 // dependency can need comes from a chunk of its parent, so all of them are in W, and
 // positions turn ordering, union and lookup into array work. Lists of positions are
-// Int32Arrays, ascending (W's order) and never mutated, so chunks can be views into
-// the list they were split from. Big runs (10,000 IDs × 500 jobs) depend on this.
+// Int32Arrays, ascending (W's order) and never mutated, so a chunk is a range of the
+// list it was split from (not a view: a million one-ID chunks would cost a typed array
+// each). Big runs (10,000 IDs × 500 jobs, a million chunks) depend on this.
 
 /** A job with its effective kwargs: one node of the plan. */
 interface Node {
@@ -29,9 +30,12 @@ interface Node {
   freshSince: number | undefined;
 }
 
+/** A chunk being planned: its positions are `list[start..end)`. */
 interface Draft {
   readonly id: string;
-  readonly positions: Int32Array;
+  readonly list: Int32Array;
+  readonly start: number;
+  readonly end: number;
   readonly dependsOn: string[];
 }
 
@@ -82,8 +86,7 @@ export function resolve(input: ResolveInput): Plan {
   const nodes = expand(input);
   const root = nodes[0];
   // The triggered job always runs, as one chunk even when W is empty.
-  const rootParts = split(Int32Array.from(ids, (_, p) => p), root.spec.chunkSize);
-  addChunks(root, rootParts.length > 0 ? rootParts : [new Int32Array(0)]);
+  addChunks(root, Int32Array.from(ids, (_, p) => p), root.spec.chunkSize, true);
 
   // Kahn's algorithm: a node is planned once all its parents are, so what it needs is
   // the union over all of them; the FIFO queue keeps the order level by level.
@@ -113,7 +116,7 @@ function planned(order: readonly Node[], ids: readonly WorkId[]): PlannedChunk[]
   const chunks: PlannedChunk[] = [];
   for (const node of order) {
     for (const draft of node.chunks) {
-      chunks.push({ id: draft.id, job: node.spec.name, kwargs: node.kwargs, workIds: idsAt(ids, draft.positions), dependsOn: draft.dependsOn, node: node.index });
+      chunks.push({ id: draft.id, job: node.spec.name, kwargs: node.kwargs, workIds: idsAt(ids, draft), dependsOn: draft.dependsOn, node: node.index });
     }
   }
   return chunks;
@@ -170,16 +173,16 @@ function planNode(node: Node, ctx: Context): void {
     }
     if (all) {
       edge.cutoff = Infinity;
-      for (const { positions: q } of edge.parent.chunks) {
-        total += q.length;
-        if (!isUnique) for (let i = 0; i < q.length; i++) needed[q[i]] = 1;
+      for (const { list: q, start, end } of edge.parent.chunks) {
+        total += end - start;
+        if (!isUnique) for (let i = start; i < end; i++) needed[q[i]] = 1;
       }
       stale = hasIds ? total : 1;
     } else {
       const cutoff = edge.cutoff; // the hottest loop of a big run: keep it on locals
-      for (const { positions: q } of edge.parent.chunks) {
-        total += q.length;
-        for (let i = 0; i < q.length; i++) {
+      for (const { list: q, start, end } of edge.parent.chunks) {
+        total += end - start;
+        for (let i = start; i < end; i++) {
           const p = q[i];
           let at = memo[p];
           if (at !== at) at = memo[p] = lookup(ids[p]);
@@ -207,7 +210,7 @@ function planNode(node: Node, ctx: Context): void {
     if (!twice.has(parent) || !chunk.dependsOn.includes(id)) chunk.dependsOn.push(id);
   };
   if (!hasIds) {
-    const [draft] = addChunks(node, [new Int32Array(0)]);
+    const [draft] = addChunks(node, NO_POSITIONS, null, true);
     for (const { parent } of shared) for (const chunk of parent.chunks) link(parent, chunk, draft.id);
     return;
   }
@@ -223,30 +226,30 @@ function planNode(node: Node, ctx: Context): void {
     }
   }
   const size = node.spec.chunkSize ?? count;
-  const drafts = addChunks(node, split(union.slice(0, count), node.spec.chunkSize));
+  const drafts = addChunks(node, union.slice(0, count), node.spec.chunkSize, false);
   // Pass 3: each parent chunk depends on the shared chunks holding its stale IDs. Each
   // chunk holds a run of ascending positions: once a stale position's chunk is linked,
   // skip to the first position past that chunk's end.
   for (const { parent, cutoff, code } of shared) {
     for (const chunk of parent.chunks) {
-      const q = chunk.positions;
-      for (let i = 0; i < q.length; ) {
+      const q = chunk.list;
+      for (let i = chunk.start; i < chunk.end; ) {
         if (cutoff !== Infinity && memo[q[i]] >= cutoff && (code === undefined || sameCode(q[i], code))) {
           i++;
           continue;
         }
         const draft = drafts[Math.floor(rankAt[q[i]] / size)];
         link(parent, chunk, draft.id);
-        i = firstAbove(q, draft.positions[draft.positions.length - 1], i + 1);
+        i = firstAbove(q, draft.list[draft.end - 1], i + 1, chunk.end);
       }
     }
   }
   // Pass 4: on `unique` edges, each parent chunk gets chunks of its own.
   for (const { parent, cutoff, code } of unique) {
     for (const chunk of parent.chunks) {
-      const q = chunk.positions;
+      const q = chunk.list.subarray(chunk.start, chunk.end);
       const own = cutoff === Infinity ? q : q.filter((p) => memo[p] < cutoff || (code !== undefined && !sameCode(p, code)));
-      for (const draft of addChunks(node, split(own, node.spec.chunkSize))) chunk.dependsOn.push(draft.id);
+      for (const draft of addChunks(node, own, node.spec.chunkSize, false)) chunk.dependsOn.push(draft.id);
     }
   }
 }
@@ -293,30 +296,32 @@ function expand(input: ResolveInput): Node[] {
   return nodes;
 }
 
-function addChunks(node: Node, parts: Int32Array[]): Draft[] {
-  const drafts = parts.map((positions, i): Draft => ({
-    id: `${node.prefix}.${node.chunks.length + i}`,
-    positions,
-    dependsOn: [],
-  }));
-  // A loop, not push(...drafts): spreading a million arguments overflows the call stack.
-  for (const draft of drafts) node.chunks.push(draft);
-  return drafts;
+const NO_POSITIONS = new Int32Array(0);
+
+/**
+ * Splits `list` into consecutive chunks of `chunkSize` positions (null: one chunk) and
+ * adds them to `node`; an empty list makes no chunk, unless `evenEmpty`. Returns them.
+ */
+function addChunks(node: Node, list: Int32Array, chunkSize: number | null, evenEmpty: boolean): Draft[] {
+  const made: Draft[] = [];
+  const add = (start: number, end: number) => {
+    const draft: Draft = { id: `${node.prefix}.${node.chunks.length}`, list, start, end, dependsOn: [] };
+    node.chunks.push(draft);
+    made.push(draft);
+  };
+  if (list.length === 0) {
+    if (evenEmpty) add(0, 0);
+    return made;
+  }
+  const size = chunkSize ?? list.length;
+  for (let start = 0; start < list.length; start += size) add(start, Math.min(start + size, list.length));
+  return made;
 }
 
-/** Consecutive slices of `chunkSize`; null keeps everything in one slice. */
-function split(positions: Int32Array, chunkSize: number | null): Int32Array[] {
-  if (positions.length === 0) return [];
-  if (chunkSize === null) return [positions];
-  const parts: Int32Array[] = [];
-  for (let i = 0; i < positions.length; i += chunkSize) parts.push(positions.subarray(i, i + chunkSize));
-  return parts;
-}
-
-/** The first index from `from` on whose value exceeds `value`, in ascending `q`. */
-function firstAbove(q: Int32Array, value: number, from: number): number {
+/** The first index in `[from, to)` whose value exceeds `value` (`to` if none), in ascending `q`. */
+function firstAbove(q: Int32Array, value: number, from: number, to: number): number {
   let low = from;
-  let high = q.length;
+  let high = to;
   while (low < high) {
     const mid = (low + high) >>> 1;
     if (q[mid] > value) high = mid;
@@ -325,12 +330,12 @@ function firstAbove(q: Int32Array, value: number, from: number): number {
   return low;
 }
 
-/** The work IDs at `positions`: a slice when they are a run of W, as they mostly are. */
-function idsAt(ids: readonly WorkId[], positions: Int32Array): WorkId[] {
-  const n = positions.length;
-  if (n > 0 && positions[n - 1] - positions[0] === n - 1) return ids.slice(positions[0], positions[0] + n);
+/** The work IDs of a chunk: a slice when its positions are a run of W, as they mostly are. */
+function idsAt(ids: readonly WorkId[], { list, start, end }: Draft): WorkId[] {
+  const n = end - start;
+  if (n > 0 && list[end - 1] - list[start] === n - 1) return ids.slice(list[start], list[start] + n);
   // A plain loop: `Array.from` on a typed array is several times slower.
   const out = new Array<WorkId>(n);
-  for (let i = 0; i < n; i++) out[i] = ids[positions[i]];
+  for (let i = 0; i < n; i++) out[i] = ids[list[start + i]];
   return out;
 }

@@ -19,6 +19,25 @@ describe("resolving a run", () => {
     expect(h.events.of("run:started").map((p) => p.chunks)).toEqual([2]);
   });
 
+  it("starts a run of 200,000 one-ID chunks, every one a whole record, and releases a chunk once the one it needs is done", async () => {
+    const n = 200_000;
+    const h = await startEngine([spec("A", { chunkSize: 1, deps: ["B"] }), spec("B", { chunkSize: 1 })]);
+    const run = await h.run("A", { kwargs: { day: "mon" }, workIds: Array.from({ length: n }, (_, i) => i) });
+    expect(h.events.of("run:started").map((p) => p.chunks)).toEqual([2 * n]);
+    const { chunks } = (await h.store.getRun(run.id))!;
+    const last = chunks.find((c) => c.id === `${run.id}.B.${n - 1}`);
+    expect(last).toEqual({
+      id: `${run.id}.B.${n - 1}`, runId: run.id, job: "B", kwargs: {}, kwargsKey: "{}", codeHash: null, workIds: [n - 1], dependsOn: [], state: "pending",
+      attempts: 0, error: null, startedAt: null, finishedAt: null, durationMs: null, notBefore: null, owner: null, token: null,
+    });
+    expect(chunks.find((c) => c.id === `${run.id}.A.7`)).toMatchObject({ kwargs: { day: "mon" }, kwargsKey: '{"day":"mon"}', dependsOn: [`${run.id}.B.7`], state: "queued" });
+    // B.0–B.2 done release exactly A.0–A.2.
+    for (const chunk of await h.executor.claim(3)) await h.executor.complete(chunk);
+    await h.executor.deliver(h.engine);
+    const moved = Object.entries(await h.states(run.id)).filter(([id, state]) => id.startsWith("A.") && state !== "queued");
+    expect(moved).toEqual([["A.0", "pending"], ["A.1", "pending"], ["A.2", "pending"]]);
+  });
+
   it("fails a run that cannot be resolved with one failed chunk saying why", async () => {
     const h = await startEngine([spec("B", { deps: ["nowhere"] })]);
     const run = await h.run("B");

@@ -122,6 +122,46 @@ describe("the embedded store's journal", () => {
     expect(readFileSync(join(dir, "state.json"), "utf8")).toBe(garbage);
   });
 
+  it("journals a run's new chunks packed, in slices, and replays them as they were", async () => {
+    const dir = tempDir();
+    const store = await writer(dir);
+    const kwargs = { day: "2024-01-15" };
+    // 45,000 one-ID chunks sharing all but their id and work IDs, and a few that differ more.
+    const many = Array.from({ length: 45_000 }, (_, i) => chunkRecord("r1", i, { kwargs, kwargsKey: '{"day":"2024-01-15"}', codeHash: "c0de" }));
+    const odd = [chunkRecord("r1", 0, { job: "b", workIds: ["x", "y"], dependsOn: ["r1.a.0"], state: "queued", codeHash: null })];
+    await seed(store, "r1", [...many, ...odd]);
+    crash(dir);
+
+    const lines = readFileSync(journal(dir), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { t: string; rows?: unknown[][] });
+    const packed = lines.filter((line) => line.t === "chunks*");
+    expect(packed.map((line) => line.rows!.length)).toEqual([20_000, 20_000, 5_001]);
+    // A chunk costs its plan id and its work IDs; what all share is said once per line.
+    expect(packed[0]!.rows![7]).toEqual(["a.7", [7]]);
+    expect(packed[2]!.rows![5_000]).toEqual(["b.0", "b", {}, "{}", ["x", "y"], ["r1.a.0"], "queued", null]);
+    expect(lines.some((line) => line.t === "chunks+")).toBe(false);
+
+    const back = await open(dir, true).active();
+    expect(back.chunks).toHaveLength(45_001);
+    expect(await chunkNow(open(dir, true), "r1.a.44999")).toEqual(many[44_999]);
+    expect(await chunkNow(open(dir, true), "r1.b.0")).toEqual(odd[0]);
+    // The next writer claims them as any others, and a compaction keeps them.
+    const next = await writer(dir, instance("next"));
+    expect((await claimAs(next, "A", 2)).map((c) => c.id)).toEqual(["r1.a.0", "r1.a.1"]);
+    await next.close();
+    expect(await chunkNow(open(dir, true), "r1.a.2")).toEqual(many[2]);
+  });
+
+  it("journals chunks whose fields differ in kind as they are", async () => {
+    const dir = tempDir();
+    const store = await writer(dir);
+    // One has a field the other lacks: no shared shape to pack by.
+    const chunks = [chunkRecord("r1", 0), chunkRecord("r1", 1, { retryFrom: 1 })];
+    await seed(store, "r1", chunks);
+    crash(dir);
+    expect(readFileSync(journal(dir), "utf8")).toContain('"t":"chunks+"');
+    expect((await open(dir, true).active()).chunks).toEqual(chunks);
+  });
+
   it("replays journal lines older versions wrote", async () => {
     const dir = tempDir();
     const claimed = (token: string) => ({ state: "running", attempts: 1, owner: "old", token, startedAt: 5, finishedAt: null, notBefore: null });

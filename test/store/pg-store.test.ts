@@ -48,13 +48,13 @@ describePg("the PostgreSQL store", () => {
   it("migrates once when instances start together, and then finds nothing to do", async () => {
     await Promise.all([open(), open(), open()]);
     await open();
-    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it("refuses a schema migrated by a newer stau", async () => {
     await open();
     await query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`);
-    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(2\): upgrade stau/);
+    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(3\): upgrade stau/);
   });
 
   it("says where and why when the database cannot be reached, without the password", async () => {

@@ -16,6 +16,7 @@ describe("journal line shapes", () => {
       { s: 10, t: "archive", id: "r1" },
       { s: 11, t: "revive", archived: { run: { id: "r1" }, chunks: [] } },
       { s: 12, t: "mark", entry: "e", mark: { lastTickAt: 1 } },
+      { s: 13, t: "chunks*", keys: ["id", "runId", "workIds"], base: { runId: "r1" }, idPrefix: "r1.", columns: ["id", "workIds"], rows: [["a.0", [0]]] },
     ];
     for (const line of lines) expect(journalLineProblem(line), JSON.stringify(line)).toBeNull();
   });
@@ -34,6 +35,10 @@ describe("journal line shapes", () => {
       [{ s: 1, t: "claim", patch: {}, claims: [["c1", "1", "t"]] }, "claims.0: expected [id, attempts, token]"],
       [{ s: 1, t: "ok", successes: {} }, "successes: expected an array of objects, received {}"],
       [{ s: 1, t: "revive", archived: { run: { id: "r1" } } }, "archived.chunks: expected an array of objects, received nothing"],
+      [{ s: 1, t: "chunks*", keys: ["id"], base: {}, idPrefix: "r1.", columns: ["id"], rows: [["a.0"], "a.1"] }, 'rows.1: expected a row (an array), received "a.1"'],
+      [{ s: 1, t: "chunks*", keys: ["id", "job"], base: {}, idPrefix: "", columns: ["id", "job"], rows: [["a.0"]] }, "rows.0: expected a row of 2 values"],
+      [{ s: 1, t: "chunks*", keys: ["id", "job"], base: {}, idPrefix: "", columns: ["id"], rows: [["a.0"]] }, "keys: job is neither in base nor in columns"],
+      [{ s: 1, t: "chunks*", keys: ["job"], base: { job: "a" }, idPrefix: "", columns: [], rows: [[]] }, "base.id: expected a string, or id among the columns"],
     ];
     for (const [line, problem] of cases) expect(journalLineProblem(line), JSON.stringify(line)).toContain(problem);
   });

@@ -17,20 +17,12 @@ import { History } from "./history.js";
 import { pruneFileStore } from "./prune.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
+import { COMPACT_AFTER_OPS, successesOf, type HotState, type Op, type OpBody } from "./ops.js";
+import { packChunks, unpackChunks } from "./packed-chunks.js";
 import { openSnapshot } from "./snapshot-file.js";
-import { COMPACT_AFTER_OPS, successesOf, type Op, type OpBody } from "./ops.js";
 
-/** Hot state: only what is not finished yet, so its size follows the work in flight. */
-interface HotState {
-  format: 1;
-  /** The journal sequence number this snapshot includes. */
-  seq: number;
-  runs: Record<string, RunRecord>;
-  chunks: Record<string, ChunkRecord>;
-  marks: Record<string, ScheduleMark>;
-  /** The newest tick of each schedule entry a run was created for (absent in older snapshots). */
-  fired?: Record<string, number>;
-}
+/** New chunks per journal line. */
+const CHUNKS_PER_LINE = 20_000;
 
 /**
  * The embedded store: snapshots of hot state (lowdb) and of freshness (freshness.ts), an append-only
@@ -158,6 +150,9 @@ export class FileStore implements Store {
       case "chunks+":
         for (const chunk of op.chunks) this.putChunk(chunk);
         break;
+      case "chunks*":
+        for (const chunk of unpackChunks(op)) this.putChunk(chunk);
+        break;
       case "chunks~":
         for (const [id, patch] of op.patches) this.patchChunk(id, patch);
         break;
@@ -215,7 +210,8 @@ export class FileStore implements Store {
     const full = { ...op, s: ++this.seq } as Op;
     for (const success of successesOf(full)) this.fresh.record(success, full.s);
     if (full.t !== "ok") this.apply(full);
-    this.journal.append(full);
+    const packed = full.t === "chunks+" ? packChunks(full.chunks) : null;
+    this.journal.append(packed ? { s: full.s, t: "chunks*", ...packed } : full);
   }
 
   /** Resolves when everything written so far is durable (store/ only). */
@@ -253,7 +249,8 @@ export class FileStore implements Store {
   }
 
   addChunks(chunks: readonly ChunkRecord[]): void {
-    if (chunks.length) this.write({ t: "chunks+", chunks });
+    // In slices: no journal line grows with the size of a run.
+    for (let i = 0; i < chunks.length; i += CHUNKS_PER_LINE) this.write({ t: "chunks+", chunks: chunks.slice(i, i + CHUNKS_PER_LINE) });
   }
 
   patchChunks(ops: readonly ChunkPatchOp[]): void {

@@ -40,18 +40,19 @@ export function snapshotShapeProblem(data: unknown, empty: object): string | nul
 }
 
 /** Kinds of values a journal field holds; `?` allows it to be absent or null. */
-type Kind = "object" | "string" | "records" | "pairs" | "claims";
+type Kind = "object" | "string" | "records" | "pairs" | "claims" | "names" | "rows";
 type Field = Kind | `${Kind}?`;
 
 /**
  * The fields each journal operation needs to be replayed (ops.ts's `Op`, older
  * forms included): `records` is an array of objects, `pairs` of `[id, patch, …]`,
- * `claims` of `[id, attempts, token]`.
+ * `claims` of `[id, attempts, token]`, `names` of strings, `rows` of arrays.
  */
 const OPS: Readonly<Record<string, Readonly<Record<string, Field>>>> = {
   run: { run: "object", chunks: "records?" },
   "run~": { id: "string", patch: "object" },
   "chunks+": { chunks: "records" },
+  "chunks*": { keys: "names", base: "object", idPrefix: "string", columns: "names", rows: "rows" },
   "chunks~": { patches: "pairs" },
   claim: { patch: "object", claims: "claims" },
   ok: { successes: "records?", success: "object?" },
@@ -76,6 +77,16 @@ function fieldProblem(field: string, kind: Kind, value: unknown): string | null 
       if (!Array.isArray(value)) return got(field, "an array of [id, patch]", value);
       const bad = value.findIndex((item) => !Array.isArray(item) || typeof item[0] !== "string" || !isObject(item[1]));
       return bad < 0 ? null : got(`${field}.${bad}`, "[id, patch]", value[bad]);
+    }
+    case "names": {
+      if (!Array.isArray(value)) return got(field, "an array of field names", value);
+      const bad = value.findIndex((item) => typeof item !== "string");
+      return bad < 0 ? null : got(`${field}.${bad}`, "a field name", value[bad]);
+    }
+    case "rows": {
+      if (!Array.isArray(value)) return got(field, "an array of rows", value);
+      const bad = value.findIndex((item) => !Array.isArray(item));
+      return bad < 0 ? null : got(`${field}.${bad}`, "a row (an array)", value[bad]);
     }
     case "claims": {
       if (!Array.isArray(value)) return got(field, "an array of [id, attempts, token]", value);
@@ -103,6 +114,20 @@ export function journalLineProblem(line: unknown): string | null {
   }
   if (line.t === "run") return recordProblem("run", line.run);
   if (line.t === "revive") return archivedRunProblem(line.archived, "archived");
+  if (line.t === "chunks*") return packedChunksProblem(line);
+  return null;
+}
+
+/** A `chunks*` line: every row has a value for each column, and the fields add up to records with ids. */
+function packedChunksProblem(line: Json): string | null {
+  const columns = line.columns as string[];
+  const keys = line.keys as string[];
+  const base = line.base as Json;
+  const bad = (line.rows as unknown[][]).findIndex((row) => row.length !== columns.length);
+  if (bad >= 0) return got(`rows.${bad}`, `a row of ${columns.length} values`, (line.rows as unknown[][])[bad]);
+  const missing = keys.find((key) => !columns.includes(key) && !(key in base));
+  if (missing !== undefined) return `keys: ${missing} is neither in base nor in columns`;
+  if (!columns.includes("id") && typeof base.id !== "string") return got("base.id", "a string, or id among the columns", base.id);
   return null;
 }
 
