@@ -1,6 +1,7 @@
 import { render } from "ink";
 import { App } from "./App.js";
 import { createConsoleStore } from "./console-store.js";
+import { shareInkCaches } from "./ink-caches.js";
 import type { ConsoleController } from "../console/contract.js";
 
 export interface RunConsoleOptions {
@@ -24,6 +25,8 @@ export interface ConsoleEnd {
  */
 export async function runConsole(controller: ConsoleController, options: RunConsoleOptions = {}): Promise<ConsoleEnd> {
   const stdout = options.stdout ?? process.stdout;
+  // Unchanged lines are not tokenized again each frame (ink-caches.ts); Ink works as it comes if that cannot be done.
+  await shareInkCaches();
   const store = createConsoleStore(controller, { size: { rows: stdout.rows || 24, columns: stdout.columns || 80 }, snapshot: await controller.snapshot() });
   // The loading line (console/session.ts) goes as the first frame comes, whatever its width.
   stdout.write("\x1b[H\x1b[2J");
