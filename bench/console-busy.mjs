@@ -118,8 +118,3 @@ export async function consoleBusy({ chunks = 20_000, rounds = 3 } = {}) {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const rounds = Number(process.env.ROUNDS ?? 3);
-  for (const r of await consoleBusy({ rounds })) console.log(JSON.stringify(r));
-  process.exit(0);
-}

@@ -31,7 +31,11 @@ export async function runConsole(controller: ConsoleController, options: RunCons
   // The loading line (console/session.ts) goes as the first frame comes, whatever its width.
   stdout.write("\x1b[H\x1b[2J");
   // Ctrl+C is a key here (exitOnCtrlC off): the console drains first and forces on the second.
-  const app = render(<App store={store} />, { stdout, stdin: options.stdin ?? process.stdin, exitOnCtrlC: false, patchConsole: false });
+  // Raw before the first frame: Ink turns it on only after that frame is written, and a
+  // key pressed in between would reach the terminal (Ctrl+C as SIGINT, killing stau).
+  const stdin = options.stdin ?? process.stdin;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const app = render(<App store={store} />, { stdout, stdin, exitOnCtrlC: false, patchConsole: false });
   store.start();
   try {
     await Promise.race([store.exited, options.until ?? new Promise<never>(() => undefined)]);
