@@ -20,6 +20,8 @@ export interface JobActivity {
 export interface QueuedChunk {
   readonly kind: "chunk";
   readonly chunk: ChunkRecord;
+  /** Its place in `order`, which sorts its section. */
+  readonly position: number;
 }
 
 export interface Activity {
@@ -141,15 +143,14 @@ export function updateActivity(activity: Activity, changes: readonly ChunkChange
   }
   // A run whose chunks are all gone (dropped with it) leaves no entry behind.
   for (const id of ownRuns) if (Object.values(perRun.get(id)!).every((n) => n === 0)) perRun.delete(id);
-  const orderOf = (row: QueuedChunk) => activity.order.get(row.chunk.id)!;
   return {
     order: activity.order,
     perRun,
     perJob,
     onThread: onThreadMap ?? activity.onThread,
     failed: failed ?? activity.failed,
-    claimed: claimed.apply(activity.claimed, orderOf),
-    queued: queued.apply(activity.queued, orderOf),
+    claimed: claimed.apply(activity.claimed),
+    queued: queued.apply(activity.queued),
   };
 }
 
@@ -159,15 +160,15 @@ function sectionEdit() {
   const adds: { position: number; row: QueuedChunk }[] = [];
   return {
     drop: (position: number) => void drops.push(position),
-    add: (position: number, chunk: ChunkRecord) => void adds.push({ position, row: { kind: "chunk", chunk } }),
-    apply(rows: readonly QueuedChunk[], orderOf: (row: QueuedChunk) => number): readonly QueuedChunk[] {
+    add: (position: number, chunk: ChunkRecord) => void adds.push({ position, row: { kind: "chunk", chunk, position } }),
+    apply(rows: readonly QueuedChunk[]): readonly QueuedChunk[] {
       if (drops.length === 0 && adds.length === 0) return rows;
       const find = (position: number) => {
         let low = 0;
         let high = rows.length;
         while (low < high) {
           const mid = (low + high) >>> 1;
-          if (orderOf(rows[mid]) < position) low = mid + 1;
+          if (rows[mid].position < position) low = mid + 1;
           else high = mid;
         }
         return low;
@@ -180,7 +181,7 @@ function sectionEdit() {
       for (const cut of cuts) {
         for (; from < cut.at; from++) out.push(rows[from]);
         if (cut.row) out.push(cut.row);
-        else if (from < rows.length && orderOf(rows[from]) === cut.position) from++;
+        else if (from < rows.length && rows[from].position === cut.position) from++;
       }
       for (; from < rows.length; from++) out.push(rows[from]);
       return out;

@@ -34,7 +34,7 @@ export interface EventBufferOptions {
  */
 export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void, options: EventBufferOptions = {}): EventBuffer {
   const intervalMs = options.intervalMs ?? 100;
-  const floodMs = options.floodMs ?? 250;
+  const floodMs = options.floodMs ?? 500;
   const floodPerSecond = options.floodPerSecond ?? 2000;
   let waitMs = intervalMs;
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));

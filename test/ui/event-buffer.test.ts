@@ -35,7 +35,7 @@ describe("event buffer", () => {
     expect(flushed.flat()).toHaveLength(1000);
   });
 
-  test("a flood (thousands of events a second: a big run of short chunks) flushes four times a second; once it calms, ten times again", () => {
+  test("a flood (thousands of events a second: a big run of short chunks) flushes twice a second; once it calms, ten times again", () => {
     const flushed: EngineEventEntry[][] = [];
     const buffer = createEventBuffer((batch) => flushed.push(batch));
     const stream = (ms: number, perMs: number) => {
@@ -45,13 +45,14 @@ describe("event buffer", () => {
       }
     };
     stream(1000, 5);
-    // The first batch comes after 100 ms, as ever; the flood's after 250 ms each.
-    expect(flushed.length).toBeLessThanOrEqual(5);
-    expect(flushed.length).toBeGreaterThanOrEqual(4);
-    vi.advanceTimersByTime(1000);
+    // The first batch comes after 100 ms, as ever; the flood's after 500 ms each.
+    expect(flushed.length).toBeLessThanOrEqual(3);
+    expect(flushed.length).toBeGreaterThanOrEqual(2);
+    // A calm stream (a thousand a second) is back to ten batches a second after one slow batch.
+    stream(1000, 1);
     flushed.length = 0;
     stream(1000, 1);
-    expect(flushed.length).toBeGreaterThanOrEqual(8);
+    expect(flushed.length).toBeGreaterThanOrEqual(9);
     expect(flushed.length).toBeLessThanOrEqual(10);
   });
 
