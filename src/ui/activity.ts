@@ -25,8 +25,8 @@ export interface QueuedChunk {
 }
 
 export interface Activity {
-  /** Each chunk's position in the order the console first saw it (the queue's order); shared by every version and only added to. */
-  readonly order: Map<string, number>;
+  /** Each chunk's position in the order the console first saw it (the queue's order); shared by every version, added to as chunks come and go. */
+  readonly order: { readonly positions: Map<string, number>; next: number };
   readonly perRun: ReadonlyMap<string, Counts>;
   readonly perJob: ReadonlyMap<string, JobActivity>;
   readonly onThread: ReadonlyMap<string, ChunkRecord>;
@@ -62,7 +62,7 @@ function outcome(chunk: ChunkRecord): JobActivity["last"] {
 }
 
 export function emptyActivity(): Activity {
-  return { order: new Map(), perRun: new Map(), perJob: new Map(), onThread: new Map(), failed: new Map(), claimed: [], queued: [] };
+  return { order: { positions: new Map(), next: 0 }, perRun: new Map(), perJob: new Map(), onThread: new Map(), failed: new Map(), claimed: [], queued: [] };
 }
 
 /** The activity of `chunks` in their order, from scratch (a snapshot). */
@@ -104,8 +104,9 @@ export function updateActivity(activity: Activity, changes: readonly ChunkChange
   };
   for (const [before, after] of changes) {
     const chunk = (after ?? before)!;
-    let position = activity.order.get(chunk.id);
-    if (position === undefined) activity.order.set(chunk.id, (position = activity.order.size));
+    const { order } = activity;
+    let position = order.positions.get(chunk.id);
+    if (position === undefined) order.positions.set(chunk.id, (position = order.next++));
     if (before) {
       const category = categoryOf(before, self);
       count(before, category, -1);
@@ -113,6 +114,8 @@ export function updateActivity(activity: Activity, changes: readonly ChunkChange
       if (category === "failed") (failed ??= new Map(activity.failed)).delete(before.id);
       if (category === "claimed") claimed.drop(position);
       if (category === "queued" || category === "pending") queued.drop(position);
+      // A dropped chunk (its run left the console's window) gives its place up: the order would otherwise grow with every chunk ever seen.
+      if (!after) order.positions.delete(before.id);
       const was = outcome(before);
       const last = jobOf(before.job).last;
       const now = after ? outcome(after) : null;
