@@ -9,8 +9,11 @@ import { pathToFileURL } from "node:url";
 // lines that changed are tokenized. Ink offers no option for it: its output class is
 // reached by file, and left alone when it is not shaped as expected.
 
-/** Cache entries kept across frames; past this many (text that changes, like clocks) they start over. */
-const MAX_ENTRIES = 4000;
+/**
+ * Cache entries kept across frames; past this many (text that changes, like clocks) they
+ * start over. A screen holds about a hundred lines, a line's cells ~10 KB: a few MB at most.
+ */
+const MAX_ENTRIES = 1000;
 
 interface OutputCaches {
   readonly widths: Map<string, number>;
