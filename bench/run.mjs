@@ -3,6 +3,7 @@
 // Method and latest figures: BENCHMARKS.md.
 import { coldStart } from "./cold-start.mjs";
 import { consoleFrames } from "./console.mjs";
+import { consoleBusy } from "./console-busy.mjs";
 import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { programChunkOverhead } from "./programs.mjs";
@@ -34,6 +35,7 @@ const suites = [
   ["store_growth", () => storeGrowth()],
   ["console_first_frame", () => consoleFirstFrame()],
   ["console", () => consoleFrames()],
+  ["console_busy_cpu", () => consoleBusy()],
   ["heatmap", () => heatmapFrames()],
   ["pg_chunk_throughput", () => pgChunkThroughput()],
   ["program_chunk_overhead", () => programChunkOverhead()],

@@ -2,6 +2,8 @@ import { FINISHED_CHUNK_STATES, FINISHED_RUN_STATES } from "../engine/transition
 import type { ChunkRecord, RunRecord } from "../store/records.js";
 import type { EngineEventEntry } from "./actions.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
+import { buildActivity, updateActivity, type ChunkChange } from "./activity.js";
+import { PersistentMap } from "./persistent-map.js";
 import type { DataState, Progress } from "./state.js";
 
 /** Finished runs kept (with their chunks) beyond the active ones, so memory stays bounded. */
@@ -30,7 +32,8 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     paused: snapshot.paused,
     jobs: snapshot.jobs,
     runs,
-    chunks,
+    chunks: PersistentMap.of(chunks),
+    activity: buildActivity(chunks.values(), snapshot.instance ?? null),
     progress,
     waitingOn,
     nextFires: snapshot.nextFires,
@@ -53,7 +56,7 @@ function keepWorker(known: ChunkRecord | undefined, chunk: ChunkRecord): ChunkRe
   return { ...chunk, worker: known.worker };
 }
 
-/** A map copied on its first write, so a batch copies each map at most once. */
+/** A map copied on its first write, so a batch copies each map at most once (the small ones: chunks change in place, see persistent-map.ts). */
 function cow<K, V>(source: ReadonlyMap<K, V>) {
   let copy: Map<K, V> | null = null;
   return {
@@ -70,16 +73,18 @@ function cow<K, V>(source: ReadonlyMap<K, V>) {
  */
 export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
   const runs = cow(data.runs);
-  const chunks = cow(data.chunks);
+  // Each changed chunk's newest record in this batch (undefined: dropped with its run).
+  const changed = new Map<string, ChunkRecord | undefined>();
+  const chunkNow = (id: string) => (changed.has(id) ? changed.get(id) : data.chunks.get(id));
   const progress = cow(data.progress);
   const waitingOn = cow(data.waitingOn);
-  let lastSuccess = data.lastSuccess;
+  let lastSuccess: Record<string, number | null> | null = null;
   let draining = data.draining;
   let storeProblem = data.storeProblem;
   let refresh = false;
   const setChunk = (record: ChunkRecord) => {
-    const chunk = keepWorker(chunks.result().get(record.id), record);
-    chunks.write().set(chunk.id, chunk);
+    const chunk = keepWorker(chunkNow(record.id), record);
+    changed.set(chunk.id, chunk);
     if (chunk.state !== "running" && data.progress.has(chunk.id)) progress.write().delete(chunk.id);
   };
   for (const event of events) {
@@ -105,7 +110,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
       case "chunk:done": {
         const { chunk } = event.payload;
         setChunk(chunk);
-        lastSuccess = { ...lastSuccess, [chunk.job]: chunk.finishedAt ?? now };
+        (lastSuccess ??= { ...data.lastSuccess })[chunk.job] = chunk.finishedAt ?? now;
         break;
       }
       case "chunk:failed":
@@ -113,7 +118,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
       case "chunk:progress": {
         const { chunkId, done, total } = event.payload;
-        const chunk = chunks.result().get(chunkId);
+        const chunk = chunkNow(chunkId);
         if (!chunk || !FINISHED_CHUNK_STATES.has(chunk.state)) progress.write().set(chunkId, { done, total });
         break;
       }
@@ -130,23 +135,30 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
     }
   }
-  if (runs.changed()) capFinishedRuns(runs.write(), chunks);
-  if (!runs.changed() && !chunks.changed() && !progress.changed() && !waitingOn.changed() && lastSuccess === data.lastSuccess && draining === data.draining && storeProblem === data.storeProblem) {
+  if (runs.changed()) capFinishedRuns(runs.write(), data.chunks, changed);
+  if (!runs.changed() && changed.size === 0 && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
     return { data, refresh };
   }
+  const chunkChanges: ChunkChange[] = [];
+  for (const [id, after] of changed) {
+    const before = data.chunks.get(id);
+    if (before !== after) chunkChanges.push([before, after]);
+  }
+  const chunks = data.chunks.with(changed);
+  const activity = updateActivity(data.activity, chunkChanges, data.instance, () => chunks.values());
   return {
-    data: { ...data, runs: runs.result(), chunks: chunks.result(), progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess, draining, storeProblem },
+    data: { ...data, runs: runs.result(), chunks, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },
     refresh,
   };
 }
 
-/** Drops the oldest finished runs past MAX_FINISHED_RUNS, with their chunks. */
-function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReturnType<typeof cow<string, ChunkRecord>>): void {
+/** Drops the oldest finished runs past MAX_FINISHED_RUNS, with their chunks (marked dropped in `changed`). */
+function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, changed: Map<string, ChunkRecord | undefined>): void {
   const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
   if (finished.length <= MAX_FINISHED_RUNS) return;
   finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
   const dropped = new Set(finished.slice(MAX_FINISHED_RUNS).map((r) => r.id));
   for (const id of dropped) runs.delete(id);
-  const all = chunks.write();
-  for (const [id, chunk] of all) if (dropped.has(chunk.runId)) all.delete(id);
+  for (const [id, chunk] of changed) if (chunk && dropped.has(chunk.runId)) changed.set(id, undefined);
+  for (const [id, chunk] of chunks) if (dropped.has(chunk.runId)) changed.set(id, undefined);
 }

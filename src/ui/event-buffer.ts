@@ -15,17 +15,28 @@ export interface EventBuffer {
 
 export interface EventBufferOptions {
   readonly intervalMs?: number;
+  /**
+   * The wait while events come at `floodPerSecond` or more. A stream that heavy (a big
+   * run of short chunks) changes the screen all over at every batch, and each batch is
+   * a whole frame to draw: it is drawn less often.
+   */
+  readonly floodMs?: number;
+  readonly floodPerSecond?: number;
   readonly setTimer?: (fn: () => void, ms: number) => unknown;
   readonly clearTimer?: (handle: unknown) => void;
 }
 
 /**
- * Collects events and calls `onFlush` with all of them at most once per interval. The
- * first event of a quiet period starts the timer, so an idle console wakes up for nothing.
+ * Collects events and calls `onFlush` with all of them at most once per interval (per
+ * `floodMs` while a flood lasts). The first event of a quiet period starts the timer, so
+ * an idle console wakes up for nothing.
  * Progress events are coalesced per chunk: only the newest count matters.
  */
 export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void, options: EventBufferOptions = {}): EventBuffer {
   const intervalMs = options.intervalMs ?? 100;
+  const floodMs = options.floodMs ?? 500;
+  const floodPerSecond = options.floodPerSecond ?? 2000;
+  let waitMs = intervalMs;
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>));
   let entries: EngineEventEntry[] = [];
@@ -38,6 +49,8 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
     if (entries.length === 0) return;
     const batch = entries;
     entries = [];
+    // The batch gathered over about one wait: its size gives the stream's rate.
+    waitMs = (batch.length * 1000) / waitMs >= floodPerSecond ? Math.max(intervalMs, floodMs) : intervalMs;
     progressAt = new Map();
     onFlush(batch);
   };
@@ -53,7 +66,7 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
         progressAt.set(entry.payload.chunkId, entries.length);
       }
       entries.push(entry);
-      if (timer === null) timer = setTimer(flush, intervalMs);
+      if (timer === null) timer = setTimer(flush, waitMs);
     },
     flush,
     close() {

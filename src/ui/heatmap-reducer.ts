@@ -1,4 +1,6 @@
 import type { HeatmapData } from "../console/contract.js";
+import { heatmapOf } from "../console/heatmap.js";
+import type { ArchivedRun, ChunkRecord } from "../store/records.js";
 import { gridColumns, HEATMAP_CHROME, moveCursor, scrollTo } from "./heatmap.js";
 import type { Command } from "./key-map.js";
 import { computeLayout } from "./layout.js";
@@ -75,15 +77,34 @@ export function heatmapAnswer(state: ConsoleState, request: number, data: Heatma
   return { ...state, overlay: { ...overlay, data, error: null, cursor, shade, scroll: scrollTo(overlay.scroll, cursor, columns, rows) } };
 }
 
-/** On the clock: asks again while the run is active, so cells change state as chunks end. */
+/**
+ * On the clock: while the run is active its cells change as chunks end. The console
+ * follows that run's chunks itself, so its own data answers; reading the store's newest
+ * runs again each second (a 100,000-chunk run among them) is left for a run it does not hold.
+ */
 export function heatmapTick(state: ConsoleState): ConsoleState {
   const overlay = state.overlay;
   if (overlay?.kind !== "heatmap" || !active(overlay.data) || state.now - overlay.askedAt < REFRESH_MS) return state;
   const request = state.nextRequest;
-  return {
-    ...state,
-    nextRequest: request + 1,
-    overlay: { ...overlay, request, askedAt: state.now },
-    effects: [...state.effects, { type: "heatmap", job: overlay.job, request }],
-  };
+  const asked = { ...state, nextRequest: request + 1, overlay: { ...overlay, request, askedAt: state.now } };
+  const known = state.data.runs.has(overlay.data!.runId) ? heatmapOf(heldRuns(state, overlay.job), overlay.job) : null;
+  if (known) return heatmapAnswer(asked, request, known, undefined);
+  return { ...asked, effects: [...state.effects, { type: "heatmap", job: overlay.job, request }] };
+}
+
+/** The runs the console holds that have chunks of `job`, with those chunks. */
+function heldRuns(state: ConsoleState, job: string): ArchivedRun[] {
+  const byRun = new Map<string, ChunkRecord[]>();
+  for (const chunk of state.data.chunks.values()) {
+    if (chunk.job !== job) continue;
+    const list = byRun.get(chunk.runId);
+    if (list) list.push(chunk);
+    else byRun.set(chunk.runId, [chunk]);
+  }
+  const runs: ArchivedRun[] = [];
+  for (const [id, chunks] of byRun) {
+    const run = state.data.runs.get(id);
+    if (run) runs.push({ run, chunks });
+  }
+  return runs;
 }

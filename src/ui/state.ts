@@ -1,6 +1,8 @@
 import type { ChunkRecord, RunRecord } from "../store/records.js";
 import type { HeatmapData, JobView, PlanPreview, TriggerOptions } from "../console/contract.js";
+import type { Activity } from "./activity.js";
 import type { HeatShade } from "./heatmap.js";
+import type { PersistentMap } from "./persistent-map.js";
 import type { Views } from "./views.js";
 
 // The whole console state. It is plain data changed only by the reducer, so every
@@ -35,7 +37,9 @@ export interface DataState {
   /** Active runs and the newest finished ones (capped), in snapshot order. */
   readonly runs: ReadonlyMap<string, RunRecord>;
   /** Chunks of the runs above, plus chunks seen in events before their run was. */
-  readonly chunks: ReadonlyMap<string, ChunkRecord>;
+  readonly chunks: PersistentMap<string, ChunkRecord>;
+  /** What the panes count and list of those chunks, kept up to date change by change. */
+  readonly activity: Activity;
   /** Only for running chunks: dropped when a chunk ends, so it stays bounded. */
   readonly progress: ReadonlyMap<string, Progress>;
   /** What a waiting run waits for (from run:waiting), dropped once it starts. */

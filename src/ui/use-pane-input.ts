@@ -1,4 +1,5 @@
 import { useInput, type Key } from "ink";
+import { useCallback } from "react";
 
 /** One key press: what Ink reports for it. */
 export interface KeyPress {
@@ -19,12 +20,10 @@ export interface PaneKeys {
  * newly focused pane).
  */
 export function usePaneInput(keys: PaneKeys | undefined): void {
-  useInput(
-    (input, key) => {
-      if (keys) keys.onKeys(splitPresses(input, key));
-    },
-    { isActive: keys?.active ?? false },
-  );
+  const onKeys = keys?.onKeys;
+  // One handler for as long as onKeys is the same: Ink subscribes to stdin again whenever the handler changes, and panes render at every batch.
+  const handler = useCallback((input: string, key: Key) => onKeys?.(splitPresses(input, key)), [onKeys]);
+  useInput(handler, { isActive: keys?.active ?? false });
 }
 
 const NAMED: readonly (keyof Key)[] = ["upArrow", "downArrow", "leftArrow", "rightArrow", "pageUp", "pageDown", "home", "end", "tab", "return", "escape", "backspace", "delete", "ctrl", "meta"];

@@ -1,10 +1,12 @@
 import { FINISHED_RUN_STATES } from "../engine/transitions.js";
 import type { ChunkRecord, ChunkState, RunRecord } from "../store/records.js";
 import type { JobView } from "../console/contract.js";
+import type { Activity, Category, Counts, QueuedChunk } from "./activity.js";
 import type { DataState } from "./state.js";
 
 // The row lists the panes show, derived from DataState once per data change — never per
-// row or per frame. Each list is rebuilt only when the maps it reads were replaced.
+// row or per frame. Each list is rebuilt only when what it reads was replaced, and reads
+// the chunks' activity (activity.ts), never every chunk.
 
 export type JobState = "idle" | "queued" | "running" | "failed" | "broken";
 
@@ -18,7 +20,7 @@ export interface JobRow {
   readonly lastSuccess: number | null;
 }
 
-export type QueueRow = { readonly kind: "run"; readonly run: RunRecord; readonly on: readonly string[] } | { readonly kind: "chunk"; readonly chunk: ChunkRecord };
+export type QueueRow = { readonly kind: "run"; readonly run: RunRecord; readonly on: readonly string[] } | QueuedChunk;
 
 export type FailureRow =
   | { readonly kind: "broken"; readonly job: JobView }
@@ -30,7 +32,7 @@ export type FailureRow =
  * counts chunks on a worker thread; `claimed` those an executor took ahead of a free
  * thread (the store calls both running).
  */
-export type ChunkCounts = Readonly<Record<ChunkState | "claimed", number>>;
+export type ChunkCounts = Counts;
 
 /** What the Failures pane lists, by kind: it reaches past the active runs to the recent finished ones. */
 export interface FailureCounts {
@@ -51,79 +53,63 @@ export interface Views {
   readonly counts: ChunkCounts;
 }
 
-/**
- * Whether a chunk the store calls running is on a worker thread. An executor claims a
- * little ahead of its threads; such a chunk of this console's instance (`self`) is only
- * claimed until chunk:started names its worker. Another instance's chunks carry no
- * worker (the store does not keep it), nor do any for a console attached from outside
- * (`self` null): they count as running, as nothing better is known.
- */
-export function onThread(chunk: ChunkRecord, self: string | null): boolean {
-  return chunk.state === "running" && (chunk.worker != null || self === null || chunk.owner !== self);
-}
-
 const same = (a: DataState, b: DataState, keys: readonly (keyof DataState)[]) => keys.every((k) => a[k] === b[k]);
 
 /** Views for `data`, reusing every list of `prev` whose inputs did not change. */
 export function deriveViews(data: DataState, prev?: { readonly data: DataState; readonly views: Views }): Views {
-  const reuse = (keys: readonly (keyof DataState)[]) => prev !== undefined && same(prev.data, data, keys);
-  const activity = reuse(["runs", "chunks", "instance"]);
-  const failures = reuse(["jobs", "runs", "chunks"]) ? prev!.views.failures : failureRows(data);
+  const was = prev?.data.activity;
+  const now = data.activity;
+  const reuse = (keys: readonly (keyof DataState)[], parts: readonly (keyof Activity)[]) => prev !== undefined && same(prev.data, data, keys) && parts.every((k) => was![k] === now[k]);
+  const failures = reuse(["jobs", "runs"], ["failed"]) ? prev!.views.failures : failureRows(data);
   return {
-    jobs: reuse(["jobs", "runs", "chunks", "nextFires", "lastSuccess", "instance"]) ? prev!.views.jobs : jobRows(data),
-    queue: reuse(["runs", "chunks", "waitingOn", "instance"]) ? prev!.views.queue : queueRows(data),
-    running: activity ? prev!.views.running : runningRows(data),
+    jobs: reuse(["jobs", "runs", "nextFires", "lastSuccess"], ["perJob"]) ? prev!.views.jobs : jobRows(data),
+    queue: reuse(["runs", "waitingOn"], ["claimed", "queued"]) ? prev!.views.queue : queueRows(data),
+    running: reuse([], ["onThread"]) ? prev!.views.running : runningRows(data),
     failures,
     failureCounts: prev && failures === prev.views.failures ? prev.views.failureCounts : failureCounts(failures),
-    counts: activity ? prev!.views.counts : counts(data),
+    counts: reuse(["runs"], ["perRun"]) ? prev!.views.counts : counts(data),
   };
 }
 
 function jobRows(data: DataState): JobRow[] {
-  const agg = new Map<string, { running: number; queued: number; last: JobRow["lastRun"] }>();
-  const of = (job: string) => agg.get(job) ?? agg.set(job, { running: 0, queued: 0, last: null }).get(job)!;
-  for (const chunk of data.chunks.values()) {
-    const a = of(chunk.job);
-    // A chunk claimed ahead is waiting for a thread like a queued one.
-    if (chunk.state === "running") onThread(chunk, data.instance) ? a.running++ : a.queued++;
-    else if (chunk.state === "queued" || chunk.state === "pending") a.queued++;
-    const at = chunk.finishedAt ?? chunk.startedAt;
-    if (at !== null && chunk.state !== "running" && (!a.last || at >= a.last.at)) a.last = { at, state: chunk.state };
-  }
+  // Runs add to what their job's chunks say: a waiting run waits, a run can fail before it has chunks (a cycle, a throwing selectWork).
+  const fromRuns = new Map<string, { queued: number; failedAt: number | null }>();
   for (const run of data.runs.values()) {
-    if (run.status === "waiting") of(run.job).queued++;
-    // A run can fail before it has chunks (a cycle, a throwing selectWork).
-    if (run.status === "failed" && run.error && run.finishedAt !== null) {
-      const a = of(run.job);
-      if (!a.last || run.finishedAt >= a.last.at) a.last = { at: run.finishedAt, state: "failed" };
-    }
+    const waiting = run.status === "waiting";
+    const failedAt = run.status === "failed" && run.error ? run.finishedAt : null;
+    if (!waiting && failedAt === null) continue;
+    const known = fromRuns.get(run.job) ?? { queued: 0, failedAt: null };
+    fromRuns.set(run.job, { queued: known.queued + (waiting ? 1 : 0), failedAt: failedAt !== null && (known.failedAt === null || failedAt > known.failedAt) ? failedAt : known.failedAt });
   }
   return data.jobs.map((job) => {
-    const a = agg.get(job.name);
-    const state: JobState = job.broken ? "broken" : a?.running ? "running" : a?.queued ? "queued" : a?.last?.state === "failed" ? "failed" : "idle";
-    return { name: job.name, state, broken: job.broken, lastRun: a?.last ?? null, nextFire: data.nextFires[job.name] ?? null, lastSuccess: data.lastSuccess[job.name] ?? null };
+    const chunks = data.activity.perJob.get(job.name);
+    const runs = fromRuns.get(job.name);
+    const running = chunks?.running ?? 0;
+    const queued = (chunks?.queued ?? 0) + (runs?.queued ?? 0);
+    let lastRun = chunks?.last ?? null;
+    if (runs?.failedAt != null && (!lastRun || runs.failedAt >= lastRun.at)) lastRun = { at: runs.failedAt, state: "failed" };
+    const state: JobState = job.broken ? "broken" : running ? "running" : queued ? "queued" : lastRun?.state === "failed" ? "failed" : "idle";
+    return { name: job.name, state, broken: job.broken, lastRun, nextFire: data.nextFires[job.name] ?? null, lastSuccess: data.lastSuccess[job.name] ?? null };
   });
 }
 
-function queueRows(data: DataState): QueueRow[] {
-  const rows: QueueRow[] = [];
+function queueRows(data: DataState): readonly QueueRow[] {
+  const { claimed, queued } = data.activity;
   const waiting = [...data.runs.values()].filter((r) => r.status === "waiting").sort((a, b) => a.createdAt - b.createdAt);
-  for (const run of waiting) rows.push({ kind: "run", run, on: data.waitingOn.get(run.id) ?? [] });
+  // The common case, one long list of queued chunks, is that list itself: no copy per batch.
+  if (waiting.length === 0 && claimed.length === 0) return queued;
+  const runs: QueueRow[] = waiting.map((run) => ({ kind: "run", run, on: data.waitingOn.get(run.id) ?? [] }));
   // Claimed chunks start next, so they lead; the Queue pane names them "claimed".
-  for (const chunk of data.chunks.values()) if (chunk.state === "running" && !onThread(chunk, data.instance)) rows.push({ kind: "chunk", chunk });
-  for (const chunk of data.chunks.values()) if (chunk.state === "queued" || chunk.state === "pending") rows.push({ kind: "chunk", chunk });
-  return rows;
+  return runs.concat(claimed, queued);
 }
 
 function runningRows(data: DataState): ChunkRecord[] {
-  const rows: ChunkRecord[] = [];
-  for (const chunk of data.chunks.values()) if (onThread(chunk, data.instance)) rows.push(chunk);
-  return rows.sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+  return [...data.activity.onThread.values()].sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
 }
 
 function failureRows(data: DataState): FailureRow[] {
   const dated: { at: number; row: FailureRow }[] = [];
-  for (const chunk of data.chunks.values()) if (chunk.state === "failed") dated.push({ at: chunk.finishedAt ?? 0, row: { kind: "chunk", chunk } });
+  for (const chunk of data.activity.failed.values()) dated.push({ at: chunk.finishedAt ?? 0, row: { kind: "chunk", chunk } });
   for (const run of data.runs.values()) if (run.status === "failed" && run.error) dated.push({ at: run.finishedAt ?? run.createdAt, row: { kind: "run", run } });
   dated.sort((a, b) => b.at - a.at);
   const broken: FailureRow[] = data.jobs.filter((j) => j.broken).map((job) => ({ kind: "broken", job }));
@@ -136,13 +122,13 @@ function failureCounts(rows: readonly FailureRow[]): FailureCounts {
   return result;
 }
 
+/** Chunks per category over runs not finished (a chunk's run may not be known yet: it counts). */
 function counts(data: DataState): ChunkCounts {
-  const result: Record<ChunkState | "claimed", number> = { queued: 0, pending: 0, claimed: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
-  for (const chunk of data.chunks.values()) {
-    const run = data.runs.get(chunk.runId);
+  const result: Record<Category, number> = { queued: 0, pending: 0, claimed: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
+  for (const [runId, perRun] of data.activity.perRun) {
+    const run = data.runs.get(runId);
     if (run && FINISHED_RUN_STATES.has(run.status)) continue;
-    result[chunk.state === "running" && !onThread(chunk, data.instance) ? "claimed" : chunk.state]++;
+    for (const key of Object.keys(result) as Category[]) result[key] += perRun[key];
   }
   return result;
 }
-

@@ -160,6 +160,8 @@ describe("engine events → data and views", () => {
     expect(newer.runs.has("new")).toBe(true);
     expect(newer.runs.has(`f${MAX_FINISHED_RUNS - 1}`)).toBe(false);
     expect(newer.chunks.has(`f${MAX_FINISHED_RUNS - 1}.a.0`)).toBe(false);
+    // What the console keeps about chunks does not grow with every chunk ever seen.
+    expect(newer.activity.order.positions.size).toBe(newer.chunks.size);
   });
 
   test("derives views for 2,000 jobs and 20,000 chunks (speed: npm run bench)", () => {

@@ -35,6 +35,27 @@ describe("event buffer", () => {
     expect(flushed.flat()).toHaveLength(1000);
   });
 
+  test("a flood (thousands of events a second: a big run of short chunks) flushes twice a second; once it calms, ten times again", () => {
+    const flushed: EngineEventEntry[][] = [];
+    const buffer = createEventBuffer((batch) => flushed.push(batch));
+    const stream = (ms: number, perMs: number) => {
+      for (let i = 0; i < ms; i++) {
+        for (let k = 0; k < perMs; k++) buffer.push(log(i));
+        vi.advanceTimersByTime(1);
+      }
+    };
+    stream(1000, 5);
+    // The first batch comes after 100 ms, as ever; the flood's after 500 ms each.
+    expect(flushed.length).toBeLessThanOrEqual(3);
+    expect(flushed.length).toBeGreaterThanOrEqual(2);
+    // A calm stream (a thousand a second) is back to ten batches a second after one slow batch.
+    stream(1000, 1);
+    flushed.length = 0;
+    stream(1000, 1);
+    expect(flushed.length).toBeGreaterThanOrEqual(9);
+    expect(flushed.length).toBeLessThanOrEqual(10);
+  });
+
   test("an idle buffer sets no timer", () => {
     createEventBuffer(() => undefined);
     expect(vi.getTimerCount()).toBe(0);

@@ -110,6 +110,22 @@ describe("the heatmap dialog", () => {
     expect(apply(state, { type: "tick", now: NOW + 5_000 }).effects).toEqual([]);
   });
 
+  test("while the run it shows is one the console holds, its own data answers each second, without asking stau", () => {
+    const chunks = [0, 1, 2].map((i) => chunk("r1", "scores", i, i === 0 ? "done" : "running", { durationMs: i === 0 ? 40 : null }));
+    let state = start(snapshot({ jobs: [job("scores")], runs: [{ run: run("r1", "scores"), chunks }] }));
+    state = apply(state, cmd("heatmap"));
+    const active = heatmapOf([{ run: run("r1", "scores"), chunks }], "scores")!;
+    state = apply({ ...state, effects: [] }, { type: "heatmap", request: opened(state).request, data: active });
+    state = apply(state, { type: "events", at: NOW, events: [{ name: "chunk:done", payload: { chunk: chunk("r1", "scores", 1, "done", { durationMs: 70 }), durationMs: 70 } }] });
+    state = apply(state, { type: "tick", now: NOW + 1_000 });
+    expect(state.effects).toEqual([]);
+    expect(opened(state).data?.cells.map((c) => [c.chunkId, c.state, c.durationMs])).toEqual([
+      ["r1.scores.0", "done", 40],
+      ["r1.scores.1", "done", 70],
+      ["r1.scores.2", "running", null],
+    ]);
+  });
+
   test("says so when the job has no run in view", () => {
     let state = start(snapshot({ jobs: [job("scores")] }));
     state = apply(state, cmd("heatmap"));

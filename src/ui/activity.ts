@@ -1,0 +1,193 @@
+import type { ChunkRecord, ChunkState } from "../store/records.js";
+
+// What the panes count and list about chunks, kept up to date from each chunk's change
+// (its record before and after) instead of recounted over every chunk per batch: with
+// 20,000 queued chunks the recount was most of the console's time while a run executed.
+// Only the queue is as long as the chunks; its sections are sorted arrays spliced at
+// the rows that changed.
+
+/** A chunk's place in the header's counts: a chunk the store calls running is "claimed" until it is on a thread. */
+export type Category = ChunkState | "claimed";
+export type Counts = Readonly<Record<Category, number>>;
+
+/** What a job's chunks say of it: how many run and wait, and its newest outcome. */
+export interface JobActivity {
+  readonly running: number;
+  readonly queued: number;
+  readonly last: { readonly at: number; readonly state: ChunkState } | null;
+}
+
+export interface QueuedChunk {
+  readonly kind: "chunk";
+  readonly chunk: ChunkRecord;
+  /** Its place in `order`, which sorts its section. */
+  readonly position: number;
+}
+
+export interface Activity {
+  /** Each chunk's position in the order the console first saw it (the queue's order); shared by every version, added to as chunks come and go. */
+  readonly order: { readonly positions: Map<string, number>; next: number };
+  readonly perRun: ReadonlyMap<string, Counts>;
+  readonly perJob: ReadonlyMap<string, JobActivity>;
+  readonly onThread: ReadonlyMap<string, ChunkRecord>;
+  readonly failed: ReadonlyMap<string, ChunkRecord>;
+  /** Chunks claimed ahead of a thread, then queued and pending ones, each in `order`. */
+  readonly claimed: readonly QueuedChunk[];
+  readonly queued: readonly QueuedChunk[];
+}
+
+/** One chunk's change: its record before (undefined: new) and after (undefined: dropped). */
+export type ChunkChange = readonly [ChunkRecord | undefined, ChunkRecord | undefined];
+
+const ZERO: Counts = { queued: 0, pending: 0, claimed: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
+
+/**
+ * Whether a chunk the store calls running is on a worker thread. An executor claims a
+ * little ahead of its threads; such a chunk of this console's instance (`self`) is only
+ * claimed until chunk:started names its worker. Another instance's chunks carry no
+ * worker (the store does not keep it), nor do any for a console attached from outside
+ * (`self` null): they count as running, as nothing better is known.
+ */
+export function onThread(chunk: ChunkRecord, self: string | null): boolean {
+  return chunk.state === "running" && (chunk.worker != null || self === null || chunk.owner !== self);
+}
+
+const categoryOf = (chunk: ChunkRecord, self: string | null): Category => (chunk.state === "running" && !onThread(chunk, self) ? "claimed" : chunk.state);
+const waits = (category: Category) => category === "claimed" || category === "queued" || category === "pending";
+
+/** The outcome a chunk gives its job's "last run": a claimed or running one gives none. */
+function outcome(chunk: ChunkRecord): JobActivity["last"] {
+  const at = chunk.finishedAt ?? chunk.startedAt;
+  return at !== null && chunk.state !== "running" ? { at, state: chunk.state } : null;
+}
+
+export function emptyActivity(): Activity {
+  return { order: { positions: new Map(), next: 0 }, perRun: new Map(), perJob: new Map(), onThread: new Map(), failed: new Map(), claimed: [], queued: [] };
+}
+
+/** The activity of `chunks` in their order, from scratch (a snapshot). */
+export function buildActivity(chunks: Iterable<ChunkRecord>, self: string | null): Activity {
+  const changes: ChunkChange[] = [];
+  for (const chunk of chunks) changes.push([undefined, chunk]);
+  return updateActivity(emptyActivity(), changes, self, () => []);
+}
+
+/**
+ * `activity` after `changes` (at most one per chunk). `all` lists every chunk after
+ * them: read only when a job's newest outcome was taken away (a retry, dropped runs).
+ */
+export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>): Activity {
+  if (changes.length === 0) return activity;
+  const perRun = new Map(activity.perRun);
+  const perJob = new Map(activity.perJob);
+  let onThreadMap: Map<string, ChunkRecord> | null = null;
+  let failed: Map<string, ChunkRecord> | null = null;
+  const claimed = sectionEdit();
+  const queued = sectionEdit();
+  const lostLast = new Set<string>();
+  // Each run's and job's entry is copied once per batch, then changed in place.
+  const ownRuns = new Set<string>();
+  const ownJobs = new Set<string>();
+  const runOf = (id: string) => {
+    if (!ownRuns.has(id)) (ownRuns.add(id), perRun.set(id, { ...(perRun.get(id) ?? ZERO) }));
+    return perRun.get(id) as Record<Category, number>;
+  };
+  const jobOf = (name: string) => {
+    if (!ownJobs.has(name)) (ownJobs.add(name), perJob.set(name, { running: 0, queued: 0, last: null, ...perJob.get(name) }));
+    return perJob.get(name) as { running: number; queued: number; last: JobActivity["last"] };
+  };
+  const count = (chunk: ChunkRecord, category: Category, by: 1 | -1) => {
+    runOf(chunk.runId)[category] += by;
+    const job = jobOf(chunk.job);
+    if (category === "running") job.running += by;
+    else if (waits(category)) job.queued += by;
+  };
+  for (const [before, after] of changes) {
+    const chunk = (after ?? before)!;
+    const { order } = activity;
+    let position = order.positions.get(chunk.id);
+    if (position === undefined) order.positions.set(chunk.id, (position = order.next++));
+    if (before) {
+      const category = categoryOf(before, self);
+      count(before, category, -1);
+      if (category === "running") (onThreadMap ??= new Map(activity.onThread)).delete(before.id);
+      if (category === "failed") (failed ??= new Map(activity.failed)).delete(before.id);
+      if (category === "claimed") claimed.drop(position);
+      if (category === "queued" || category === "pending") queued.drop(position);
+      // A dropped chunk (its run left the console's window) gives its place up: the order would otherwise grow with every chunk ever seen.
+      if (!after) order.positions.delete(before.id);
+      const was = outcome(before);
+      const last = jobOf(before.job).last;
+      const now = after ? outcome(after) : null;
+      // The job's newest outcome may have been this chunk's: read it again from every chunk.
+      if (was && last && was.at >= last.at && (!now || now.at < was.at)) lostLast.add(before.job);
+    }
+    if (after) {
+      const category = categoryOf(after, self);
+      count(after, category, 1);
+      if (category === "running") (onThreadMap ??= new Map(activity.onThread)).set(after.id, after);
+      if (category === "failed") (failed ??= new Map(activity.failed)).set(after.id, after);
+      if (category === "claimed") claimed.add(position, after);
+      if (category === "queued" || category === "pending") queued.add(position, after);
+      const now = outcome(after);
+      const job = jobOf(after.job);
+      if (now && (!job.last || now.at >= job.last.at)) job.last = now;
+    }
+  }
+  if (lostLast.size > 0) {
+    const newest = new Map<string, JobActivity["last"]>([...lostLast].map((job) => [job, null]));
+    for (const chunk of all()) {
+      if (!newest.has(chunk.job)) continue;
+      const now = outcome(chunk);
+      const known = newest.get(chunk.job);
+      if (now && (!known || now.at >= known.at)) newest.set(chunk.job, now);
+    }
+    for (const [job, last] of newest) jobOf(job).last = last;
+  }
+  // A run whose chunks are all gone (dropped with it) leaves no entry behind.
+  for (const id of ownRuns) if (Object.values(perRun.get(id)!).every((n) => n === 0)) perRun.delete(id);
+  return {
+    order: activity.order,
+    perRun,
+    perJob,
+    onThread: onThreadMap ?? activity.onThread,
+    failed: failed ?? activity.failed,
+    claimed: claimed.apply(activity.claimed),
+    queued: queued.apply(activity.queued),
+  };
+}
+
+/** Rows to take out of a section (by position) and to put in, applied to its sorted array at once. */
+function sectionEdit() {
+  const drops: number[] = [];
+  const adds: { position: number; row: QueuedChunk }[] = [];
+  return {
+    drop: (position: number) => void drops.push(position),
+    add: (position: number, chunk: ChunkRecord) => void adds.push({ position, row: { kind: "chunk", chunk, position } }),
+    apply(rows: readonly QueuedChunk[]): readonly QueuedChunk[] {
+      if (drops.length === 0 && adds.length === 0) return rows;
+      const find = (position: number) => {
+        let low = 0;
+        let high = rows.length;
+        while (low < high) {
+          const mid = (low + high) >>> 1;
+          if (rows[mid].position < position) low = mid + 1;
+          else high = mid;
+        }
+        return low;
+      };
+      // Cut points in the old array, in order: a drop takes out the row at its index, an add goes in before it.
+      const cuts = [...drops.map((position) => ({ at: find(position), position, row: null as QueuedChunk | null })), ...adds.map(({ position, row }) => ({ at: find(position), position, row }))];
+      cuts.sort((a, b) => a.at - b.at || a.position - b.position || (a.row ? 1 : -1));
+      const out: QueuedChunk[] = [];
+      let from = 0;
+      for (const cut of cuts) {
+        for (; from < cut.at; from++) out.push(rows[from]);
+        if (cut.row) out.push(cut.row);
+        else if (from < rows.length && rows[from].position === cut.position) from++;
+      }
+      for (; from < rows.length; from++) out.push(rows[from]);
+      return out;
+    },
+  };
+}
