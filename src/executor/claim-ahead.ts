@@ -53,3 +53,20 @@ export function batchSize(averageMs: number | null, share: number): number {
   if (averageMs === null || averageMs >= SHORT_CHUNK_MS) return 1;
   return Math.max(1, Math.min(MAX_BATCH, share, Math.floor(BATCH_MS / Math.max(averageMs, 0.01))));
 }
+
+/**
+ * The next chunks for a free thread, from those ready, in order: the first, and more
+ * while they are of jobs known to be short, up to `batchSize` of the shortest's average
+ * and of the ready chunks' share among the free threads. Returns how many it took.
+ */
+export function takeBatch(ready: readonly { readonly job: string }[], averageOf: (job: string) => number | null, freeThreads: number): number {
+  if (ready.length === 0) return 0;
+  let limit = batchSize(averageOf(ready[0]!.job), Math.ceil(ready.length / Math.max(1, freeThreads)));
+  let taken = 1;
+  while (taken < limit && taken < ready.length) {
+    limit = Math.min(limit, batchSize(averageOf(ready[taken]!.job), limit));
+    if (taken >= limit) break;
+    taken++;
+  }
+  return taken;
+}

@@ -7,7 +7,8 @@ import type { Registry } from "../jobs/load.js";
 import type { AttemptOutcome, ChunkRecord, InstanceInfo } from "../store/records.js";
 import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
 import type { ChunkRun, ExecPool } from "../exec/pool.js";
-import { batchSize, CLAIMS_IN_FLIGHT, claimSize, nextAverage } from "./claim-ahead.js";
+import { CLAIMS_IN_FLIGHT, claimSize, nextAverage, takeBatch } from "./claim-ahead.js";
+import { Trouble } from "./trouble.js";
 
 /** What the executor needs of a worker pool. */
 export type ChunkRunner = Pick<ExecPool, "size" | "runChunks" | "cancel" | "abortAll" | "slotOf">;
@@ -78,8 +79,7 @@ export class Executor {
   /** Jobs this instance cannot run (broken or unknown here): left for others. */
   private readonly unrunnable = new Set<string>();
   private finished: Finished[] = [];
-  /** What fails now (said once, see trouble()). */
-  private readonly failing = new Set<string>();
+  private readonly trouble = new Trouble((message) => this.warn(message));
   /** Stopping past the drain's timeout: results the store still cannot take are let go. */
   private givingUp = false;
   private flushing: Promise<void> | null = null;
@@ -143,7 +143,7 @@ export class Executor {
           for (const chunk of chunks) this.ready.push(chunk);
           more = chunks.length === wanted;
         })
-        .then(() => this.trouble("claiming chunks", null), (error) => this.trouble("claiming chunks", error))
+        .then(() => this.trouble.report("claiming chunks", null), (error) => this.trouble.report("claiming chunks", error))
         .finally(() => {
           this.claims--;
           this.requested -= wanted;
@@ -173,7 +173,7 @@ export class Executor {
           this.alone = suspect;
           this.track(this.run([suspect]));
         })
-        .catch((error) => this.trouble("claiming chunks", error))
+        .catch((error) => this.trouble.report("claiming chunks", error))
         .finally(() => this.claims--),
     );
   }
@@ -199,22 +199,10 @@ export class Executor {
     while (this.threadsBusy < this.pool.size && this.ready.length > 0 && !this.stopping && !this.alone) this.track(this.run(this.nextBatch()));
   }
 
-  /**
-   * The next chunks for a free thread: one, or — while the chunks ready are of jobs
-   * known to be short — several, sharing what is ready among the free threads.
-   */
+  /** The next chunks for a free thread (see takeBatch). */
   private nextBatch(): ChunkRecord[] {
-    const batch = [this.ready.shift()!];
-    const freeThreads = this.pool.size - this.threadsBusy;
-    let limit = batchSize(this.jobAverageMs.get(batch[0]!.job) ?? null, Math.ceil((this.ready.length + 1) / freeThreads));
-    let taken = 0;
-    while (batch.length < limit && taken < this.ready.length) {
-      const next = this.ready[taken]!;
-      limit = Math.min(limit, batchSize(this.jobAverageMs.get(next.job) ?? null, limit));
-      if (batch.length >= limit) break;
-      batch.push(next);
-      taken++;
-    }
+    const taken = takeBatch(this.ready, (job) => this.jobAverageMs.get(job) ?? null, this.pool.size - this.threadsBusy);
+    const batch = this.ready.slice(0, taken);
     this.ready = this.ready.slice(taken);
     return batch;
   }
@@ -295,7 +283,7 @@ export class Executor {
     let recorded: Set<string>;
     try {
       recorded = await this.queue.complete(batch.map((f) => f.completion));
-      this.trouble("recording chunk results", null);
+      this.trouble.report("recording chunk results", null);
     } catch (error) {
       if (this.givingUp || (this.stopping && this.options.held?.())) {
         // Stopping, and the store still cannot take them: the chunks are handed back (or
@@ -305,7 +293,7 @@ export class Executor {
         return;
       }
       // Kept, and still held (so still heartbeated): tried again until the store takes them.
-      this.trouble("recording chunk results", error);
+      this.trouble.report("recording chunk results", error);
       this.finished = batch.concat(this.finished);
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       return;
@@ -367,18 +355,6 @@ export class Executor {
 
   private warn(message: string): void {
     this.options.events.emit("warning", { message });
-  }
-
-  /** Says once when `what` starts failing (with why) and once when it works again, not at every try. */
-  private trouble(what: string, error: unknown): void {
-    const failing = this.failing.has(what);
-    if (error === null) {
-      if (failing) this.warn(`${what} works again`);
-      this.failing.delete(what);
-    } else if (!failing) {
-      this.failing.add(what);
-      this.warn(`${what} failed: ${errorMessage(error)}; stau keeps trying`);
-    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BATCH_MS, CLAIM_AHEAD, MAX_BATCH, SHORT_CHUNK_MS, batchSize, claimSize, holdTarget, nextAverage } from "../../src/executor/claim-ahead.js";
+import { BATCH_MS, CLAIM_AHEAD, MAX_BATCH, SHORT_CHUNK_MS, batchSize, claimSize, holdTarget, nextAverage, takeBatch } from "../../src/executor/claim-ahead.js";
 
 const held = (over: Partial<Parameters<typeof claimSize>[0]> = {}) => ({ threads: 4, executing: 0, ready: 0, requested: 0, averageMs: null, ...over });
 
@@ -77,5 +77,22 @@ describe("how many chunks travel to a thread together", () => {
     expect(batchSize(0.1, 5)).toBe(5);
     expect(batchSize(10, 1_000)).toBe(Math.floor(BATCH_MS / 10));
     expect(batchSize(SHORT_CHUNK_MS - 1, 1_000)).toBe(Math.max(1, Math.floor(BATCH_MS / (SHORT_CHUNK_MS - 1))));
+  });
+});
+
+describe("which ready chunks go to a free thread together", () => {
+  const ready = (...jobs: string[]) => jobs.map((job) => ({ job }));
+  const averages = (known: Record<string, number>) => (job: string) => known[job] ?? null;
+
+  it("takes the first alone while its job is not known to be short", () => {
+    expect(takeBatch(ready("new", "short", "short"), averages({ short: 1 }), 1)).toBe(1);
+    expect(takeBatch(ready("long", "long"), averages({ long: 500 }), 1)).toBe(1);
+    expect(takeBatch([], averages({}), 2)).toBe(0);
+  });
+
+  it("takes following short chunks in order, stopping at one that must go alone, and shares what is ready among the free threads", () => {
+    expect(takeBatch(ready("short", "short", "new", "short"), averages({ short: 1 }), 1)).toBe(2);
+    expect(takeBatch(ready(...Array(10).fill("short")), averages({ short: 1 }), 2)).toBe(5);
+    expect(takeBatch(ready(...Array(100).fill("short")), averages({ short: 1 }), 1)).toBe(MAX_BATCH);
   });
 });
