@@ -8,10 +8,13 @@ const project = projectFactory();
 const running = instancesKilledAfterEach();
 
 // Each version is new text, so the TypeScript loader cannot answer it from its cache:
-// it transforms the file (with an esbuild process) in the thread that imports it.
+// it transforms the file (with an esbuild process) in the thread that imports it. The job
+// file is imported by the loading thread of a reload; the module its run imports, only
+// by the pool thread that runs it (and that thread is replaced at the next reload).
 const job = (version: number) => `import { defineJob } from "stau";
-export default defineJob({ run() { return ${version}; } });
+export default defineJob({ async run() { const { value } = await import("../lib/at-run-time.ts"); return value + ${version}; } });
 `;
+const atRunTime = (version: number) => `export const value: number = ${version};\n`;
 
 /** The direct children of a process, with their state letter (Z: exited, never reaped). */
 function children(pid: number): { pid: number; state: string; command: string }[] {
@@ -35,6 +38,7 @@ describe("stau dev hot reload and its child processes", () => {
   it("leaves no zombie process behind after reloads of changed files and runs of their new code", async () => {
     const p = project();
     p.write("jobs/edited.ts", job(0));
+    p.write("lib/at-run-time.ts", atRunTime(0));
     const dev = startInstance(p.dir, [], {}, "dev");
     running.push(dev);
     await dev.waitFor((e) => e.event === "instance:started", "start");
@@ -42,7 +46,7 @@ describe("stau dev hot reload and its child processes", () => {
       const reloads = dev.events.filter((e) => e.event === "registry:reloaded").length;
       p.write("jobs/edited.ts", job(version));
       await dev.waitFor((e) => e.event === "registry:reloaded" && dev.events.filter((x) => x.event === "registry:reloaded").length > reloads, `reload ${version}`);
-      // The pool's threads import the new code too (and are replaced at the next reload).
+      p.write("lib/at-run-time.ts", atRunTime(version));
       const triggered = await stau(p.dir, ["trigger", "edited", "--json"]);
       expect(triggered.code, show(triggered)).toBe(0);
       const id = json(triggered).run.id;
