@@ -1,5 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
+import { watchChildProcesses } from "./child-processes.js";
 
 // Job code is only ever imported inside worker threads. Each thread
 // registers the TypeScript loader once; hot reload starts fresh threads instead of
@@ -12,6 +13,8 @@ export function warmUp(): void {
   if (registered) return;
   process.setSourceMapsEnabled(true);
   register();
+  // After the TypeScript loader: these hooks see its loads finish (child-process-hooks.ts).
+  watchChildProcesses();
   registered = true;
 }
 

@@ -2,6 +2,7 @@
 // imported here, never in the main thread; only plain descriptions travel back.
 import { parentPort, workerData } from "node:worker_threads";
 import { describeConfig, type DescribedConfig } from "../config/described.js";
+import { endChildProcesses } from "./child-processes.js";
 import { importModule, locateError, warmUp } from "./import-module.js";
 import { readsAsCommonJs } from "./module-type.js";
 
@@ -44,6 +45,10 @@ async function load(request: LoadRequest): Promise<void> {
   const commonJs = request.files.filter(readsAsCommonJs);
   const modules = await Promise.all(request.files.filter((file) => !readsAsCommonJs(file)).map(loadOne));
   parentPort!.postMessage([...modules, ...(await Promise.all(commonJs.map(loadOne)))]);
+  // The results are out; this thread now ends itself, after the loader's esbuild (which
+  // only this thread's hooks can reap), and whatever job code left running.
+  await endChildProcesses();
+  process.exit(0);
 }
 const request = workerData as LoadRequest | null;
 if (request) {

@@ -54,10 +54,10 @@ export function loadInWorker(files: readonly string[], spare: Worker | null = nu
       void worker.terminate();
       reject(new Error(`loading job files took longer than ${timeoutMs / 1000}s; does one of them wait at import time?`));
     }, timeoutMs);
+    // The worker ends by itself once it has sent its results (load-worker.ts).
     worker.once("message", (results: LoadResult[]) => {
       clearTimeout(timer);
       resolve(results);
-      void worker.terminate();
     });
     worker.once("error", (error) => {
       clearTimeout(timer);

@@ -1,0 +1,36 @@
+import { register } from "node:module";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+
+// The side of child-process-hooks.ts in a thread that imports job code: every such
+// thread ends its module-hooks thread's child processes (esbuild) before it ends.
+
+const END_TIMEOUT_MS = 5_000;
+
+let hooks: MessagePort | null = null;
+
+/** Starts watching the child processes of this thread's module hooks (after the TypeScript loader is registered). */
+export function watchChildProcesses(): void {
+  if (hooks) return;
+  const { port1, port2 } = new MessageChannel();
+  register(new URL("./child-process-hooks.js", import.meta.url), { data: { port: port2 }, transferList: [port2] });
+  port1.unref();
+  hooks = port1;
+}
+
+/**
+ * Ends the child processes this thread's module hooks started, and waits until they are
+ * reaped: call it last before the thread ends. Gives up after a few seconds (a hooks
+ * thread that does not answer must not keep the thread from ending).
+ */
+export function endChildProcesses(): Promise<void> {
+  const port = hooks;
+  if (!port) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, END_TIMEOUT_MS);
+    port.once("message", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    port.postMessage("end");
+  });
+}
