@@ -33,9 +33,9 @@ ${config
   .map((line) => `# ${line}`)
   .join("\n")}
 # ///
-mkdir -p out
+${options.ignoreTerm ? "trap '' TERM\n" : ""}mkdir -p out
 sleep 300 &
-${options.ignoreTerm ? "trap '' TERM\n" : ""}echo $$ >> out/pids
+echo $$ >> out/pids
 echo $! >> out/pids
 echo "started"
 sleep 301
