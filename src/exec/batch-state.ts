@@ -58,6 +58,11 @@ export class BatchState {
     return was === ChunkStatus.Waiting || was === ChunkStatus.Skipped;
   }
 
+  /** Main: takes chunk `index` out if it has not begun; true only if this call did. */
+  takeBack(index: number): boolean {
+    return Atomics.compareExchange(this.ints, HEADER_INTS + index, ChunkStatus.Waiting, ChunkStatus.Skipped) === ChunkStatus.Waiting;
+  }
+
   /** Main: takes out every chunk from `index` on that has not begun. */
   skipFrom(index: number, count: number): void {
     for (let i = index; i < count; i++) this.skip(i);
@@ -72,4 +77,11 @@ export class BatchState {
     const index = Atomics.load(this.ints, 2);
     return index < 0 ? null : { index, startedAt: this.started[0]! };
   }
+}
+
+/** Whether an attempt whose thread gave no answer wrote lines (unknown while it ran). */
+export function loggedOf(status: ChunkStatus): boolean | undefined {
+  if (status === ChunkStatus.Logged) return true;
+  if (status === ChunkStatus.Succeeded || status === ChunkStatus.Waiting || status === ChunkStatus.Skipped) return false;
+  return undefined;
 }

@@ -12,6 +12,9 @@ export interface Stop {
   readonly stack: string | null;
 }
 
+/** A chunk of a run an operator cancelled, ended without running. */
+export const cancelledOutcome: AttemptOutcome = { ok: false, kind: "cancelled", error: { name: "Error", message: "cancelled by an operator", stack: null, nonRetryable: true } };
+
 export function stoppedOutcome(stopped: Stop): AttemptOutcome {
   return { ok: false, kind: stopped.kind, error: { name: "Error", message: stopped.message, stack: stopped.stack, nonRetryable: false } };
 }

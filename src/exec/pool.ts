@@ -5,13 +5,14 @@ import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
 import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
-import type { AttemptOutcome } from "../store/records.js";
+import type { AttemptOutcome, ChunkRecord } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
-import { BatchState, ChunkStatus } from "./batch-state.js";
+import { BatchState, ChunkStatus, loggedOf } from "./batch-state.js";
 import { jobEnv } from "./job-env.js";
 import { AttemptLogs, stackFrames } from "./log-capture.js";
 import { stoppedOutcome, strayText, workerDeath, type FailureKind, type Stop } from "./outcomes.js";
 import { ProgramRunner } from "./program-runner.js";
+import { Stopper } from "./stopper.js";
 import type { BatchResult, BatchTask, ChunkEnd, ChunkTask, ControlMessage, PoolChannels, SelectWorkResult, SelectWorkTask, TaskResult, WorkerEvent, WorkerTask } from "./protocol.js";
 
 export interface PoolOptions {
@@ -31,35 +32,15 @@ export interface PoolOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-/**
- * The smallest abort signal tinypool accepts (an event target with one listener):
- * a task carries one in case it must be stopped, and a full AbortController per
- * chunk is measurable at thousands of chunks a second.
- */
-class Stopper {
-  aborted = false;
-  private listener: (() => void) | null = null;
-
-  addEventListener(_name: "abort", listener: () => void): void {
-    this.listener = listener;
-  }
-
-  removeEventListener(): void {
-    this.listener = null;
-  }
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.listener?.();
-  }
-}
-
-
 /** A chunk attempt to run: its job and what its code is given. */
 export interface ChunkRun {
   readonly spec: JobSpec;
   readonly task: Omit<ChunkTask, "file" | "job">;
+}
+
+/** What a chunk's code is given (the pool adds its job's file). */
+export function taskOf(chunk: ChunkRecord): ChunkRun["task"] {
+  return { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs };
 }
 
 /** How an attempt ended, and how long its code ran (null: unknown, as for a program). */
@@ -94,6 +75,8 @@ interface BatchFlight extends Flight {
 // Past a timeout or cancel the job's signal is aborted first; a job that does not
 // return within this grace has its worker terminated.
 const ABORT_GRACE_MS = 1_000;
+/** A batch still running after this long gives back the chunks it has not begun: a chunk that hangs holds up no other. */
+const STRAGGLING_MS = 1_000;
 
 /** The tinypool of worker threads that runs chunks and `selectWork`. */
 export class ExecPool {
@@ -209,9 +192,10 @@ export class ExecPool {
    * Runs chunk attempts one after another on one thread (a program job's attempt runs
    * alone, as a process). Never rejects: each attempt gets an end, or null if it never
    * began (its batch ended early: a failure, a stop, a retiring thread) and should be
-   * run again.
+   * run again. Chunks a straggling batch gives back (see STRAGGLING_MS) are passed to
+   * `givenBack` at once, by index, and end as null.
    */
-  async runChunks(runs: readonly ChunkRun[]): Promise<(AttemptEnd | null)[]> {
+  async runChunks(runs: readonly ChunkRun[], givenBack?: (indexes: number[]) => void): Promise<(AttemptEnd | null)[]> {
     const first = runs[0]!;
     if (first.spec.program) {
       const { spec, task } = first;
@@ -227,6 +211,8 @@ export class ExecPool {
       this.logs.start(spec.name, task.chunkId, task.attempt);
     }
     this.watchTimeouts(flight);
+    const back = new Set<number>();
+    const straggling = runs.length > 1 && givenBack ? setTimeout(() => givenBack(this.giveBack(flight, back)), STRAGGLING_MS) : null;
     let result: BatchResult | null = null;
     let death: unknown = null;
     try {
@@ -235,14 +221,29 @@ export class ExecPool {
       death = error;
     }
     if (flight.timer) clearTimeout(flight.timer);
+    if (straggling) clearTimeout(straggling);
     return runs.map(({ task }, index) => {
+      if (back.has(index)) return null;
       this.chunks.delete(task.chunkId);
       const end = this.endOf(flight, index, result?.ends[index] ?? null, result === null ? death : null);
       // A failed attempt's error ends its log, so it outlives a successful retry.
-      const logged = result?.ends[index]?.logged ?? loggedByStatus(state.status(index));
+      const logged = result?.ends[index]?.logged ?? loggedOf(state.status(index));
       this.logs.settled(task.chunkId, task.attempt, logged, end === null || end.outcome.ok ? null : end.outcome);
       return end;
     });
+  }
+
+  /** Takes the chunks of a batch that have not begun out of it (into `back`); returns their indexes. */
+  private giveBack(flight: BatchFlight, back: Set<number>): number[] {
+    const taken: number[] = [];
+    for (const [index, { task }] of flight.runs.entries()) {
+      if (!flight.state.takeBack(index)) continue;
+      back.add(index);
+      taken.push(index);
+      this.chunks.delete(task.chunkId);
+      this.logs.settled(task.chunkId, task.attempt, false, null);
+    }
+    return taken;
   }
 
   /** An attempt's end: what its thread answered, unless we stopped it; from shared memory if its thread died. */
@@ -376,11 +377,4 @@ export class ExecPool {
     await this.pool.destroy();
     await this.logs.close();
   }
-}
-
-/** Whether an attempt whose thread gave no answer wrote lines (unknown while it ran). */
-function loggedByStatus(status: ChunkStatus): boolean | undefined {
-  if (status === ChunkStatus.Logged) return true;
-  if (status === ChunkStatus.Succeeded || status === ChunkStatus.Waiting || status === ChunkStatus.Skipped) return false;
-  return undefined;
 }

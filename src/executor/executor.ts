@@ -4,9 +4,10 @@ import * as T from "../engine/transitions.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
 import type { Registry } from "../jobs/load.js";
-import type { AttemptOutcome, ChunkRecord, InstanceInfo } from "../store/records.js";
+import type { ChunkRecord, InstanceInfo } from "../store/records.js";
 import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
-import type { ChunkRun, ExecPool } from "../exec/pool.js";
+import { cancelledOutcome } from "../exec/outcomes.js";
+import { taskOf, type ExecPool } from "../exec/pool.js";
 import { CLAIMS_IN_FLIGHT, claimSize, nextAverage, takeBatch } from "./claim-ahead.js";
 import { Trouble } from "./trouble.js";
 
@@ -36,13 +37,6 @@ interface Finished {
   readonly completion: Completion;
   readonly result: T.AttemptResult;
 }
-
-/** What a chunk's code is given (the pool adds its job's file). */
-function chunkTask(chunk: ChunkRecord): ChunkRun["task"] {
-  return { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs };
-}
-
-const cancelledOutcome: AttemptOutcome = { ok: false, kind: "cancelled", error: { name: "Error", message: "cancelled by an operator", stack: null, nonRetryable: true } };
 
 /**
  * The only code that runs chunks, whatever the store: claims pending chunks from the
@@ -228,11 +222,20 @@ export class Executor {
     // A cancelled run's chunks end without running.
     const cancelled = new Set(runs.filter(({ chunk }) => this.cancelling.has(chunk.runId)).map(({ chunk }) => chunk));
     const toRun = runs.filter(({ chunk }) => !cancelled.has(chunk));
-    const running = toRun.length > 0 ? this.pool.runChunks(toRun.map(({ chunk, spec }) => ({ spec, task: chunkTask(chunk) }))) : Promise.resolve([]);
+    // Chunks a straggling batch gives back run on other threads meanwhile.
+    const givenBack = new Set<ChunkRecord>();
+    const giveBack = (indexes: number[]) => {
+      const back = indexes.map((index) => toRun[index]!.chunk);
+      for (const chunk of back) givenBack.add(chunk);
+      this.executing -= back.length;
+      this.ready = back.concat(this.ready);
+      this.startReady();
+    };
+    const running = toRun.length > 0 ? this.pool.runChunks(toRun.map(({ chunk, spec }) => ({ spec, task: taskOf(chunk) })), giveBack) : Promise.resolve([]);
     if (this.options.events.heard("chunk:started")) for (const { chunk } of toRun) this.options.events.emit("chunk:started", { chunk: { ...chunk, worker: this.pool.slotOf(chunk.id) } });
     const worker = toRun.length > 0 ? this.pool.slotOf(toRun[0]!.chunk.id) : null;
     const ends = await running;
-    this.executing -= runs.length;
+    this.executing -= runs.length - givenBack.size;
     this.threadsBusy--;
     if (runs.some(({ chunk }) => this.alone === chunk)) this.alone = null;
     const now = this.clock.now();
@@ -241,6 +244,7 @@ export class Executor {
     let ran = 0;
     for (const { chunk, spec } of runs) {
       const end = cancelled.has(chunk) ? { outcome: cancelledOutcome, durationMs: 0 } : ends[ran++];
+      if (givenBack.has(chunk)) continue;
       if (!end) {
         // Never began (its batch ended early): it runs again here, or elsewhere if this instance stops.
         (this.stopping ? back : again).push(chunk);

@@ -53,7 +53,7 @@ function harness() {
   /** One batch of [job, timeoutMs?, workIds?] chunks; chunk ids are `<job>.<n>`. */
   const batch = (...chunks: [string, number?, string[]?][]) =>
     pool.runChunks(chunks.map(([job, timeoutMs, workIds]) => ({ spec: spec(job, timeoutMs ?? null), task: { runId: "r1", chunkId: `${job}.${++n}`, attempt: 1, workIds: workIds ?? [], kwargs: {} } })));
-  return { p, pool, dataDir, ran, batch };
+  return { p, pool, dataDir, ran, batch, spec };
 }
 
 const kinds = (ends: readonly (AttemptEnd | null)[]) => ends.map((end) => (end === null ? null : end.outcome.ok ? "ok" : end.outcome.kind));
@@ -112,6 +112,23 @@ describe("exec pool: chunks in batches", () => {
     await h.pool.close();
     expect(readFileSync(logFile(h.dataDir, "says", "says.2", 1), "utf8")).toContain("attempt 1 cancelled");
     expect(existsSync(logFile(h.dataDir, "says", "says.3", 1))).toBe(true);
+  });
+
+  it("gives back the chunks a straggling batch has not begun, so a chunk that hangs holds up no other", async () => {
+    const h = harness();
+    const barrier = join(h.p.dir, "open");
+    const givenBack: number[][] = [];
+    const running = h.pool.runChunks(
+      [["gate", [barrier]], ["says", []], ["says", []]].map(([job, workIds], i) => ({ spec: h.spec(job as string), task: { runId: "r1", chunkId: `${job}.${i + 1}`, attempt: 1, workIds: workIds as string[], kwargs: {} } })),
+      (indexes) => givenBack.push(indexes),
+    );
+    await until(() => givenBack.length > 0, "the batch to give back what it had not begun");
+    expect(givenBack).toEqual([[1, 2]]);
+    // Given back, they are no longer the batch's: a cancel does not reach them there.
+    expect(h.pool.cancel("says.2")).toBe(false);
+    writeFileSync(barrier, "");
+    expect(kinds(await running)).toEqual(["ok", null, null]);
+    expect(h.ran).toEqual(["gate.1"]);
   });
 
   it("stops everything at a drain: the running chunk is cancelled, the chunks not begun come back", async () => {
