@@ -2,6 +2,17 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from "node:fs"
 import { basename, dirname, join } from "node:path";
 import { StoreError, errorMessage, fileCondition } from "../../errors.js";
 
+/** Writes a new `temp` file with `write` and syncs it to disk. */
+function writeSynced(temp: string, write: (fd: number) => void): void {
+  const fd = openSync(temp, "w", 0o644);
+  try {
+    write(fd);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Replaces `file` so that a power loss at any moment leaves either the old file or the
  * new one, whole: `write` fills a temporary file beside it, which is synced before it
@@ -10,13 +21,7 @@ import { StoreError, errorMessage, fileCondition } from "../../errors.js";
  */
 export function replaceDurably(file: string, write: (fd: number) => void, temp = join(dirname(file), `.${basename(file)}.tmp`)): void {
   try {
-    const fd = openSync(temp, "w", 0o644);
-    try {
-      write(fd);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeSynced(temp, write);
     renameSync(temp, file);
   } catch (error) {
     removeQuietly(temp);
@@ -41,13 +46,7 @@ export function replaceAllDurably(files: readonly (readonly [file: string, write
     for (const [file, write] of files) {
       const temp = join(dirname(file), `.${basename(file)}.tmp`);
       temps.push(temp);
-      const fd = openSync(temp, "w", 0o644);
-      try {
-        write(fd);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      writeSynced(temp, write);
     }
   } catch (error) {
     for (const temp of temps) removeQuietly(temp);
