@@ -252,7 +252,7 @@ export class Executor {
       }
       // From its start on a thread: a chunk claimed ahead waited before that.
       const durationMs = end.durationMs ?? now - began;
-      this.learn(chunk.job, durationMs);
+      this.learn(spec, durationMs);
       if (!end.outcome.ok && this.handingBack) {
         back.push(chunk);
         continue;
@@ -267,9 +267,11 @@ export class Executor {
     this.claim();
   }
 
-  private learn(job: string, durationMs: number): void {
+  private learn(spec: JobSpec, durationMs: number): void {
     this.averageMs = nextAverage(this.averageMs, durationMs);
-    this.jobAverageMs.set(job, nextAverage(this.jobAverageMs.get(job) ?? null, durationMs));
+    // A program job's attempt is a process of its own, never one of a thread's batch:
+    // with no average it is never taken as short (takeBatch), so it always goes alone.
+    if (!spec.program) this.jobAverageMs.set(spec.name, nextAverage(this.jobAverageMs.get(spec.name) ?? null, durationMs));
   }
 
   /** One write of results at a time: results that end while one is on its way go in the next. */
