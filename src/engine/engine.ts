@@ -57,7 +57,6 @@ export class Engine {
   private readonly clock: TimerClock;
   private readonly book: RunBook;
   private readonly timers: Timers;
-  private readonly waiters = new Map<string, ((run: ArchivedRun) => void)[]>();
   private resolving: Promise<void> = Promise.resolve();
   private accepting = true;
   /** Runs an operator retry is bringing back from history (so a second retry is refused meanwhile). */
@@ -161,14 +160,11 @@ export class Engine {
   }
 
   /** Resolves when the run has finished and its end is durable. */
-  waitForRun(id: string): Promise<ArchivedRun> {
-    return new Promise((resolve, reject) => {
-      if (!this.book.get(id)) {
-        void this.store.getRun(id).then((run) => (run ? resolve(run) : reject(new UsageError(`no run ${id}`))));
-        return;
-      }
-      this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]);
-    });
+  async waitForRun(id: string): Promise<ArchivedRun> {
+    const finished = this.book.waitFor(id) ?? this.store.getRun(id);
+    const run = await finished;
+    if (!run) throw new UsageError(`no run ${id}`);
+    return run;
   }
 
   /** Stops a run: chunks not started are cancelled, executors stop the running ones. */
@@ -246,6 +242,9 @@ export class Engine {
     // A cancelled run's chunks that came back (a retry, an interrupted attempt) do not run again.
     for (const run of touched) if (run.cancelRequested) this.cancelWaiting(run);
     this.book.earn(earned);
+    // A run these results ended is finished in the same commit (one durable write less),
+    // unless a guarded patch of it may yet find a chunk moved on.
+    for (const run of touched) if (!this.book.unconfirmed(run)) this.finishNow(run);
     await this.commit();
     for (const run of touched) await this.finishIfDone(run);
     // A waiting run may wait for exactly the chunks that just finished.
@@ -356,15 +355,18 @@ export class Engine {
   }
 
   private async finishIfDone(run: ActiveRun): Promise<void> {
-    if (run.unfinished > 0 || run.resolving || this.book.get(run.run.id) !== run) return;
+    if (!this.finishNow(run)) return;
+    await this.commit();
+    this.startWaiting();
+  }
+
+  /** Writes the end of a run whose chunks have all ended (durable at the next commit); false while it has not. */
+  private finishNow(run: ActiveRun): boolean {
+    if (run.unfinished > 0 || run.resolving || this.book.get(run.run.id) !== run) return false;
     const status = T.finalStatus([...run.chunks.values()].map((c) => c.state), run.cancelRequested);
     this.book.finish(run, { status, finishedAt: this.clock.now() });
     this.timers.cancel(`wait:${run.run.id}`);
-    await this.commit();
-    const archived: ArchivedRun = { run: run.run, chunks: [...run.chunks.values()] };
-    for (const resolve of this.waiters.get(run.run.id) ?? []) resolve(archived);
-    this.waiters.delete(run.run.id);
-    this.startWaiting();
+    return true;
   }
 
   /** Makes what the run book wrote durable; chunks that had moved on meanwhile are acted on as changes. */

@@ -17,6 +17,12 @@ type Announcement = { [E in keyof StauEvents]: { name: E; payload: StauEvents[E]
 export class RunBook {
   private readonly runs = new Map<string, ActiveRun>();
   private announcements: Announcement[] = [];
+  /** Callers waiting for a run's end, and the ends written since the last commit (told once durable). */
+  private readonly waiters = new Map<string, ((run: ArchivedRun) => void)[]>();
+  private ended: ArchivedRun[] = [];
+  /** Runs with guarded patches written and not yet committed, and how many commits under way carry some. */
+  private guarded = new Set<string>();
+  private readonly unsure = new Map<string, number>();
   /** Warnings already given (a damaged file is named once, not at every result). */
   private readonly said = new Set<string>();
 
@@ -136,12 +142,28 @@ export class RunBook {
     }
   }
 
-  /** A run whose chunks are all finished leaves the index for history. Announced once durable. */
+  /** A run whose chunks are all finished leaves the index for history. Announced, and its waiters told, once durable. */
   finish(run: ActiveRun, patch: RunPatch): void {
     this.patchRun(run, patch);
     this.store.archiveRun(run.run.id);
     this.runs.delete(run.run.id);
     this.announce({ name: "run:finished", payload: { run: run.run } });
+    this.ended.push({ run: run.run, chunks: [...run.chunks.values()] });
+  }
+
+  /** Resolves with an active run once its end is durable; null for a run not active here. */
+  waitFor(runId: string): Promise<ArchivedRun> | null {
+    if (!this.runs.has(runId)) return null;
+    return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
+  }
+
+  /**
+   * Whether a guarded patch of this run may still find a chunk moved on: written and
+   * not yet committed, or in a commit that has not yet told. Until it tells, the run's
+   * index may count a chunk as ended that an executor holds.
+   */
+  unconfirmed(run: ActiveRun): boolean {
+    return this.guarded.has(run.run.id) || (this.unsure.get(run.run.id) ?? 0) > 0;
   }
 
   /**
@@ -150,12 +172,28 @@ export class RunBook {
    * applied nor announced, and the caller acts on them as on any change.
    */
   async commit(): Promise<readonly ChunkRecord[]> {
-    const announcements = this.announcements;
+    const { announcements, ended, guarded } = this;
     this.announcements = [];
-    const { conflicts } = await this.store.commit();
+    this.ended = [];
+    this.guarded = new Set();
+    for (const id of guarded) this.unsure.set(id, (this.unsure.get(id) ?? 0) + 1);
+    let conflicts: readonly ChunkRecord[];
+    try {
+      ({ conflicts } = await this.store.commit());
+    } finally {
+      for (const id of guarded) {
+        const left = this.unsure.get(id)! - 1;
+        if (left > 0) this.unsure.set(id, left);
+        else this.unsure.delete(id);
+      }
+    }
     const moved = new Set(conflicts.map((c) => c.id));
     for (const { name, payload, chunkId } of announcements) {
       if (chunkId === undefined || !moved.has(chunkId)) this.events.emit(name, payload as never);
+    }
+    for (const archived of ended) {
+      for (const resolve of this.waiters.get(archived.run.id) ?? []) resolve(archived);
+      this.waiters.delete(archived.run.id);
     }
     return conflicts;
   }
@@ -163,6 +201,7 @@ export class RunBook {
   private write(run: ActiveRun, patches: readonly (readonly [string, ChunkPatch])[], announcement: (chunk: ChunkRecord) => Announcement | null): void {
     if (patches.length === 0) return;
     this.store.patchChunks(patches.map(([id, patch]) => [id, patch, run.chunks.get(id)!.state]));
+    this.guarded.add(run.run.id);
     for (const [id, patch] of patches) {
       const chunk = run.update(id, patch);
       const said = announcement(chunk);

@@ -36,6 +36,31 @@ describe("cancel", () => {
     expect(h.events.of("run:finished").map((p) => p.run.status)).toEqual(["cancelled"]);
   });
 
+  it("does not finish a run with its last result while a cancel's patch of it may still find a chunk claimed", async () => {
+    const h = await startEngine([spec("A", { chunkSize: 1 })]);
+    const run = await h.run("A", { workIds: [1, 2] });
+    const [first] = await h.executor.claim(1);
+    // The cancel's patch of A.1 (pending → cancelled) is written, its commit not yet through…
+    const open = h.store.hold();
+    const cancelling = h.engine.cancel(run.id);
+    // …when an executor claims A.1, and A.0's result comes in: the index counts both ended.
+    const [second] = await h.executor.claim(1);
+    expect(second?.id).toBe(`${run.id}.A.1`);
+    await h.executor.complete(first!, "ok");
+    const delivering = h.executor.deliver(h.engine);
+    open();
+    await Promise.all([cancelling, delivering]);
+    await settle();
+
+    expect(await h.states(run.id)).toEqual({ "A.0": "done", "A.1": "running" });
+    expect(h.events.of("run:finished")).toEqual([]);
+    expect(h.engine.activeRuns.map((r) => r.run.id)).toEqual([run.id]);
+    await h.executor.complete(second!, "cancelled");
+    await h.executor.deliver(h.engine);
+    expect((await h.engine.waitForRun(run.id)).run).toMatchObject({ status: "cancelled" });
+    expect(h.events.of("run:finished")).toHaveLength(1);
+  });
+
   it("does not retry an attempt that failed while its run was being cancelled", async () => {
     const h = await startEngine(jobs);
     const run = await h.run("B", { workIds: [1, 2] });
