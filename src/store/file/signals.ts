@@ -1,7 +1,12 @@
 /**
  * Notifications inside one process, as LISTEN/NOTIFY gives them between processes:
- * delivered on a later turn (never inside the write that caused them), and the same
- * notification sent many times in one turn arrives once.
+ * never inside the write that caused them, and the same notification sent many times
+ * before delivery arrives once.
+ *
+ * Delivered as a microtask, once the code that wrote has returned: still in the same
+ * turn of the event loop, so what a listener writes in answer (an executor's claim of
+ * the chunks a trigger made pending) joins the journal's group commit that is about to
+ * go to disk, instead of waiting for a write of its own.
  */
 export class LocalSignals<Channel extends string> {
   private readonly listeners = new Map<Channel, Set<(payload: string) => void>>();
@@ -19,7 +24,7 @@ export class LocalSignals<Channel extends string> {
     this.queued.set(`${channel}\u0000${payload}`, [channel, payload]);
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.scheduled = false;
       const batch = this.queued;
       this.queued = new Map();
