@@ -149,6 +149,16 @@ describe("a large run in history", () => {
     expect((await reader.latestRunOf("a"))?.run.id).toBe("rsmall");
   });
 
+  it("writes the chunk file of a run of many thousands of chunks a slice at a time, every chunk whole and in order", async () => {
+    const dir = tempDir();
+    const store = await writer(dir);
+    await finishedRun(store, "rhuge", 25_001);
+    const chunks = (await open(dir, true).getRun("rhuge"))?.chunks ?? [];
+    expect(chunks).toHaveLength(25_001);
+    expect(chunks.map((c) => c.id)).toEqual(Array.from({ length: 25_001 }, (_, i) => chunks[0]!.id.replace(/\d+$/, String(i))));
+    expect(chunks.every((c) => c.state === "done" && c.runId === "rhuge")).toBe(true);
+  });
+
   it("is archived again whole when its writer was killed after its chunk file was written, before the archive was durable", async () => {
     const dir = tempDir();
     const first = await writer(dir);

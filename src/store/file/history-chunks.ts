@@ -7,6 +7,9 @@ import { replaceDurably } from "./durable-write.js";
 /** Runs of more chunks than this keep them apart from their history line. */
 export const CHUNKS_APART_OVER = 100;
 
+/** Chunks turned into text at a time when a chunk file is written. */
+const CHUNKS_PER_WRITE = 10_000;
+
 /** What a history line says of chunks kept apart: enough to list the run and find its jobs without them. */
 export interface ApartChunks {
   readonly count: number;
@@ -30,7 +33,7 @@ export class ApartChunkFiles {
 
   write(archived: ArchivedRun): ApartChunks {
     if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true });
-    replaceDurably(this.file(archived.run.id), (fd) => writeFileSync(fd, JSON.stringify(archived.chunks)));
+    replaceDurably(this.file(archived.run.id), (fd) => writeArray(fd, archived.chunks));
     return { count: archived.chunks.length, states: statesOf(archived.chunks), jobs: [...new Set(archived.chunks.map((c) => c.job))] };
   }
 
@@ -53,4 +56,17 @@ export class ApartChunkFiles {
       // Already gone.
     }
   }
+}
+
+/**
+ * One JSON array, written a slice at a time: the chunks of a run of a million never
+ * become one string of hundreds of megabytes (nor V8's longest string).
+ */
+function writeArray(fd: number, items: readonly unknown[]): void {
+  writeFileSync(fd, "[");
+  for (let i = 0; i < items.length; i += CHUNKS_PER_WRITE) {
+    const slice = JSON.stringify(items.slice(i, i + CHUNKS_PER_WRITE));
+    writeFileSync(fd, (i > 0 ? "," : "") + slice.slice(1, -1));
+  }
+  writeFileSync(fd, "]");
 }
