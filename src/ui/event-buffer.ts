@@ -26,10 +26,14 @@ export interface EventBufferOptions {
   readonly clearTimer?: (handle: unknown) => void;
 }
 
+/** What a person waits to see (a run queued, started or ended): never held for a flood's longer wait. */
+const PROMPT: ReadonlySet<EngineEventEntry["name"]> = new Set(["run:queued", "run:started", "run:waiting", "run:finished"]);
+
 /**
  * Collects events and calls `onFlush` with all of them at most once per interval (per
- * `floodMs` while a flood lasts). The first event of a quiet period starts the timer, so
- * an idle console wakes up for nothing.
+ * `floodMs` while a flood lasts, except that a run's own events shorten that wait to
+ * the interval). The first event of a quiet period starts the timer, so an idle console
+ * wakes up for nothing.
  * Progress events are coalesced per chunk: only the newest count matters.
  */
 export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void, options: EventBufferOptions = {}): EventBuffer {
@@ -42,7 +46,14 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
   let entries: EngineEventEntry[] = [];
   let progressAt = new Map<string, number>();
   let timer: unknown = null;
+  /** When the armed timer fires. */
+  let dueAt = 0;
   let closed = false;
+  const arm = (ms: number) => {
+    if (timer !== null) clearTimer(timer);
+    timer = setTimer(flush, ms);
+    dueAt = Date.now() + ms;
+  };
   const flush = () => {
     if (timer !== null) clearTimer(timer);
     timer = null;
@@ -66,7 +77,8 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
         progressAt.set(entry.payload.chunkId, entries.length);
       }
       entries.push(entry);
-      if (timer === null) timer = setTimer(flush, waitMs);
+      if (timer === null) arm(waitMs);
+      else if (PROMPT.has(entry.name) && dueAt - Date.now() > intervalMs) arm(intervalMs);
     },
     flush,
     close() {

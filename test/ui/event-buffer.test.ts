@@ -56,6 +56,26 @@ describe("event buffer", () => {
     expect(flushed.length).toBeLessThanOrEqual(10);
   });
 
+  test("a run's start or end during a flood is drawn within the usual interval, not after the flood's wait", () => {
+    const flushed: EngineEventEntry[][] = [];
+    const buffer = createEventBuffer((batch) => flushed.push(batch));
+    for (let i = 0; i < 2_000; i++) buffer.push(log(i));
+    vi.advanceTimersByTime(100);
+    expect(flushed).toHaveLength(1);
+    // A flood: the next batch waits 500 ms…
+    for (let i = 0; i < 100; i++) buffer.push(log(i));
+    vi.advanceTimersByTime(300);
+    expect(flushed).toHaveLength(1);
+    // …unless the run ends meanwhile: then it comes 100 ms later, with everything before it.
+    buffer.push({ name: "run:finished", payload: { run: run("r", "a", "done") } });
+    vi.advanceTimersByTime(99);
+    expect(flushed).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(flushed).toHaveLength(2);
+    expect(flushed[1]!.at(-1)?.name).toBe("run:finished");
+    expect(flushed[1]).toHaveLength(101);
+  });
+
   test("an idle buffer sets no timer", () => {
     createEventBuffer(() => undefined);
     expect(vi.getTimerCount()).toBe(0);
