@@ -146,7 +146,9 @@ export interface WorkQueue {
    * Running chunks whose owner is gone (no heartbeat for `silentMs`; on the embedded
    * store: any owner but the instance holding the data directory) are given
    * `patch(chunk, owner)` (transitions.orphaned). Returns what was released, as it is
-   * now, with the owner it was taken from.
+   * now, with the owner it was taken from. The caller applies it (the orchestrator says
+   * why, then acts on it): takeChanges does not report it again, so nothing acts on it
+   * before it is said.
    */
   releaseSilent(silentMs: number, patch: (chunk: ChunkRecord, owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]>;
   /** Chunks executors completed or gave back since the orchestrator last took them, oldest first. */

@@ -272,7 +272,8 @@ export class MemoryQueue implements WorkQueue {
 
   async releaseSilent(_silentMs: number, patch: (chunk: ChunkRecord, owner: string) => ChunkPatch): Promise<{ owner: string; chunk: ChunkRecord }[]> {
     const left = [...this.store.chunks.values()].filter((c) => c.state === "running" && this.silent.has(c.owner ?? ""));
-    for (const c of left) this.record([[c.id, patch(c, c.owner!)]]);
+    // The caller applies what was released: not reported again as changes.
+    for (const c of left) this.store.put({ ...c, ...patch(c, c.owner!) });
     return left.map((c) => ({ owner: c.owner!, chunk: this.store.chunks.get(c.id)! }));
   }
 

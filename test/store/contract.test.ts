@@ -140,6 +140,15 @@ function contract(backend: Backend): void {
       expect((await claimAs(store, "B", 5)).map((c) => [c.id, c.attempts])).toEqual([["r1.a.0", 2], ["r1.a.1", 2]]);
     });
 
+    it("leaves what it released from a silent owner to the caller: takeChanges does not report it again", async () => {
+      const store = await backend.fresh();
+      await seed(store, "r1", 2);
+      await claimAs(store, "A", 2);
+      await store.queue.takeChanges(100);
+      expect((await store.queue.releaseSilent(0, gone)).map((r) => r.chunk.id).sort()).toEqual(["r1.a.0", "r1.a.1"]);
+      expect(await store.queue.takeChanges(100)).toEqual([]);
+    });
+
     it("gives back only the owner's own running chunks", async () => {
       const store = await backend.fresh();
       await seed(store, "r1", 3);

@@ -77,7 +77,7 @@ export class FileQueue implements WorkQueue {
     if (this.releasedAtStart || this.host.holderId === null) return [];
     this.releasedAtStart = true;
     const left = this.running().filter((c) => c.owner !== this.host.holderId);
-    const released = await this.record(left.map((c) => [c.id, patch(c, c.owner ?? "unknown")]));
+    const released = await this.record(left.map((c) => [c.id, patch(c, c.owner ?? "unknown")]), false);
     return left.filter((c) => released.has(c.id)).map((c) => ({ owner: c.owner ?? "unknown", chunk: this.host.chunk(c.id)! }));
   }
 
@@ -96,11 +96,15 @@ export class FileQueue implements WorkQueue {
     return this.host.chunks().filter((c) => c.state === "running");
   }
 
-  /** Writes results, waits until they are durable, then hands them to the orchestrator. */
-  private async record(patches: [string, ChunkPatch][]): Promise<Set<string>> {
+  /**
+   * Writes results, waits until they are durable, then hands them to the orchestrator
+   * (`asChanges`), unless the orchestrator made them itself (a release) and applies them.
+   */
+  private async record(patches: [string, ChunkPatch][], asChanges = true): Promise<Set<string>> {
     if (patches.length === 0) return new Set();
     this.host.write({ t: "chunks~", patches });
     await this.host.durable();
+    if (!asChanges) return new Set(patches.map(([id]) => id));
     for (const [id] of patches) this.changes.push(id);
     this.signals.notify("changes");
     return new Set(patches.map(([id]) => id));

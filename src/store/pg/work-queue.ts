@@ -120,7 +120,7 @@ export class PgQueue implements WorkQueue {
         );
         if (silent.rows.length === 0) return [];
         const { rows } = await client.query<{ r: ChunkRecord }>(
-          `UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL, unseen = true
+          `UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL, unseen = false
            FROM (SELECT e->>0 AS id, e->1 AS patch FROM jsonb_array_elements($1::jsonb) e) p
            WHERE c.id = p.id AND c.state = 'running'
            RETURNING ${chunkRecord("c")} AS r`,
