@@ -73,11 +73,23 @@ export async function whileLoading<T>(project: string, starting: () => Promise<T
   enterAlternateScreen();
   process.stdout.write(`stau ${project} · starting: reading jobs, opening the store…`);
   void prefetchConsole().catch(() => undefined);
+  // Until the console takes the keys, Ctrl+C is a signal: stau stops as asked (nothing
+  // runs yet), and the terminal comes back first (the exit hook of enterAlternateScreen).
+  const stop = (signal: NodeJS.Signals) => {
+    restoreTerminal();
+    process.stderr.write(`stau: ${signal} while starting: stopped before anything ran\n`);
+    process.exit(signal === "SIGINT" ? 130 : 0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   try {
     return await starting();
   } catch (error) {
     restoreTerminal();
     throw error;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
   }
 }
 

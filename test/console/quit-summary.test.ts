@@ -52,4 +52,20 @@ describe("quitting stau dev", () => {
     expect(run.chunks.queued + run.chunks.running).toBe(5);
     expect(run.interrupted).toBe(true);
   });
+
+  it("gives the terminal back and exits 130 when Ctrl+C comes while it is still starting", async () => {
+    // A job file whose import waits for a file that never comes: stau stays on its "starting" line.
+    const p = project({ "jobs/slow.ts": `import { defineJob } from "stau";
+import { existsSync } from "node:fs";
+while (!existsSync("never")) await new Promise((resolve) => setTimeout(resolve, 20));
+export default defineJob({ run() {} });
+` });
+    const pty = startPty(p.dir, ["dev", "--workers", "1"]);
+    open.push(pty);
+    await pty.waitFor((s) => s.includes("starting: reading jobs"), "the starting line");
+    pty.press("\x03");
+    expect(await pty.exited()).toBe(130);
+    expect(pty.bufferType()).toBe("normal");
+    expect(pty.raw()).toContain("SIGINT while starting: stopped before anything ran");
+  });
 });
