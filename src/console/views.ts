@@ -1,7 +1,8 @@
 import { formatDuration } from "../config/duration.js";
-import { formatProblem } from "../config/problem.js";
+import { formatProblem, type Problem } from "../config/problem.js";
 import type { ControlRequest } from "../control/protocol.js";
-import { displayPath, type ProjectPaths } from "../config/project.js";
+import { basename } from "node:path";
+import { displayPath, jobNameOf, type ProjectPaths } from "../config/project.js";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { kwargsKey } from "../graph/kwargs-key.js";
@@ -29,7 +30,14 @@ export function jobViews(registry: Registry, paths: ProjectPaths): JobView[] {
     dependencies: spec.dependencies.map((d) => ({ job: d.job, maxLagMs: d.maxLagMs })),
     chunkSize: spec.chunkSize,
   }));
-  for (const [name, problems] of registry.broken) {
+  // A name two files share loads from neither: it is listed broken too, not left out.
+  const unloaded = new Map<string, readonly Problem[]>(registry.broken);
+  for (const problem of registry.fileProblems) {
+    const name = jobNameOf(basename(problem.file)) ?? basename(problem.file);
+    if (registry.jobs.has(name) || registry.broken.has(name)) continue;
+    unloaded.set(name, [...(unloaded.get(name) ?? []), problem]);
+  }
+  for (const [name, problems] of unloaded) {
     const lines = problems.map(formatProblem);
     views.push({ name, file: problems[0]?.file ?? name, broken: lines[0] ?? "does not load", problems: lines, dependencies: [], chunkSize: null });
   }

@@ -165,6 +165,13 @@ describe("jobViews", () => {
     // Loaded jobs: paths relative to the project, dependencies with their maxLag.
     expect(views[2]).toEqual({ name: "c", file: "jobs/c.ts", broken: null, problems: [], dependencies: [{ job: "a", maxLagMs: HOUR }], chunkSize: 10 });
   });
+
+  test("lists a name two files share as broken, with the problem of each file, instead of leaving it out", () => {
+    const message = 'job name "d" is used by jobs/d.py and jobs/d.ts; keep one';
+    const views = jobViews({ ...registryOf([job("a")]), fileProblems: [{ file: "jobs/d.py", field: "", message }, { file: "jobs/d.ts", field: "", message }] }, paths);
+    expect(views.map((v) => [v.name, v.broken])).toEqual([["a", null], ["d", `jobs/d.py: ${message}`]]);
+    expect(views[1]!.problems).toEqual([`jobs/d.py: ${message}`, `jobs/d.ts: ${message}`]);
+  });
 });
 
 describe("logLines", () => {
