@@ -93,7 +93,7 @@ async function runNamed(ctx: OrderContext, ref: string, which: "latest" | "activ
   const registry = ctx.engine.currentRegistry;
   const jobs = [...registry.jobs.keys(), ...registry.broken.keys()];
   if (!jobs.includes(ref)) throw new UsageError(`no run or job ${JSON.stringify(ref)}${didYouMean(ref, jobs)}`, "runs are listed by stau runs, jobs are the files in jobs/");
-  const runs = which === "active" ? (await ctx.store.active()).runs : (await ctx.store.listRuns(RUNS_SEARCHED)).map((r) => r.run);
+  const runs = which === "active" ? (await ctx.store.active()).runs : (await ctx.store.listRunSummaries(RUNS_SEARCHED)).map((r) => r.run);
   const newest = runs.filter((run) => run.job === ref).sort((a, b) => b.createdAt - a.createdAt)[0];
   if (newest) return newest;
   throw new UsageError(which === "active" ? `job ${ref} has no active run` : `job ${ref} has no run among the newest ${RUNS_SEARCHED}`, "list runs with stau runs");

@@ -45,7 +45,7 @@ export async function backfillCommand(job: string, flags: BackfillFlags): Promis
   let active = 0;
   process.on("SIGINT", stop);
   try {
-    const done = new Set((await runner.read((store) => store.listRuns(HISTORY_RUNS))).filter((r) => r.run.job === job && r.run.status === "done").map((r) => kwargsKey(r.run.kwargs)));
+    const done = new Set((await runner.read((store) => store.listRunSummaries(HISTORY_RUNS))).filter((r) => r.run.job === job && r.run.status === "done").map((r) => kwargsKey(r.run.kwargs)));
     const outcomes: Outcome[] = values.map((value) => ({ value, run: null, status: done.has(kwargsKey(kwargsOf(value))) ? "skipped" : "waiting" }));
     const todo = outcomes.filter((o) => o.status !== "skipped");
     say(`backfill of ${job} over ${key}: ${values.length} value(s), ${values.length - todo.length} already done, ${todo.length} to run, at most ${maxActive} at once, ${runner.where}`);
