@@ -26,6 +26,35 @@ async function trigger(dir: string, job: string, env: Record<string, string> = {
 }
 
 describe("program jobs in a running stau", () => {
+  it("runs a fast program job's chunks beside a TypeScript job's short ones, every one done at its first attempt", async () => {
+    // Two runs side by side take turns at the queue, so an executor holds chunks of both,
+    // and both jobs are known to be short: the TypeScript chunks travel in batches, and
+    // a program chunk must still run alone, as a process of its own. (Whether a batch
+    // would have reached across from one job's chunks to the other's depends on where
+    // the claims' shares end: this does not reproduce that every time.)
+    const p = project({
+      "jobs/quick.ts": `import { defineJob } from "stau";\nexport default defineJob({ chunkSize: 1, async run() { await new Promise((resolve) => setTimeout(resolve, 2)); } });\n`,
+      "jobs/tick.sh": `# /// stau\n# chunkSize = 1\n# ///\necho "tick $STAU_WORK_IDS"\n`,
+    });
+    const instance = start(p.dir);
+    await instance.waitFor((e) => e.event === "instance:started", "start");
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(",");
+    const both = async (quick: number, tick: number) => {
+      const triggers = await Promise.all([stau(p.dir, ["trigger", "quick", "--work", ids(quick), "--json"]), stau(p.dir, ["trigger", "tick", "--work", ids(tick), "--json"])]);
+      const runs = triggers.map((t) => json(t).run.id as string);
+      for (const id of runs) await instance.waitFor((e) => e.event === "run:finished" && e.run === id, `run ${id} to end`, 60_000);
+      return runs;
+    };
+    await both(40, 10); // both jobs are now known to be short
+    const [quick, tick] = await both(1_000, 60);
+    const ended = (id: string) => instance.events.find((e) => e.event === "run:finished" && e.run === id);
+    const failures = instance.events.filter((e) => e.event === "chunk:failed").map((e) => `${e.chunk}: ${e.error}`);
+    expect(failures).toEqual([]);
+    expect([ended(quick!)?.status, ended(tick!)?.status]).toEqual(["done", "done"]);
+    const shown = json(await stau(p.dir, ["show", tick!, "--json"]));
+    expect(shown.chunks.filter((c: { status: string; attempts: number }) => c.status === "done" && c.attempts === 1)).toHaveLength(60);
+  });
+
   it("ends a cancelled program's process group, grandchild included", async () => {
     const p = project({ "jobs/hangs.sh": hangingShell("") });
     const instance = start(p.dir);
