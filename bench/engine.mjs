@@ -18,6 +18,9 @@ export default defineJob({
 });`,
   noop: `import { defineJob } from "stau";
 export default defineJob({ run() {} });`,
+  // Needs many: a run of it triggered while many runs waits for that run (the wait rule).
+  waits: `import { defineJob } from "stau";
+export default defineJob({ dependencies: [{ job: "many", maxLag: "1h" }], run() {} });`,
   stamp: `import { defineJob } from "stau";
 // Says when its code started, in the shared epoch-ms time base of all threads.
 export default defineJob({ run() { console.log(String(performance.timeOrigin + performance.now())); } });`,

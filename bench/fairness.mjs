@@ -40,3 +40,33 @@ export async function runFairness(bigChunks = 20_000, samples = 5) {
     return { name: "run_fairness_ms", value, unit: "ms", baseline, ratio: value / baseline, detail: `while ${bigChunks} chunks of another run execute; baseline: idle instance` };
   });
 }
+
+/**
+ * waiting_run_throughput: a big run's chunk rate while another run waits for it (it needs
+ * the big run's job), against the same run with nobody waiting, in alternating rounds
+ * (medians). The wait rule is asked again at every batch of results while a run waits.
+ */
+export async function waitingRunThroughput(chunks = 50_000, rounds = 3) {
+  return withInstance(2, async ({ instance, trigger }) => {
+    await instance.waitForRun((await trigger({ job: "many", kwargs: { n: 200 } })).id); // warm up
+    const rate = async (waiting) => {
+      const start = performance.now();
+      const big = await trigger({ job: "many", kwargs: { n: chunks } });
+      const waiter = waiting ? await trigger({ job: "waits", kwargs: { n: chunks } }) : null;
+      const result = await instance.waitForRun(big.id);
+      const seconds = (performance.now() - start) / 1000;
+      if (result.run.status !== "done") throw new Error(`the big run ended ${result.run.status}`);
+      if (waiter && (await instance.waitForRun(waiter.id)).run.status !== "done") throw new Error("the waiting run did not end done");
+      return chunks / seconds;
+    };
+    const alone = [];
+    const waited = [];
+    for (let i = 0; i < rounds; i++) {
+      alone.push(await rate(false));
+      waited.push(await rate(true));
+    }
+    const value = median(waited);
+    const baseline = median(alone);
+    return { name: "waiting_run_throughput", value, unit: "chunks/s", baseline, ratio: value / baseline, detail: `${chunks} chunks while a run of a job that needs them waits; baseline: the same run with nobody waiting` };
+  });
+}

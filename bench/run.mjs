@@ -8,7 +8,7 @@ import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { programChunkOverhead } from "./programs.mjs";
 import { chunkLatency, chunkThroughput, runOverheadVsBree } from "./engine.mjs";
-import { runFairness } from "./fairness.mjs";
+import { runFairness, waitingRunThroughput } from "./fairness.mjs";
 import { heatmapFrames } from "./heatmap.mjs";
 import { historyQuery } from "./history.mjs";
 import { millionChunks } from "./million.mjs";
@@ -26,6 +26,7 @@ const suites = [
   ["chunk_latency_ms", () => chunkLatency()],
   ["run_overhead_vs_bree", () => runOverheadVsBree()],
   ["run_fairness_ms", () => runFairness()],
+  ["waiting_run_throughput", () => waitingRunThroughput()],
   ["transition_cost_growth", () => transitionCostGrowth()],
   ["resolve_large_ms", () => resolveLarge()],
   ["chunk_memory_bytes", () => millionChunks()],
