@@ -14,6 +14,8 @@ export class ActiveRun {
   /** chunk id → dependencies not yet done, for chunks waiting on any (none: absent, so a run of independent chunks keeps no entry per chunk) */
   readonly waitingOn = new Map<string, number>();
   unfinished = 0;
+  /** Unfinished chunks per job, kept as chunks change: the wait rule asks at every batch of results while a run waits. */
+  private readonly unfinishedOf = new Map<string, number>();
   /** Set while the run is being resolved, so it is not started twice. */
   resolving = false;
   /** What the run waits on, once reported (a wait is reported once, not at every check). */
@@ -32,8 +34,8 @@ export class ActiveRun {
     for (const chunk of chunks) {
       const before = this.chunks.get(chunk.id);
       this.chunks.set(chunk.id, chunk);
-      if (before && !isFinished(before.state)) this.unfinished--;
-      if (!isFinished(chunk.state)) this.unfinished++;
+      if (before && !isFinished(before.state)) this.count(before.job, -1);
+      if (!isFinished(chunk.state)) this.count(chunk.job, +1);
     }
     this.dependents.clear();
     for (const chunk of this.chunks.values()) {
@@ -65,8 +67,8 @@ export class ActiveRun {
     this.chunks.set(id, after);
     const wasFinished = isFinished(before.state);
     const nowFinished = isFinished(after.state);
-    if (!wasFinished && nowFinished) this.unfinished--;
-    if (wasFinished && !nowFinished) this.unfinished++;
+    if (!wasFinished && nowFinished) this.count(after.job, -1);
+    if (wasFinished && !nowFinished) this.count(after.job, +1);
     if (before.state !== "done" && after.state === "done") for (const dep of this.dependents.get(id) ?? []) this.waiting(dep, -1);
     if (before.state === "done" && after.state !== "done") for (const dep of this.dependents.get(id) ?? []) this.waiting(dep, +1);
     return after;
@@ -100,9 +102,14 @@ export class ActiveRun {
   }
 
   /** Jobs with unfinished chunks in this run (for the wait rule). */
-  busyJobs(): Set<string> {
-    const jobs = new Set<string>();
-    for (const chunk of this.chunks.values()) if (!isFinished(chunk.state)) jobs.add(chunk.job);
-    return jobs;
+  busyJobs(): string[] {
+    return [...this.unfinishedOf.keys()];
+  }
+
+  private count(job: string, by: 1 | -1): void {
+    this.unfinished += by;
+    const left = (this.unfinishedOf.get(job) ?? 0) + by;
+    if (left > 0) this.unfinishedOf.set(job, left);
+    else this.unfinishedOf.delete(job);
   }
 }
