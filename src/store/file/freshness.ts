@@ -6,6 +6,7 @@ import type { Success } from "../records.js";
 import { replaceAllDurably } from "./durable-write.js";
 import { DurableJsonFile } from "./snapshot-file.js";
 import { snapshotShapeProblem } from "./shapes.js";
+import { shardOf } from "./shard.js";
 
 // Freshness on disk, per job: `freshness/<job>.json` (the head: per kwargs key the newest
 // success on any IDs and its code hash) and `freshness/<job>/<n>.json` (the shards: the
@@ -71,12 +72,6 @@ const emptyShard = (): ShardFile => ({ format: 2, seq: 0, nodes: {} });
 // Work IDs 1 and "1" are different IDs; their JSON text keeps them apart as object keys.
 const idKey = (id: WorkId) => JSON.stringify(id);
 
-/** FNV-1a of the ID's text: the same shard for an ID on every machine and in every version. */
-function shardOf(key: string, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % shards;
-}
 
 /**
  * Freshness of each job, loaded part by part the first time it is asked about, so a run
