@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,6 +13,18 @@ function historyFile(): string {
   const dir = mkdtempSync(join(tmpdir(), "stau-history-"));
   dirs.push(dir);
   return join(dir, "history", "runs.jsonl");
+}
+
+/** The index's entries, `<id>\t<offset>`, from all its shards, in file order within each. */
+const indexDir = (file: string) => join(dirname(file), "index");
+const indexLines = (file: string) => readdirSync(indexDir(file)).flatMap((name) => readFileSync(join(indexDir(file), name), "utf8").split("\n").filter(Boolean));
+/** Leaves only the index entries `keep` says, as a crash between the appends would. */
+function keepIndexLines(file: string, keep: (line: string) => boolean): void {
+  for (const name of readdirSync(indexDir(file))) {
+    const path = join(indexDir(file), name);
+    const kept = readFileSync(path, "utf8").split("\n").filter((l) => l && keep(l));
+    writeFileSync(path, kept.map((l) => l + "\n").join(""));
+  }
 }
 
 const archived = (id: string) => ({ run: { id, job: "a", status: "done" }, chunks: [] }) as unknown as ArchivedRun;
@@ -99,8 +111,7 @@ describe("the history index", () => {
     history.append([withStatus("r1", "failed"), archived("r2")]);
     history.append([withStatus("r1", "done")]);
     expect(history.find("r1")?.run.status).toBe("done");
-    const index = readFileSync(`${file}.idx`, "utf8").split("\n");
-    writeFileSync(`${file}.idx`, index[0] + "\n");
+    keepIndexLines(file, (line) => line === "r1\t0");
     expect(history.find("r2")?.run.id).toBe("r2");
     expect(history.find("r1")?.run.status).toBe("done");
     expect(history.find("r9")).toBeNull();
@@ -113,12 +124,40 @@ describe("the history index", () => {
     const heard: DamagedLine[] = [];
     const history = new History(file, (d) => heard.push(d));
     history.ensureIndex();
-    expect(readFileSync(`${file}.idx`, "utf8").trim().split("\n")).toHaveLength(4);
+    expect(indexLines(file)).toHaveLength(4);
     expect(history.rewrite((run) => run.run.id !== "r2")).toEqual(["r2"]);
-    expect(readFileSync(`${file}.idx`, "utf8").trim().split("\n").map((l) => l.split("\t")[0])).toEqual(["r1", "r3", "r4"]);
+    expect(indexLines(file).map((l) => l.split("\t")[0]).sort()).toEqual(["r1", "r3", "r4"]);
     damage(file, "r3");
     expect(history.find("r1")?.run.id).toBe("r1");
     expect(history.find("r4")?.run.id).toBe("r4");
     expect(heard).toEqual([]);
+  });
+
+  it("keeps its index in shards: a lookup reads one, and finds the newest line of a run retried among the runs a shard has not recorded", () => {
+    const file = historyFile();
+    const history = new History(file);
+    const runs = Array.from({ length: 300 }, (_, i) => `r${i}`);
+    for (const id of runs) history.append([archived(id)]);
+    expect(readdirSync(indexDir(file)).length).toBeGreaterThan(32);
+    expect(indexLines(file)).toHaveLength(300);
+    for (const id of ["r0", "r150", "r299"]) expect(history.find(id)?.run.id).toBe(id);
+    expect(history.find("r300")).toBeNull();
+    // r5 retried twice, and the index lost its last entries (as a crash between the appends leaves it).
+    history.append([withStatus("r5", "failed")]);
+    history.append([withStatus("r5", "done")]);
+    keepIndexLines(file, (line) => !line.startsWith("r5\t") || line === indexLines(file).find((l) => l.startsWith("r5\t")));
+    expect(history.find("r5")?.run.status).toBe("done");
+  });
+
+  it("builds shards in place of the one-file index of earlier versions", () => {
+    const file = historyFile();
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, ["r1", "r2"].map((id) => JSON.stringify(archived(id))).join("\n") + "\n");
+    writeFileSync(`${file}.idx`, "r1\t0\n");
+    const history = new History(file);
+    history.ensureIndex();
+    expect(existsSync(`${file}.idx`)).toBe(false);
+    expect(indexLines(file).map((l) => l.split("\t")[0]).sort()).toEqual(["r1", "r2"]);
+    expect(history.find("r2")?.run.id).toBe("r2");
   });
 });

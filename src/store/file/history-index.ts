@@ -1,12 +1,16 @@
-import { appendFileSync, existsSync, readFileSync, writeSync } from "node:fs";
-import { replaceDurably } from "./durable-write.js";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { shardOf } from "./shard.js";
 
 // Where each run's line starts in the history file, so `stau show` of a run from a year
-// ago reads one line instead of the whole history backwards. One line per archived run,
-// `<run id>\t<byte offset>`, appended after the history lines it points at. It is only
-// ever a shortcut: a missing or lagging index (a crash between the two appends) or an
-// entry that points at the wrong line sends the reader back to scanning, never to a
-// wrong answer.
+// ago reads one line instead of the whole history backwards. A directory of 64 shards,
+// each run's entry in the shard its id hashes to, one line per archived run,
+// `<run id>\t<byte offset>`, appended after the history lines they point at: a lookup
+// reads one shard (a million runs make shards of about 300 KB). It is only ever a
+// shortcut: a missing or lagging index (a crash between the appends) or an entry that
+// points at the wrong line sends the reader back to scanning, never to a wrong answer.
+
+const SHARDS = 64;
 
 export interface IndexEntry {
   readonly id: string;
@@ -14,52 +18,109 @@ export interface IndexEntry {
 }
 
 export class HistoryIndex {
-  constructor(readonly file: string) {}
+  constructor(readonly dir: string) {}
 
   exists(): boolean {
-    return existsSync(this.file);
+    return existsSync(this.dir);
   }
 
-  append(entries: readonly IndexEntry[]): void {
-    if (entries.length > 0) appendFileSync(this.file, lines(entries));
-  }
-
-  /** Replaces the whole index, atomically (after a rewrite of the history, or to build one). */
-  replace(entries: readonly IndexEntry[]): void {
-    replaceDurably(this.file, (fd) => {
-      for (let at = 0; at < entries.length; at += 10_000) writeSync(fd, lines(entries.slice(at, at + 10_000)));
-    });
+  private shard(n: number, dir = this.dir): string {
+    return join(dir, `${n}.idx`);
   }
 
   /**
-   * The newest offset recorded for `id` (null: none), and the offset of the last entry —
-   * history after that line is not indexed yet. Null altogether without an index.
+   * Appends entries to their shards. With no index yet, only a history that had no line
+   * before these gets one (it is then whole); otherwise the next writer to open builds it.
+   */
+  append(entries: readonly IndexEntry[], historyWasEmpty: boolean): void {
+    if (entries.length === 0) return;
+    if (!this.exists()) {
+      if (!historyWasEmpty) return;
+      mkdirSync(this.dir, { recursive: true });
+    }
+    for (const [n, list] of byShard(entries)) appendFileSync(this.shard(n), lines(list));
+  }
+
+  /** Replaces the whole index (after a rewrite of the history, or to build one): the new shards are written aside, then put in place. */
+  replace(entries: readonly IndexEntry[]): void {
+    const fresh = `${this.dir}.new`;
+    rmSync(fresh, { recursive: true, force: true });
+    mkdirSync(fresh, { recursive: true });
+    for (const [n, list] of byShard(entries)) writeFileSync(this.shard(n, fresh), lines(list));
+    rmSync(this.dir, { recursive: true, force: true });
+    renameSync(fresh, this.dir);
+  }
+
+  /**
+   * The newest offset recorded for `id` (null: none), and an offset up to which every
+   * run is indexed (null: none is): the oldest of the shards' last entries, so history
+   * after it may hold runs a shard has not (yet) recorded. Null altogether without an index.
    */
   lookup(id: string): { offset: number | null; last: number | null } | null {
+    if (!this.exists()) return null;
     let text: Buffer;
     try {
-      text = readFileSync(this.file);
+      text = readFileSync(this.shard(shardOf(id, SHARDS)));
     } catch {
-      return null;
+      text = Buffer.alloc(0);
     }
     // A last line without its newline is being appended right now: not yet an entry.
     const end = text.lastIndexOf(10) + 1;
-    const offsetAt = (start: number) => {
-      const tab = text.indexOf(9, start);
-      const newline = text.indexOf(10, start);
-      return tab === -1 || newline === -1 || tab > newline ? null : Number(text.toString("latin1", tab + 1, newline));
-    };
-    const lastStart = end === 0 ? -1 : text.lastIndexOf(10, end - 2) + 1;
     const key = Buffer.from(`${id}\t`);
     let offset: number | null = null;
     for (let at = text.lastIndexOf(key, end - 1); at >= 0; at = at === 0 ? -1 : text.lastIndexOf(key, at - 1)) {
       if (at === 0 || text[at - 1] === 10) {
-        offset = offsetAt(at);
+        offset = offsetAt(text, at);
         break;
       }
     }
-    return { offset, last: lastStart === -1 ? null : offsetAt(lastStart) };
+    return { offset, last: this.indexedUpTo() };
+  }
+
+  private indexedUpTo(): number | null {
+    let oldest: number | null = null;
+    for (const name of readdirSync(this.dir)) {
+      const last = lastEntryOffset(join(this.dir, name));
+      if (last !== null) oldest = oldest === null ? last : Math.min(oldest, last);
+    }
+    return oldest;
   }
 }
 
+function byShard(entries: readonly IndexEntry[]): Map<number, IndexEntry[]> {
+  const shards = new Map<number, IndexEntry[]>();
+  for (const entry of entries) {
+    const n = shardOf(entry.id, SHARDS);
+    const list = shards.get(n);
+    if (list) list.push(entry);
+    else shards.set(n, [entry]);
+  }
+  return shards;
+}
+
 const lines = (entries: readonly IndexEntry[]) => entries.map((e) => `${e.id}\t${e.offset}\n`).join("");
+
+/** The offset in the entry line starting at `start`, or null for a line that is no entry. */
+function offsetAt(text: Buffer, start: number): number | null {
+  const tab = text.indexOf(9, start);
+  const newline = text.indexOf(10, start);
+  return tab === -1 || newline === -1 || tab > newline ? null : Number(text.toString("latin1", tab + 1, newline));
+}
+
+/** The offset of a shard's last whole entry, read from its tail. */
+function lastEntryOffset(file: string): number | null {
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const tail = Buffer.alloc(Math.min(size, 256));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const end = tail.lastIndexOf(10);
+    if (end === -1) return null;
+    const start = tail.lastIndexOf(10, end - 1) + 1;
+    // A tail that starts inside a line longer than it holds no whole entry.
+    if (start === 0 && size > tail.length) return null;
+    return offsetAt(tail, start);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { endsWithNewline, idOfLine, lineNumberAt, linesFrom, readLineAt, sizeOf } from "./history-lines.js";
 import { replaceDurably } from "./durable-write.js";
 import { HistoryIndex, type IndexEntry } from "./history-index.js";
@@ -51,7 +51,7 @@ export class History {
     private readonly file: string,
     private readonly onDamaged: (damage: DamagedLine) => void = () => undefined,
   ) {
-    this.index = new HistoryIndex(`${file}.idx`);
+    this.index = new HistoryIndex(join(dirname(file), "index"));
     this.apart = new ApartChunkFiles(join(dirname(file), "chunks"));
   }
 
@@ -63,7 +63,8 @@ export class History {
     const separator = this.checkedTail || endsWithNewline(this.file) ? "" : "\n";
     this.checkedTail = true;
     const lines = runs.map((r) => JSON.stringify(r.chunks.length > CHUNKS_APART_OVER ? { run: r.run, chunks: [], apart: this.apart.write(r) } : r) + "\n");
-    let offset = sizeOf(this.file) + separator.length;
+    const size = sizeOf(this.file);
+    let offset = size + separator.length;
     appendFileSync(this.file, separator + lines.join(""));
     this.index.append(
       runs.map((r, i) => {
@@ -71,6 +72,7 @@ export class History {
         offset += Buffer.byteLength(lines[i]!);
         return entry;
       }),
+      size === 0,
     );
   }
 
@@ -80,6 +82,8 @@ export class History {
    */
   ensureIndex(): void {
     if (this.index.exists() || !existsSync(this.file)) return;
+    // The one-file index of versions before the shards: built again, as shards.
+    rmSync(`${this.file}.idx`, { force: true });
     const entries: IndexEntry[] = [];
     const fd = openSync(this.file, "r");
     try {
@@ -254,7 +258,10 @@ export class History {
       try {
         const last = readLineAt(fd, found.last);
         if (last !== null && idOfLine(last.text) !== null) {
-          for (const line of linesFrom(fd, last.end)) if (idOfLine(line.text) === id) return this.parseFound(line.text, id);
+          // The runs after it may not all be indexed yet: the newest line of `id` among them wins.
+          let newest: string | null = null;
+          for (const line of linesFrom(fd, last.end)) if (idOfLine(line.text) === id) newest = line.text;
+          if (newest !== null) return this.parseFound(newest, id);
           if (found.offset === null) return null;
           const line = readLineAt(fd, found.offset);
           const run = line && idOfLine(line.text) === id ? this.parseFound(line.text, id) : null;
