@@ -57,11 +57,21 @@ export class HistoryIndex {
    * after it may hold runs a shard has not (yet) recorded. Null altogether without an index.
    */
   lookup(id: string): { offset: number | null; last: number | null } | null {
+    try {
+      return this.lookupIn(id);
+    } catch {
+      // Being replaced by the writer right now (or unreadable): scanning gives the answer.
+      return null;
+    }
+  }
+
+  private lookupIn(id: string): { offset: number | null; last: number | null } | null {
     if (!this.exists()) return null;
     let text: Buffer;
     try {
       text = readFileSync(this.shard(shardOf(id, SHARDS)));
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       text = Buffer.alloc(0);
     }
     // A last line without its newline is being appended right now: not yet an entry.
