@@ -46,6 +46,22 @@ export interface AttemptResult {
   readonly error: ChunkError | null;
 }
 
+type Place = NonNullable<ChunkRecord["ranOn"]>;
+/** Where attempts ran, one frozen record per instance and worker, shared by their chunks (a million-chunk run keeps a handful, not a million). */
+const places = new Map<string, Place>();
+const PLACES_KEPT = 1_000;
+
+function placeOf(instance: string, worker: number | null): Place {
+  const key = `${instance}\u0000${worker}`;
+  let place = places.get(key);
+  if (!place) {
+    // Instances come and go over months; the shared records need not.
+    if (places.size >= PLACES_KEPT) places.clear();
+    places.set(key, (place = Object.freeze({ instance, worker })));
+  }
+  return place;
+}
+
 /**
  * running → done, queued for a retry, failed or cancelled, from the attempt's outcome.
  * `durationMs` is the time the attempt spent on its worker thread, `worker` the pool
@@ -60,7 +76,7 @@ export function settleAttempt(
   durationMs: number,
   worker: number | null = null,
 ): AttemptResult {
-  const ranOn = chunk.owner === null ? null : { instance: chunk.owner, worker };
+  const ranOn = chunk.owner === null ? null : placeOf(chunk.owner, worker);
   // An attempt that got to its end clears suspicion: whatever kills stau, it was not this one.
   const ended = { owner: null, token: null, worker: null, ranOn, durationMs, ...(chunk.suspect ? { suspect: false, alone: false } : {}) } as const;
   if (outcome.ok) return { patch: { state: "done", finishedAt: now, error: null, ...ended }, error: null };
