@@ -149,6 +149,21 @@ describe("the history index", () => {
     expect(history.find("r5")?.run.status).toBe("done");
   });
 
+  it("is built again when runs were archived beside it unindexed, as an older version or a crash between the appends leaves them", () => {
+    const file = historyFile();
+    const first = new History(file);
+    for (let i = 0; i < 100; i++) first.append([archived(`r${i}`)]);
+    // An older stau archives two runs, with its own one-file index.
+    appendFileSync(file, ["old1", "old2"].map((id) => JSON.stringify(archived(id)) + "\n").join(""));
+    const again = new History(file);
+    again.ensureIndex();
+    expect(indexLines(file).map((l) => l.split("\t")[0])).toEqual(expect.arrayContaining(["old1", "old2"]));
+    // Long after, with every shard written past them, they are still found.
+    for (let i = 100; i < 400; i++) again.append([archived(`r${i}`)]);
+    expect(again.find("old1")?.run.id).toBe("old1");
+    expect(again.find("old2")?.run.id).toBe("old2");
+  });
+
   it("builds shards in place of the one-file index of earlier versions", () => {
     const file = historyFile();
     mkdirSync(dirname(file), { recursive: true });

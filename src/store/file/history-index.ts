@@ -87,13 +87,34 @@ export class HistoryIndex {
     return { offset, last: this.indexedUpTo() };
   }
 
-  private indexedUpTo(): number | null {
+  /** The oldest of the shards' last entries: every run before it is indexed (null: no entry at all). */
+  indexedUpTo(): number | null {
     let oldest: number | null = null;
     for (const name of readdirSync(this.dir)) {
       const last = lastEntryOffset(join(this.dir, name));
       if (last !== null) oldest = oldest === null ? last : Math.min(oldest, last);
     }
     return oldest;
+  }
+
+  /** Whether the newest entry of each of these runs is at the offset given (each shard read once). */
+  holds(entries: readonly IndexEntry[]): boolean {
+    for (const [n, list] of byShard(entries)) {
+      let text: Buffer;
+      try {
+        text = readFileSync(this.shard(n));
+      } catch {
+        return false;
+      }
+      const end = text.lastIndexOf(10) + 1;
+      for (const { id, offset } of list) {
+        const key = Buffer.from(`${id}\t`);
+        let at = text.lastIndexOf(key, end - 1);
+        while (at > 0 && text[at - 1] !== 10) at = text.lastIndexOf(key, at - 1);
+        if (at < 0 || offsetAt(text, at) !== offset) return false;
+      }
+    }
+    return true;
   }
 }
 

@@ -81,7 +81,7 @@ export class History {
    * by one pass over it. Only the writer does this, when it opens the store.
    */
   ensureIndex(): void {
-    if (this.index.exists() || !existsSync(this.file)) return;
+    if (!existsSync(this.file) || (this.index.exists() && this.indexHoldsTail())) return;
     // The one-file index of versions before the shards: built again, as shards.
     rmSync(`${this.file}.idx`, { force: true });
     const entries: IndexEntry[] = [];
@@ -100,6 +100,31 @@ export class History {
   /** The damaged lines reads have met so far, in file order (each reported once to `onDamaged`). */
   damagedLines(): DamagedLine[] {
     return [...this.damage.entries()].sort(([a], [b]) => a - b).map(([, damage]) => damage);
+  }
+
+  /**
+   * Whether the runs after the index's oldest shard end are all in it, each at its newest
+   * line. Not so after a crash between the appends, or once an older stau version (whose
+   * index was one file) archived runs here: then it is built again.
+   */
+  private indexHoldsTail(): boolean {
+    try {
+      const from = this.index.indexedUpTo();
+      if (from === null) return sizeOf(this.file) === 0;
+      const newest = new Map<string, number>();
+      const fd = openSync(this.file, "r");
+      try {
+        for (const line of linesFrom(fd, from)) {
+          const id = idOfLine(line.text);
+          if (id !== null) newest.set(id, line.offset);
+        }
+      } finally {
+        closeSync(fd);
+      }
+      return this.index.holds([...newest].map(([id, offset]) => ({ id, offset })));
+    } catch {
+      return false;
+    }
   }
 
   /** What reads met and skipped so far, for people: damaged lines, then chunk files of large runs that could not be read. */
