@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseBackfillRange } from "../../src/cli/backfill-range.js";
@@ -47,6 +47,17 @@ describe("stau backfill", () => {
     const again = await stau(p.dir, ["backfill", "wide", "--range", "day=2026-01-01..2026-01-02", "--workers", "2"]);
     expect(again.code, show(again)).toBe(0);
     expect(again.stdout).toContain("1 already done");
+  });
+
+  it("says which line of history it skipped as damaged, and goes on", async () => {
+    const p = project(JOBS);
+    const first = await stau(p.dir, ["backfill", "daily", "--range", "day=2026-01-01..2026-01-01", "--workers", "2"]);
+    expect(first.code, show(first)).toBe(0);
+    appendFileSync(join(p.dir, "data", "history", "runs.jsonl"), "{ not json\n");
+    const again = await stau(p.dir, ["backfill", "daily", "--range", "day=2026-01-01..2026-01-02", "--workers", "2"]);
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stdout).toContain("1 already done");
+    expect(again.stderr, show(again)).toMatch(/runs\.jsonl line 2 is damaged/);
   });
 
   it("runs one run per day, at most --max-active at once, and a second time only the day that failed", async () => {

@@ -5,7 +5,7 @@ import type { RunRecord } from "../../store/records.js";
 import { openActor } from "../actor.js";
 import { parseBackfillRange } from "../backfill-range.js";
 import { parseKwargs, parsePositiveInt } from "../args.js";
-import { paint, printJson } from "../output.js";
+import { paint, printJson, warnSkipped } from "../output.js";
 import { currentProject, type RuntimeFlags } from "../runtime.js";
 
 export interface BackfillFlags extends RuntimeFlags {
@@ -45,7 +45,12 @@ export async function backfillCommand(job: string, flags: BackfillFlags): Promis
   let active = 0;
   process.on("SIGINT", stop);
   try {
-    const done = new Set((await runner.read((store) => store.listRunSummaries(HISTORY_RUNS))).filter((r) => r.run.job === job && r.run.status === "done").map((r) => kwargsKey(r.run.kwargs)));
+    const history = await runner.read(async (store) => {
+      const runs = await store.listRunSummaries(HISTORY_RUNS);
+      warnSkipped(store);
+      return runs;
+    });
+    const done = new Set(history.filter((r) => r.run.job === job && r.run.status === "done").map((r) => kwargsKey(r.run.kwargs)));
     const outcomes: Outcome[] = values.map((value) => ({ value, run: null, status: done.has(kwargsKey(kwargsOf(value))) ? "skipped" : "waiting" }));
     const todo = outcomes.filter((o) => o.status !== "skipped");
     say(`backfill of ${job} over ${key}: ${values.length} value(s), ${values.length - todo.length} already done, ${todo.length} to run, at most ${maxActive} at once, ${runner.where}`);
