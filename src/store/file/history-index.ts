@@ -67,24 +67,17 @@ export class HistoryIndex {
 
   private lookupIn(id: string): { offset: number | null; last: number | null } | null {
     if (!this.exists()) return null;
-    let text: Buffer;
+    return { offset: newestOffset(this.read(shardOf(id, SHARDS)), id), last: this.indexedUpTo() };
+  }
+
+  /** A shard's entries (none if it has no file yet). */
+  private read(n: number): Buffer {
     try {
-      text = readFileSync(this.shard(shardOf(id, SHARDS)));
+      return readFileSync(this.shard(n));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      text = Buffer.alloc(0);
+      return Buffer.alloc(0);
     }
-    // A last line without its newline is being appended right now: not yet an entry.
-    const end = text.lastIndexOf(10) + 1;
-    const key = Buffer.from(`${id}\t`);
-    let offset: number | null = null;
-    for (let at = text.lastIndexOf(key, end - 1); at >= 0; at = at === 0 ? -1 : text.lastIndexOf(key, at - 1)) {
-      if (at === 0 || text[at - 1] === 10) {
-        offset = offsetAt(text, at);
-        break;
-      }
-    }
-    return { offset, last: this.indexedUpTo() };
   }
 
   /** The oldest of the shards' last entries: every run before it is indexed (null: no entry at all). */
@@ -100,22 +93,22 @@ export class HistoryIndex {
   /** Whether the newest entry of each of these runs is at the offset given (each shard read once). */
   holds(entries: readonly IndexEntry[]): boolean {
     for (const [n, list] of byShard(entries)) {
-      let text: Buffer;
-      try {
-        text = readFileSync(this.shard(n));
-      } catch {
-        return false;
-      }
-      const end = text.lastIndexOf(10) + 1;
-      for (const { id, offset } of list) {
-        const key = Buffer.from(`${id}\t`);
-        let at = text.lastIndexOf(key, end - 1);
-        while (at > 0 && text[at - 1] !== 10) at = text.lastIndexOf(key, at - 1);
-        if (at < 0 || offsetAt(text, at) !== offset) return false;
-      }
+      const text = this.read(n);
+      if (list.some(({ id, offset }) => newestOffset(text, id) !== offset)) return false;
     }
     return true;
   }
+}
+
+/** The offset of the newest whole entry of `id` in a shard's text, or null. */
+function newestOffset(text: Buffer, id: string): number | null {
+  // A last line without its newline is being appended right now: not yet an entry.
+  const end = text.lastIndexOf(10) + 1;
+  const key = Buffer.from(`${id}\t`);
+  for (let at = text.lastIndexOf(key, end - 1); at >= 0; at = at === 0 ? -1 : text.lastIndexOf(key, at - 1)) {
+    if (at === 0 || text[at - 1] === 10) return offsetAt(text, at);
+  }
+  return null;
 }
 
 function byShard(entries: readonly IndexEntry[]): Map<number, IndexEntry[]> {
