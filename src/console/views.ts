@@ -1,8 +1,7 @@
 import { formatDuration } from "../config/duration.js";
 import { formatProblem, type Problem } from "../config/problem.js";
 import type { ControlRequest } from "../control/protocol.js";
-import { basename } from "node:path";
-import { displayPath, jobNameOf, type ProjectPaths } from "../config/project.js";
+import { displayPath, type ProjectPaths } from "../config/project.js";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { kwargsKey } from "../graph/kwargs-key.js";
@@ -11,7 +10,7 @@ import { planFacts } from "../graph/plan-facts.js";
 import { codeHashes } from "../jobs/code-hash.js";
 import { resolve } from "../graph/resolve.js";
 import type { FreshnessView, PlannedChunk } from "../graph/types.js";
-import type { Registry } from "../jobs/load.js";
+import { jobOfFileProblem, type Registry } from "../jobs/load.js";
 import { parseLogLine, type AttemptLog } from "../store/logs.js";
 import type { ArchivedRun } from "../store/records.js";
 import { shortDuration } from "../ui/format.js";
@@ -33,7 +32,7 @@ export function jobViews(registry: Registry, paths: ProjectPaths): JobView[] {
   // A name two files share loads from neither: it is listed broken too, not left out.
   const unloaded = new Map<string, readonly Problem[]>(registry.broken);
   for (const problem of registry.fileProblems) {
-    const name = jobNameOf(basename(problem.file)) ?? basename(problem.file);
+    const name = jobOfFileProblem(problem);
     if (registry.jobs.has(name) || registry.broken.has(name)) continue;
     unloaded.set(name, [...(unloaded.get(name) ?? []), problem]);
   }

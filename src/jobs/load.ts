@@ -197,6 +197,11 @@ export interface JobNames {
   readonly fileProblems: readonly Problem[];
 }
 
+/** The job a file's problem is about (two files sharing a name, a name no job may have): the name its file gives. */
+export function jobOfFileProblem(problem: Problem): string {
+  return jobNameOf(basename(problem.file)) ?? basename(problem.file);
+}
+
 /**
  * Why `name` cannot be run or looked at as a job, or null when it is a job that loads:
  * no such file (with the nearest name, if one is close), a name two files share or a
@@ -209,7 +214,7 @@ export function jobProblem(registry: JobNames, name: string): JobProblem | null 
   if (broken) {
     return new JobProblem("broken", `job ${name} cannot be loaded:\n${broken.map(formatProblem).join("\n")}`, "fix the file (stau validate lists every problem), then try again");
   }
-  const files = registry.fileProblems.filter((p) => jobNameOf(basename(p.file)) === name);
+  const files = registry.fileProblems.filter((p) => jobOfFileProblem(p) === name);
   if (files.length > 0) {
     // A problem reported for each file it involves (two files, one name) names them all: say it once.
     const messages = [...new Set(files.map((p) => p.message))].map((message) => {
