@@ -51,7 +51,12 @@ export function failedResolution(run: RunRecord, error: unknown, now: number): C
   };
 }
 
-/** A chunk not started yet, every field in one literal (one shape for all of them). */
+/**
+ * A chunk not started yet, every field in one literal (one shape for all of them),
+ * including those only a claim or a result sets (`worker`, `ranOn`): a copy that adds a
+ * field the original lacks costs V8 about four times a copy that does not (measured:
+ * ~730 against ~170 bytes for this record), and every claim and result copies it.
+ */
 function record(id: string, runId: string, job: string, kwargs: RunRecord["kwargs"], key: string, workIds: readonly WorkId[], dependsOn: readonly string[], state: ChunkState, codeHash: string | null): ChunkRecord {
   return {
     id,
@@ -71,6 +76,8 @@ function record(id: string, runId: string, job: string, kwargs: RunRecord["kwarg
     notBefore: null,
     owner: null,
     token: null,
+    worker: null,
+    ranOn: null,
   };
 }
 

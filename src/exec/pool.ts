@@ -43,6 +43,11 @@ export function taskOf(chunk: ChunkRecord): ChunkRun["task"] {
   return { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs };
 }
 
+/** What a thread is sent for an attempt: one literal, since a spread that adds fields costs several times its size (this is per chunk). */
+function chunkTask(spec: JobSpec, task: ChunkRun["task"]): ChunkTask {
+  return { file: spec.file, job: spec.name, runId: task.runId, chunkId: task.chunkId, attempt: task.attempt, workIds: task.workIds, kwargs: task.kwargs };
+}
+
 /** How an attempt ended, and how long its code ran (null: unknown, as for a program). */
 export interface AttemptEnd {
   readonly outcome: AttemptOutcome;
@@ -199,12 +204,12 @@ export class ExecPool {
     const first = runs[0]!;
     if (first.spec.program) {
       const { spec, task } = first;
-      const outcome = await this.programs.run({ ...spec, program: spec.program! }, { ...task, file: spec.file, job: spec.name }, this.freeSlot());
+      const outcome = await this.programs.run({ ...spec, program: spec.program! }, chunkTask(spec, task), this.freeSlot());
       return [{ outcome, durationMs: null }];
     }
     const key = `batch#${++this.tasks}`;
     const state = BatchState.create(runs.length);
-    const chunks = runs.map(({ spec, task }) => ({ ...task, file: spec.file, job: spec.name }));
+    const chunks = runs.map(({ spec, task }) => chunkTask(spec, task));
     const flight: BatchFlight = { key, controller: new Stopper(), retired: null, runs, state, slot: this.freeSlot(), stops: new Map(), timer: null };
     for (const [index, { spec, task }] of runs.entries()) {
       this.chunks.set(task.chunkId, { flight, index });

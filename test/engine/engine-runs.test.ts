@@ -28,7 +28,7 @@ describe("resolving a run", () => {
     const last = chunks.find((c) => c.id === `${run.id}.B.${n - 1}`);
     expect(last).toEqual({
       id: `${run.id}.B.${n - 1}`, runId: run.id, job: "B", kwargs: {}, kwargsKey: "{}", codeHash: null, workIds: [n - 1], dependsOn: [], state: "pending",
-      attempts: 0, error: null, startedAt: null, finishedAt: null, durationMs: null, notBefore: null, owner: null, token: null,
+      attempts: 0, error: null, startedAt: null, finishedAt: null, durationMs: null, notBefore: null, owner: null, token: null, worker: null, ranOn: null,
     });
     expect(chunks.find((c) => c.id === `${run.id}.A.7`)).toMatchObject({ kwargs: { day: "mon" }, kwargsKey: '{"day":"mon"}', dependsOn: [`${run.id}.B.7`], state: "queued" });
     // B.0–B.2 done release exactly A.0–A.2.
