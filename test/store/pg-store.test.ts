@@ -48,13 +48,29 @@ describePg("the PostgreSQL store", () => {
   it("migrates once when instances start together, and then finds nothing to do", async () => {
     await Promise.all([open(), open(), open()]);
     await open();
-    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it("refuses a schema migrated by a newer stau", async () => {
     await open();
     await query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`);
-    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(3\): upgrade stau/);
+    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(4\): upgrade stau/);
+  });
+
+  it("keeps the changes a schema of migration 3 had not delivered yet when it moves them to their own table", async () => {
+    const store = await open();
+    await seed(store, "r1", 2);
+    const [first] = await store.queue.claim("A", 1, { skipJobs: [], suspects: false }, T.claim("A", 1));
+    await store.queue.complete([{ id: first!.id, token: first!.token!, patch: { state: "done", owner: null, token: null } }]);
+    // As migration 3 left it: the change is a flag on the chunk's row.
+    await query(`DROP TABLE "${schema}".chunk_changes`);
+    await query(`ALTER TABLE "${schema}".chunks ADD COLUMN unseen boolean NOT NULL DEFAULT false`);
+    await query(`CREATE INDEX chunks_unseen ON "${schema}".chunks (seq) WHERE unseen`);
+    await query(`UPDATE "${schema}".chunks SET unseen = true WHERE id = $1`, [first!.id]);
+    await query(`DELETE FROM "${schema}".migrations WHERE version = 4`);
+    const upgraded = await open();
+    expect((await upgraded.queue.takeChanges(10)).map((c) => [c.id, c.state])).toEqual([[first!.id, "done"]]);
+    expect(await upgraded.queue.takeChanges(10)).toEqual([]);
   });
 
   it("says where and why when the database cannot be reached, without the password", async () => {

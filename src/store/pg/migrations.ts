@@ -98,6 +98,14 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX chunks_pending_run ON {s}.chunks (run_id, seq) WHERE state = 'pending';
   `,
+  // 4: changes for the orchestrator are rows of their own: taking one deletes a small row
+  // instead of rewriting the chunk's (its whole record, and an entry in each index).
+  `
+  CREATE TABLE {s}.chunk_changes (seq bigserial PRIMARY KEY, chunk_id text NOT NULL);
+  INSERT INTO {s}.chunk_changes (chunk_id) SELECT id FROM {s}.chunks WHERE unseen ORDER BY seq;
+  DROP INDEX {s}.chunks_unseen;
+  ALTER TABLE {s}.chunks DROP COLUMN unseen;
+  `,
 ];
 
 /**

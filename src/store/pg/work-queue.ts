@@ -7,8 +7,9 @@ import type { PgConnection } from "./connection.js";
 /**
  * The shared work queue. Executors on every instance claim with FOR UPDATE SKIP LOCKED
  * and complete in batches, each result checked against its claim's token. A chunk an
- * executor finished or gave back is flagged `unseen` until the orchestrator takes the
- * change (claims are not: they cause it nothing to do), and NOTIFY wakes whoever waits.
+ * executor finished or gave back is noted in `chunk_changes` until the orchestrator
+ * takes the change (claims are not: they cause it nothing to do), and NOTIFY wakes
+ * whoever waits.
  */
 export class PgQueue implements WorkQueue {
   private readonly s: string;
@@ -75,9 +76,11 @@ export class PgQueue implements WorkQueue {
       `WITH input AS (
          SELECT e->>'id' AS id, e->>'token' AS token, e->'patch' AS patch FROM jsonb_array_elements($1::jsonb) e
        ), done AS (
-         UPDATE ${this.s}.chunks c SET ${applyPatch("c", "i.patch")}, heartbeat_at = NULL, unseen = true
+         UPDATE ${this.s}.chunks c SET ${applyPatch("c", "i.patch")}, heartbeat_at = NULL
          FROM input i WHERE c.id = i.id AND c.token = i.token AND c.state = 'running'
          RETURNING c.id
+       ), noted AS (
+         INSERT INTO ${this.s}.chunk_changes (chunk_id) SELECT id FROM done
        )
        SELECT array_agg(id) AS ids, pg_notify($2, '') FROM done`,
       [JSON.stringify(completions), this.db.channel("changes")],
@@ -89,8 +92,10 @@ export class PgQueue implements WorkQueue {
     if (ids.length === 0) return [];
     const { rows } = await this.db.query<{ id: string }>(
       `WITH back AS (
-         UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb")}, heartbeat_at = NULL, unseen = true
+         UPDATE ${this.s}.chunks c SET ${applyPatch("c", "$3::jsonb")}, heartbeat_at = NULL
          WHERE c.owner = $1 AND c.state = 'running' AND c.id = ANY($2) RETURNING c.id
+       ), noted AS (
+         INSERT INTO ${this.s}.chunk_changes (chunk_id) SELECT id FROM back
        )
        SELECT id, pg_notify($4, ''), pg_notify($5, '') FROM back`,
       [owner, ids, JSON.stringify(patch), this.db.channel("work"), this.db.channel("changes")],
@@ -120,10 +125,16 @@ export class PgQueue implements WorkQueue {
         );
         if (silent.rows.length === 0) return [];
         const { rows } = await client.query<{ r: ChunkRecord }>(
-          `UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL, unseen = false
-           FROM (SELECT e->>0 AS id, e->1 AS patch FROM jsonb_array_elements($1::jsonb) e) p
-           WHERE c.id = p.id AND c.state = 'running'
-           RETURNING ${chunkRecord("c")} AS r`,
+          `WITH released AS (
+             UPDATE ${this.s}.chunks c SET ${applyPatch("c", "p.patch")}, heartbeat_at = NULL
+             FROM (SELECT e->>0 AS id, e->1 AS patch FROM jsonb_array_elements($1::jsonb) e) p
+             WHERE c.id = p.id AND c.state = 'running'
+             RETURNING c.id, ${chunkRecord("c")} AS r
+           ), unnoted AS (
+             -- The orchestrator applies what it released itself: an older change of these chunks is not news.
+             DELETE FROM ${this.s}.chunk_changes WHERE chunk_id IN (SELECT id FROM released)
+           )
+           SELECT r FROM released`,
           [JSON.stringify(silent.rows.map((row) => [row.id, patch(row.r, row.owner)]))],
         );
         await client.query("SELECT pg_notify($1, '')", [this.db.channel("work")]);
@@ -136,12 +147,13 @@ export class PgQueue implements WorkQueue {
   }
 
   async takeChanges(limit: number): Promise<ChunkRecord[]> {
+    // A chunk changed twice since the last take is one change; a change of a chunk since removed is none.
     const { rows } = await this.db.query<{ r: ChunkRecord; seq: string }>(
       `WITH picked AS (
-         SELECT id FROM ${this.s}.chunks WHERE unseen ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+         DELETE FROM ${this.s}.chunk_changes WHERE seq IN (SELECT seq FROM ${this.s}.chunk_changes ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING chunk_id
        )
-       UPDATE ${this.s}.chunks c SET unseen = false FROM picked WHERE c.id = picked.id
-       RETURNING ${chunkRecord("c")} AS r, c.seq`,
+       SELECT DISTINCT ON (c.id) ${chunkRecord("c")} AS r, c.seq FROM ${this.s}.chunks c JOIN picked ON c.id = picked.chunk_id`,
       [limit],
     );
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
