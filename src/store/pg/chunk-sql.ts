@@ -1,3 +1,5 @@
+import type { ChunkRecord } from "../records.js";
+
 // How a chunk record lives in a row: its JSON in `record`, with the fields queries
 // filter on in columns beside it, which are the truth (state, owner, token, attempts).
 
@@ -24,4 +26,33 @@ export function applyPatch(c: string, patch: string, store: Partial<Record<Colum
     ...store,
   };
   return [`record = ${c}.record || ${recordPart(patch)}`, ...Object.entries(columns).map(([column, value]) => `${column} = ${value}`)].join(", ");
+}
+
+/**
+ * New chunks as one INSERT: a parameter per column, and each record's JSON without the
+ * column fields, one per line (JSON text never holds a raw newline). One jsonb array of
+ * every record, trimmed row by row in SQL, took ~0.5 s for 20,000 chunks here, most of
+ * a big trigger's time before its first claim.
+ */
+export function insertChunks(s: string, chunks: readonly ChunkRecord[]): { sql: string; params: unknown[] } {
+  const ids: string[] = [];
+  const runIds: string[] = [];
+  const jobs: string[] = [];
+  const states: string[] = [];
+  const attempts: number[] = [];
+  const records: string[] = [];
+  for (const chunk of chunks) {
+    const { state, owner: _owner, token: _token, attempts: attempt, ...rest } = chunk;
+    ids.push(chunk.id);
+    runIds.push(chunk.runId);
+    jobs.push(chunk.job);
+    states.push(state);
+    attempts.push(attempt);
+    records.push(JSON.stringify(rest));
+  }
+  return {
+    sql: `INSERT INTO ${s}.chunks (id, run_id, job, state, attempts, record)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], string_to_array($6, E'\\n')::jsonb[])`,
+    params: [ids, runIds, jobs, states, attempts, records.join("\n")],
+  };
 }

@@ -8,7 +8,7 @@ import type { ArchivedRun, ChunkRecord, ChunkState, RunPatch, RunRecord, Success
 import type { RunSummary } from "../run-summary.js";
 import type { ChunkPatchOp, CommitResult, PruneResult, Store } from "../store.js";
 import { prunePg } from "./prune.js";
-import { applyPatch, chunkRecord, recordPart } from "./chunk-sql.js";
+import { applyPatch, chunkRecord, insertChunks } from "./chunk-sql.js";
 import { PgCommands } from "./commands.js";
 import type { DatabaseConfig } from "./config.js";
 import { PgConnection } from "./connection.js";
@@ -214,13 +214,11 @@ export class PgStore implements Store {
           [op.id, JSON.stringify(op.patch), op.patch.status ?? null],
         );
         return false;
-      case "chunks+":
-        await client.query(
-          `INSERT INTO ${s}.chunks (id, run_id, job, state, attempts, record)
-           SELECT e->>'id', e->>'runId', e->>'job', e->>'state', (e->>'attempts')::int, ${recordPart("e")} FROM jsonb_array_elements($1::jsonb) e`,
-          [JSON.stringify(op.chunks)],
-        );
+      case "chunks+": {
+        const { sql, params } = insertChunks(s, op.chunks);
+        await client.query(sql, params);
         return op.chunks.some((c) => c.state === "pending");
+      }
       case "chunks~": {
         // A patch applies only while the chunk is in the state the orchestrator saw.
         const { rows } = await client.query<{ id: string }>(
