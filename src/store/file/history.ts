@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { endsWithNewline, idOfLine, lineNumberAt, linesFrom, readLineAt, sizeOf } from "./history-lines.js";
 import { replaceDurably } from "./durable-write.js";
 import { HistoryIndex, type IndexEntry } from "./history-index.js";
@@ -217,7 +217,8 @@ export class History {
           offset += Buffer.byteLength(line);
           return line;
         });
-        writeSync(fd, lines.join(""));
+        // Whole: a short write on a nearly full disk would leave the new file cut short.
+        writeFileSync(fd, lines.join(""));
       }
     });
     // A crash here leaves the old index over the new history: its entries are checked on use, and it is rebuilt at the next open.

@@ -1,10 +1,12 @@
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, statfsSync, truncateSync, write, writeSync } from "node:fs";
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, statfsSync, truncateSync, writeFile, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { StoreError, errorMessage } from "../../errors.js";
 import { journalLineProblem } from "./shapes.js";
 
-const writeAsync = promisify(write) as (fd: number, text: string) => Promise<unknown>;
+// Whole writes: a write(2) on a nearly full disk may write part of what it was given and
+// still succeed; these go on until all of it is written or one fails.
+const writeAsync = promisify(writeFile) as (fd: number, text: string) => Promise<void>;
 
 /** How long a journal that could not write waits before it tries again. */
 const RETRY_MS = 1_000;
@@ -215,7 +217,7 @@ export class Journal<Op> {
     const count = this.buffer.length;
     const text = this.buffer.join("\n") + "\n";
     try {
-      writeSync(this.fd, text);
+      writeFileSync(this.fd, text);
     } catch (error) {
       try {
         ftruncateSync(this.fd, this.validBytes);
