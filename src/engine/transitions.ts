@@ -77,13 +77,14 @@ export function settleAttempt(
   worker: number | null = null,
 ): AttemptResult {
   const ranOn = chunk.owner === null ? null : placeOf(chunk.owner, worker);
-  if (outcome.ok && !chunk.suspect) {
-    // Nearly every result: one literal, since a spread that adds fields costs several times its size.
-    return { patch: { state: "done", finishedAt: now, error: null, owner: null, token: null, worker: null, ranOn, durationMs }, error: null };
-  }
   // An attempt that got to its end clears suspicion: whatever kills stau, it was not this one.
-  const ended = { owner: null, token: null, worker: null, ranOn, durationMs, ...(chunk.suspect ? { suspect: false, alone: false } : {}) } as const;
-  if (outcome.ok) return { patch: { state: "done", finishedAt: now, error: null, ...ended }, error: null };
+  const cleared = chunk.suspect ? ({ suspect: false, alone: false } as const) : null;
+  if (outcome.ok) {
+    // Every success: one literal (a spread that adds fields costs several times its size).
+    const done = { state: "done", finishedAt: now, error: null, owner: null, token: null, worker: null, ranOn, durationMs } as const;
+    return { patch: cleared ? { ...done, ...cleared } : done, error: null };
+  }
+  const ended = { owner: null, token: null, worker: null, ranOn, durationMs, ...cleared } as const;
   const error: ChunkError = { message: outcome.error.message, kind: outcome.kind, stack: outcome.error.stack };
   return { patch: { ...fail(chunk, spec, error, outcome.error.nonRetryable || cancelRequested, now), ...ended }, error };
 }

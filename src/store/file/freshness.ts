@@ -72,7 +72,6 @@ const emptyShard = (): ShardFile => ({ format: 2, seq: 0, nodes: {} });
 // Work IDs 1 and "1" are different IDs; their JSON text keeps them apart as object keys.
 const idKey = (id: WorkId) => JSON.stringify(id);
 
-
 /**
  * Freshness of each job, loaded part by part the first time it is asked about, so a run
  * touching three jobs never reads fifty, and a run on one ID never reads a million.

@@ -1,15 +1,25 @@
 import type { ChunkRecord } from "../records.js";
 
 // How a chunk record lives in a row: its JSON in `record`, with the fields queries
-// filter on in columns beside it, which are the truth (state, owner, token, attempts).
+// filter on in columns beside it, which are the truth.
+
+/** The fields kept in columns of their own, out of the row's JSON. */
+const COLUMNS = ["state", "owner", "token", "attempts"] as const;
+type Column = (typeof COLUMNS)[number];
+const IN_COLUMNS: ReadonlySet<string> = new Set(COLUMNS);
 
 /** A chunk row as one record: the JSON, with the columns laid over it. */
-export const chunkRecord = (c: string) => `${c}.record || jsonb_build_object('state', ${c}.state, 'owner', ${c}.owner, 'token', ${c}.token, 'attempts', ${c}.attempts)`;
+export const chunkRecord = (c: string) => `${c}.record || jsonb_build_object(${COLUMNS.map((k) => `'${k}', ${c}.${k}`).join(", ")})`;
 
 /** The fields of a patch that live in their own columns are kept out of the JSON. */
-export const recordPart = (patch: string) => `(${patch} - 'state' - 'owner' - 'token' - 'attempts')`;
+export const recordPart = (patch: string) => `(${patch} ${COLUMNS.map((k) => `- '${k}'`).join(" ")})`;
 
-type Column = "state" | "owner" | "token" | "attempts";
+/** A record's JSON as its row keeps it: without the fields in columns. */
+function recordJson(chunk: ChunkRecord): string {
+  const kept: Record<string, unknown> = {};
+  for (const key in chunk) if (!IN_COLUMNS.has(key)) kept[key] = chunk[key as keyof ChunkRecord];
+  return JSON.stringify(kept);
+}
 
 /**
  * The SET list that applies a patch (a jsonb expression) to chunk row `c` as it
@@ -30,7 +40,7 @@ export function applyPatch(c: string, patch: string, store: Partial<Record<Colum
 
 /**
  * New chunks as one INSERT: a parameter per column, and each record's JSON without the
- * column fields, one per line (JSON text never holds a raw newline). One jsonb array of
+ * fields in columns, one per line (JSON text never holds a raw newline). One jsonb array of
  * every record, trimmed row by row in SQL, took ~0.5 s for 20,000 chunks here, most of
  * a big trigger's time before its first claim.
  */
@@ -42,13 +52,12 @@ export function insertChunks(s: string, chunks: readonly ChunkRecord[]): { sql: 
   const attempts: number[] = [];
   const records: string[] = [];
   for (const chunk of chunks) {
-    const { state, owner: _owner, token: _token, attempts: attempt, ...rest } = chunk;
     ids.push(chunk.id);
     runIds.push(chunk.runId);
     jobs.push(chunk.job);
-    states.push(state);
-    attempts.push(attempt);
-    records.push(JSON.stringify(rest));
+    states.push(chunk.state);
+    attempts.push(chunk.attempts);
+    records.push(recordJson(chunk));
   }
   return {
     sql: `INSERT INTO ${s}.chunks (id, run_id, job, state, attempts, record)
