@@ -74,7 +74,8 @@ async function startDev(dir, headless) {
       const cpuBefore = cpuSeconds(pty.pid);
       const start = performance.now();
       const { run } = await orders.call({ cmd: "trigger", job: "many", kwargs: { n } });
-      if (headless) await until((text) => text.includes(run.id) && /"run:finished"|run:finished/.test(text.slice(text.lastIndexOf(run.id) - 200)), "run:finished");
+      // The line that says this run finished (the warm-up's may still arrive after `out` was emptied).
+      if (headless) await until((text) => text.split("\n").some((line) => line.includes(run.id) && line.includes("run:finished")), "run:finished");
       else {
         // The header counts the active runs' chunks, and says "none" again once the run is over.
         await until((text) => / done /.test(text), "chunks done");

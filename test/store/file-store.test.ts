@@ -74,6 +74,34 @@ describe("the embedded store's journal", () => {
     expect(await second.queue.releaseSilent(30_000, (_c, owner) => T.interrupted(`${owner} stopped`))).toEqual([]);
   });
 
+  it("hands a result to the orchestrator before it is durable, so the answer shares its write and is never on disk without it", async () => {
+    const dir = tempDir();
+    const store = await writer(dir);
+    await seed(store, "r1", 1);
+    const [chunk] = await claimAs(store, ORCHESTRATOR.id, 1);
+    const linesAt = () => readFileSync(journal(dir), "utf8").trim().split("\n").map((line) => (JSON.parse(line) as { t: string }).t);
+    const before = linesAt().length;
+    let answered: Promise<unknown> | null = null;
+    let heardBeforeDurable = false;
+    let completed = false;
+    await store.queue.listen("changes", () => {
+      heardBeforeDurable = !completed;
+      // What the orchestrator writes in answer: the freshness earned and the run's end.
+      answered = store.queue.takeChanges(10).then(async (changes) => {
+        expect(changes.map((c) => [c.id, c.state])).toEqual([[chunk!.id, "done"]]);
+        store.recordSuccesses([{ job: chunk!.job, kwargsKey: "{}", workIds: [0], at: 6 }]);
+        store.patchRun("r1", { status: "done", finishedAt: 6 });
+        await store.commit();
+      });
+    });
+    await store.queue.complete([{ id: chunk!.id, token: chunk!.token!, patch: succeeded(chunk!, 6) }]);
+    completed = true;
+    // The result and its answer went to disk together, in this order.
+    expect(heardBeforeDurable).toBe(true);
+    expect(linesAt().slice(before)).toEqual(["chunks~", "ok", "run~"]);
+    await answered;
+  });
+
   it("drops a torn last line, and the next writer appends after it cleanly", async () => {
     const dir = tempDir();
     const store = await writer(dir);

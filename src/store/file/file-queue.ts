@@ -97,16 +97,21 @@ export class FileQueue implements WorkQueue {
   }
 
   /**
-   * Writes results, waits until they are durable, then hands them to the orchestrator
-   * (`asChanges`), unless the orchestrator made them itself (a release) and applies them.
+   * Writes results and resolves once they are durable. Unless the orchestrator made them
+   * itself (a release), they are handed to it as changes right away, before they are on
+   * disk: the journal is one ordered stream, so whatever the orchestrator writes in
+   * answer (the freshness earned, the run's end, a claim of a dependent chunk) comes
+   * after them in the file and can only be durable once they are. The answer then joins
+   * the same group commit: one durable write per result instead of two.
    */
   private async record(patches: [string, ChunkPatch][], asChanges = true): Promise<Set<string>> {
     if (patches.length === 0) return new Set();
     this.host.write({ t: "chunks~", patches });
+    if (asChanges) {
+      for (const [id] of patches) this.changes.push(id);
+      this.signals.notify("changes");
+    }
     await this.host.durable();
-    if (!asChanges) return new Set(patches.map(([id]) => id));
-    for (const [id] of patches) this.changes.push(id);
-    this.signals.notify("changes");
     return new Set(patches.map(([id]) => id));
   }
 

@@ -40,6 +40,9 @@ export class Journal<Op> {
   private appended = 0;
   private written = 0;
   private waiters: Waiter[] = [];
+  /** Commits durable and not yet told, oldest first (see tell()). */
+  private ready: Waiter[] = [];
+  private telling = false;
   private writing = false;
   private scheduled = false;
   private lines: number;
@@ -126,11 +129,17 @@ export class Journal<Op> {
    * makes few, larger writes instead of one per change.
    */
   commit(): Promise<void> {
-    if (this.written >= this.appended) return Promise.resolve();
+    if (this.written >= this.appended && !this.telling) return Promise.resolve();
     if (this.abandoned && this.problem) return Promise.reject(this.abandonedError());
     return new Promise((resolve, reject) => {
-      this.waiters.push({ upTo: this.appended, resolve, reject });
-      this.kick();
+      const waiter = { upTo: this.appended, resolve, reject };
+      if (waiter.upTo > this.written) {
+        this.waiters.push(waiter);
+        this.kick();
+      } else {
+        // Durable already, but commits before it are still being told: it waits its turn.
+        this.ready.push(waiter);
+      }
     });
   }
 
@@ -174,9 +183,32 @@ export class Journal<Op> {
       this.problem = null;
       this.onProblem(null);
     }
-    const done = this.waiters.filter((w) => w.upTo <= this.written);
-    this.waiters = this.waiters.filter((w) => w.upTo > this.written);
-    for (const waiter of done) waiter.resolve();
+    // Waiters are in the order they asked, so their upTo only grows.
+    let durable = 0;
+    while (durable < this.waiters.length && this.waiters[durable]!.upTo <= this.written) durable++;
+    for (const waiter of this.waiters.splice(0, durable)) this.ready.push(waiter);
+    this.tell();
+  }
+
+  /**
+   * Resolves durable commits in the order they were asked for, one per turn of the event
+   * loop, so that whoever waited on each has reacted before the next hears. One write
+   * often carries the changes of several parties (a trigger's new run and an executor's
+   * claim of its chunk; an executor's result and the orchestrator's end of the run it
+   * finished): this way what they announce once durable follows the order of the
+   * journal, whatever the depth of each one's chain of promises. A lone commit costs no turn.
+   */
+  private tell(): void {
+    if (this.telling) return;
+    const next = this.ready.shift();
+    if (!next) return;
+    next.resolve();
+    if (this.ready.length === 0) return;
+    this.telling = true;
+    setImmediate(() => {
+      this.telling = false;
+      this.tell();
+    });
   }
 
   /** A write failed: cut off what it wrote, keep the lines, say so, and try again later. */
