@@ -68,6 +68,19 @@ describe("run history", () => {
     expect(next.damagedLines().map((d) => d.line)).toEqual([2]);
   });
 
+  it("appends to the history a rewrite put in place, not to the file it replaced", () => {
+    const file = historyFile();
+    const history = new History(file);
+    history.append([archived("r1"), archived("r2")]);
+    expect(history.rewrite((line) => line.run.id !== "r1")).toEqual(["r1"]);
+    history.append([archived("r3")]);
+    history.close();
+    expect(readFileSync(file, "utf8").trim().split("\n").map((line) => (JSON.parse(line) as ArchivedRun).run.id)).toEqual(["r2", "r3"]);
+    const reader = new History(file);
+    expect([reader.find("r3")?.run.id, reader.find("r2")?.run.id, reader.find("r1")]).toEqual(["r3", "r2", null]);
+    expect(indexLines(file).map((line) => line.split("\t")[0]).sort()).toEqual(["r2", "r3"]);
+  });
+
   it("counts line numbers across read blocks", () => {
     const file = historyFile();
     const history = new History(file);

@@ -391,6 +391,7 @@ export class FileStore implements Store {
       }
       this.journal = null;
     }
+    this.history.close();
     this.leadership.close();
     if (failure) throw failure;
   }

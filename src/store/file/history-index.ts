@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shardOf } from "./shard.js";
 
@@ -18,6 +18,9 @@ export interface IndexEntry {
 }
 
 export class HistoryIndex {
+  /** Shards held open for appends by the writer, so archiving a run opens no file. */
+  private readonly appending = new Map<number, number>();
+
   constructor(readonly dir: string) {}
 
   exists(): boolean {
@@ -34,15 +37,26 @@ export class HistoryIndex {
    */
   append(entries: readonly IndexEntry[], historyWasEmpty: boolean): void {
     if (entries.length === 0) return;
-    if (!this.exists()) {
+    if (this.appending.size === 0 && !this.exists()) {
       if (!historyWasEmpty) return;
       mkdirSync(this.dir, { recursive: true });
     }
-    for (const [n, list] of byShard(entries)) appendFileSync(this.shard(n), lines(list));
+    for (const [n, list] of byShard(entries)) {
+      let fd = this.appending.get(n);
+      if (fd === undefined) this.appending.set(n, (fd = openSync(this.shard(n), "a")));
+      writeFileSync(fd, lines(list));
+    }
+  }
+
+  /** Closes the shards held open (before they are replaced, and when the store closes). */
+  close(): void {
+    for (const fd of this.appending.values()) closeSync(fd);
+    this.appending.clear();
   }
 
   /** Replaces the whole index (after a rewrite of the history, or to build one): the new shards are written aside, then put in place. */
   replace(entries: readonly IndexEntry[]): void {
+    this.close();
     const fresh = `${this.dir}.new`;
     rmSync(fresh, { recursive: true, force: true });
     mkdirSync(fresh, { recursive: true });

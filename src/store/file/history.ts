@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { endsWithNewline, idOfLine, lineNumberAt, linesFrom, readLineAt, sizeOf } from "./history-lines.js";
 import { replaceDurably } from "./durable-write.js";
 import { HistoryIndex, type IndexEntry } from "./history-index.js";
@@ -36,7 +36,7 @@ export function describeDamagedLine(damage: DamagedLine): string {
  * of many chunks keeps them apart, so every line stays short.
  */
 export class History {
-  private checkedTail = false;
+  private appender: { fd: number; size: number; separator: string } | null = null;
   /** Damaged lines met so far, by byte offset, so each is reported once. */
   private readonly damage = new Map<number, DamagedLine>();
 
@@ -57,23 +57,48 @@ export class History {
 
   append(runs: readonly ArchivedRun[]): void {
     if (runs.length === 0) return;
-    if (!existsSync(dirname(this.file))) mkdirSync(dirname(this.file), { recursive: true });
-    // A line cut short by a crash stays as it is (readers skip it), but the next line
-    // must not be glued onto it.
-    const separator = this.checkedTail || endsWithNewline(this.file) ? "" : "\n";
-    this.checkedTail = true;
+    const out = (this.appender ??= this.openAppender());
     const lines = runs.map((r) => JSON.stringify(r.chunks.length > CHUNKS_APART_OVER ? { run: r.run, chunks: [], apart: this.apart.write(r) } : r) + "\n");
-    const size = sizeOf(this.file);
-    let offset = size + separator.length;
-    appendFileSync(this.file, separator + lines.join(""));
+    const text = out.separator + lines.join("");
+    const historyWasEmpty = out.size === 0;
+    let offset = out.size + out.separator.length;
+    try {
+      writeFileSync(out.fd, text);
+    } catch (error) {
+      // Part of it may be written (a full disk): the next append looks at the file afresh.
+      this.close();
+      throw error;
+    }
+    out.size += Buffer.byteLength(text);
+    out.separator = "";
     this.index.append(
       runs.map((r, i) => {
         const entry = { id: r.run.id, offset };
         offset += Buffer.byteLength(lines[i]!);
         return entry;
       }),
-      size === 0,
+      historyWasEmpty,
     );
+  }
+
+  /**
+   * The file held open for appends, with its size, while this store writes (archiving a
+   * run is on the way from its last result to its end: no open, stat and close per run).
+   * A line cut short by a crash stays as it is (readers skip it), but the next line must
+   * not be glued onto it.
+   */
+  private openAppender(): { fd: number; size: number; separator: string } {
+    if (!existsSync(dirname(this.file))) mkdirSync(dirname(this.file), { recursive: true });
+    const separator = endsWithNewline(this.file) ? "" : "\n";
+    const fd = openSync(this.file, "a");
+    return { fd, size: fstatSync(fd).size, separator };
+  }
+
+  /** Lets go of the file (a rewrite puts a new one in its place; a closing store). */
+  close(): void {
+    if (this.appender) closeSync(this.appender.fd);
+    this.appender = null;
+    this.index.close();
   }
 
   /**
@@ -206,6 +231,7 @@ export class History {
       else dropped.push(run);
     }
     if (dropped.length === 0) return [];
+    this.close();
     const entries: IndexEntry[] = [];
     let offset = 0;
     replaceDurably(this.file, (fd) => {
