@@ -48,16 +48,16 @@ describePg("the PostgreSQL store", () => {
   it("migrates once when instances start together, and then finds nothing to do", async () => {
     await Promise.all([open(), open(), open()]);
     await open();
-    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
   });
 
   it("refuses a schema migrated by a newer stau", async () => {
     await open();
     await query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`);
-    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(4\): upgrade stau/);
+    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(5\): upgrade stau/);
   });
 
-  it("keeps the changes a schema of migration 3 had not delivered yet when it moves them to their own table", async () => {
+  it("keeps the changes a schema of migration 3 had not delivered yet when it moves them to their own table, and drops what later migrations drop", async () => {
     const store = await open();
     await seed(store, "r1", 2);
     const [first] = await store.queue.claim("A", 1, { skipJobs: [], suspects: false }, T.claim("A", 1));
@@ -67,10 +67,14 @@ describePg("the PostgreSQL store", () => {
     await query(`ALTER TABLE "${schema}".chunks ADD COLUMN unseen boolean NOT NULL DEFAULT false`);
     await query(`CREATE INDEX chunks_unseen ON "${schema}".chunks (seq) WHERE unseen`);
     await query(`UPDATE "${schema}".chunks SET unseen = true WHERE id = $1`, [first!.id]);
-    await query(`DELETE FROM "${schema}".migrations WHERE version = 4`);
+    await query(`ALTER TABLE "${schema}".chunks ADD CONSTRAINT chunks_seq_key UNIQUE (seq)`);
+    await query(`DELETE FROM "${schema}".migrations WHERE version >= 4`);
     const upgraded = await open();
     expect((await upgraded.queue.takeChanges(10)).map((c) => [c.id, c.state])).toEqual([[first!.id, "done"]]);
     expect(await upgraded.queue.takeChanges(10)).toEqual([]);
+    expect(await query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'chunks' ORDER BY indexname`, [schema])).toEqual(
+      ["chunks_pending", "chunks_pending_run", "chunks_pkey", "chunks_run", "chunks_running"].map((indexname) => ({ indexname })),
+    );
   });
 
   it("says where and why when the database cannot be reached, without the password", async () => {

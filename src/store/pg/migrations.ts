@@ -106,6 +106,12 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX {s}.chunks_unseen;
   ALTER TABLE {s}.chunks DROP COLUMN unseen;
   `,
+  // 5: a chunk's seq orders it and is never looked up: its unique index only cost an entry
+  // per new chunk and per change of state (a change of an indexed column adds an entry to
+  // every index of the table).
+  `
+  ALTER TABLE {s}.chunks DROP CONSTRAINT chunks_seq_key;
+  `,
 ];
 
 /**
