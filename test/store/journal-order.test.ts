@@ -57,3 +57,21 @@ it("makes a commit that asks while others are still being told wait its turn", a
   expect(said).toEqual(["a", "b", "c", "late"]);
   journal.close();
 });
+
+it("keeps that order when a write made at once (compaction) makes the next commit durable in the same turn", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "stau-journal-order-"));
+  dirs.push(dir);
+  // Compaction after every write: it first writes what is buffered at once.
+  const full = { lines: () => 1, compact: () => journal.flushNow() };
+  const journal: Journal<object> = Journal.open<object>(join(dir, "journal.jsonl"), { lines: 0, validBytes: 0, tornTail: false }, full);
+  const said: string[] = [];
+  journal.append({ t: "result" });
+  const first = journal.commit().then(() => hops(20)).then(() => said.push("chunk:done"));
+  // The first write is on its way now; this line waits in the buffer for the compaction after it.
+  await new Promise((resolve) => setImmediate(resolve));
+  journal.append({ t: "finish" });
+  const second = journal.commit().then(() => said.push("run:finished"));
+  await Promise.all([first, second]);
+  expect(said).toEqual(["chunk:done", "run:finished"]);
+  journal.close();
+});

@@ -196,14 +196,15 @@ export class Journal<Op> {
    * often carries the changes of several parties (a trigger's new run and an executor's
    * claim of its chunk; an executor's result and the orchestrator's end of the run it
    * finished): this way what they announce once durable follows the order of the
-   * journal, whatever the depth of each one's chain of promises. A lone commit costs no turn.
+   * journal, whatever the depth of each one's chain of promises. The first waiter of a
+   * write is told at once; the turn after it is kept even when nobody else waits yet, as
+   * a write made at once (compaction, close) may add waiters in the same turn.
    */
   private tell(): void {
     if (this.telling) return;
     const next = this.ready.shift();
     if (!next) return;
     next.resolve();
-    if (this.ready.length === 0) return;
     this.telling = true;
     setImmediate(() => {
       this.telling = false;
