@@ -36,7 +36,7 @@ export async function watchStore(instance: Instance, out: EventBus): Promise<() 
       for (const chunk of p.records ?? []) learn(null, chunk);
     }),
   );
-  const seen = await read(instance);
+  const seen = await read(instance, runs);
   for (const { run, chunks: own } of seen) {
     learn(run, null);
     for (const chunk of own) learn(null, chunk);
@@ -46,7 +46,7 @@ export async function watchStore(instance: Instance, out: EventBus): Promise<() 
 
   const announce = (event: Event) => out.emit(event.name, event.payload as never);
   const look = async () => {
-    for (const { run, chunks: own } of await read(instance, [...runs].filter(([, status]) => status === "waiting" || status === "running").map(([id]) => id))) {
+    for (const { run, chunks: own } of await read(instance, runs, [...runs].filter(([, status]) => status === "waiting" || status === "running").map(([id]) => id))) {
       const before = runs.get(run.id);
       const moved = own.filter((c) => chunks.get(c.id) !== c.state);
       if (before === undefined) announce({ name: "run:queued", payload: { run } });
@@ -88,12 +88,19 @@ export async function watchStore(instance: Instance, out: EventBus): Promise<() 
   };
 }
 
-/** Runs that may have changed since the last look: the active ones, the newest, and those of `also` (known active before). */
-async function read(instance: Instance, also: readonly string[] = []): Promise<ArchivedRun[]> {
-  const [active, newest] = await Promise.all([activeRuns(instance.store), instance.store.listRuns(RECENT_RUNS)]);
-  const byId = new Map([...newest, ...active].map((r) => [r.run.id, r]));
-  const ended = await Promise.all(also.filter((id) => !byId.has(id)).map((id) => instance.store.getRun(id)));
-  for (const run of ended) if (run) byId.set(run.run.id, run);
+/**
+ * Runs that may have changed since the last look: the active ones, those of `also` (known
+ * active before), and of the newest, those new here or moved on since (`known` holds the
+ * status each was last seen with). A finished run seen as it is now is not read again:
+ * the newest runs come as summaries, and a run of 100,000 chunks among them was read
+ * whole every second.
+ */
+async function read(instance: Instance, known: ReadonlyMap<string, RunStatus>, also: readonly string[] = []): Promise<ArchivedRun[]> {
+  const [active, newest] = await Promise.all([activeRuns(instance.store), instance.store.listRunSummaries(RECENT_RUNS)]);
+  const byId = new Map(active.map((r) => [r.run.id, r]));
+  const changed = newest.filter(({ run }) => known.get(run.id) !== run.status).map(({ run }) => run.id);
+  const wanted = [...new Set([...changed, ...also])].filter((id) => !byId.has(id));
+  for (const run of await Promise.all(wanted.map((id) => instance.store.getRun(id)))) if (run) byId.set(run.run.id, run);
   return [...byId.values()].sort((a, b) => a.run.createdAt - b.run.createdAt);
 }
 
