@@ -10,6 +10,7 @@ import { openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun, InstanceInfo } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import { FINISHED_CHUNK_STATES } from "../engine/transitions.js";
+import { holdHeapCloseToLive } from "./heap-growth.js";
 import { Election } from "./election.js";
 import { listenHealth, type Health, type Scrape } from "./health.js";
 import { instanceMetrics, type Metrics } from "./metrics.js";
@@ -128,6 +129,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   });
   // A store that cannot record says so, stops new work, and says when it can again.
   const unwatch = store.onProblem((problem) => events.emit("store:problem", { problem }));
+  const releaseHeap = holdHeapCloseToLive();
   let orchestrator: Orchestrator | null = null;
   let draining = false;
   // Counting from here, before this instance may orchestrate: what recovery announces counts too.
@@ -226,6 +228,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
       await pool.close();
       stopAbandoning();
       unwatch();
+      releaseHeap();
       const left = await unfinished(store);
       await store.close().catch(stopping("closing the store"));
       const stopped = { ...result, left };
