@@ -14,11 +14,13 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function openJournal(): { journal: Journal<object>; file: string } {
+/** A new journal; `compactEvery` lines it compacts, by writing what is buffered at once (as the file store does first). */
+function openJournal(compactEvery = Infinity): { journal: Journal<object>; file: string } {
   const dir = mkdtempSync(join(tmpdir(), "stau-journal-order-"));
   dirs.push(dir);
   const file = join(dir, "journal.jsonl");
-  return { journal: Journal.open<object>(file, { lines: 0, validBytes: 0, tornTail: false }, { lines: () => Infinity, compact: () => undefined }), file };
+  const journal: Journal<object> = Journal.open<object>(file, { lines: 0, validBytes: 0, tornTail: false }, { lines: () => compactEvery, compact: () => journal.flushNow() });
+  return { journal, file };
 }
 
 /** Resolves after `depth` hops of the microtask queue. */
@@ -59,11 +61,8 @@ it("makes a commit that asks while others are still being told wait its turn", a
 });
 
 it("keeps that order when a write made at once (compaction) makes the next commit durable in the same turn", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "stau-journal-order-"));
-  dirs.push(dir);
   // Compaction after every write: it first writes what is buffered at once.
-  const full = { lines: () => 1, compact: () => journal.flushNow() };
-  const journal: Journal<object> = Journal.open<object>(join(dir, "journal.jsonl"), { lines: 0, validBytes: 0, tornTail: false }, full);
+  const { journal } = openJournal(1);
   const said: string[] = [];
   journal.append({ t: "result" });
   const first = journal.commit().then(() => hops(20)).then(() => said.push("chunk:done"));
