@@ -75,6 +75,12 @@ export class PgConnection {
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.watch(async () => {
       const client = await this.pool.connect();
+      // A borrowed client is the borrower's to watch: the pool stops listening while it is
+      // out, and an error it emits with nobody listening (its session terminated between
+      // two statements) would end the process. A client that broke is not given back.
+      let broken: Error | undefined;
+      const onError = (error: Error) => (broken = error);
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await work(client);
@@ -84,7 +90,9 @@ export class PgConnection {
         await client.query("ROLLBACK").catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        // A broken client keeps the listener: it may say more as it is discarded.
+        if (!broken) client.off("error", onError);
+        client.release(broken);
       }
     });
   }
