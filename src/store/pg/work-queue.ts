@@ -20,16 +20,21 @@ export class PgQueue implements WorkQueue {
 
   async claim(owner: string, limit: number, filter: ClaimFilter, patch: ChunkPatch): Promise<ChunkRecord[]> {
     const limits = filter.limits ?? {};
+    const limited = Object.keys(limits).length > 0;
     const params = [limit, filter.skipJobs, JSON.stringify({ ...patch, owner }), filter.suspects, filter.runs ?? null];
-    const claimed =
-      Object.keys(limits).length === 0
-        ? (await this.db.query<{ r: ChunkRecord; seq: string }>(this.claimSql(null), params)).rows
-        : await this.db.transaction(async (client) => {
-            // Claims of limited jobs take turns across instances: the running chunks one
-            // counts stay counted until its claim commits and the next one looks.
-            await client.query("SELECT pg_advisory_xact_lock(hashtext($1), 1)", [`stau.concurrency.${this.db.schema}`]);
-            return (await client.query<{ r: ChunkRecord; seq: string }>(this.claimSql("$6::jsonb"), [...params, JSON.stringify(limits)])).rows;
-          });
+    const claimed = await this.db.transaction(async (client) => {
+      // Each run's oldest pending chunks must be read in order from chunks_pending_run. A
+      // planner that underestimates how many a run has (a new table without statistics,
+      // or statistics from before a big trigger) reads them all by bitmap and sorts them
+      // instead, at every claim: measured 11-90 ms a claim in the middle of a 20,000-chunk
+      // run, where the ordered scan takes 0.3-2 ms.
+      await client.query("SET LOCAL enable_bitmapscan = off");
+      // Claims of limited jobs take turns across instances: the running chunks one
+      // counts stay counted until its claim commits and the next one looks.
+      if (limited) await client.query("SELECT pg_advisory_xact_lock(hashtext($1), 1)", [`stau.concurrency.${this.db.schema}`]);
+      const sql = this.claimSql(limited ? "$6::jsonb" : null);
+      return (await client.query<{ r: ChunkRecord; seq: string }>(sql, limited ? [...params, JSON.stringify(limits)] : params)).rows;
+    });
     // Oldest first, as they became pending (the runs' turns decided which).
     return claimed.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
   }
@@ -147,13 +152,16 @@ export class PgQueue implements WorkQueue {
   }
 
   async takeChanges(limit: number): Promise<ChunkRecord[]> {
-    // A chunk changed twice since the last take is one change; a change of a chunk since removed is none.
+    // A chunk changed twice since the last take is one change; a change of a chunk since
+    // removed is none. The chunks are looked up by id as an array: joined to the deleted
+    // rows, the planner (guessing 600 of them) read the whole chunks table into a hash
+    // at every take.
     const { rows } = await this.db.query<{ r: ChunkRecord; seq: string }>(
       `WITH picked AS (
          DELETE FROM ${this.s}.chunk_changes WHERE seq IN (SELECT seq FROM ${this.s}.chunk_changes ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING chunk_id
        )
-       SELECT DISTINCT ON (c.id) ${chunkRecord("c")} AS r, c.seq FROM ${this.s}.chunks c JOIN picked ON c.id = picked.chunk_id`,
+       SELECT ${chunkRecord("c")} AS r, c.seq FROM ${this.s}.chunks c WHERE c.id = ANY(ARRAY(SELECT chunk_id FROM picked))`,
       [limit],
     );
     return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map((r) => r.r);
