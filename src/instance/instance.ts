@@ -8,7 +8,7 @@ import type { ExecPool } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import { openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun, InstanceInfo } from "../store/records.js";
-import type { Store } from "../store/store.js";
+import { HEARTBEAT_RENEW_MS, type Store } from "../store/store.js";
 import { FINISHED_CHUNK_STATES } from "../engine/transitions.js";
 import { holdHeapCloseToLive } from "./heap-growth.js";
 import { Election } from "./election.js";
@@ -152,12 +152,12 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     if (store.shared) events.emit("instance:orchestrating", { copy: info.id });
   }
 
-  await store.queue.heartbeat(info, []);
+  await store.queue.heartbeat(info, [], HEARTBEAT_RENEW_MS);
   // A heartbeat that fails is said once, not every second, and so is its return.
   let beating = true;
   const beat = async () => {
     try {
-      await store.queue.heartbeat(info, executor.heldChunks());
+      await store.queue.heartbeat(info, executor.heldChunks(), HEARTBEAT_RENEW_MS);
       if (!beating) warn("heartbeats go through again");
       beating = true;
     } catch (error) {

@@ -140,8 +140,8 @@ export interface WorkQueue {
   complete(completions: readonly Completion[]): Promise<Set<string>>;
   /** Gives running chunks of `owner` back (transitions.interrupted); returns the ids given back. */
   handBack(owner: string, ids: readonly string[], patch: ChunkPatch): Promise<string[]>;
-  /** The owner is alive and still holds these chunks. */
-  heartbeat(instance: InstanceInfo, chunkIds: readonly string[]): Promise<void>;
+  /** The owner is alive and still holds these chunks (each renewed once its heartbeat is `renewAfterMs` old). */
+  heartbeat(instance: InstanceInfo, chunkIds: readonly string[], renewAfterMs: number): Promise<void>;
   /**
    * Running chunks whose owner is gone (no heartbeat for `silentMs`; on the embedded
    * store: any owner but the instance holding the data directory) are given
@@ -167,6 +167,12 @@ export interface WorkQueue {
 
 /** An instance that stopped heartbeating this long is taken for gone: its chunks run again elsewhere. */
 export const SILENT_INSTANCE_MS = 5_000;
+/**
+ * A held chunk's heartbeat is renewed once it is this old. Instances beat every second,
+ * so a held chunk's is about three seconds old at most, never SILENT_INSTANCE_MS while
+ * its instance lives; a chunk that ends sooner is never written for its heartbeat.
+ */
+export const HEARTBEAT_RENEW_MS = 2_000;
 
 /** An instance as the store knows it (`stau status`). */
 export interface InstanceRow {

@@ -107,12 +107,26 @@ describePg("the PostgreSQL store", () => {
     // A heartbeat keeps the chunks it names; one the instance lost track of goes back once
     // it has been silent for longer than asked (polled, heartbeating the other each time).
     const released = await until(async () => {
-      await store.queue.heartbeat(instance("A"), [claimed[0]!.id]);
+      await store.queue.heartbeat(instance("A"), [claimed[0]!.id], 0);
       const out = await store.queue.releaseSilent(200, silent);
       return out.length ? out : null;
     }, "a release of the chunk nobody heartbeats");
     expect(released.map((r) => [r.owner, r.chunk.id, r.chunk.state])).toEqual([["A", claimed[1]!.id, "pending"]]);
     expect((await store.leadership.instances()).map((i) => [i.info.id, i.leading, i.stopped])).toEqual([["A", false, false]]);
+  });
+
+  it("renews a held chunk's heartbeat only once it is as old as asked", async () => {
+    const store = await open();
+    await seed(store, "r1", 1);
+    const [chunk] = await store.queue.claim("A", 1, { skipJobs: [], suspects: false }, T.claim("A", 1));
+    const silent = (_chunk: unknown, owner: string) => T.interrupted(`instance ${owner} went silent`);
+    // Heartbeats younger than a minute are left alone, so the chunk falls silent after 200 ms all the same.
+    const released = await until(async () => {
+      await store.queue.heartbeat(instance("A"), [chunk!.id], 60_000);
+      const out = await store.queue.releaseSilent(200, silent);
+      return out.length ? out : null;
+    }, "a release of the chunk whose heartbeat was young enough to keep");
+    expect(released.map((r) => r.chunk.id)).toEqual([chunk!.id]);
   });
 
   it("keeps each log with the instance that ran it, for readers on any machine", async () => {
@@ -142,7 +156,7 @@ describePg("orders through the commands table", () => {
 
   it("carries out each order once, whichever orchestrator serves it, and brings its answer or error back", async () => {
     const store = await open();
-    await store.queue.heartbeat(instance("A"), []);
+    await store.queue.heartbeat(instance("A"), [], 0);
     const handled: string[] = [];
     const warnings: string[] = [];
     const serve = async (by: string) => {

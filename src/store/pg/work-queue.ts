@@ -108,15 +108,22 @@ export class PgQueue implements WorkQueue {
     return rows.map((r) => r.id);
   }
 
-  /** Only the chunks named: one the instance lost track of stops being heartbeated and is released like a dead instance's. */
-  async heartbeat(instance: InstanceInfo, chunkIds: readonly string[]): Promise<void> {
+  /**
+   * Only the chunks named: one the instance lost track of stops being heartbeated and is
+   * released like a dead instance's. A chunk's heartbeat is renewed only once it is
+   * `renewAfterMs` old, so most short chunks end without one: renewing every held chunk
+   * every second rewrote each row (and its index entries) once more per second held,
+   * as much writing as claiming and completing them when results queued up.
+   */
+  async heartbeat(instance: InstanceInfo, chunkIds: readonly string[], renewAfterMs: number): Promise<void> {
     await this.db.query(
       `WITH me AS (
          INSERT INTO ${this.s}.instances (id, info, heartbeat_at) VALUES ($1, $2, now())
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL
        )
-       UPDATE ${this.s}.chunks SET heartbeat_at = now() WHERE owner = $1 AND state = 'running' AND id = ANY($3)`,
-      [instance.id, instance, chunkIds],
+       UPDATE ${this.s}.chunks SET heartbeat_at = now()
+       WHERE owner = $1 AND state = 'running' AND id = ANY($3) AND heartbeat_at < now() - make_interval(secs => $4::double precision / 1000)`,
+      [instance.id, instance, chunkIds, renewAfterMs],
     );
   }
 
