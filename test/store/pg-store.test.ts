@@ -48,13 +48,13 @@ describePg("the PostgreSQL store", () => {
   it("migrates once when instances start together, and then finds nothing to do", async () => {
     await Promise.all([open(), open(), open()]);
     await open();
-    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }, { version: 5 }]);
+    expect(await query(`SELECT version FROM "${schema}".migrations ORDER BY version`)).toEqual([1, 2, 3, 4, 5, 6].map((version) => ({ version })));
   });
 
   it("refuses a schema migrated by a newer stau", async () => {
     await open();
     await query(`INSERT INTO "${schema}".migrations (version) VALUES (99)`);
-    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(5\): upgrade stau/);
+    await expect(open()).rejects.toThrow(/schema t_store_\w+ is at migration 99, newer than this stau knows \(6\): upgrade stau/);
   });
 
   it("keeps the changes a schema of migration 3 had not delivered yet when it moves them to their own table, and drops what later migrations drop", async () => {
@@ -68,6 +68,7 @@ describePg("the PostgreSQL store", () => {
     await query(`CREATE INDEX chunks_unseen ON "${schema}".chunks (seq) WHERE unseen`);
     await query(`UPDATE "${schema}".chunks SET unseen = true WHERE id = $1`, [first!.id]);
     await query(`ALTER TABLE "${schema}".chunks ADD CONSTRAINT chunks_seq_key UNIQUE (seq)`);
+    await query(`ALTER TABLE "${schema}".chunks ADD CONSTRAINT chunks_run_id_fkey FOREIGN KEY (run_id) REFERENCES "${schema}".runs (id) ON DELETE CASCADE`);
     await query(`DELETE FROM "${schema}".migrations WHERE version >= 4`);
     const upgraded = await open();
     expect((await upgraded.queue.takeChanges(10)).map((c) => [c.id, c.state])).toEqual([[first!.id, "done"]]);
@@ -75,6 +76,7 @@ describePg("the PostgreSQL store", () => {
     expect(await query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'chunks' ORDER BY indexname`, [schema])).toEqual(
       ["chunks_pending", "chunks_pending_run", "chunks_pkey", "chunks_run", "chunks_running"].map((indexname) => ({ indexname })),
     );
+    expect(await query(`SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass ORDER BY conname`, [`"${schema}".chunks`])).toEqual([{ conname: "chunks_pkey" }]);
   });
 
   it("says where and why when the database cannot be reached, without the password", async () => {

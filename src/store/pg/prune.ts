@@ -6,7 +6,7 @@ const BATCH = 1_000;
 
 /**
  * The shared store's prune: finished runs older than `before`, in batches of BATCH per
- * transaction — their chunks go with them (ON DELETE CASCADE), their logs by run id. An
+ * transaction, with their chunks and their logs (by run id). An
  * active run is never finished, so it is never picked; freshness is another table.
  */
 export async function prunePg(db: PgConnection, before: number, dryRun: boolean): Promise<PruneResult> {
@@ -30,10 +30,10 @@ export async function prunePg(db: PgConnection, before: number, dryRun: boolean)
       if (rows.length === 0) return 0;
       const ids = rows.map((r) => r.id);
       const logs = await client.query(`DELETE FROM ${s}.chunk_logs WHERE run_id = ANY($1)`, [ids]);
-      const chunks = await client.query(`SELECT count(*)::int AS n FROM ${s}.chunks WHERE run_id = ANY($1)`, [ids]);
+      const chunks = await client.query(`DELETE FROM ${s}.chunks WHERE run_id = ANY($1)`, [ids]);
       await client.query(`DELETE FROM ${s}.runs WHERE id = ANY($1)`, [ids]);
       total.runs += ids.length;
-      total.chunks += (chunks.rows[0] as { n: number }).n;
+      total.chunks += chunks.rowCount ?? 0;
       total.logs += logs.rowCount ?? 0;
       return ids.length;
     });
