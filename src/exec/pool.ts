@@ -5,7 +5,7 @@ import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
 import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
-import type { AttemptOutcome, ChunkRecord } from "../store/records.js";
+import type { AttemptOutcome } from "../store/records.js";
 import { workerFile } from "../worker-file.js";
 import { BatchState, ChunkStatus, loggedOf } from "./batch-state.js";
 import { jobEnv } from "./job-env.js";
@@ -13,7 +13,7 @@ import { AttemptLogs, stackFrames } from "./log-capture.js";
 import { stoppedOutcome, strayText, workerDeath, type FailureKind, type Stop } from "./outcomes.js";
 import { ProgramRunner } from "./program-runner.js";
 import { Stopper } from "./stopper.js";
-import type { BatchResult, BatchTask, ChunkEnd, ChunkTask, ControlMessage, PoolChannels, SelectWorkResult, SelectWorkTask, TaskResult, WorkerEvent, WorkerTask } from "./protocol.js";
+import { chunkTask, type BatchResult, type BatchTask, type ChunkEnd, type ChunkRun, type ControlMessage, type PoolChannels, type SelectWorkResult, type SelectWorkTask, type TaskResult, type WorkerEvent, type WorkerTask } from "./protocol.js";
 
 export interface PoolOptions {
   readonly workers: number;
@@ -30,22 +30,6 @@ export interface PoolOptions {
   readonly onLogClosed?: (job: string, chunkId: string, attempt: number, file: string) => void;
   /** Something went wrong that belongs to no chunk's log (an error a selectWork left behind). */
   readonly onWarning?: (message: string) => void;
-}
-
-/** A chunk attempt to run: its job and what its code is given. */
-export interface ChunkRun {
-  readonly spec: JobSpec;
-  readonly task: Omit<ChunkTask, "file" | "job">;
-}
-
-/** What a chunk's code is given (the pool adds its job's file). */
-export function taskOf(chunk: ChunkRecord): ChunkRun["task"] {
-  return { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs };
-}
-
-/** What a thread is sent for an attempt: one literal, since a spread that adds fields costs several times its size (this is per chunk). */
-function chunkTask(spec: JobSpec, task: ChunkRun["task"]): ChunkTask {
-  return { file: spec.file, job: spec.name, runId: task.runId, chunkId: task.chunkId, attempt: task.attempt, workIds: task.workIds, kwargs: task.kwargs };
 }
 
 /** How an attempt ended, and how long its code ran (null: unknown, as for a program). */
@@ -82,6 +66,8 @@ interface BatchFlight extends Flight {
 const ABORT_GRACE_MS = 1_000;
 /** A batch still running after this long gives back the chunks it has not begun: a chunk that hangs holds up no other. */
 const STRAGGLING_MS = 1_000;
+/** How long `ready` waits for the threads at most. */
+const READY_WAIT_MS = 10_000;
 
 /** The tinypool of worker threads that runs chunks and `selectWork`. */
 export class ExecPool {
@@ -97,11 +83,22 @@ export class ExecPool {
   private tasks = 0;
   private closed = false;
   readonly size: number;
+  /**
+   * Resolves once every thread the pool started with is up, its TypeScript loader set up
+   * (or after READY_WAIT_MS: a thread that cannot start says so at its first task).
+   */
+  readonly ready: Promise<void>;
+  private threadReady: () => void = () => undefined;
 
   constructor(private readonly options: PoolOptions) {
     const id = randomUUID();
     const channels: PoolChannels = { events: `stau:${id}:events`, control: `stau:${id}:control`, logCapBytes: options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES };
     this.size = options.workers;
+    let starting = options.workers;
+    this.ready = new Promise((resolve) => {
+      this.threadReady = () => --starting === 0 && resolve();
+      setTimeout(resolve, READY_WAIT_MS).unref();
+    });
     this.logs = new AttemptLogs(options.dataDir, options.onLogClosed);
     this.programs = new ProgramRunner({ logs: this.logs, logCapBytes: channels.logCapBytes, onLog: options.onLog, onProgress: options.onProgress });
     this.pool = new Tinypool({
@@ -120,6 +117,9 @@ export class ExecPool {
 
   private onEvent(event: WorkerEvent): void {
     switch (event.type) {
+      case "ready":
+        this.threadReady();
+        break;
       case "log":
         this.logs.line(event.chunkId, event.attempt, event.at, event.level, event.text);
         this.options.onLog?.(event.chunkId, event.attempt, event.level, event.text);

@@ -1,5 +1,6 @@
 import type { Kwargs, WorkId } from "../config/types.js";
-import type { AttemptError } from "../store/records.js";
+import type { JobSpec } from "../config/spec.js";
+import type { AttemptError, ChunkRecord } from "../store/records.js";
 
 // The typed protocol between the main thread and pool workers. Tasks and results go
 // through tinypool; everything a chunk says while it runs (log lines, progress, an
@@ -14,6 +15,22 @@ export interface ChunkTask {
   readonly attempt: number;
   readonly workIds: readonly WorkId[];
   readonly kwargs: Kwargs;
+}
+
+/** A chunk attempt to run: its job and what its code is given. */
+export interface ChunkRun {
+  readonly spec: JobSpec;
+  readonly task: Omit<ChunkTask, "file" | "job">;
+}
+
+/** What a chunk's code is given (the pool adds its job's file). */
+export function taskOf(chunk: ChunkRecord): ChunkRun["task"] {
+  return { runId: chunk.runId, chunkId: chunk.id, attempt: chunk.attempts, workIds: chunk.workIds, kwargs: chunk.kwargs };
+}
+
+/** What a thread is sent for an attempt: one literal, since a spread that adds fields costs several times its size (this is per chunk). */
+export function chunkTask(spec: JobSpec, task: ChunkRun["task"]): ChunkTask {
+  return { file: spec.file, job: spec.name, runId: task.runId, chunkId: task.chunkId, attempt: task.attempt, workIds: task.workIds, kwargs: task.kwargs };
 }
 
 export interface SelectWorkTask {
@@ -67,6 +84,8 @@ export type StrayOrigin = "rejection" | "exception" | "exit";
 
 /** Worker → main, on the events channel. `key` names a task: a batch's id, or a selectWork call's id. */
 export type WorkerEvent =
+  /** The thread has started and set up the TypeScript loader. */
+  | { readonly type: "ready" }
   | { readonly type: "log"; readonly chunkId: string; readonly attempt: number; readonly level: string; readonly text: string; readonly at: number }
   | { readonly type: "progress"; readonly chunkId: string; readonly done: number; readonly total: number }
   | { readonly type: "exit"; readonly key: string; readonly code: number }

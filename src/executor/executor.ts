@@ -7,7 +7,8 @@ import type { Registry } from "../jobs/load.js";
 import type { ChunkRecord, InstanceInfo } from "../store/records.js";
 import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
 import { cancelledOutcome } from "../exec/outcomes.js";
-import { taskOf, type ExecPool } from "../exec/pool.js";
+import type { ExecPool } from "../exec/pool.js";
+import { taskOf } from "../exec/protocol.js";
 import { CLAIMS_IN_FLIGHT, claimSize, nextAverage, takeBatch } from "./claim-ahead.js";
 import { Trouble } from "./trouble.js";
 

@@ -172,6 +172,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     const storeProblem = store.problem();
     return { draining: draining || storeProblem !== null, storeProblem, workers: pool.size, busy: executor.busy, orchestrating: orchestrator !== null, activeRuns: orchestrator?.engine.activeRuns.length ?? null };
   };
+  // Started means ready: a trigger right after it does not wait for threads to set up.
+  await pool.ready;
   events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: store.orders.address });
 
   return {

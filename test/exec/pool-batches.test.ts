@@ -59,6 +59,14 @@ function harness() {
 const kinds = (ends: readonly (AttemptEnd | null)[]) => ends.map((end) => (end === null ? null : end.outcome.ok ? "ok" : end.outcome.kind));
 
 describe("exec pool: chunks in batches", () => {
+  it("is ready once each of its threads has started with the TypeScript loader set up", async () => {
+    const p = project({});
+    const pool = new ExecPool({ workers: 2, dataDir: join(p.dir, "data") });
+    pools.push(pool);
+    // Without the threads' word, ready waits ten seconds: longer than this test may take.
+    await pool.ready;
+  }, 5_000);
+
   it("runs a batch's chunks in order on one thread, each with its own end and duration", async () => {
     const h = harness();
     const ends = await h.batch(["says"], ["says"], ["says"]);
