@@ -91,7 +91,8 @@ function takes(rule: NotifyRuleSpec, event: NotifyEvent, job: string): boolean {
  * again. A job that never succeeded counts from when this instance began looking.
  */
 function watchStale(options: NotifierOptions, send: (job: string, text: string, fields: Record<string, unknown>) => void): () => void {
-  const since = Date.now();
+  /** When this instance began looking (it looks only while it orchestrates). */
+  let since: number | null = null;
   /** Job → the last success it was reported stale with (0: never succeeded). */
   const reported = new Map<string, number>();
   const look = () => {
@@ -99,6 +100,7 @@ function watchStale(options: NotifierOptions, send: (job: string, text: string, 
     if (!orchestrator) return;
     const freshness = options.store.freshness();
     const now = Date.now();
+    since ??= now;
     for (const spec of orchestrator.engine.currentRegistry.jobs.values()) {
       if (!spec.alertAfterMs) continue;
       const last = Math.max(0, ...freshness.kwargsKeys(spec.name).map((key) => freshness.lastSuccess(spec.name, key, null) ?? 0));
