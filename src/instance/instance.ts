@@ -172,8 +172,10 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     const storeProblem = store.problem();
     return { draining: draining || storeProblem !== null, storeProblem, workers: pool.size, busy: executor.busy, orchestrating: orchestrator !== null, activeRuns: orchestrator?.engine.activeRuns.length ?? null };
   };
-  // Started means ready: a trigger right after it does not wait for threads to set up.
-  await pool.ready;
+  // An instance that stays up says it started once its threads are ready, so a trigger
+  // right after does not wait for them; a one-shot (`stau run`) goes straight to its own
+  // run, whose first chunk waits for a thread either way.
+  if (!ownRunsOnly) await pool.ready;
   events.emit("instance:started", { pid: process.pid, workers: pool.size, dataDir: paths.dataDir, socket: store.orders.address });
 
   return {
