@@ -187,6 +187,12 @@ function contract(backend: Backend): void {
       expect((await store.queue.takeChanges(1)).map((c) => [c.id, c.state])).toEqual([[c0!.id, "done"]]);
       expect((await store.queue.takeChanges(10)).map((c) => [c.id, c.state])).toEqual([[c1!.id, "pending"]]);
       expect(await store.queue.takeChanges(10)).toEqual([]);
+      // Changed twice since the last take (given back, claimed again, done): one change, as it is now.
+      const [again] = await claimAs(store, "A", 1);
+      await store.queue.handBack("A", [again!.id], T.interrupted("stopping"));
+      const [last] = await claimAs(store, "A", 1);
+      await store.queue.complete([{ id: last!.id, token: last!.token!, patch: succeeded(last!, 70, 1) }]);
+      expect((await store.queue.takeChanges(10)).map((c) => [c.id, c.state, c.attempts])).toEqual([[c1!.id, "done", 3]]);
     });
 
     it("wakes executors on new work and the orchestrator on changes", async () => {

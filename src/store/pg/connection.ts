@@ -37,10 +37,6 @@ export class PgConnection {
     this.pool = new pg.Pool({ connectionString: config.url, max: 4, application_name: this.applicationName });
     // An idle client that loses its connection must not crash the process; the next query reports it.
     this.pool.on("error", () => undefined);
-    // Queued ahead of the borrower's first statement. stau's statements are short, and
-    // once one's estimated cost passed PostgreSQL's JIT threshold, compiling it took
-    // ~0.9 s (a claim of a job with a concurrency limit, measured), far more than running it.
-    this.pool.on("connect", (client) => void client.query("SET jit = off").catch(() => undefined));
   }
 
   /** Connects and brings the schema up to date. */

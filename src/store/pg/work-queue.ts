@@ -27,8 +27,10 @@ export class PgQueue implements WorkQueue {
       // planner that underestimates how many a run has (a new table without statistics,
       // or statistics from before a big trigger) reads them all by bitmap and sorts them
       // instead, at every claim: measured 11-90 ms a claim in the middle of a 20,000-chunk
-      // run, where the ordered scan takes 0.3-2 ms.
-      await client.query("SET LOCAL enable_bitmapscan = off");
+      // run, where the ordered scan takes 0.3-2 ms. Without bitmap scans a claim of a
+      // limited job is estimated past PostgreSQL's JIT thresholds, and compiling it took
+      // ~0.9 s each time: far more than running it.
+      await client.query("SET LOCAL enable_bitmapscan = off; SET LOCAL jit = off");
       // Claims of limited jobs take turns across instances: the running chunks one
       // counts stay counted until its claim commits and the next one looks.
       if (limited) await client.query("SELECT pg_advisory_xact_lock(hashtext($1), 1)", [`stau.concurrency.${this.db.schema}`]);
