@@ -92,7 +92,8 @@ export class ExecPool {
 
   constructor(private readonly options: PoolOptions) {
     const id = randomUUID();
-    const channels: PoolChannels = { events: `stau:${id}:events`, control: `stau:${id}:control`, logCapBytes: options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES };
+    const warmUps = new Int32Array(new SharedArrayBuffer(4)).fill(options.workers);
+    const channels: PoolChannels = { events: `stau:${id}:events`, control: `stau:${id}:control`, logCapBytes: options.logCapBytes ?? DEFAULT_LOG_CAP_BYTES, warmUps };
     this.size = options.workers;
     let starting = options.workers;
     this.ready = new Promise((resolve) => {

@@ -122,6 +122,8 @@ export interface PoolChannels {
   readonly control: string;
   /** Bytes of log text one chunk attempt may write before the rest is dropped. */
   readonly logCapBytes: number;
+  /** How many threads yet to start set up the TypeScript loader at once (shared: each takes one). */
+  readonly warmUps: Int32Array;
 }
 
 
