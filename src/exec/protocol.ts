@@ -84,7 +84,7 @@ export type StrayOrigin = "rejection" | "exception" | "exit";
 
 /** Worker → main, on the events channel. `key` names a task: a batch's id, or a selectWork call's id. */
 export type WorkerEvent =
-  /** The thread has started and set up the TypeScript loader. */
+  /** The thread has started (one the pool started with, its TypeScript loader set up too). */
   | { readonly type: "ready" }
   | { readonly type: "log"; readonly chunkId: string; readonly attempt: number; readonly level: string; readonly text: string; readonly at: number }
   | { readonly type: "progress"; readonly chunkId: string; readonly done: number; readonly total: number }

@@ -8,7 +8,7 @@ import type { ExecPool } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import { openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun, InstanceInfo } from "../store/records.js";
-import { HEARTBEAT_RENEW_MS, type Store } from "../store/store.js";
+import { HEARTBEAT_MS, HEARTBEAT_RENEW_MS, type Store } from "../store/store.js";
 import { FINISHED_CHUNK_STATES } from "../engine/transitions.js";
 import { holdHeapCloseToLive } from "./heap-growth.js";
 import { Election } from "./election.js";
@@ -22,9 +22,6 @@ import { reportLoadProblems } from "./schedule-host.js";
 
 /** How long notifications still under way may take once the instance has stopped. */
 const NOTIFY_GRACE_MS = 3_000;
-
-/** How often an instance says it is alive (it is taken for gone after SILENT_INSTANCE_MS). */
-const HEARTBEAT_MS = 1_000;
 
 /** What a stop did and left: running chunks that finished or were aborted, and the work left queued. */
 export type StopResult = StauEvents["instance:stopped"];

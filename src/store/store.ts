@@ -165,12 +165,14 @@ export interface WorkQueue {
   listen(channel: QueueChannel, listener: (payload: string) => void): Promise<() => void>;
 }
 
+/** How often an instance says it is alive, for itself and the chunks it holds. */
+export const HEARTBEAT_MS = 1_000;
 /** An instance that stopped heartbeating this long is taken for gone: its chunks run again elsewhere. */
 export const SILENT_INSTANCE_MS = 5_000;
 /**
- * A held chunk's heartbeat is renewed once it is this old. Instances beat every second,
- * so a held chunk's is about three seconds old at most, never SILENT_INSTANCE_MS while
- * its instance lives; a chunk that ends sooner is never written for its heartbeat.
+ * A held chunk's heartbeat is renewed once it is this old: with a beat every HEARTBEAT_MS
+ * it is at most about three seconds old, never SILENT_INSTANCE_MS while its instance
+ * lives, and a chunk that ends sooner is never written for its heartbeat.
  */
 export const HEARTBEAT_RENEW_MS = 2_000;
 
