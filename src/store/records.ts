@@ -137,7 +137,9 @@ export function newRunId(now: number): string {
 
 /** A chunk's id: its run's id, then the plan's id of the chunk (`<run>.<job>.<n>`). */
 export function chunkId(runId: string, planId: string): string {
-  return `${runId}.${planId}`;
+  // A join makes one flat string; a template makes a rope of three strings (~100 bytes
+  // against ~50), which a million chunks keep for as long as they are active.
+  return [runId, planId].join(".");
 }
 
 /** The run a chunk id belongs to. */

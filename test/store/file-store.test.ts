@@ -236,6 +236,29 @@ describe("the embedded store's snapshots", () => {
     expect(reader.freshness().lastSuccess("a", "{}", 42)).toBe(1042);
   });
 
+  it("writes the chunks of a snapshot a slice at a time as one JSON object, which the next open reads whole", async () => {
+    const dir = tempDir();
+    const store = await writer(dir);
+    // More chunks than one write of the snapshot holds (10,000), and not a multiple of it.
+    const seeded = await seed(store, "r1", 25_001);
+    const claimed = await claimAs(store, "A", 3);
+    await store.close();
+    expect(readFileSync(journal(dir), "utf8")).toBe("");
+    const file = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { seq: number; runs: object; chunks: Record<string, ChunkRecord> };
+    expect(Object.keys(file.runs)).toEqual(["r1"]);
+    expect(Object.keys(file.chunks)).toEqual(seeded.map((c) => c.id));
+    expect(file.chunks[claimed[2]!.id]).toEqual(claimed[2]);
+    expect(file.chunks[seeded[25_000]!.id]).toEqual(seeded[25_000]);
+
+    const reopened = await writer(dir);
+    expect(reopened.chunk(claimed[0]!.id)).toEqual(claimed[0]);
+    expect((await reopened.active()).chunks).toHaveLength(25_001);
+    // What was pending is still claimable, oldest first, and the next seq follows the snapshot's.
+    expect((await claimAs(reopened, "B", 1)).map((c) => c.id)).toEqual([seeded[3]!.id]);
+    await reopened.commit();
+    expect((JSON.parse(readFileSync(journal(dir), "utf8").trim()) as { s: number }).s).toBe(file.seq + 1);
+  });
+
   it("compacts while it runs, past its journal's limit, and keeps what came before and after", async () => {
     const dir = tempDir();
     const store = await writer(dir);

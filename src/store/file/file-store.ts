@@ -17,9 +17,9 @@ import { History } from "./history.js";
 import { pruneFileStore } from "./prune.js";
 import { Journal } from "./journal.js";
 import { PendingFifo } from "./pending.js";
-import { COMPACT_AFTER_OPS, successesOf, type HotState, type Op, type OpBody } from "./ops.js";
+import { COMPACT_AFTER_OPS, successesOf, type Op, type OpBody } from "./ops.js";
+import { openHotState, type HotState } from "./hot-state.js";
 import { packChunks, unpackChunks } from "./packed-chunks.js";
-import { openSnapshot } from "./snapshot-file.js";
 
 /** New chunks per journal line. */
 const CHUNKS_PER_LINE = 20_000;
@@ -81,13 +81,13 @@ export class FileStore implements Store {
 
   /** Reads the snapshots and replays the journal: what the last writer left. */
   private load(): void {
-    this.hot = openSnapshot<HotState>(join(this.dir, "state.json"), () => ({ format: 1, seq: 0, runs: {}, chunks: {}, marks: {} }));
+    this.hot = openHotState(join(this.dir, "state.json"));
     this.fresh = new FreshnessFiles(join(this.dir, "freshness"));
     this.seq = this.hot.data.seq;
     this.chunksByRun.clear();
     this.pending.clear();
     this.suspects.clear();
-    for (const chunk of Object.values(this.hot.data.chunks)) this.index(chunk);
+    for (const chunk of this.hot.data.chunks.values()) this.index(chunk);
     const { ops, validBytes, tornTail } = Journal.read<Op>(this.journalFile);
     for (const op of ops) this.replay(op);
     this.journalOnOpen = { lines: ops.length, validBytes, tornTail };
@@ -159,7 +159,7 @@ export class FileStore implements Store {
       case "claim":
         // One patch for the batch; what differs per chunk (its attempt, its token) beside it.
         for (const [id, attempts, token] of op.claims) {
-          const before = this.hot.data.chunks[id];
+          const before = this.hot.data.chunks.get(id);
           // One copy with everything in it: a spread that adds fields to a copy costs several times its size.
           if (before) this.replaceChunk(before, { ...before, ...op.patch, attempts, token });
         }
@@ -168,7 +168,7 @@ export class FileStore implements Store {
         this.patchChunk(op.id, op.patch);
         break;
       case "archive":
-        for (const id of this.chunksByRun.get(op.id) ?? []) delete state.chunks[id];
+        for (const id of this.chunksByRun.get(op.id) ?? []) state.chunks.delete(id);
         this.chunksByRun.delete(op.id);
         delete state.runs[op.id];
         break;
@@ -185,17 +185,17 @@ export class FileStore implements Store {
   }
 
   private patchChunk(id: string, patch: ChunkPatch): void {
-    const before = this.hot.data.chunks[id];
+    const before = this.hot.data.chunks.get(id);
     if (before) this.replaceChunk(before, { ...before, ...patch });
   }
 
   private replaceChunk(before: ChunkRecord, after: ChunkRecord): void {
-    this.hot.data.chunks[after.id] = after;
+    this.hot.data.chunks.set(after.id, after);
     if (after.state === "pending" && before.state !== "pending") (after.suspect ? this.suspects : this.pending).push(after.runId, after.id);
   }
 
   private putChunk(chunk: ChunkRecord): void {
-    this.hot.data.chunks[chunk.id] = chunk;
+    this.hot.data.chunks.set(chunk.id, chunk);
     this.index(chunk);
   }
 
@@ -207,7 +207,7 @@ export class FileStore implements Store {
   }
 
   private chunksOf(runId: string): ChunkRecord[] {
-    return [...(this.chunksByRun.get(runId) ?? [])].map((id) => this.hot.data.chunks[id]!);
+    return [...(this.chunksByRun.get(runId) ?? [])].map((id) => this.hot.data.chunks.get(id)!);
   }
 
   /** Applies a change in memory and queues it for the next commit (store/ only). */
@@ -226,7 +226,7 @@ export class FileStore implements Store {
   }
 
   chunk(id: string): ChunkRecord | undefined {
-    return this.hot.data.chunks[id];
+    return this.hot.data.chunks.get(id);
   }
 
   run(id: string): RunRecord | undefined {
@@ -234,7 +234,7 @@ export class FileStore implements Store {
   }
 
   chunks(): ChunkRecord[] {
-    return Object.values(this.hot.data.chunks);
+    return [...this.hot.data.chunks.values()];
   }
 
   get holderId(): string | null {
@@ -243,7 +243,7 @@ export class FileStore implements Store {
 
   async active() {
     const state = this.hot.data;
-    return { runs: Object.values(state.runs), chunks: Object.values(state.chunks) };
+    return { runs: Object.values(state.runs), chunks: [...state.chunks.values()] };
   }
 
   insertRun(run: RunRecord): void {
@@ -263,7 +263,7 @@ export class FileStore implements Store {
     const chunks = this.hot.data.chunks;
     const applied: [string, ChunkPatch][] = [];
     for (const [id, patch, from] of ops) {
-      const chunk = chunks[id];
+      const chunk = chunks.get(id);
       if (!chunk) continue;
       if (chunk.state === from) applied.push([id, patch]);
       else this.conflicts.add(id);
@@ -341,7 +341,7 @@ export class FileStore implements Store {
   }
 
   async commit(): Promise<CommitResult> {
-    const conflicts = [...this.conflicts].flatMap((id) => this.hot.data.chunks[id] ?? []);
+    const conflicts = [...this.conflicts].flatMap((id) => this.hot.data.chunks.get(id) ?? []);
     this.conflicts = new Set();
     await this.durable();
     return { conflicts };

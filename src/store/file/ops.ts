@@ -2,18 +2,6 @@ import type { ScheduleMark } from "../../schedule/ticks.js";
 import type { ArchivedRun, ChunkPatch, ChunkRecord, RunPatch, RunRecord, Success } from "../records.js";
 import type { PackedChunks } from "./packed-chunks.js";
 
-/** Hot state: only what is not finished yet, so its size follows the work in flight. */
-export interface HotState {
-  format: 1;
-  /** The journal sequence number this snapshot includes. */
-  seq: number;
-  runs: Record<string, RunRecord>;
-  chunks: Record<string, ChunkRecord>;
-  marks: Record<string, ScheduleMark>;
-  /** The newest tick of each schedule entry a run was created for (absent in older snapshots). */
-  fired?: Record<string, number>;
-}
-
 // Journal lines. Guards (a patch's `from` state, a result's token) are checked before a
 // line is written, so replay applies every line as it stands. `chunks+` is journaled as
 // `chunks*` (packed-chunks.ts) when its records share a shape. `run` with chunks, `ok`

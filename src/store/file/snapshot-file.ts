@@ -23,6 +23,7 @@ export class DurableJsonFile<T> implements SyncAdapter<T> {
   constructor(
     readonly file: string,
     private readonly check: (data: unknown) => string | null = () => null,
+    private readonly codec: SnapshotCodec<T> | null = null,
   ) {
     this.temp = join(dirname(file), `.${basename(file)}.tmp`);
   }
@@ -43,22 +44,34 @@ export class DurableJsonFile<T> implements SyncAdapter<T> {
     }
     const problem = this.check(data);
     if (problem !== null) throw new StoreError("store_corrupt", `${this.file} does not hold what stau keeps there: ${problem}`, UNTOUCHED);
-    return data as T;
+    return this.codec ? this.codec.fromJson(data) : (data as T);
   }
 
   write(data: T): void {
-    replaceDurably(this.file, (fd) => writeFileSync(fd, JSON.stringify(data)), this.temp);
+    replaceDurably(this.file, (fd) => (this.codec ? this.codec.writeJson(fd, data) : writeFileSync(fd, JSON.stringify(data))), this.temp);
   }
+}
+
+/** How a snapshot is held in memory when that differs from its JSON (without one: as parsed, written with JSON.stringify). */
+export interface SnapshotCodec<T> {
+  /** From the parsed file, already checked against the empty value's shape. */
+  fromJson(data: unknown): T;
+  /** Writes the file's JSON text to `fd`, from its start. */
+  writeJson(fd: number, data: T): void;
 }
 
 /**
  * A lowdb JSON file read once and rewritten whole, durably (see DurableJsonFile). A file
  * that does not parse, or is not shaped like `empty()` (snapshotShapeProblem), is
- * reported with its path and never written over; a missing one starts as `empty()`.
+ * reported with its path and never written over; a missing one starts as `empty()`,
+ * the file's JSON, which `codec` turns into what is held in memory.
  */
-export function openSnapshot<T extends object>(file: string, empty: () => T): LowSync<T> {
+export function openSnapshot<T extends object>(file: string, empty: () => T): LowSync<T>;
+export function openSnapshot<T extends object>(file: string, empty: () => object, codec: SnapshotCodec<T>): LowSync<T>;
+export function openSnapshot<T extends object>(file: string, empty: () => object, codec: SnapshotCodec<T> | null = null): LowSync<T> {
   const template = empty();
-  const db = new LowSync<T>(new DurableJsonFile<T>(file, (data) => snapshotShapeProblem(data, template)), empty());
+  const fresh = codec ? codec.fromJson(empty()) : (empty() as T);
+  const db = new LowSync<T>(new DurableJsonFile<T>(file, (data) => snapshotShapeProblem(data, template), codec), fresh);
   db.read();
   return db;
 }
