@@ -102,18 +102,22 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   }
   const info = instanceInfo(options.command);
   const warn = (message: string) => events.emit("warning", { message });
+  // The pool's threads start now, setting up the TypeScript loader while the job files
+  // are read in a thread of their own (the main thread only waits meanwhile): a
+  // one-shot `stau run` no longer starts them only once the jobs are known.
+  const pool = openPool(options.pool, paths.dataDir, events, store, info);
   let registry: Registry;
   const election = new Election({ leadership: store.leadership, instance: info, begin: () => orchestrate(), failed: (reason) => fail(reason), warn });
   try {
     await election.first();
     registry = await loadRegistry(paths);
   } catch (error) {
+    await pool.close();
     await store.close();
     await closeServer(health);
     throw error;
   }
   reportLoadProblems(registry, events);
-  const pool = openPool(options.pool, paths.dataDir, events, store, info);
   const ownRunsOnly = options.ownRunsOnly === true && !store.shared;
   const executor = new Executor({
     queue: store.queue,
