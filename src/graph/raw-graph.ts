@@ -37,12 +37,31 @@ export class CycleError extends ConfigError {
 }
 
 /**
+ * Raw graphs built so far, per registry and root. A registry's jobs never change once it
+ * is loaded (a reload makes a new map), and every trigger asks for its job's graph
+ * twice (admission, resolution): constructing a graphology graph alone costs ~60 µs,
+ * a tenth of a one-chunk run's own time on the main thread.
+ */
+const built = new WeakMap<ReadonlyMap<string, JobSpec>, Map<string, DirectedGraph>>();
+
+/**
  * The jobs reachable from `root` through `dependencies`, one node per job name and one
  * edge parent → dependency (several edges to the same job collapse into one). Throws
  * `UnknownJobError` or `CycleError` on the first problem met, a `ConfigError` when
- * `root` itself is unknown.
+ * `root` itself is unknown. The graph is shared by every caller asking for the same
+ * registry and root: read it, never change it.
  */
 export function buildRawGraph(jobs: ReadonlyMap<string, JobSpec>, root: string): DirectedGraph {
+  let byRoot = built.get(jobs);
+  const known = byRoot?.get(root);
+  if (known) return known;
+  const graph = build(jobs, root);
+  if (!byRoot) built.set(jobs, (byRoot = new Map()));
+  byRoot.set(root, graph);
+  return graph;
+}
+
+function build(jobs: ReadonlyMap<string, JobSpec>, root: string): DirectedGraph {
   const rootSpec = jobs.get(root);
   if (rootSpec === undefined) {
     throw new ConfigError(
