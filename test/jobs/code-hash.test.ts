@@ -1,7 +1,7 @@
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { codeHash, codeHashes } from "../../src/jobs/code-hash.js";
 import { job, registry } from "../graph/helpers.js";
 
@@ -54,6 +54,37 @@ describe("codeHash", () => {
     dirs.push(dirname(copy));
     cpSync(dir, copy, { recursive: true });
     expect(codeHash(join(copy, "clean.ts"))).toBe(codeHash(join(dir, "clean.ts")));
+  });
+
+  it("sees an edit that keeps a file's size, made right after the file was hashed", () => {
+    const dir = jobsDir({ "a.ts": "export const a = 1;\n" });
+    const file = join(dir, "a.ts");
+    const before = codeHash(file);
+    writeFileSync(file, "export const a = 2;\n");
+    expect(codeHash(file)).not.toBe(before);
+  });
+
+  describe("once its files have not changed for a while", () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it("sees an edit of any file it read, even one that keeps the file's size and modification time", () => {
+      const dir = jobsDir(FILES);
+      const file = join(dir, "clean.ts");
+      const unit = join(dir, "lib/unit.ts");
+      // Modified long ago, and a minute on: the files look settled, and their hashes may be remembered.
+      const longAgo = 1_700_000_000;
+      for (const path of Object.keys(FILES)) utimesSync(join(dir, path), longAgo, longAgo);
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 60_000 });
+      const before = codeHash(file);
+      expect(codeHash(file)).toBe(before);
+      writeFileSync(unit, readFileSync(unit, "utf8").replace('"m"', '"s"'));
+      utimesSync(unit, longAgo, longAgo);
+      expect(statSync(unit, { bigint: true }).mtimeNs).toBe(BigInt(longAgo) * 1_000_000_000n);
+      const after = codeHash(file);
+      expect(after).not.toBe(before);
+      writeFileSync(unit, readFileSync(unit, "utf8").replace('"s"', '"m"'));
+      expect(codeHash(file)).toBe(before);
+    });
   });
 
   it("hashes every job a root reaches, leaving out files that cannot be read", () => {
