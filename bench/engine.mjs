@@ -27,8 +27,8 @@ export default defineJob({ run() { console.log(String(performance.timeOrigin + p
 };
 
 /** A stau instance on the embedded store of a throw-away project, with `trigger` and `waitForRun` as `stau run` uses them. */
-export async function withInstance(workers, fn) {
-  const project = benchProject(JOBS);
+export async function withInstance(workers, fn, given = null) {
+  const project = given ?? benchProject(JOBS);
   const cwd = process.cwd();
   process.chdir(project.dir);
   try {
@@ -42,7 +42,7 @@ export async function withInstance(workers, fn) {
     }
   } finally {
     process.chdir(cwd);
-    project.remove();
+    if (!given) project.remove();
   }
 }
 
@@ -108,7 +108,8 @@ export async function chunkLatency(samples = 200) {
   return { name: "chunk_latency_ms", value: stau, unit: "ms", baseline: rawMedian, ratio: rawMedian / stau };
 }
 
-async function breeOverhead(runs) {
+/** Bree running a no-op job `runs` times, one after another: its ms per run, `rounds()` times, through `between` after each round. */
+async function breeRounds(runs, rounds, between) {
   const { default: Bree } = await import("bree");
   const project = benchProject({});
   const path = join(project.dir, "noop-bree.mjs");
@@ -120,21 +121,41 @@ async function breeOverhead(runs) {
     void bree.run("noop");
   });
   await once();
-  const start = performance.now();
-  for (let i = 0; i < runs; i++) await once();
-  const perRun = (performance.now() - start) / runs;
+  const perRun = [];
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now();
+    for (let i = 0; i < runs; i++) await once();
+    perRun.push((performance.now() - start) / runs);
+    await between();
+  }
   await bree.stop();
   project.remove();
   return perRun;
 }
 
-export async function runOverheadVsBree(runs = 200) {
-  const bree = await breeOverhead(runs);
-  const stau = await withInstance(2, async ({ instance, trigger }) => {
-    await instance.waitForRun((await trigger({ job: "noop" })).id);
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) await instance.waitForRun((await trigger({ job: "noop" })).id);
-    return (performance.now() - start) / runs;
-  });
-  return { name: "run_overhead_vs_bree", value: stau, unit: "ms/run", baseline: bree, ratio: bree / stau };
+/**
+ * Sequential one-chunk runs, stau against Bree, in alternating rounds (this machine's
+ * speed drifts by the second: one long round of each measured 19 to 30 in two runs
+ * minutes apart); medians of the rounds. Each stau round has an instance of its own
+ * on one project, stopped before Bree's next round: Bree measured 10-30 % slower
+ * beside a live instance's threads.
+ */
+export async function runOverheadVsBree({ rounds = 5, breeRuns = 100, stauRuns = 400 } = {}) {
+  const project = benchProject(JOBS);
+  const stauPerRun = [];
+  const stauRound = () =>
+    withInstance(
+      2,
+      async ({ instance, trigger }) => {
+        for (let i = 0; i < 20; i++) await instance.waitForRun((await trigger({ job: "noop" })).id);
+        const start = performance.now();
+        for (let i = 0; i < stauRuns; i++) await instance.waitForRun((await trigger({ job: "noop" })).id);
+        stauPerRun.push((performance.now() - start) / stauRuns);
+      },
+      project,
+    );
+  const bree = median(await breeRounds(breeRuns, rounds, stauRound));
+  const stau = median(stauPerRun);
+  project.remove();
+  return { name: "run_overhead_vs_bree", value: stau, unit: "ms/run", baseline: bree, ratio: bree / stau, detail: `medians of ${rounds} alternating rounds: Bree ${breeRuns} runs, stau ${stauRuns} runs a round` };
 }
