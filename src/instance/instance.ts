@@ -112,7 +112,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     await election.first();
     registry = await loadRegistry(paths);
   } catch (error) {
-    await pool.close();
+    // The reason to report is why the start failed, not how closing went.
+    await pool.close().catch(() => undefined);
     await store.close();
     await closeServer(health);
     throw error;
