@@ -239,7 +239,7 @@ describe("the embedded store's snapshots", () => {
   it("writes the chunks of a snapshot a slice at a time as one JSON object, which the next open reads whole", async () => {
     const dir = tempDir();
     const store = await writer(dir);
-    // More chunks than one write of the snapshot holds (10,000), and not a multiple of it.
+    // Many writes of the snapshot's pieces (200 chunks each), the last one short.
     const seeded = await seed(store, "r1", 25_001);
     const claimed = await claimAs(store, "A", 3);
     await store.close();

@@ -1,19 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { ArchivedRun, ChunkRecord, ChunkState } from "../records.js";
 import { statesOf } from "../run-summary.js";
 import { replaceDurably } from "./durable-write.js";
+import { writeJoined } from "./joined-json.js";
 
 /** Runs of more chunks than this keep them apart from their history line. */
 export const CHUNKS_APART_OVER = 100;
-
-/**
- * Chunks turned into text at a time when a chunk file is written: a few hundred, so that
- * each piece (a chunk is ~400 bytes of JSON) stays under V8's large-object size
- * (~128 KB). Pieces of 10,000 chunks (~4 MB each, and their copies) made the end of a
- * million-chunk run its peak of memory: measured, the peak fell by ~300 B per chunk.
- */
-const CHUNKS_PER_WRITE = 200;
 
 /** What a history line says of chunks kept apart: enough to list the run and find its jobs without them. */
 export interface ApartChunks {
@@ -38,7 +31,7 @@ export class ApartChunkFiles {
 
   write(archived: ArchivedRun): ApartChunks {
     if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true });
-    replaceDurably(this.file(archived.run.id), (fd) => writeArray(fd, archived.chunks));
+    replaceDurably(this.file(archived.run.id), (fd) => writeJoined(fd, "[", archived.chunks, (chunk) => JSON.stringify(chunk), "]"));
     return { count: archived.chunks.length, states: statesOf(archived.chunks), jobs: [...new Set(archived.chunks.map((c) => c.job))] };
   }
 
@@ -61,17 +54,4 @@ export class ApartChunkFiles {
       // Already gone.
     }
   }
-}
-
-/**
- * One JSON array, written a slice at a time: the chunks of a run of a million never
- * become one string of hundreds of megabytes (nor V8's longest string).
- */
-function writeArray(fd: number, items: readonly unknown[]): void {
-  writeFileSync(fd, "[");
-  for (let i = 0; i < items.length; i += CHUNKS_PER_WRITE) {
-    const text = JSON.stringify(items.slice(i, i + CHUNKS_PER_WRITE));
-    writeFileSync(fd, i > 0 ? `,${text.slice(1, -1)}` : text.slice(1, -1));
-  }
-  writeFileSync(fd, "]");
 }

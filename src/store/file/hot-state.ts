@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
 import type { LowSync } from "lowdb";
 import type { ScheduleMark } from "../../schedule/ticks.js";
 import type { ChunkRecord, RunRecord } from "../records.js";
+import { writeJoined } from "./joined-json.js";
 import { openSnapshot, type SnapshotCodec } from "./snapshot-file.js";
 
 /** Hot state: only what is not finished yet, so its size follows the work in flight. */
@@ -21,9 +21,6 @@ export interface HotState {
   fired?: Record<string, number>;
 }
 
-/** Chunks per write while a snapshot is written: the file is never one string of every chunk. */
-const CHUNKS_PER_WRITE = 10_000;
-
 const hotStateJson: SnapshotCodec<HotState> = {
   fromJson(data) {
     const file = data as Omit<HotState, "chunks"> & { chunks: Record<string, ChunkRecord> };
@@ -32,20 +29,7 @@ const hotStateJson: SnapshotCodec<HotState> = {
   writeJson(fd, state) {
     const { chunks, ...rest } = state;
     // `rest` always holds `format`: its JSON ends in "}", which the chunks go before.
-    writeFileSync(fd, `${JSON.stringify(rest).slice(0, -1)},"chunks":{`);
-    let part: string[] = [];
-    let first = true;
-    const flush = () => {
-      writeFileSync(fd, (first ? "" : ",") + part.join(","));
-      first = false;
-      part = [];
-    };
-    for (const [id, chunk] of chunks) {
-      part.push(`${JSON.stringify(id)}:${JSON.stringify(chunk)}`);
-      if (part.length === CHUNKS_PER_WRITE) flush();
-    }
-    if (part.length > 0) flush();
-    writeFileSync(fd, "}}");
+    writeJoined(fd, `${JSON.stringify(rest).slice(0, -1)},"chunks":{`, chunks, ([id, chunk]) => `${JSON.stringify(id)}:${JSON.stringify(chunk)}`, "}}");
   },
 };
 
