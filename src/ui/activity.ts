@@ -78,116 +78,158 @@ export function buildActivity(chunks: Iterable<ChunkRecord>, self: string | null
  */
 export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>): Activity {
   if (changes.length === 0) return activity;
-  const perRun = new Map(activity.perRun);
-  const perJob = new Map(activity.perJob);
-  let onThreadMap: Map<string, ChunkRecord> | null = null;
-  let failed: Map<string, ChunkRecord> | null = null;
-  const claimed = sectionEdit();
-  const queued = sectionEdit();
-  const lostLast = new Set<string>();
-  // Each run's and job's entry is copied once per batch, then changed in place.
-  const ownRuns = new Set<string>();
-  const ownJobs = new Set<string>();
-  const runOf = (id: string) => {
-    if (!ownRuns.has(id)) (ownRuns.add(id), perRun.set(id, { ...(perRun.get(id) ?? ZERO) }));
-    return perRun.get(id) as Record<Category, number>;
-  };
-  const jobOf = (name: string) => {
-    if (!ownJobs.has(name)) (ownJobs.add(name), perJob.set(name, { running: 0, queued: 0, last: null, ...perJob.get(name) }));
-    return perJob.get(name) as { running: number; queued: number; last: JobActivity["last"] };
-  };
-  const count = (chunk: ChunkRecord, category: Category, by: 1 | -1) => {
-    runOf(chunk.runId)[category] += by;
-    const job = jobOf(chunk.job);
+  const edit = new ActivityEdit(activity, self);
+  for (const [before, after] of changes) edit.change(before, after);
+  return edit.result(all);
+}
+
+// The edit is a class, not closures made per call: V8's optimized code for a batch
+// bakes in the functions it calls, and closures that die with the batch made it throw
+// that code away and compile it again, batch after batch, on a busy run.
+
+/** One batch's changes to an Activity: each run's and job's entry is copied once, then changed in place. */
+class ActivityEdit {
+  private readonly perRun: Map<string, Counts>;
+  private readonly perJob: Map<string, JobActivity>;
+  private onThreadMap: Map<string, ChunkRecord> | null = null;
+  private failed: Map<string, ChunkRecord> | null = null;
+  private readonly claimed = new SectionEdit();
+  private readonly queued = new SectionEdit();
+  private readonly lostLast = new Set<string>();
+  private readonly ownRuns = new Set<string>();
+  private readonly ownJobs = new Set<string>();
+
+  constructor(
+    private readonly activity: Activity,
+    private readonly self: string | null,
+  ) {
+    this.perRun = new Map(activity.perRun);
+    this.perJob = new Map(activity.perJob);
+  }
+
+  private runOf(id: string): Record<Category, number> {
+    if (!this.ownRuns.has(id)) (this.ownRuns.add(id), this.perRun.set(id, { ...(this.perRun.get(id) ?? ZERO) }));
+    return this.perRun.get(id) as Record<Category, number>;
+  }
+
+  private jobOf(name: string): { running: number; queued: number; last: JobActivity["last"] } {
+    if (!this.ownJobs.has(name)) (this.ownJobs.add(name), this.perJob.set(name, { running: 0, queued: 0, last: null, ...this.perJob.get(name) }));
+    return this.perJob.get(name) as { running: number; queued: number; last: JobActivity["last"] };
+  }
+
+  private count(chunk: ChunkRecord, category: Category, by: 1 | -1): void {
+    this.runOf(chunk.runId)[category] += by;
+    const job = this.jobOf(chunk.job);
     if (category === "running") job.running += by;
     else if (waits(category)) job.queued += by;
-  };
-  for (const [before, after] of changes) {
+  }
+
+  change(before: ChunkRecord | undefined, after: ChunkRecord | undefined): void {
     const chunk = (after ?? before)!;
-    const { order } = activity;
+    const { order } = this.activity;
     let position = order.positions.get(chunk.id);
     if (position === undefined) order.positions.set(chunk.id, (position = order.next++));
     if (before) {
-      const category = categoryOf(before, self);
-      count(before, category, -1);
-      if (category === "running") (onThreadMap ??= new Map(activity.onThread)).delete(before.id);
-      if (category === "failed") (failed ??= new Map(activity.failed)).delete(before.id);
-      if (category === "claimed") claimed.drop(position);
-      if (category === "queued" || category === "pending") queued.drop(position);
+      const category = categoryOf(before, this.self);
+      this.count(before, category, -1);
+      if (category === "running") (this.onThreadMap ??= new Map(this.activity.onThread)).delete(before.id);
+      if (category === "failed") (this.failed ??= new Map(this.activity.failed)).delete(before.id);
+      if (category === "claimed") this.claimed.drop(position);
+      if (category === "queued" || category === "pending") this.queued.drop(position);
       // A dropped chunk (its run left the console's window) gives its place up: the order would otherwise grow with every chunk ever seen.
       if (!after) order.positions.delete(before.id);
       const was = outcome(before);
-      const last = jobOf(before.job).last;
+      const last = this.jobOf(before.job).last;
       const now = after ? outcome(after) : null;
       // The job's newest outcome may have been this chunk's: read it again from every chunk.
-      if (was && last && was.at >= last.at && (!now || now.at < was.at)) lostLast.add(before.job);
+      if (was && last && was.at >= last.at && (!now || now.at < was.at)) this.lostLast.add(before.job);
     }
     if (after) {
-      const category = categoryOf(after, self);
-      count(after, category, 1);
-      if (category === "running") (onThreadMap ??= new Map(activity.onThread)).set(after.id, after);
-      if (category === "failed") (failed ??= new Map(activity.failed)).set(after.id, after);
-      if (category === "claimed") claimed.add(position, after);
-      if (category === "queued" || category === "pending") queued.add(position, after);
+      const category = categoryOf(after, this.self);
+      this.count(after, category, 1);
+      if (category === "running") (this.onThreadMap ??= new Map(this.activity.onThread)).set(after.id, after);
+      if (category === "failed") (this.failed ??= new Map(this.activity.failed)).set(after.id, after);
+      if (category === "claimed") this.claimed.add(position, after);
+      if (category === "queued" || category === "pending") this.queued.add(position, after);
       const now = outcome(after);
-      const job = jobOf(after.job);
+      const job = this.jobOf(after.job);
       if (now && (!job.last || now.at >= job.last.at)) job.last = now;
     }
   }
-  if (lostLast.size > 0) {
-    const newest = new Map<string, JobActivity["last"]>([...lostLast].map((job) => [job, null]));
-    for (const chunk of all()) {
-      if (!newest.has(chunk.job)) continue;
-      const now = outcome(chunk);
-      const known = newest.get(chunk.job);
-      if (now && (!known || now.at >= known.at)) newest.set(chunk.job, now);
+
+  result(all: () => Iterable<ChunkRecord>): Activity {
+    if (this.lostLast.size > 0) {
+      const newest = new Map<string, JobActivity["last"]>([...this.lostLast].map((job) => [job, null]));
+      for (const chunk of all()) {
+        if (!newest.has(chunk.job)) continue;
+        const now = outcome(chunk);
+        const known = newest.get(chunk.job);
+        if (now && (!known || now.at >= known.at)) newest.set(chunk.job, now);
+      }
+      for (const [job, last] of newest) this.jobOf(job).last = last;
     }
-    for (const [job, last] of newest) jobOf(job).last = last;
+    // A run whose chunks are all gone (dropped with it) leaves no entry behind.
+    for (const id of this.ownRuns) if (Object.values(this.perRun.get(id)!).every((n) => n === 0)) this.perRun.delete(id);
+    return {
+      order: this.activity.order,
+      perRun: this.perRun,
+      perJob: this.perJob,
+      onThread: this.onThreadMap ?? this.activity.onThread,
+      failed: this.failed ?? this.activity.failed,
+      claimed: this.claimed.apply(this.activity.claimed),
+      queued: this.queued.apply(this.activity.queued),
+    };
   }
-  // A run whose chunks are all gone (dropped with it) leaves no entry behind.
-  for (const id of ownRuns) if (Object.values(perRun.get(id)!).every((n) => n === 0)) perRun.delete(id);
-  return {
-    order: activity.order,
-    perRun,
-    perJob,
-    onThread: onThreadMap ?? activity.onThread,
-    failed: failed ?? activity.failed,
-    claimed: claimed.apply(activity.claimed),
-    queued: queued.apply(activity.queued),
-  };
 }
 
+/** The index of the first row at or past `position` in rows sorted by it. */
+function indexAt(rows: readonly QueuedChunk[], position: number): number {
+  let low = 0;
+  let high = rows.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (rows[mid]!.position < position) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+interface Cut {
+  readonly at: number;
+  readonly position: number;
+  readonly row: QueuedChunk | null;
+}
+
+const byCut = (a: Cut, b: Cut) => a.at - b.at || a.position - b.position || (a.row ? 1 : -1);
+
 /** Rows to take out of a section (by position) and to put in, applied to its sorted array at once. */
-function sectionEdit() {
-  const drops: number[] = [];
-  const adds: { position: number; row: QueuedChunk }[] = [];
-  return {
-    drop: (position: number) => void drops.push(position),
-    add: (position: number, chunk: ChunkRecord) => void adds.push({ position, row: { kind: "chunk", chunk, position } }),
-    apply(rows: readonly QueuedChunk[]): readonly QueuedChunk[] {
-      if (drops.length === 0 && adds.length === 0) return rows;
-      const find = (position: number) => {
-        let low = 0;
-        let high = rows.length;
-        while (low < high) {
-          const mid = (low + high) >>> 1;
-          if (rows[mid].position < position) low = mid + 1;
-          else high = mid;
-        }
-        return low;
-      };
-      // Cut points in the old array, in order: a drop takes out the row at its index, an add goes in before it.
-      const cuts = [...drops.map((position) => ({ at: find(position), position, row: null as QueuedChunk | null })), ...adds.map(({ position, row }) => ({ at: find(position), position, row }))];
-      cuts.sort((a, b) => a.at - b.at || a.position - b.position || (a.row ? 1 : -1));
-      const out: QueuedChunk[] = [];
-      let from = 0;
-      for (const cut of cuts) {
-        for (; from < cut.at; from++) out.push(rows[from]);
-        if (cut.row) out.push(cut.row);
-        else if (from < rows.length && rows[from].position === cut.position) from++;
-      }
-      for (; from < rows.length; from++) out.push(rows[from]);
-      return out;
-    },
-  };
+class SectionEdit {
+  private readonly drops: number[] = [];
+  private readonly adds: QueuedChunk[] = [];
+
+  drop(position: number): void {
+    this.drops.push(position);
+  }
+
+  add(position: number, chunk: ChunkRecord): void {
+    this.adds.push({ kind: "chunk", chunk, position });
+  }
+
+  apply(rows: readonly QueuedChunk[]): readonly QueuedChunk[] {
+    if (this.drops.length === 0 && this.adds.length === 0) return rows;
+    // Cut points in the old array, in order: a drop takes out the row at its index, an add goes in before it.
+    const cuts: Cut[] = [];
+    for (const position of this.drops) cuts.push({ at: indexAt(rows, position), position, row: null });
+    for (const row of this.adds) cuts.push({ at: indexAt(rows, row.position), position: row.position, row });
+    cuts.sort(byCut);
+    const out: QueuedChunk[] = [];
+    let from = 0;
+    for (const cut of cuts) {
+      for (; from < cut.at; from++) out.push(rows[from]!);
+      if (cut.row) out.push(cut.row);
+      else if (from < rows.length && rows[from]!.position === cut.position) from++;
+    }
+    for (; from < rows.length; from++) out.push(rows[from]!);
+    return out;
+  }
 }

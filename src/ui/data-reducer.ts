@@ -57,13 +57,42 @@ function keepWorker(known: ChunkRecord | undefined, chunk: ChunkRecord): ChunkRe
 }
 
 /** A map copied on its first write, so a batch copies each map at most once (the small ones: chunks change in place, see persistent-map.ts). */
-function cow<K, V>(source: ReadonlyMap<K, V>) {
-  let copy: Map<K, V> | null = null;
-  return {
-    write: () => (copy ??= new Map(source)),
-    result: () => copy ?? source,
-    changed: () => copy !== null,
-  };
+class CopyOnWrite<K, V> {
+  private copy: Map<K, V> | null = null;
+  constructor(private readonly source: ReadonlyMap<K, V>) {}
+  write(): Map<K, V> {
+    return (this.copy ??= new Map(this.source));
+  }
+  result(): ReadonlyMap<K, V> {
+    return this.copy ?? this.source;
+  }
+  changed(): boolean {
+    return this.copy !== null;
+  }
+}
+
+// The batch's state is a class, not closures made per call: V8's optimized code for
+// applyEvents bakes in the functions it calls, and closures that died with each batch
+// made it throw that code away and compile it again, batch after batch, on a busy run.
+
+/** The chunks one batch of events changes. */
+class ChunkBatch {
+  /** Each changed chunk's newest record in this batch (undefined: dropped with its run). */
+  readonly changed = new Map<string, ChunkRecord | undefined>();
+  constructor(
+    private readonly data: DataState,
+    private readonly progress: CopyOnWrite<string, Progress>,
+  ) {}
+
+  now(id: string): ChunkRecord | undefined {
+    return this.changed.has(id) ? this.changed.get(id) : this.data.chunks.get(id);
+  }
+
+  set(record: ChunkRecord): void {
+    const chunk = keepWorker(this.now(record.id), record);
+    this.changed.set(chunk.id, chunk);
+    if (chunk.state !== "running" && this.data.progress.has(chunk.id)) this.progress.write().delete(chunk.id);
+  }
 }
 
 /**
@@ -72,21 +101,15 @@ function cow<K, V>(source: ReadonlyMap<K, V>) {
  * job files changed, which no event carries: the store should take a new snapshot.
  */
 export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
-  const runs = cow(data.runs);
-  // Each changed chunk's newest record in this batch (undefined: dropped with its run).
-  const changed = new Map<string, ChunkRecord | undefined>();
-  const chunkNow = (id: string) => (changed.has(id) ? changed.get(id) : data.chunks.get(id));
-  const progress = cow(data.progress);
-  const waitingOn = cow(data.waitingOn);
+  const runs = new CopyOnWrite(data.runs);
+  const progress = new CopyOnWrite(data.progress);
+  const waitingOn = new CopyOnWrite(data.waitingOn);
+  const batch = new ChunkBatch(data, progress);
+  const changed = batch.changed;
   let lastSuccess: Record<string, number | null> | null = null;
   let draining = data.draining;
   let storeProblem = data.storeProblem;
   let refresh = false;
-  const setChunk = (record: ChunkRecord) => {
-    const chunk = keepWorker(chunkNow(record.id), record);
-    changed.set(chunk.id, chunk);
-    if (chunk.state !== "running" && data.progress.has(chunk.id)) progress.write().delete(chunk.id);
-  };
   for (const event of events) {
     switch (event.name) {
       case "run:queued":
@@ -97,7 +120,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         runs.write().set(run.id, run);
         if (event.name === "run:waiting") waitingOn.write().set(run.id, event.payload.on);
         else if (waitingOn.result().has(run.id)) waitingOn.write().delete(run.id);
-        if (event.name === "run:started") for (const chunk of event.payload.records) setChunk(chunk);
+        if (event.name === "run:started") for (const chunk of event.payload.records) batch.set(chunk);
         break;
       }
       case "chunk:pending":
@@ -105,20 +128,20 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
       case "chunk:interrupted":
       case "chunk:cancelled":
       case "chunk:upstream_failed":
-        setChunk(event.payload.chunk);
+        batch.set(event.payload.chunk);
         break;
       case "chunk:done": {
         const { chunk } = event.payload;
-        setChunk(chunk);
+        batch.set(chunk);
         (lastSuccess ??= { ...data.lastSuccess })[chunk.job] = chunk.finishedAt ?? now;
         break;
       }
       case "chunk:failed":
-        setChunk(event.payload.chunk);
+        batch.set(event.payload.chunk);
         break;
       case "chunk:progress": {
         const { chunkId, done, total } = event.payload;
-        const chunk = chunkNow(chunkId);
+        const chunk = batch.now(chunkId);
         if (!chunk || !FINISHED_CHUNK_STATES.has(chunk.state)) progress.write().set(chunkId, { done, total });
         break;
       }
