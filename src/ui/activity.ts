@@ -55,10 +55,9 @@ export function onThread(chunk: ChunkRecord, self: string | null): boolean {
 const categoryOf = (chunk: ChunkRecord, self: string | null): Category => (chunk.state === "running" && !onThread(chunk, self) ? "claimed" : chunk.state);
 const waits = (category: Category) => category === "claimed" || category === "queued" || category === "pending";
 
-/** The outcome a chunk gives its job's "last run": a claimed or running one gives none. */
-function outcome(chunk: ChunkRecord): JobActivity["last"] {
-  const at = chunk.finishedAt ?? chunk.startedAt;
-  return at !== null && chunk.state !== "running" ? { at, state: chunk.state } : null;
+/** When a chunk's outcome for its job's "last run" came (a claimed or running one gives none), or null. */
+function outcomeAt(chunk: ChunkRecord): number | null {
+  return chunk.state === "running" ? null : (chunk.finishedAt ?? chunk.startedAt);
 }
 
 export function emptyActivity(): Activity {
@@ -87,6 +86,9 @@ export function updateActivity(activity: Activity, changes: readonly ChunkChange
 // bakes in the functions it calls, and closures that die with the batch made it throw
 // that code away and compile it again, batch after batch, on a busy run.
 
+/** A job's entry while a batch changes it. */
+type OwnJob = { running: number; queued: number; last: JobActivity["last"] };
+
 /** One batch's changes to an Activity: each run's and job's entry is copied once, then changed in place. */
 class ActivityEdit {
   private readonly perRun: Map<string, Counts>;
@@ -107,14 +109,24 @@ class ActivityEdit {
     this.perJob = new Map(activity.perJob);
   }
 
+  // A batch's changes come mostly from one run of one job: the last entry used is kept at hand.
+  private lastRun: { id: string; counts: Record<Category, number> } | null = null;
+  private lastJob: { name: string; entry: OwnJob } | null = null;
+
   private runOf(id: string): Record<Category, number> {
+    if (this.lastRun?.id === id) return this.lastRun.counts;
     if (!this.ownRuns.has(id)) (this.ownRuns.add(id), this.perRun.set(id, { ...(this.perRun.get(id) ?? ZERO) }));
-    return this.perRun.get(id) as Record<Category, number>;
+    const counts = this.perRun.get(id) as Record<Category, number>;
+    this.lastRun = { id, counts };
+    return counts;
   }
 
-  private jobOf(name: string): { running: number; queued: number; last: JobActivity["last"] } {
+  private jobOf(name: string): OwnJob {
+    if (this.lastJob?.name === name) return this.lastJob.entry;
     if (!this.ownJobs.has(name)) (this.ownJobs.add(name), this.perJob.set(name, { running: 0, queued: 0, last: null, ...this.perJob.get(name) }));
-    return this.perJob.get(name) as { running: number; queued: number; last: JobActivity["last"] };
+    const entry = this.perJob.get(name) as OwnJob;
+    this.lastJob = { name, entry };
+    return entry;
   }
 
   private count(chunk: ChunkRecord, category: Category, by: 1 | -1): void {
@@ -138,11 +150,11 @@ class ActivityEdit {
       if (category === "queued" || category === "pending") this.queued.drop(position);
       // A dropped chunk (its run left the console's window) gives its place up: the order would otherwise grow with every chunk ever seen.
       if (!after) order.positions.delete(before.id);
-      const was = outcome(before);
-      const last = this.jobOf(before.job).last;
-      const now = after ? outcome(after) : null;
+      const was = outcomeAt(before);
+      const last = was === null ? null : this.jobOf(before.job).last;
+      const now = after ? outcomeAt(after) : null;
       // The job's newest outcome may have been this chunk's: read it again from every chunk.
-      if (was && last && was.at >= last.at && (!now || now.at < was.at)) this.lostLast.add(before.job);
+      if (was !== null && last && was >= last.at && (now === null || now < was)) this.lostLast.add(before.job);
     }
     if (after) {
       const category = categoryOf(after, this.self);
@@ -151,9 +163,11 @@ class ActivityEdit {
       if (category === "failed") (this.failed ??= new Map(this.activity.failed)).set(after.id, after);
       if (category === "claimed") this.claimed.add(position, after);
       if (category === "queued" || category === "pending") this.queued.add(position, after);
-      const now = outcome(after);
-      const job = this.jobOf(after.job);
-      if (now && (!job.last || now.at >= job.last.at)) job.last = now;
+      const at = outcomeAt(after);
+      if (at !== null) {
+        const job = this.jobOf(after.job);
+        if (!job.last || at >= job.last.at) job.last = { at, state: after.state };
+      }
     }
   }
 
@@ -162,9 +176,9 @@ class ActivityEdit {
       const newest = new Map<string, JobActivity["last"]>([...this.lostLast].map((job) => [job, null]));
       for (const chunk of all()) {
         if (!newest.has(chunk.job)) continue;
-        const now = outcome(chunk);
+        const at = outcomeAt(chunk);
         const known = newest.get(chunk.job);
-        if (now && (!known || now.at >= known.at)) newest.set(chunk.job, now);
+        if (at !== null && (!known || at >= known.at)) newest.set(chunk.job, { at, state: chunk.state });
       }
       for (const [job, last] of newest) this.jobOf(job).last = last;
     }

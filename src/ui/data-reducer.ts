@@ -89,7 +89,8 @@ class ChunkBatch {
   }
 
   set(record: ChunkRecord): void {
-    const chunk = keepWorker(this.now(record.id), record);
+    // Only a running record without its thread needs the record known before it.
+    const chunk = record.state === "running" && record.worker == null ? keepWorker(this.now(record.id), record) : record;
     this.changed.set(chunk.id, chunk);
     if (chunk.state !== "running" && this.data.progress.has(chunk.id)) this.progress.write().delete(chunk.id);
   }
@@ -162,12 +163,14 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   if (!runs.changed() && changed.size === 0 && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
     return { data, refresh };
   }
+  const befores: (ChunkRecord | undefined)[] = [];
+  const chunks = data.chunks.with(changed, befores);
   const chunkChanges: ChunkChange[] = [];
-  for (const [id, after] of changed) {
-    const before = data.chunks.get(id);
+  let i = 0;
+  for (const after of changed.values()) {
+    const before = befores[i++];
     if (before !== after) chunkChanges.push([before, after]);
   }
-  const chunks = data.chunks.with(changed);
   const activity = updateActivity(data.activity, chunkChanges, data.instance, () => chunks.values());
   return {
     data: { ...data, runs: runs.result(), chunks, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },

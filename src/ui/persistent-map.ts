@@ -22,12 +22,17 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
     return new PersistentMap<K, V>(null, new Map(entries));
   }
 
-  /** A new version with `changes` applied (undefined deletes); this one is left as it was. */
-  with(changes: Iterable<readonly [K, V | undefined]>): PersistentMap<K, V> {
+  /**
+   * A new version with `changes` applied (undefined deletes); this one is left as it was.
+   * `before`, when given, gets each changed key's value in this version, in the order of `changes`.
+   */
+  with(changes: Iterable<readonly [K, V | undefined]>, before?: (V | undefined)[]): PersistentMap<K, V> {
     const map = this.#own();
     const undo: [K, V | undefined][] = [];
     for (const [key, value] of changes) {
-      undo.push([key, map.get(key)]);
+      const was = map.get(key);
+      undo.push([key, was]);
+      before?.push(was);
       if (value === undefined) map.delete(key);
       else map.set(key, value);
     }
