@@ -97,8 +97,12 @@ export class ExecPool {
     this.size = options.workers;
     let starting = options.workers;
     this.ready = new Promise((resolve) => {
-      this.threadReady = () => --starting === 0 && resolve();
-      setTimeout(resolve, READY_WAIT_MS).unref();
+      const fallback = setTimeout(resolve, READY_WAIT_MS).unref();
+      this.threadReady = () => {
+        if (--starting > 0) return;
+        clearTimeout(fallback);
+        resolve();
+      };
     });
     this.logs = new AttemptLogs(options.dataDir, options.onLogClosed);
     this.programs = new ProgramRunner({ logs: this.logs, logCapBytes: channels.logCapBytes, onLog: options.onLog, onProgress: options.onProgress });
