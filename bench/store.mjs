@@ -4,6 +4,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { FileStore } from "../dist/store/file/file-store.js";
+import { median } from "./project.mjs";
 
 const instance = { id: "bench", pid: process.pid, hostname: hostname(), startedAt: 0, command: "bench" };
 const runRecord = (id) => ({ id, job: "a", kwargs: {}, requestedWorkIds: null, workIds: null, status: "running", trigger: "cli", scheduleEntry: null, origin: null, createdAt: 0, startedAt: 0, finishedAt: null, gitCommit: null, error: null });
@@ -49,33 +50,61 @@ async function fill(store) {
   await store.commit();
 }
 
-async function measure(populate, count) {
+/** A store on a directory of its own, empty or holding a large history, opened as a restarted instance would. */
+async function openStore(populate) {
   const dir = mkdtempSync(join(tmpdir(), "stau-bench-store-"));
-  try {
-    let store = FileStore.open(dir);
+  let store = FileStore.open(dir);
+  await store.leadership.acquire(instance);
+  if (populate) {
+    await fill(store);
+    await store.close(); // reopen as a restarted instance would: snapshots, not a long journal
+    store = FileStore.open(dir);
     await store.leadership.acquire(instance);
-    if (populate) {
-      await fill(store);
-      await store.close(); // reopen as a restarted instance would: snapshots, not a long journal
-      store = FileStore.open(dir);
-      await store.leadership.acquire(instance);
-      // Freshness of every job is loaded, as a run touching them would.
-      for (let j = 0; j < 50; j++) store.freshness().lastSuccess(`job${j}`, "{}", 0);
-    }
-    await transitionCost(store, "warm", 200);
-    // Whether V8's major collection of the loaded heap falls inside the loop moved the
-    // figure by ±15 %: both loops start from a collected heap (`npm run bench` exposes gc).
-    globalThis.gc?.();
-    const cost = await transitionCost(store, "measured", count);
-    await store.close();
-    return cost;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // Freshness of every job is loaded, as a run touching them would.
+    for (let j = 0; j < 50; j++) store.freshness().lastSuccess(`job${j}`, "{}", 0);
   }
+  return {
+    store,
+    /** One measured loop; its run is archived after it, so the next loop starts from the same hot state. */
+    async loop(runId, count) {
+      // Whether V8's major collection of the loaded heap falls inside the loop moved the
+      // figure by ±15 %: every loop starts from a collected heap (`npm run bench` exposes gc).
+      globalThis.gc?.();
+      const cost = await transitionCost(store, runId, count);
+      store.patchRun(runId, { status: "done", finishedAt: 1 });
+      store.archiveRun(runId);
+      await store.commit();
+      return cost;
+    },
+    async remove() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-export async function transitionCostGrowth(count = 2_000) {
-  const empty = await measure(false, count);
-  const loaded = await measure(true, count);
-  return { name: "transition_cost_growth", value: loaded / empty, unit: "ratio", baseline: empty, ratio: loaded / empty, detail: `${(loaded * 1000).toFixed(0)} µs vs ${(empty * 1000).toFixed(0)} µs per durable change` };
+/**
+ * A change on the loaded store against one on the empty store, in alternating rounds
+ * (medians): a change costs an fsync, and this machine's disk drifts by ±15 % within
+ * seconds, which one loop of each, minutes apart, took for the store's growth.
+ */
+export async function transitionCostGrowth(count = 1_000, rounds = 7) {
+  const empty = await openStore(false);
+  const loaded = await openStore(true);
+  try {
+    await empty.loop("warm", 200);
+    await loaded.loop("warm", 200);
+    const emptyCosts = [];
+    const loadedCosts = [];
+    for (let round = 0; round < rounds; round++) {
+      emptyCosts.push(await empty.loop(`measured${round}`, count));
+      loadedCosts.push(await loaded.loop(`measured${round}`, count));
+    }
+    const e = median(emptyCosts);
+    const l = median(loadedCosts);
+    return { name: "transition_cost_growth", value: l / e, unit: "ratio", baseline: e, ratio: l / e, detail: `${(l * 1000).toFixed(0)} µs vs ${(e * 1000).toFixed(0)} µs per durable change, medians of ${rounds} alternating rounds of ${count} chunks` };
+  } finally {
+    await empty.remove();
+    await loaded.remove();
+  }
 }
