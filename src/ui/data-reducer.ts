@@ -52,9 +52,12 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
  * claim) must not turn a chunk running on a thread back into one claimed ahead.
  */
 function keepWorker(known: ChunkRecord | undefined, chunk: ChunkRecord): ChunkRecord {
-  if (chunk.state !== "running" || chunk.worker != null || known?.state !== "running" || known.worker == null || known.attempts !== chunk.attempts) return chunk;
+  if (!lacksWorker(chunk) || known?.state !== "running" || known.worker == null || known.attempts !== chunk.attempts) return chunk;
   return { ...chunk, worker: known.worker };
 }
+
+/** Whether keepWorker may change a record: only then is the record known before it worth looking up. */
+const lacksWorker = (chunk: ChunkRecord) => chunk.state === "running" && chunk.worker == null;
 
 /** A map copied on its first write, so a batch copies each map at most once (the small ones: chunks change in place, see persistent-map.ts). */
 class CopyOnWrite<K, V> {
@@ -89,8 +92,7 @@ class ChunkBatch {
   }
 
   set(record: ChunkRecord): void {
-    // Only a running record without its thread needs the record known before it.
-    const chunk = record.state === "running" && record.worker == null ? keepWorker(this.now(record.id), record) : record;
+    const chunk = lacksWorker(record) ? keepWorker(this.now(record.id), record) : record;
     this.changed.set(chunk.id, chunk);
     if (chunk.state !== "running" && this.data.progress.has(chunk.id)) this.progress.write().delete(chunk.id);
   }
