@@ -109,24 +109,14 @@ class ActivityEdit {
     this.perJob = new Map(activity.perJob);
   }
 
-  // A batch's changes come mostly from one run of one job: the last entry used is kept at hand.
-  private lastRun: { id: string; counts: Record<Category, number> } | null = null;
-  private lastJob: { name: string; entry: OwnJob } | null = null;
-
   private runOf(id: string): Record<Category, number> {
-    if (this.lastRun?.id === id) return this.lastRun.counts;
     if (!this.ownRuns.has(id)) (this.ownRuns.add(id), this.perRun.set(id, { ...(this.perRun.get(id) ?? ZERO) }));
-    const counts = this.perRun.get(id) as Record<Category, number>;
-    this.lastRun = { id, counts };
-    return counts;
+    return this.perRun.get(id) as Record<Category, number>;
   }
 
   private jobOf(name: string): OwnJob {
-    if (this.lastJob?.name === name) return this.lastJob.entry;
     if (!this.ownJobs.has(name)) (this.ownJobs.add(name), this.perJob.set(name, { running: 0, queued: 0, last: null, ...this.perJob.get(name) }));
-    const entry = this.perJob.get(name) as OwnJob;
-    this.lastJob = { name, entry };
-    return entry;
+    return this.perJob.get(name) as OwnJob;
   }
 
   private count(chunk: ChunkRecord, category: Category, by: 1 | -1): void {

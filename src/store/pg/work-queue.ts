@@ -4,6 +4,9 @@ import type { ClaimFilter, Completion, QueueChannel, WorkQueue } from "../store.
 import { applyPatch, chunkRecord } from "./chunk-sql.js";
 import type { PgConnection } from "./connection.js";
 
+/** `column` (a chunk row's heartbeat) is older than the milliseconds in query parameter `ms` (e.g. "$1"). */
+const heartbeatOlderThan = (column: string, ms: string) => `${column} < now() - make_interval(secs => ${ms}::double precision / 1000)`;
+
 /**
  * The shared work queue. Executors on every instance claim with FOR UPDATE SKIP LOCKED
  * and complete in batches, each result checked against its claim's token. A chunk an
@@ -11,9 +14,6 @@ import type { PgConnection } from "./connection.js";
  * takes the change (claims are not: they cause it nothing to do), and NOTIFY wakes
  * whoever waits.
  */
-/** A chunk row's heartbeat is older than the milliseconds in query parameter `ms` (e.g. "$1"). */
-const heartbeatOlderThan = (ms: string) => `heartbeat_at < now() - make_interval(secs => ${ms}::double precision / 1000)`;
-
 export class PgQueue implements WorkQueue {
   private readonly s: string;
 
@@ -127,7 +127,7 @@ export class PgQueue implements WorkQueue {
          ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL
        )
        UPDATE ${this.s}.chunks SET heartbeat_at = now()
-       WHERE owner = $1 AND state = 'running' AND id = ANY($3) AND ${heartbeatOlderThan("$4")}`,
+       WHERE owner = $1 AND state = 'running' AND id = ANY($3) AND ${heartbeatOlderThan("heartbeat_at", "$4")}`,
       [instance.id, instance, chunkIds, renewAfterMs],
     );
   }
@@ -137,7 +137,7 @@ export class PgQueue implements WorkQueue {
       return await this.db.transaction(async (client) => {
         const silent = await client.query<{ id: string; owner: string; r: ChunkRecord }>(
           `SELECT c.id, c.owner, ${chunkRecord("c")} AS r FROM ${this.s}.chunks c
-           WHERE c.state = 'running' AND c.${heartbeatOlderThan("$1")} FOR UPDATE SKIP LOCKED`,
+           WHERE c.state = 'running' AND ${heartbeatOlderThan("c.heartbeat_at", "$1")} FOR UPDATE SKIP LOCKED`,
           [silentMs],
         );
         if (silent.rows.length === 0) return [];
