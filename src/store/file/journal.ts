@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { promisify } from "node:util";
 import { StoreError, errorMessage } from "../../errors.js";
 import { journalLineProblem } from "./shapes.js";
+import { WriteRoute } from "./write-route.js";
 
 // Whole writes: a write(2) on a nearly full disk may write part of what it was given and
 // still succeed; these go on until all of it is written or one fails.
@@ -10,12 +11,6 @@ const writeAsync = promisify(writeFile) as (fd: number, text: string) => Promise
 
 /** How long a journal that could not write waits before it tries again. */
 const RETRY_MS = 1_000;
-
-/**
- * A write that took longer than this (a slow or busy disk, or a busy event loop late to
- * hear of it) sends the next one to libuv's thread pool; see writeAll().
- */
-const INLINE_WRITE_MS = 2;
 
 /** Why the journal cannot write now (a full disk, an I/O error), for people. */
 export interface WriteProblem {
@@ -55,8 +50,7 @@ export class Journal<Op> {
   /** Bytes of the file known to be whole lines: a failed write is cut back to this. */
   private validBytes: number;
   private problem: WriteProblem | null = null;
-  /** How long the last write took, until its end was heard. */
-  private lastWriteMs = 0;
+  private readonly route = new WriteRoute();
   private retry: NodeJS.Timeout | null = null;
   /** Set when the store closes while it cannot write: commits fail at once instead of waiting. */
   private abandoned: string | null = null;
@@ -160,14 +154,7 @@ export class Journal<Op> {
     });
   }
 
-  /**
-   * Writes what is buffered, and what gathers meanwhile. While writes are quick each goes
-   * to disk from this thread: handing a short write to the thread pool costs two thread
-   * wakeups, measured at 0.1-0.2 ms on a 2-core VM against 0.23 ms for the synced write
-   * itself, and a one-chunk run makes two writes. Once a write is slow (see
-   * INLINE_WRITE_MS) the next go through the thread pool, so a stalling disk does not
-   * stall the console and timers with it; a quick write brings them back.
-   */
+  /** Writes what is buffered, and what gathers meanwhile, each write by the way WriteRoute picks. */
   private async writeAll(): Promise<void> {
     if (this.writing) return;
     this.writing = true;
@@ -176,14 +163,17 @@ export class Journal<Op> {
         const count = this.buffer.length;
         const text = this.buffer.join("\n") + "\n";
         const started = performance.now();
+        const inline = this.route.inline();
         try {
-          if (this.lastWriteMs < INLINE_WRITE_MS) writeFileSync(this.fd, text);
+          if (inline) writeFileSync(this.fd, text);
           else await writeAsync(this.fd, text);
         } catch (error) {
           this.failed(error);
           return;
         }
-        this.lastWriteMs = performance.now() - started;
+        const ms = performance.now() - started;
+        if (inline) this.route.wroteInline(ms);
+        else this.route.wroteByPool(ms, this.buffer.length > count);
         this.wrote(count, Buffer.byteLength(text));
         // Compaction runs here, inside the chain of writes, so no other write is under way.
         if (this.lines >= this.full.lines()) this.compactSafely();
