@@ -9,7 +9,7 @@ import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
 import { cancelledOutcome } from "../exec/outcomes.js";
 import type { ExecPool } from "../exec/pool.js";
 import { taskOf } from "../exec/protocol.js";
-import { CLAIMS_IN_FLIGHT, claimSize, nextAverage, takeBatch } from "./claim-ahead.js";
+import { CLAIMS_IN_FLIGHT, claimSize, joinReady, nextAverage, takeBatch } from "./claim-ahead.js";
 import { Trouble } from "./trouble.js";
 
 /** What the executor needs of a worker pool. */
@@ -135,7 +135,7 @@ export class Executor {
         .then((chunks) => {
           for (const chunk of chunks) this.owned.set(chunk.id, chunk);
           if (this.stopping) return void this.track(this.handBack(chunks, "its stau instance was stopping"));
-          for (const chunk of chunks) this.ready.push(chunk);
+          this.ready = joinReady(this.ready, chunks);
           more = chunks.length === wanted;
         })
         .then(() => this.trouble.report("claiming chunks", null), (error) => this.trouble.report("claiming chunks", error))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BATCH_MS, CLAIM_AHEAD, MAX_BATCH, SHORT_CHUNK_MS, batchSize, claimSize, holdTarget, nextAverage, takeBatch } from "../../src/executor/claim-ahead.js";
+import { BATCH_MS, CLAIM_AHEAD, HOLD_AHEAD_MS, MAX_BATCH, SHORT_CHUNK_MS, batchSize, claimSize, holdTarget, joinReady, nextAverage, takeBatch } from "../../src/executor/claim-ahead.js";
 
 const held = (over: Partial<Parameters<typeof claimSize>[0]> = {}) => ({ threads: 4, executing: 0, ready: 0, requested: 0, averageMs: null, ...over });
 
@@ -10,8 +10,11 @@ describe("how many chunks an executor holds", () => {
     expect(holdTarget(4, 5_000)).toBe(4);
   });
 
-  it("holds CLAIM_AHEAD per thread when chunks are shorter than SHORT_CHUNK_MS", () => {
-    expect(holdTarget(4, SHORT_CHUNK_MS - 1)).toBe(4 * CLAIM_AHEAD);
+  it("holds HOLD_AHEAD_MS of work per thread when chunks are shorter than SHORT_CHUNK_MS, at least two and at most CLAIM_AHEAD", () => {
+    expect(holdTarget(4, 10)).toBe(4 * (HOLD_AHEAD_MS / 10));
+    expect(holdTarget(2, 1)).toBe(2 * Math.min(CLAIM_AHEAD, HOLD_AHEAD_MS));
+    expect(holdTarget(4, SHORT_CHUNK_MS - 1)).toBe(4 * Math.max(2, Math.ceil(HOLD_AHEAD_MS / (SHORT_CHUNK_MS - 1))));
+    expect(holdTarget(3, 0.001)).toBe(3 * CLAIM_AHEAD);
     expect(holdTarget(1, 0)).toBe(CLAIM_AHEAD);
   });
 });
@@ -27,7 +30,7 @@ describe("how many to claim now", () => {
   });
 
   it("with short chunks, claims up to the target at first, then again only once a quarter of what is ahead has started", () => {
-    const short = { threads: 2, averageMs: 1 };
+    const short = { threads: 2, averageMs: 0.01 };
     const target = 2 * CLAIM_AHEAD;
     expect(claimSize(held({ ...short }))).toBe(target);
     // Threshold: (target - threads) · 3/4 chunks ahead.
@@ -94,5 +97,21 @@ describe("which ready chunks go to a free thread together", () => {
     expect(takeBatch(ready("short", "short", "new", "short"), averages({ short: 1 }), 1)).toBe(2);
     expect(takeBatch(ready(...Array(10).fill("short")), averages({ short: 1 }), 2)).toBe(5);
     expect(takeBatch(ready(...Array(100).fill("short")), averages({ short: 1 }), 1)).toBe(MAX_BATCH);
+  });
+});
+
+describe("the order of chunks ready for a thread", () => {
+  const chunk = (runId: string, n: number) => ({ runId, id: `${runId}.${n}` });
+  const ids = (list: readonly { id: string }[]) => list.map((c) => c.id);
+
+  it("puts a claim's chunks of a run with none ready first, so a small run does not wait behind what is held of a big one", () => {
+    const ready = [chunk("big", 1), chunk("big", 2), chunk("big", 3)];
+    expect(ids(joinReady(ready, [chunk("small", 1), chunk("big", 4)]))).toEqual(["small.1", "big.1", "big.2", "big.3", "big.4"]);
+  });
+
+  it("keeps the order claimed for runs that already have chunks ready", () => {
+    const ready = [chunk("a", 1), chunk("b", 1)];
+    expect(ids(joinReady(ready, [chunk("b", 2), chunk("a", 2)]))).toEqual(["a.1", "b.1", "b.2", "a.2"]);
+    expect(ids(joinReady([], [chunk("a", 1), chunk("b", 1)]))).toEqual(["a.1", "b.1"]);
   });
 });
