@@ -3,12 +3,17 @@
 
 /** Chunks shorter than this on average are claimed several per thread at a time. */
 export const SHORT_CHUNK_MS = 20;
+/** Chunks travelling to a thread together at most. */
+export const MAX_BATCH = 32;
+/** What a batch may take, by its chunks' average: a chunk waits little behind the others of its batch. */
+export const BATCH_MS = 50;
+
 /**
- * Work held per thread when chunks are short, in time: two batches' worth (BATCH_MS),
- * so a thread never waits for a claim's round trip to the store, yet what one instance
- * holds is soon done (another instance may be idle).
+ * Work held per thread when chunks are short, in time: two batches' worth, so a thread
+ * never waits for a claim's round trip to the store, yet what one instance holds is
+ * soon done (another instance may be idle).
  */
-export const HOLD_AHEAD_MS = 100;
+export const HOLD_AHEAD_MS = 2 * BATCH_MS;
 
 /**
  * Chunks held per thread at most, however short. Measured on 20,000 no-op chunks over two
@@ -19,8 +24,8 @@ export const CLAIM_AHEAD = 256;
 
 /**
  * How many chunks to hold: one per thread while chunks take a while (claiming ahead
- * would keep them from idle instances); when they are short, HOLD_AHEAD_MS of them per
- * thread (at least two, at most CLAIM_AHEAD), so a claim's round trip to the store is
+ * would keep them from idle instances); when they are short, HOLD_AHEAD_MS of work per
+ * thread (at least two chunks, at most CLAIM_AHEAD), so a claim's round trip to the store is
  * shared by many chunks.
  */
 export function holdTarget(threads: number, averageMs: number | null): number {
@@ -47,11 +52,6 @@ export function claimSize(held: { readonly threads: number; readonly executing: 
 export function nextAverage(averageMs: number | null, durationMs: number): number {
   return averageMs === null ? durationMs : averageMs * 0.8 + durationMs * 0.2;
 }
-
-/** Chunks travelling to a thread together at most. */
-export const MAX_BATCH = 32;
-/** What a batch may take, by its chunks' average: a chunk waits little behind the others of its batch. */
-export const BATCH_MS = 50;
 
 /**
  * How many chunks of a job to send to a thread in one message: one while its chunks

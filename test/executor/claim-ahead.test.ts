@@ -12,7 +12,7 @@ describe("how many chunks an executor holds", () => {
 
   it("holds HOLD_AHEAD_MS of work per thread when chunks are shorter than SHORT_CHUNK_MS, at least two and at most CLAIM_AHEAD", () => {
     expect(holdTarget(4, 10)).toBe(4 * (HOLD_AHEAD_MS / 10));
-    expect(holdTarget(2, 1)).toBe(2 * Math.min(CLAIM_AHEAD, HOLD_AHEAD_MS));
+    expect(holdTarget(2, 1)).toBe(2 * HOLD_AHEAD_MS); // 1 ms chunks: HOLD_AHEAD_MS of them, under CLAIM_AHEAD
     expect(holdTarget(4, SHORT_CHUNK_MS - 1)).toBe(4 * Math.max(2, Math.ceil(HOLD_AHEAD_MS / (SHORT_CHUNK_MS - 1))));
     expect(holdTarget(3, 0.001)).toBe(3 * CLAIM_AHEAD);
     expect(holdTarget(1, 0)).toBe(CLAIM_AHEAD);
