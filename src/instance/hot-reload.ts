@@ -22,7 +22,7 @@ export function hotReload(paths: ProjectPaths, events: EventBus): HotReload {
   let instance: Instance | null = null;
   let queued: Set<string> | "all" | null = null;
   let running = false;
-  const spare = new SpareLoader();
+  const spare = new SpareLoader(paths.jobsDir);
   const run = async () => {
     if (!instance || running) return;
     running = true;

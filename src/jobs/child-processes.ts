@@ -4,7 +4,7 @@ import { MessageChannel, type MessagePort } from "node:worker_threads";
 // The side of child-process-hooks.ts in a thread that imports job code: every such
 // thread ends its module-hooks thread's child processes (esbuild) before it ends.
 
-const END_TIMEOUT_MS = 5_000;
+const ANSWER_TIMEOUT_MS = 5_000;
 
 let hooks: MessagePort | null = null;
 
@@ -23,14 +23,23 @@ export function watchChildProcesses(): void {
  * thread that does not answer must not keep the thread from ending).
  */
 export function endChildProcesses(): Promise<void> {
+  return askHooks("end");
+}
+
+/** Starts the TypeScript loader's esbuild ahead of the next load, which keeps and then ends it (a spare loading worker). */
+export function startLoaderEsbuild(): Promise<void> {
+  return askHooks("warm");
+}
+
+function askHooks(request: "end" | "warm"): Promise<void> {
   const port = hooks;
   if (!port) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, END_TIMEOUT_MS);
+    const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
     port.once("message", () => {
       clearTimeout(timer);
       resolve();
     });
-    port.postMessage("end");
+    port.postMessage(request);
   });
 }
