@@ -13,7 +13,7 @@ import { FINISHED_CHUNK_STATES } from "../engine/transitions.js";
 import { holdHeapCloseToLive } from "./heap-growth.js";
 import { Election } from "./election.js";
 import { listenHealth, type Health, type Scrape } from "./health.js";
-import { instanceMetrics, type Metrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import { startNotifier } from "./notifier.js";
 import type { ProjectConfigSpec } from "../config/project-config.js";
 import { Orchestrator } from "./orchestrator.js";
@@ -93,6 +93,8 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   let metrics: Metrics | null = null;
   const scrape: Scrape = async () => (metrics ? { contentType: metrics.contentType, text: await metrics.text() } : null);
   if (options.healthPort !== undefined) health = await listenHealth(options.healthPort, () => report(), scrape);
+  // prom-client is loaded only for an instance that serves metrics (~75 ms of modules otherwise).
+  const metricsModule = health ? await import("./metrics.js") : null;
   let store: Store;
   try {
     store = await openStore(options.store, "write");
@@ -135,7 +137,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   let orchestrator: Orchestrator | null = null;
   let draining = false;
   // Counting from here, before this instance may orchestrate: what recovery announces counts too.
-  if (health) metrics = instanceMetrics({ events, store, workers: () => ({ busy: executor.busy, total: pool.size }), orchestrator: () => orchestrator });
+  if (health && metricsModule) metrics = metricsModule.instanceMetrics({ events, store, workers: () => ({ busy: executor.busy, total: pool.size }), orchestrator: () => orchestrator });
   const notifier = options.config?.notify.length ? startNotifier({ config: options.config, root: paths.root, events, store, orchestrator: () => orchestrator, registry: () => registry }) : null;
   let fail!: (reason: string) => void;
   const failed = new Promise<Error>((resolve) => {

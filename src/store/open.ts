@@ -1,12 +1,12 @@
-import { databaseOrders } from "../control/database-orders.js";
 import type { OrderChannel } from "../control/orders.js";
 import { socketOrders } from "../control/socket-orders.js";
 import { FileStore } from "./file/file-store.js";
-import { PgCommands } from "./pg/commands.js";
 import type { DatabaseConfig } from "./pg/config.js";
-import { PgConnection } from "./pg/connection.js";
-import { PgStore } from "./pg/pg-store.js";
 import type { Store } from "./store.js";
+
+// The PostgreSQL store and its driver are imported only when a database is given: on
+// the embedded store they are ~100 ms of module loading for nothing, at every command's
+// start, beside the threads a `stau run` sets up on the same cores.
 
 /** Where a project's store is: its data directory, or a shared database when one is given. */
 export interface StoreConfig {
@@ -20,7 +20,10 @@ export interface StoreConfig {
  * instance and never writes. The one place that picks a backend.
  */
 export async function openStore(config: StoreConfig, mode: "read" | "write"): Promise<Store> {
-  if (config.database) return PgStore.open(config.database);
+  if (config.database) {
+    const { PgStore } = await import("./pg/pg-store.js");
+    return PgStore.open(config.database);
+  }
   return FileStore.open(config.dataDir, { readOnly: mode === "read" });
 }
 
@@ -37,6 +40,7 @@ export async function readStore<T>(config: StoreConfig, read: (store: Store) => 
 /** Sends orders to the orchestrating instance without opening the whole store; close when done. */
 export async function openOrders(config: StoreConfig): Promise<{ orders: OrderChannel; close(): Promise<void> }> {
   if (!config.database) return { orders: socketOrders(config.dataDir), close: async () => undefined };
+  const [{ PgConnection }, { PgCommands }, { databaseOrders }] = await Promise.all([import("./pg/connection.js"), import("./pg/commands.js"), import("../control/database-orders.js")]);
   const connection = await PgConnection.open(config.database);
   return { orders: databaseOrders(new PgCommands(connection)), close: () => connection.close() };
 }
