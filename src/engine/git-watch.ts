@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve, sep } from "node:path";
-import { watch, type FSWatcher } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import { gitState, type GitState } from "./git.js";
 
 /**
@@ -10,7 +10,7 @@ import { gitState, type GitState } from "./git.js";
  * most of a run's overhead, and all of a one-chunk run's wait behind a busy engine.
  *
  * Watching starts at the second trigger (a `stau run` triggers once and never pays for
- * it); an answer is trusted only if git was asked after the watch was ready. Calls made
+ * it, nor loads chokidar); an answer is trusted only if git was asked after the watch was ready. Calls made
  * while git is being asked share the answer. A repository created after the watch began
  * (no .git then) ends the caching: from then on git is asked every time, as before.
  */
@@ -19,7 +19,8 @@ export class GitWatch {
   private changes = 0;
   private known: { readonly changes: number; readonly state: GitState } | null = null;
   private looking: Promise<GitState> | null = null;
-  private watcher: FSWatcher | null = null;
+  /** Null once started when watching could not begin: git is then asked every time. */
+  private watcher: Promise<FSWatcher | null> | null = null;
   private ready = false;
   private caching = true;
   private reads = 0;
@@ -28,7 +29,7 @@ export class GitWatch {
 
   read(): Promise<GitState> {
     if (this.caching && this.known?.changes === this.changes) return Promise.resolve(this.known.state);
-    if (++this.reads > 1) this.watcher ??= this.watch();
+    if (++this.reads > 1) this.watcher ??= this.watch().catch(() => ((this.caching = false), null));
     if (this.looking) return this.looking;
     const trusted = this.ready && this.caching;
     const asked = this.changes;
@@ -40,15 +41,16 @@ export class GitWatch {
     return this.looking;
   }
 
-  private watch(): FSWatcher {
+  private async watch(): Promise<FSWatcher> {
+    const { watch } = await import("chokidar");
     const git = gitDirs(this.jobsDir);
-    const watcher = git ? this.watchCheckout(git) : this.watchForRepository(dirname(this.jobsDir));
+    const watcher = git ? this.watchCheckout(watch, git) : this.watchForRepository(watch, dirname(this.jobsDir));
     watcher.on("ready", () => (this.ready = true));
     watcher.on("error", () => (this.caching = false));
     return watcher;
   }
 
-  private watchCheckout(git: { dir: string; common: string }): FSWatcher {
+  private watchCheckout(watch: Watch, git: { dir: string; common: string }): FSWatcher {
     // Objects and logs change with every fetch and gc, and never alone change the state.
     const noise = (file: string) => [git.dir, git.common].some((d) => file.startsWith(d + sep) && /^(objects|logs)([\\/]|$)/.test(file.slice(d.length + 1)));
     const watcher = watch([...new Set([this.jobsDir, git.dir, git.common])], { ignoreInitial: true, ignored: noise });
@@ -57,7 +59,7 @@ export class GitWatch {
   }
 
   /** Outside a checkout the state is "none" whatever jobs/ holds, until a repository is created in the project folder. */
-  private watchForRepository(root: string): FSWatcher {
+  private watchForRepository(watch: Watch, root: string): FSWatcher {
     const watcher = watch(root, { ignoreInitial: true, depth: 0 });
     watcher.on("all", (_event, file) => {
       if (resolve(file) === join(root, ".git")) this.caching = false;
@@ -66,15 +68,18 @@ export class GitWatch {
   }
 
   /** Resolves once changes from now on are seen (at once if nothing is watched yet): for tests. */
-  watching(): Promise<void> {
-    if (!this.watcher || this.ready) return Promise.resolve();
-    return new Promise((resolve) => this.watcher!.once("ready", () => resolve()));
+  async watching(): Promise<void> {
+    if (!this.watcher) return;
+    const watcher = await this.watcher;
+    if (watcher && !this.ready) await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   }
 
   async close(): Promise<void> {
-    await this.watcher?.close();
+    await (await this.watcher)?.close();
   }
 }
+
+type Watch = typeof import("chokidar").watch;
 
 /** The git directory of the checkout holding `dir` (a worktree's own, and the shared one), or null. */
 function gitDirs(dir: string): { dir: string; common: string } | null {
