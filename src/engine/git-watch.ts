@@ -10,9 +10,10 @@ import { gitState, type GitState } from "./git.js";
  * most of a run's overhead, and all of a one-chunk run's wait behind a busy engine.
  *
  * Watching starts at the second trigger (a `stau run` triggers once and never pays for
- * it, nor loads chokidar); an answer is trusted only if git was asked after the watch was ready. Calls made
- * while git is being asked share the answer. A repository created after the watch began
- * (no .git then) ends the caching: from then on git is asked every time, as before.
+ * it, nor loads chokidar); an answer is trusted only if git was asked after the watch
+ * was ready. Calls made while git is being asked share the answer. A repository
+ * created after the watch began (no .git then) ends the caching: from then on git is
+ * asked every time, as before.
  */
 export class GitWatch {
   /** Changes seen so far: an answer holds while no change came after it was asked for. */
