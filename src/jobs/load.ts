@@ -9,7 +9,6 @@ import { UsageError } from "../errors.js";
 import type { JobSpec, ScheduleEntrySpec } from "../config/spec.js";
 import { validateJob, validateSchedule, type Validated } from "../config/validate.js";
 import { nearest } from "../did-you-mean.js";
-import { loadProgram } from "../programs/load.js";
 import { workerFile } from "../worker-file.js";
 import { discoverJobs } from "./discover.js";
 import type { LoadRequest, LoadResult, SpareRequest } from "./load-worker.js";
@@ -152,11 +151,13 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
   const trap = commonJsTrap(results.values(), display);
   if (trap) throw trap;
 
+  // The TOML parser of program files is loaded only for a project that has one.
+  const programs = files.some((f) => isProgramFile(f.file)) ? await import("../programs/load.js") : null;
   const jobs = new Map<string, JobSpec>();
   const broken = new Map<string, Problem[]>();
   for (const { name, file } of files) {
     if (isProgramFile(file)) {
-      const program = loadProgram(name, file, display(file));
+      const program = programs!.loadProgram(name, file, display(file));
       if (program.ok) jobs.set(name, program.value);
       else broken.set(name, program.problems);
       continue;
