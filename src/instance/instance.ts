@@ -137,7 +137,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   let orchestrator: Orchestrator | null = null;
   let draining = false;
   // Counting from here, before this instance may orchestrate: what recovery announces counts too.
-  if (health && metricsModule) metrics = metricsModule.instanceMetrics({ events, store, workers: () => ({ busy: executor.busy, total: pool.size }), orchestrator: () => orchestrator });
+  if (metricsModule) metrics = metricsModule.instanceMetrics({ events, store, workers: () => ({ busy: executor.busy, total: pool.size }), orchestrator: () => orchestrator });
   const notifier = options.config?.notify.length ? startNotifier({ config: options.config, root: paths.root, events, store, orchestrator: () => orchestrator, registry: () => registry }) : null;
   let fail!: (reason: string) => void;
   const failed = new Promise<Error>((resolve) => {
