@@ -28,6 +28,8 @@ interface Node {
   /** A running parent looked at this node (so it is fresh when none needs it). */
   asked: boolean;
   freshSince: number | undefined;
+  /** Its chunks hold every position of W once, as ranges of `everything` (a job that runs on all of W). */
+  coversAll: boolean;
 }
 
 /** A chunk being planned: its positions are `list[start..end)`. */
@@ -64,6 +66,8 @@ interface Context {
   readonly union: Int32Array;
   /** Index in the union of each of its positions. */
   readonly rankAt: Int32Array;
+  /** Every position of W in order: the root's list, and any node's that needs all of W. */
+  readonly everything: Int32Array;
 }
 
 /**
@@ -82,11 +86,12 @@ export function resolve(input: ResolveInput): Plan {
   const ctx: Context = {
     input, ids, hasIds: input.workIds !== null,
     memo: new Float64Array(n), codeMemo: new Uint8Array(n), needed: new Uint8Array(n), union: new Int32Array(n), rankAt: new Int32Array(n),
+    everything: Int32Array.from(ids, (_, p) => p),
   };
   const nodes = expand(input);
   const root = nodes[0];
   // The triggered job always runs, as one chunk even when W is empty.
-  addChunks(root, Int32Array.from(ids, (_, p) => p), root.spec.chunkSize, true);
+  addChunks(root, ctx.everything, root.spec.chunkSize, true);
 
   // Kahn's algorithm: a node is planned once all its parents are, so what it needs is
   // the union over all of them; the FIFO queue keeps the order level by level.
@@ -94,6 +99,7 @@ export function resolve(input: ResolveInput): Plan {
   for (let i = 0; i < order.length; i++) {
     const node = order[i];
     if (node !== root) planNode(node, ctx);
+    node.coversAll = ctx.hasIds && coversAll(node.chunks, ctx.everything);
     for (const { child } of node.edges) if (--child.parentsLeft === 0) order.push(child);
   }
 
@@ -129,15 +135,7 @@ function planned(order: readonly Node[], ids: readonly WorkId[]): PlannedChunk[]
  * `unique` edge, chunks of its own. Makes no chunks when nothing needs it.
  */
 function planNode(node: Node, ctx: Context): void {
-  const { input, ids, hasIds, memo, codeMemo, needed } = ctx;
-  const lookup = (workId: WorkId | null) =>
-    input.freshness.lastSuccess(node.spec.name, node.kwargsKey, workId) ?? -Infinity;
-  // codeAware: a success counts only if it ran `code`, the job's code now.
-  const sameCode = (p: number, code: string): boolean => {
-    let m = codeMemo[p];
-    if (m === 0) m = codeMemo[p] = input.freshness.codeHash(node.spec.name, node.kwargsKey, ids[p]) === code ? 1 : 2;
-    return m === 1;
-  };
+  const { input, hasIds, memo, codeMemo, needed } = ctx;
   // Edges from parents that do not run ask for nothing.
   const asking = node.incoming.filter((edge) => edge.parent.chunks.length > 0);
   node.asked = asking.length > 0;
@@ -151,6 +149,8 @@ function planNode(node: Node, ctx: Context): void {
   let any = NaN;
   let oldestFresh = Infinity;
   let isNeeded = false;
+  // Edges from parents that each cover W ask the same of every ID when their cutoff and code agree: scanned once.
+  let wholeScan: { cutoff: number; code: string | undefined; scan: Scan; marked: boolean } | null = null;
   const shared: Incoming[] = [];
   const unique: Incoming[] = [];
 
@@ -164,36 +164,38 @@ function planNode(node: Node, ctx: Context): void {
     const code = edge.code;
     let all = edge.cutoff === Infinity;
     if (!all && (!hasIds || edge.dep.allowMissingWorkIds)) {
-      if (any !== any) any = lookup(null);
+      if (any !== any) any = input.freshness.lastSuccess(node.spec.name, node.kwargsKey, null) ?? -Infinity;
       if (any >= edge.cutoff && (code === undefined || input.freshness.codeHash(node.spec.name, node.kwargsKey, null) === code)) {
         oldestFresh = Math.min(oldestFresh, any);
         continue;
       }
       all = true; // every ID of every chunk, whatever its own last success
+    } else if (!all) {
+      // The job's newest success on any IDs bounds every ID's: older than the cutoff, each
+      // ID is stale, and a job that never ran (a new one, a fresh store) is looked up once, not per ID.
+      if (any !== any) any = input.freshness.lastSuccess(node.spec.name, node.kwargsKey, null) ?? -Infinity;
+      if (any < edge.cutoff) all = true;
     }
     if (all) {
       edge.cutoff = Infinity;
-      for (const { list: q, start, end } of edge.parent.chunks) {
-        total += end - start;
-        if (!isUnique) for (let i = start; i < end; i++) needed[q[i]] = 1;
+      if (edge.parent.coversAll) {
+        total = needed.length;
+        if (!isUnique) needed.fill(1);
+      } else {
+        for (const { list: q, start, end } of edge.parent.chunks) {
+          total += end - start;
+          if (!isUnique) for (let i = start; i < end; i++) needed[q[i]] = 1;
+        }
       }
       stale = hasIds ? total : 1;
     } else {
-      const cutoff = edge.cutoff; // the hottest loop of a big run: keep it on locals
-      for (const { list: q, start, end } of edge.parent.chunks) {
-        total += end - start;
-        for (let i = start; i < end; i++) {
-          const p = q[i];
-          let at = memo[p];
-          if (at !== at) at = memo[p] = lookup(ids[p]);
-          if (at >= cutoff && (code === undefined || sameCode(p, code))) {
-            if (at < oldestFresh) oldestFresh = at;
-          } else {
-            stale++;
-            if (!isUnique) needed[p] = 1;
-          }
-        }
-      }
+      const whole = edge.parent.coversAll;
+      const again: boolean = whole && wholeScan !== null && wholeScan.cutoff === edge.cutoff && wholeScan.code === code && (isUnique || wholeScan.marked);
+      const scan: Scan = again ? wholeScan!.scan : scanEdge(ctx, node, edge, !isUnique);
+      if (whole && !again) wholeScan = { cutoff: edge.cutoff, code, scan, marked: !isUnique };
+      total = scan.total;
+      stale = scan.stale;
+      oldestFresh = Math.min(oldestFresh, scan.oldestFresh);
       if (stale === total) edge.cutoff = Infinity; // lets the passes below skip checks
     }
     if (stale === 0) continue;
@@ -226,7 +228,8 @@ function planNode(node: Node, ctx: Context): void {
     }
   }
   const size = node.spec.chunkSize ?? count;
-  const drafts = addChunks(node, union.slice(0, count), node.spec.chunkSize, false);
+  // Lists are never mutated, so a node needing all of W shares one list (a copy each: 40 KB a job for 10,000 IDs).
+  const drafts = addChunks(node, count === needed.length ? ctx.everything : union.slice(0, count), node.spec.chunkSize, false);
   // Pass 3: each parent chunk depends on the shared chunks holding its stale IDs. Each
   // chunk holds a run of ascending positions: once a stale position's chunk is linked,
   // skip to the first position past that chunk's end.
@@ -234,7 +237,7 @@ function planNode(node: Node, ctx: Context): void {
     for (const chunk of parent.chunks) {
       const q = chunk.list;
       for (let i = chunk.start; i < chunk.end; ) {
-        if (cutoff !== Infinity && memo[q[i]] >= cutoff && (code === undefined || sameCode(q[i], code))) {
+        if (cutoff !== Infinity && memo[q[i]] >= cutoff && (code === undefined || ranCode(ctx, node, q[i], code))) {
           i++;
           continue;
         }
@@ -248,10 +251,68 @@ function planNode(node: Node, ctx: Context): void {
   for (const { parent, cutoff, code } of unique) {
     for (const chunk of parent.chunks) {
       const q = chunk.list.subarray(chunk.start, chunk.end);
-      const own = cutoff === Infinity ? q : q.filter((p) => memo[p] < cutoff || (code !== undefined && !sameCode(p, code)));
+      const own = cutoff === Infinity ? q : q.filter((p) => memo[p] < cutoff || (code !== undefined && !ranCode(ctx, node, p, code)));
       for (const draft of addChunks(node, own, node.spec.chunkSize, false)) chunk.dependsOn.push(draft.id);
     }
   }
+}
+
+/** What one edge's parent chunks ask of a node: their IDs, the stale ones, the oldest success of the rest. */
+interface Scan {
+  readonly total: number;
+  readonly stale: number;
+  readonly oldestFresh: number;
+}
+
+/**
+ * Counts the IDs of `edge`'s parent chunks that `node` has not succeeded on since the
+ * edge's cutoff (with its code, on a codeAware edge), marking them needed when `mark`.
+ * The hottest loop of a big run whose dependencies ran recently: it keeps to locals.
+ */
+function scanEdge(ctx: Context, node: Node, edge: Incoming, mark: boolean): Scan {
+  const { memo, needed } = ctx;
+  const { cutoff, code } = edge;
+  let total = 0;
+  let stale = 0;
+  let oldestFresh = Infinity;
+  const ranges = edge.parent.coversAll ? [{ list: ctx.everything, start: 0, end: needed.length }] : edge.parent.chunks;
+  for (const { list: q, start, end } of ranges) {
+    total += end - start;
+    for (let i = start; i < end; i++) {
+      const p = q[i];
+      let at = memo[p];
+      if (at !== at) at = lookUp(ctx, node, p);
+      if (at >= cutoff && (code === undefined || ranCode(ctx, node, p, code))) {
+        if (at < oldestFresh) oldestFresh = at;
+      } else {
+        stale++;
+        if (mark) needed[p] = 1;
+      }
+    }
+  }
+  return { total, stale, oldestFresh };
+}
+
+/** Whether `chunks` hold every position of `everything` once: ranges of it whose lengths add up to it. */
+function coversAll(chunks: readonly Draft[], everything: Int32Array): boolean {
+  let total = 0;
+  for (const chunk of chunks) {
+    if (chunk.list !== everything) return false;
+    total += chunk.end - chunk.start;
+  }
+  return total === everything.length && total > 0;
+}
+
+/** `node`'s last success on position `p` (-Infinity: none), looked up once per node and kept in the memo. */
+function lookUp(ctx: Context, node: Node, p: number): number {
+  return (ctx.memo[p] = ctx.input.freshness.lastSuccess(node.spec.name, node.kwargsKey, ctx.ids[p]) ?? -Infinity);
+}
+
+/** codeAware: whether `node`'s last success on position `p` ran `code`, its code now (memoized per node). */
+function ranCode(ctx: Context, node: Node, p: number, code: string): boolean {
+  let m = ctx.codeMemo[p];
+  if (m === 0) m = ctx.codeMemo[p] = ctx.input.freshness.codeHash(node.spec.name, node.kwargsKey, ctx.ids[p]) === code ? 1 : 2;
+  return m === 1;
 }
 
 /**
@@ -261,7 +322,7 @@ function planNode(node: Node, ctx: Context): void {
 function expand(input: ResolveInput): Node[] {
   const make = (spec: JobSpec, kwargs: Kwargs, index: number): Node => ({
     index, spec, kwargs, kwargsKey: kwargsKey(kwargs), edges: [], incoming: [], parentsLeft: 0,
-    prefix: spec.name, chunks: [], asked: false, freshSince: undefined,
+    prefix: spec.name, chunks: [], asked: false, freshSince: undefined, coversAll: false,
   });
   const root = make(input.jobs.get(input.job)!, input.kwargs, 0);
   const nodes = [root];
@@ -331,9 +392,12 @@ function firstAbove(q: Int32Array, value: number, from: number, to: number): num
 }
 
 /** The work IDs of a chunk: a slice when its positions are a run of W, as they mostly are. */
-function idsAt(ids: readonly WorkId[], { list, start, end }: Draft): WorkId[] {
+function idsAt(ids: readonly WorkId[], { list, start, end }: Draft): readonly WorkId[] {
   const n = end - start;
-  if (n > 0 && list[end - 1] - list[start] === n - 1) return ids.slice(list[start], list[start] + n);
+  if (n > 0 && list[end - 1] - list[start] === n - 1) {
+    // All of W: the list is shared as lists are (never mutated), not copied per chunk.
+    return n === ids.length ? ids : ids.slice(list[start], list[start] + n);
+  }
   // A plain loop: `Array.from` on a typed array is several times slower.
   const out = new Array<WorkId>(n);
   for (let i = 0; i < n; i++) out[i] = ids[list[start + i]];

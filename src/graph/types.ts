@@ -9,8 +9,9 @@ import type { Kwargs, WorkId } from "../config/types.js";
 export interface FreshnessView {
   /**
    * Epoch ms of the last successful execution of `job` on `workId`; with `workId`
-   * null, of the last success of the job on any work IDs (or as a whole). Undefined
-   * when it never succeeded.
+   * null, of the last success of the job on any work IDs (or as a whole), so never
+   * older than any ID's: the resolver takes every ID as stale without asking each when
+   * that is older than a dependency's cutoff. Undefined when it never succeeded.
    */
   lastSuccess(job: string, kwargsKey: string, workId: WorkId | null): number | undefined;
   /**

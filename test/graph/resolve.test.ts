@@ -75,6 +75,44 @@ describe("resolve", () => {
     expect(statuses(p)).toEqual(["A:run", "B:fresh", "C:skipped"]);
   });
 
+  it("asks a dependency's freshness per ID only when its newest success is within maxLag", () => {
+    const jobs = registry(job("A", { deps: ["B", "C"] }), job("B"), job("C"));
+    const asked: string[] = [];
+    const rows = [...rowsFor("B", [1, 2, 3, 4, 5, 6], NOW - 2 * HOUR), ...rowsFor("C", [1, 2, 3], NOW - 5 * MINUTE)];
+    const known = freshness(rows);
+    const counting: FreshnessView = { ...known, lastSuccess: (name, key, id) => (asked.push(`${name}:${id}`), known.lastSuccess(name, key, id)) };
+    const p = resolve({ jobs, job: "A", kwargs: {}, workIds: IDS, now: NOW, freshness: counting });
+    // B last succeeded 2 h ago, past its 1 h maxLag: every ID is stale, asked once in all.
+    expect(asked.filter((a) => a.startsWith("B:"))).toEqual(["B:null"]);
+    // C succeeded 5 minutes ago on some IDs: each ID is asked.
+    expect(asked.filter((a) => a.startsWith("C:")).length).toBe(1 + IDS.length);
+    expect(brief(p)).toEqual(["A.0[1,2,3,4,5,6]→B.0,C.0", "B.0[1,2,3,4,5,6]→", "C.0[4,5,6]→"]);
+  });
+
+  it("holds each edge to its own maxLag when two parents that run on every ID need one job", () => {
+    const jobs = registry(
+      job("A", { deps: ["C", "B", "E"] }),
+      job("C", { deps: [{ job: "D", maxLagMs: 3 * HOUR }] }),
+      job("B", { deps: [{ job: "D", maxLagMs: HOUR }] }),
+      job("E", { deps: [{ job: "D", maxLagMs: HOUR }] }),
+      job("D", { chunkSize: 3 }),
+    );
+    const rows = [...rowsFor("D", [1, 2, 3], NOW - 30 * MINUTE), ...rowsFor("D", [4, 5, 6], NOW - 2 * HOUR)];
+    // C (3 h) finds every ID fresh; B and E (1 h) need D again on 4–6.
+    expect(brief(plan(jobs, { rows }))).toEqual(["A.0[1,2,3,4,5,6]→C.0,B.0,E.0", "C.0[1,2,3,4,5,6]→", "B.0[1,2,3,4,5,6]→D.0", "E.0[1,2,3,4,5,6]→D.0", "D.0[4,5,6]→"]);
+  });
+
+  it("gives a job both its shared chunks and a unique edge's own when parents that run on every ID need it both ways", () => {
+    const jobs = registry(
+      job("A", { deps: ["C", "B"] }),
+      job("C", { chunkSize: 3, deps: [{ job: "D", unique: true }] }),
+      job("B", { deps: ["D"] }),
+      job("D"),
+    );
+    const rows = rowsFor("D", [1, 2, 3], NOW - 30 * MINUTE);
+    expect(brief(plan(jobs, { rows }))).toEqual(["A.0[1,2,3,4,5,6]→C.0,C.1,B.0", "C.0[1,2,3]→", "C.1[4,5,6]→D.1", "B.0[1,2,3,4,5,6]→D.0", "D.0[4,5,6]→", "D.1[4,5,6]→"]);
+  });
+
   it("always runs a dependency with maxLag 0", () => {
     const jobs = registry(job("A", { deps: [{ job: "B", maxLagMs: 0 }] }), job("B"));
     const p = plan(jobs, { rows: rowsFor("B", IDS, NOW) });
@@ -251,7 +289,8 @@ describe("resolve", () => {
     // Every third job is fresh on the even IDs.
     const partlyFresh = new Set(specs.filter((_, i) => i % 3 === 0).map((s) => s.name));
     const view: FreshnessView = {
-      lastSuccess: (name, _key, id) => (partlyFresh.has(name) && typeof id === "number" && id % 2 === 0 ? NOW : undefined),
+      // On any IDs (null): the newest of its successes, as every store keeps it.
+      lastSuccess: (name, _key, id) => (partlyFresh.has(name) && (id === null || (typeof id === "number" && id % 2 === 0)) ? NOW : undefined),
       kwargsKeys: (name) => (partlyFresh.has(name) ? ["{}"] : []),
     };
     const input = { jobs: registry(root, ...specs), job: "root", kwargs: {}, workIds: ids, now: NOW, freshness: view };
