@@ -71,7 +71,7 @@ export function JobsPane({ jobs, selected, top, now, schedule, ...pane }: JobsPa
 
 /** A paused scheduler fires nothing, and a draining stau never again: no countdown then. */
 function Next({ fire, now, schedule }: { fire: number | null; now: number; schedule: JobsPaneProps["schedule"] }) {
-  if (fire === null || schedule === "draining") return <>{cell("—", NEXT)}</>;
+  if (fire === null || schedule === "draining") return <>{cell("-", NEXT)}</>;
   if (schedule === "paused") return <Styled look={{ color: "yellow" }}>{cell("paused", NEXT)}</Styled>;
   return <>{cell(until(fire, now), NEXT)}</>;
 }

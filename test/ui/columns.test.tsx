@@ -70,9 +70,9 @@ describe.each([120, 160, 200])("at %i columns", (columns) => {
     const { lines } = await mount(pipeline, columns);
     const jobs = (name: string) => row(lines(), `${name} `).replace(/\s+/g, " ");
     expect(jobs("anomaly_scores")).toMatch(/^anomaly_scores failed failed 4m ago in 1h never/);
-    expect(jobs("clean_measurements")).toMatch(/^clean_measurements idle cancelled 23s ago — 59m ago/);
+    expect(jobs("clean_measurements")).toMatch(/^clean_measurements idle cancelled 23s ago - 59m ago/);
     expect(jobs("daily_stats")).toMatch(/^daily_stats idle upstream 42m ago in 23h 23h ago/);
-    expect(jobs("ingest_measurements")).toMatch(/^ingest_measurements running never — 3d ago/);
+    expect(jobs("ingest_measurements")).toMatch(/^ingest_measurements running never - 3d ago/);
     expect(jobs("unit_registry")).toMatch(/^unit_registry idle ok 2h ago in 4h 2h ago/);
     expect(jobs("weekly_report")).toMatch(/^weekly_report idle never in 6d never/);
   });
@@ -112,7 +112,7 @@ describe("the header says what it counts", () => {
     store.dispatch({ type: "events", events: [{ name: "instance:draining", payload: { running: 1, timeoutMs: 30_000 } }], at: NOW });
     await eventually(() => expect(lines()[0]).toContain("· draining: nothing new starts ·"));
     expect(lines()[0]).not.toContain("scheduler on");
-    expect(row(lines(), "anomaly_scores ")).toMatch(/^anomaly_scores\s+failed\s+failed 4m ago\s+—\s+never/);
+    expect(row(lines(), "anomaly_scores ")).toMatch(/^anomaly_scores\s+failed\s+failed 4m ago\s+-\s+never/);
     expect(text()).not.toMatch(/in 1h|in 23h|in 6d/);
   });
 
@@ -133,7 +133,7 @@ describe("the header says what it counts", () => {
     await eventually(() => expect(lines()[0]).toContain("· scheduler paused"));
     expect(row(lines(), "anomaly_scores ")).toMatch(/^anomaly_scores\s+failed\s+failed 4m ago\s+paused\s+never/);
     expect(row(lines(), "weekly_report ")).toMatch(/^weekly_report\s+idle\s+never\s+paused\s+never/);
-    expect(row(lines(), "clean_measurements ")).toMatch(/^clean_measurements\s+idle\s+cancelled 23s ago\s+—/);
+    expect(row(lines(), "clean_measurements ")).toMatch(/^clean_measurements\s+idle\s+cancelled 23s ago\s+-/);
     expect(text()).not.toMatch(/in 1h|in 23h|in 6d/);
   });
 });

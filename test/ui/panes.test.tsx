@@ -38,7 +38,7 @@ describe("panes", () => {
     const lines = frameOf(<JobsPane {...pane} jobs={views.jobs} selected={0} top={0} now={NOW} schedule="on" />);
     const text = lines.join("\n");
     expect(text).toMatch(/daily_stats\s+running\s+never\s+in 5m\s+never/);
-    expect(text).toMatch(/clean_measurements\s+failed\s+failed 5s ago\s+—\s+12m ago/);
+    expect(text).toMatch(/clean_measurements\s+failed\s+failed 5s ago\s+-\s+12m ago/);
     expect(text).toMatch(/unit_registry\s+broken/);
     expect(lines.length).toBeLessThanOrEqual(8);
   });
