@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // JSX through React's plain runtime, as tsc builds it for `stau dev`: it works with both of
+  // React's builds, and one test file (test/ui/memory.test.tsx) loads the production build.
+  oxc: { jsx: { runtime: "automatic", development: false } },
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     globalSetup: ["test/helpers/pg-global-setup.ts"],

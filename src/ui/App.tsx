@@ -43,16 +43,15 @@ function PaneIn({ box, state, keys }: { box: PaneBox; state: ConsoleState; keys:
   }
 }
 
-/** The console: header, the panes (or a dialog over them), footer — never taller than the terminal. */
-export function App({ store, color = colorAllowed() }: AppProps) {
-  const state = useConsoleState(store);
-  const { dispatch } = store;
+/**
+ * What lives as long as the console: the size and key handlers and the raw-mode hold,
+ * made here rather than in App. A closure keeps the whole scope it was made in, and one
+ * kept from App's first render would keep that render's state, and with it, through the
+ * chunk map's history (persistent-map.ts), every chunk record the console saw since.
+ */
+function useConsoleInput(dispatch: ConsoleStore["dispatch"]): (presses: readonly KeyPress[]) => void {
   const onSize = useCallback((rows: number, columns: number) => dispatch({ type: "resize", rows, columns }), [dispatch]);
   useTerminalSize(onSize);
-  const onKeys = useCallback((presses: readonly KeyPress[]) => dispatch({ type: "keys", presses }), [dispatch]);
-  // Jobs and Queue get the width their longest job name needs, when the terminal has it.
-  const leftWants = useMemo(() => jobsPaneWidth(state.views.jobs), [state.views.jobs]);
-  const layout = useMemo(() => computeLayout(state.size, state.focus, leftWants), [state.size, state.focus, leftWants]);
   const { setRawMode, isRawModeSupported } = useStdin();
   // Raw mode for the console's whole life: when focus moves, one pane's useInput turns off
   // before the next turns on, and without this hold the terminal would leave raw mode between.
@@ -61,8 +60,36 @@ export function App({ store, color = colorAllowed() }: AppProps) {
     setRawMode(true);
     return () => setRawMode(false);
   }, [isRawModeSupported, setRawMode]);
+  return useCallback((presses: readonly KeyPress[]) => dispatch({ type: "keys", presses }), [dispatch]);
+}
+
+/** The panes, column by column. */
+function Columns({ columns, state, keys }: { columns: readonly (readonly PaneBox[])[]; state: ConsoleState; keys: PaneKeys }) {
+  return (
+    <>
+      {columns.map((column, i) => (
+        <Box key={i} flexDirection="column" width={column[0].width} marginLeft={i > 0 ? 1 : 0}>
+          {column.map((box) => (
+            <PaneIn key={box.pane} box={box} state={state} keys={keys} />
+          ))}
+        </Box>
+      ))}
+    </>
+  );
+}
+
+/** The console: header, the panes (or a dialog over them), footer — never taller than the terminal. */
+export function App({ store, color = colorAllowed() }: AppProps) {
+  const state = useConsoleState(store);
+  const onKeys = useConsoleInput(store.dispatch);
+  // Jobs and Queue get the width their longest job name needs, when the terminal has it.
+  // (Closures here name no more than they need: see useConsoleInput.)
+  const { size, focus } = state;
+  const jobs = state.views.jobs;
+  const leftWants = useMemo(() => jobsPaneWidth(jobs), [jobs]);
+  const layout = useMemo(() => computeLayout(size, focus, leftWants), [size, focus, leftWants]);
   const dialog = state.overlay !== null && layout.body > 0;
-  const paneShown = layout.columns.some((column) => column.some((box) => box.pane === state.focus));
+  const paneShown = layout.columns.some((column) => column.some((box) => box.pane === focus));
   // In a terminal too small for any pane, keys still have to reach somebody (Ctrl+C above all).
   usePaneInput({ active: !dialog && !paneShown, onKeys });
   const keys: PaneKeys = { active: !dialog, onKeys };
@@ -74,13 +101,7 @@ export function App({ store, color = colorAllowed() }: AppProps) {
           <Dialog overlay={state.overlay!} width={layout.width} height={layout.body} now={state.now} keys={{ active: true, onKeys }} />
         ) : (
           <Box flexDirection="row" height={layout.body} overflowY="hidden">
-            {layout.columns.map((column, i) => (
-              <Box key={i} flexDirection="column" width={column[0].width} marginLeft={i > 0 ? 1 : 0}>
-                {column.map((box) => (
-                  <PaneIn key={box.pane} box={box} state={state} keys={keys} />
-                ))}
-              </Box>
-            ))}
+            <Columns columns={layout.columns} state={state} keys={keys} />
           </Box>
         )}
         {layout.footer > 0 ? <Footer state={state} width={layout.width} /> : null}

@@ -36,8 +36,11 @@ export interface ConsoleStore {
 
 /** A store over `controller`; call start() once the UI is mounted and close() (or quit) to end it. */
 export function createConsoleStore(controller: ConsoleController, options: ConsoleStoreOptions): ConsoleStore {
+  // Read once: closures that outlive this call must not keep `options`, whose first
+  // snapshot holds every chunk of up to a hundred runs.
   const now = options.now ?? Date.now;
   const refreshMs = options.refreshMs ?? 500;
+  const clockMs = options.clockMs ?? 1000;
   let state = initialState(options.snapshot, options.size, now());
   // The first effects (the initial log tail) are kept aside until start(): a dispatch
   // before it (the App's first resize, say) must not drop them.
@@ -142,7 +145,7 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
         lastTick = at;
         dispatch({ type: "tick", now: at, busy: workers });
       };
-      const clock = setInterval(tick, options.clockMs ?? 1000);
+      const clock = setInterval(tick, clockMs);
       cleanups.push(() => clearInterval(clock));
       tick();
       for (const effect of initialEffects) runEffect(effect, context);

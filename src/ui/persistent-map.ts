@@ -5,7 +5,9 @@
 // shared by every version, the newest owns it, and an older version keeps what its
 // newer one overwrote. Reading an older version moves the Map back to it first (Baker's
 // "rerooting"), so every version stays correct, and the console, which only ever reads
-// its newest state, never pays for that.
+// its newest state, never pays for that. The price: a version kept alive keeps every
+// change made since it (each version's undo points to the newer one), so nothing that
+// lives long may hold an old state (App.tsx, console-store.ts).
 
 type Undo<K, V> = { readonly newer: PersistentMap<K, V>; readonly entries: [K, V | undefined][] };
 
