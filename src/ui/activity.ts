@@ -72,8 +72,25 @@ export function buildActivity(chunks: Iterable<ChunkRecord>, self: string | null
 }
 
 /**
+ * `activity` with each job's newest outcome at least as new as in `earlier`: a snapshot
+ * holds only the runs in the console's window, and a job whose runs left it still last
+ * ran when it did.
+ */
+export function keepLastOutcomes(activity: Activity, earlier: Activity | undefined): Activity {
+  if (!earlier) return activity;
+  let perJob: Map<string, JobActivity> | null = null;
+  for (const [job, was] of earlier.perJob) {
+    if (!was.last) continue;
+    const now = activity.perJob.get(job);
+    if (now?.last && now.last.at >= was.last.at) continue;
+    (perJob ??= new Map(activity.perJob)).set(job, { running: now?.running ?? 0, queued: now?.queued ?? 0, last: was.last });
+  }
+  return perJob ? { ...activity, perJob } : activity;
+}
+
+/**
  * `activity` after `changes` (at most one per chunk). `all` lists every chunk after
- * them: read only when a job's newest outcome was taken away (a retry, dropped runs).
+ * them: read only when a job's newest outcome was taken away (a retry).
  */
 export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>): Activity {
   if (changes.length === 0) return activity;
@@ -140,11 +157,15 @@ class ActivityEdit {
       if (category === "queued" || category === "pending") this.queued.drop(position);
       // A dropped chunk (its run left the console's window) gives its place up: the order would otherwise grow with every chunk ever seen.
       if (!after) order.positions.delete(before.id);
-      const was = outcomeAt(before);
-      const last = was === null ? null : this.jobOf(before.job).last;
-      const now = after ? outcomeAt(after) : null;
-      // The job's newest outcome may have been this chunk's: read it again from every chunk.
-      if (was !== null && last && was >= last.at && (now === null || now < was)) this.lostLast.add(before.job);
+      // A retry takes the job's newest outcome away when it was this chunk's: read it again
+      // from every chunk. A chunk dropped with its run (out of the console's window) leaves
+      // it: the job still last ran then.
+      if (after) {
+        const was = outcomeAt(before);
+        const last = was === null ? null : this.jobOf(before.job).last;
+        const now = outcomeAt(after);
+        if (was !== null && last && was >= last.at && (now === null || now < was)) this.lostLast.add(before.job);
+      }
     }
     if (after) {
       const category = categoryOf(after, this.self);

@@ -2,21 +2,41 @@ import { FINISHED_CHUNK_STATES, FINISHED_RUN_STATES } from "../engine/transition
 import type { ChunkRecord, RunRecord } from "../store/records.js";
 import type { EngineEventEntry } from "./actions.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
-import { buildActivity, updateActivity, type ChunkChange } from "./activity.js";
+import { buildActivity, keepLastOutcomes, updateActivity, type ChunkChange, type Counts } from "./activity.js";
 import { PersistentMap } from "./persistent-map.js";
 import type { DataState, Progress } from "./state.js";
 
 /** Finished runs kept (with their chunks) beyond the active ones, so memory stays bounded. */
 export const MAX_FINISHED_RUNS = 100;
+/**
+ * Chunks of finished runs kept past the newest finished run: a record held costs about
+ * 1 KB here, and a hundred runs of 20,000 chunks would otherwise stay (~20 MB a run).
+ */
+export const MAX_FINISHED_CHUNKS = 50_000;
+
+/**
+ * Which finished runs the console holds, asked newest first: the newest always, then
+ * each while fewer than MAX_FINISHED_RUNS are kept and its chunks fit MAX_FINISHED_CHUNKS
+ * beside those kept before it. A big run past the budget goes; smaller older ones stay.
+ */
+class FinishedWindow {
+  private runs = 0;
+  private chunks = 0;
+  keeps(chunks: number): boolean {
+    const keep = this.runs === 0 || (this.runs < MAX_FINISHED_RUNS && this.chunks + chunks <= MAX_FINISHED_CHUNKS);
+    if (keep) (this.runs++, (this.chunks += chunks));
+    return keep;
+  }
+}
 
 /** Data from a snapshot; progress and waits survive for runs and chunks still active. */
 export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): DataState {
   const runs = new Map<string, RunRecord>();
   const chunks = new Map<string, ChunkRecord>();
-  let finished = 0;
+  const window = new FinishedWindow();
   for (const { run, chunks: runChunks } of snapshot.runs) {
-    // Snapshot order is active runs, then finished ones newest first: the cap keeps the newest.
-    if (FINISHED_RUN_STATES.has(run.status) && ++finished > MAX_FINISHED_RUNS) continue;
+    // Snapshot order is active runs, then finished ones newest first: the window keeps the newest.
+    if (FINISHED_RUN_STATES.has(run.status) && !window.keeps(runChunks.length)) continue;
     runs.set(run.id, run);
     for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
   }
@@ -33,7 +53,8 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     jobs: snapshot.jobs,
     runs,
     chunks: PersistentMap.of(chunks),
-    activity: buildActivity(chunks.values(), snapshot.instance ?? null),
+    // A job whose runs left the window (or the snapshot's) still last ran when it did.
+    activity: keepLastOutcomes(buildActivity(chunks.values(), snapshot.instance ?? null), prev?.activity),
     progress,
     waitingOn,
     nextFires: snapshot.nextFires,
@@ -161,7 +182,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
     }
   }
-  if (runs.changed()) capFinishedRuns(runs.write(), data.chunks, changed);
+  if (runs.changed()) capFinishedRuns(runs.write(), data.chunks, data.activity.perRun, changed);
   if (!runs.changed() && changed.size === 0 && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
     return { data, refresh };
   }
@@ -180,13 +201,20 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   };
 }
 
-/** Drops the oldest finished runs past MAX_FINISHED_RUNS, with their chunks (marked dropped in `changed`). */
-function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, changed: Map<string, ChunkRecord | undefined>): void {
+/** Drops the finished runs the window does not keep, with their chunks (marked dropped in `changed`); `perRun` counts each run's chunks. */
+function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>): void {
   const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
-  if (finished.length <= MAX_FINISHED_RUNS) return;
   finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
-  const dropped = new Set(finished.slice(MAX_FINISHED_RUNS).map((r) => r.id));
+  const window = new FinishedWindow();
+  const dropped = new Set(finished.filter((r) => !window.keeps(chunkCount(perRun.get(r.id)))).map((r) => r.id));
+  if (dropped.size === 0) return;
   for (const id of dropped) runs.delete(id);
   for (const [id, chunk] of changed) if (chunk && dropped.has(chunk.runId)) changed.set(id, undefined);
   for (const [id, chunk] of chunks) if (dropped.has(chunk.runId)) changed.set(id, undefined);
+}
+
+function chunkCount(counts: Counts | undefined): number {
+  let n = 0;
+  for (const category in counts) n += counts[category as keyof Counts];
+  return n;
 }

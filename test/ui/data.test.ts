@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { EngineEventEntry } from "../../src/ui/actions.js";
-import { applyEvents, dataFromSnapshot, MAX_FINISHED_RUNS } from "../../src/ui/data-reducer.js";
+import { applyEvents, dataFromSnapshot, MAX_FINISHED_CHUNKS, MAX_FINISHED_RUNS } from "../../src/ui/data-reducer.js";
 import { reduce } from "../../src/ui/reducer.js";
 import { deriveViews } from "../../src/ui/views.js";
 import { chunk, job, NOW, run, snapshot } from "./fixtures.js";
@@ -162,6 +162,42 @@ describe("engine events → data and views", () => {
     expect(newer.chunks.has(`f${MAX_FINISHED_RUNS - 1}.a.0`)).toBe(false);
     // What the console keeps about chunks does not grow with every chunk ever seen.
     expect(newer.activity.order.positions.size).toBe(newer.chunks.size);
+  });
+
+  test("finished runs are kept newest first within a budget of chunks: the newest whatever its size, a big one past it dropped, a small older one kept", () => {
+    const big = MAX_FINISHED_CHUNKS * 0.6;
+    const done = (id: string, name: string, n: number, finishedAt: number) => ({
+      run: run(id, name, "done", { finishedAt }),
+      chunks: Array.from({ length: n }, (_, i) => chunk(id, name, i, "done", { finishedAt })),
+    });
+    // Newest first: f0 is kept, f1 would pass the budget beside it, f2 is small.
+    const data = dataFromSnapshot(snapshot({ jobs: [job("a"), job("b"), job("c")], runs: [done("f0", "a", big, NOW - 1), done("f1", "b", big, NOW - 2), done("f2", "c", 10, NOW - 3)] }));
+    expect([...data.runs.keys()]).toEqual(["f0", "f2"]);
+    expect(data.chunks.size).toBe(big + 10);
+    // A new big run starts and ends: it is the newest, and f0 no longer fits beside it.
+    const chunks = Array.from({ length: big }, (_, i) => chunk("n", "a", i, "running"));
+    let next = applyEvents(data, [{ name: "run:started", payload: { run: run("n", "a"), records: chunks, chunks: big } } as EngineEventEntry], NOW).data;
+    next = applyEvents(next, chunks.map((c): EngineEventEntry => ({ name: "chunk:done", payload: { chunk: { ...c, state: "done", finishedAt: NOW + 1 }, durationMs: 1 } })), NOW).data;
+    next = applyEvents(next, [{ name: "run:finished", payload: { run: run("n", "a", "done", { finishedAt: NOW + 2 }) } }], NOW).data;
+    expect([...next.runs.keys()].sort()).toEqual(["f2", "n"]);
+    expect(next.chunks.size).toBe(big + 10);
+    expect(next.activity.order.positions.size).toBe(next.chunks.size);
+  });
+
+  test("a job whose runs left the console's window keeps its last run, through events and snapshots", () => {
+    const finished = Array.from({ length: MAX_FINISHED_RUNS }, (_, i) => ({ run: run(`f${i}`, "a", "done", { finishedAt: NOW - i }), chunks: [chunk(`f${i}`, "a", 0, "done")] }));
+    const old = { run: run("old", "b", "failed", { finishedAt: NOW - 1000 }), chunks: [chunk("old", "b", 0, "failed", { finishedAt: NOW - 1000 })] };
+    let state = start(snapshot({ jobs: [job("a"), job("b")], runs: [...finished.slice(0, -1), old] }));
+    const lastOfB = () => state.views.jobs.find((j) => j.name === "b")!.lastRun;
+    expect(lastOfB()).toEqual({ at: NOW - 1000, state: "failed" });
+    // One more finished run of a: b's run leaves the window, its last run stays.
+    state = reduce(state, events({ name: "run:finished", payload: { run: run("new", "a", "done", { finishedAt: NOW + 1 }) } }));
+    expect(state.data.runs.has("old")).toBe(false);
+    expect(lastOfB()).toEqual({ at: NOW - 1000, state: "failed" });
+    // A snapshot read again (after a reload) does not hold it either.
+    state = reduce(state, { type: "snapshot", snapshot: snapshot({ jobs: [job("a"), job("b")], runs: finished }) });
+    expect(lastOfB()).toEqual({ at: NOW - 1000, state: "failed" });
+    expect(state.views.jobs.find((j) => j.name === "b")!.state).toBe("failed");
   });
 
   test("derives views for 2,000 jobs and 20,000 chunks (speed: npm run bench)", () => {
