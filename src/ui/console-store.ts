@@ -69,7 +69,14 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
   let held: EngineEventEntry[] | null = null;
   // A reload asked for while a snapshot is being read gets a read of its own after it.
   let readAgain = false;
-  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now() })), { intervalMs: options.flushMs ?? 100 });
+  const busy = () => {
+    try {
+      return controller.busyWorkers();
+    } catch {
+      return undefined;
+    }
+  };
+  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy() })), { intervalMs: options.flushMs ?? 100 });
   const takeSnapshot = () => {
     refreshTimer = null;
     lastRefresh = now();
@@ -90,7 +97,7 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
       .finally(() => {
         const events = held ?? [];
         held = null;
-        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now() });
+        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now(), busy: busy() });
         if (readAgain) {
           readAgain = false;
           context.refresh();
@@ -127,13 +134,6 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
     start() {
       if (closed || cleanups.length > 0) return;
       cleanups.push(attachEventBuffer(controller.events, buffer));
-      const busy = () => {
-        try {
-          return controller.busyWorkers();
-        } catch {
-          return undefined;
-        }
-      };
       let lastTick = -Infinity;
       const tick = () => {
         const at = now();

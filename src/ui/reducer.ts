@@ -39,8 +39,10 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
   // Effects belong to the action that asked for them; the store takes them after each one.
   const state = previous.effects.length > 0 ? { ...previous, effects: [] } : previous;
   switch (action.type) {
-    case "events":
-      return reduceEvents(state, action.events, action.at ?? state.now);
+    case "events": {
+      const next = reduceEvents(state, action.events, action.at ?? state.now);
+      return action.busy === undefined || action.busy === next.data.busy ? next : { ...next, data: { ...next.data, busy: action.busy } };
+    }
     case "snapshot":
       return withData(state, dataFromSnapshot(action.snapshot, state.data));
     case "command":

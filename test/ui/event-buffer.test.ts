@@ -162,6 +162,20 @@ describe("console store", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  test("the workers count follows each batch of events, not only the clock: it agrees with the Running pane", () => {
+    const s = snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0)] }] });
+    const controller = fakeController(s);
+    const store = createConsoleStore(controller, { size, snapshot: s });
+    store.start();
+    expect(store.getState().data.busy).toBe(0);
+    controller.busy = 1;
+    controller.events.emit("chunk:started", { chunk: chunk("r1", "a", 0, "running") });
+    vi.advanceTimersByTime(100); // the batch's wait, well before the clock's next tick
+    expect(store.getState().views.running).toHaveLength(1);
+    expect(store.getState().data.busy).toBe(1);
+    store.close();
+  });
+
   test("the first snapshot is the option's; run and chunk events follow without reading another", async () => {
     const controller = fakeController(snapshot({ jobs: [job("a")] }));
     const snapshots = vi.spyOn(controller, "snapshot");
