@@ -33,10 +33,10 @@ class FinishedWindow {
 export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): DataState {
   const runs = new Map<string, RunRecord>();
   const chunks = new Map<string, ChunkRecord>();
-  const window = new FinishedWindow();
+  const held = new FinishedWindow();
   for (const { run, chunks: runChunks } of snapshot.runs) {
     // Snapshot order is active runs, then finished ones newest first: the window keeps the newest.
-    if (FINISHED_RUN_STATES.has(run.status) && !window.keeps(runChunks.length)) continue;
+    if (FINISHED_RUN_STATES.has(run.status) && !held.keeps(runChunks.length)) continue;
     runs.set(run.id, run);
     for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
   }
@@ -205,8 +205,8 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
 function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>): void {
   const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
   finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
-  const window = new FinishedWindow();
-  const dropped = new Set(finished.filter((r) => !window.keeps(chunkCount(perRun.get(r.id)))).map((r) => r.id));
+  const held = new FinishedWindow();
+  const dropped = new Set(finished.filter((r) => !held.keeps(chunkCount(perRun.get(r.id)))).map((r) => r.id));
   if (dropped.size === 0) return;
   for (const id of dropped) runs.delete(id);
   for (const [id, chunk] of changed) if (chunk && dropped.has(chunk.runId)) changed.set(id, undefined);
