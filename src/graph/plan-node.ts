@@ -101,18 +101,19 @@ export function planNode(node: Node, ctx: Context): void {
     let total = 0;
     const code = edge.code;
     let all = edge.cutoff === Infinity;
-    if (!all && (!hasIds || edge.dep.allowMissingWorkIds)) {
+    if (!all) {
       if (any !== any) any = input.freshness.lastSuccess(node.spec.name, node.kwargsKey, null) ?? -Infinity;
-      if (any >= edge.cutoff && (code === undefined || input.freshness.codeHash(node.spec.name, node.kwargsKey, null) === code)) {
-        oldestFresh = Math.min(oldestFresh, any);
-        continue;
+      if (!hasIds || edge.dep.allowMissingWorkIds) {
+        if (any >= edge.cutoff && (code === undefined || input.freshness.codeHash(node.spec.name, node.kwargsKey, null) === code)) {
+          oldestFresh = Math.min(oldestFresh, any);
+          continue;
+        }
+        all = true; // every ID of every chunk, whatever its own last success
+      } else if (any < edge.cutoff) {
+        // The job's newest success on any IDs bounds every ID's: older than the cutoff, each
+        // ID is stale, and a job that never ran (a new one, a fresh store) is looked up once, not per ID.
+        all = true;
       }
-      all = true; // every ID of every chunk, whatever its own last success
-    } else if (!all) {
-      // The job's newest success on any IDs bounds every ID's: older than the cutoff, each
-      // ID is stale, and a job that never ran (a new one, a fresh store) is looked up once, not per ID.
-      if (any !== any) any = input.freshness.lastSuccess(node.spec.name, node.kwargsKey, null) ?? -Infinity;
-      if (any < edge.cutoff) all = true;
     }
     if (all) {
       edge.cutoff = Infinity;

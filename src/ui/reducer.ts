@@ -41,7 +41,8 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
   switch (action.type) {
     case "events": {
       const next = reduceEvents(state, action.events, action.at ?? state.now);
-      return action.busy === undefined || action.busy === next.data.busy ? next : { ...next, data: { ...next.data, busy: action.busy } };
+      const data = withBusy(next.data, action.busy);
+      return data === next.data ? next : { ...next, data };
     }
     case "snapshot":
       return withData(state, dataFromSnapshot(action.snapshot, state.data));
@@ -54,13 +55,7 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
       return clampSelections({ ...state, size: { rows: action.rows, columns: action.columns } });
     case "tick": {
       const expired = state.notice !== null && action.now - state.notice.at >= NOTICE_MS;
-      const busy = action.busy ?? state.data.busy;
-      return heatmapTick({
-        ...state,
-        now: action.now,
-        notice: expired ? null : state.notice,
-        data: busy === state.data.busy ? state.data : { ...state.data, busy },
-      });
+      return heatmapTick({ ...state, now: action.now, notice: expired ? null : state.notice, data: withBusy(state.data, action.busy) });
     }
     case "logs":
       return { ...state, logs: applyTail(state.logs, action.request, action.lines) };
@@ -94,6 +89,11 @@ function applyKeys(state: ConsoleState, presses: readonly KeyPress[]): ConsoleSt
 }
 
 /** Replaces the data, re-deriving only the views whose inputs changed. */
+/** `data` with busy workers as controller.busyWorkers() last said (undefined: it could not say). */
+function withBusy(data: DataState, busy: number | undefined): DataState {
+  return busy === undefined || busy === data.busy ? data : { ...data, busy };
+}
+
 function withData(state: ConsoleState, data: DataState): ConsoleState {
   if (data === state.data) return state;
   return clampSelections({ ...state, data, views: deriveViews(data, { data: state.data, views: state.views }) });
