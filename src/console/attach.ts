@@ -5,15 +5,12 @@ import { EventBus } from "../events.js";
 import { ExecPool } from "../exec/pool.js";
 import { loadRegistry } from "../jobs/load.js";
 import { openOrders, openStore, type StoreConfig } from "../store/open.js";
-import type { ArchivedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { ConsoleController } from "./contract.js";
-import { heatmapOf, HEATMAP_RUNS } from "./heatmap.js";
+import { readHeatmap } from "./heatmap.js";
+import { readHeldRuns, recentFailedRuns } from "./held-runs.js";
 import { readSnapshot } from "./snapshot.js";
 import { graphLines, logLines, planPreview, triggerOrder } from "./views.js";
-
-/** Finished runs a plan learns chunk durations from. */
-const RECENT_RUNS = 100;
 
 /** How often the attached console asks the instance how busy it is. */
 const STATUS_MS = 1_000;
@@ -55,7 +52,6 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
     await old.close();
     return next;
   };
-  let recent: readonly ArchivedRun[] = [];
   let pool: ExecPool | null = null;
   let detached: Promise<void> | null = null;
   // Detaching leaves the instance running; it may be asked more than once (quit, then the session's stop).
@@ -73,15 +69,13 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
     async snapshot() {
       const store = await reread();
       const fires = new Map(Object.entries(status.schedule.next).map(([id, at]) => [id, at === null ? null : Date.parse(at)]));
-      const read = await readSnapshot(store, registry, paths, {
+      return readSnapshot(store, registry, paths, {
         workers: status.instance.workers,
         startedAt: Date.parse(status.instance.startedAt),
         paused: status.schedule.paused,
         fires,
         attachedTo: { pid: status.instance.pid, command: "start" },
       });
-      recent = read.recent;
-      return read.snapshot;
     },
     busyWorkers: () => status.instance.busy,
     async plan(job, options) {
@@ -89,7 +83,7 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
       pool ??= new ExecPool({ workers: 1, dataDir: paths.dataDir });
       const store = await reread();
       // Runs read now, not at the last snapshot: the ETA learns from the run that just ended.
-      const past = await store.listRuns(RECENT_RUNS);
+      const past = await readHeldRuns(store);
       return planPreview({ registry, selectWork: (spec, kwargs) => pool!.selectWork(spec, kwargs), freshness: store.freshness(), recent: past, workers: status.instance.workers }, job, options);
     },
     trigger: async (job, options) => (await order<{ run: { id: string } }>(triggerOrder(job, options))).run.id,
@@ -97,8 +91,8 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
       await order({ cmd: "retry", run: runId });
     },
     async retryAllFailed() {
-      const failed = recent.filter((r) => r.run.status === "failed");
-      for (const run of failed) await order({ cmd: "retry", run: run.run.id });
+      const failed = await recentFailedRuns(await reread());
+      for (const run of failed) await order({ cmd: "retry", run });
       return failed.length;
     },
     async cancel(runId) {
@@ -108,7 +102,7 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
       await order({ cmd: paused ? "pause" : "resume" });
     },
     logTail: async (job, lines, chunkId) => logLines(await view.logs.find({ job, chunkId, limit: 50, maxBytes: lines * 400 }), lines),
-    heatmap: async (job) => heatmapOf(await (await reread()).listRuns(HEATMAP_RUNS), job),
+    heatmap: async (job) => readHeatmap(await reread(), job),
     graph: (job) => graphLines(registry, view.freshness(), job),
     quit: () => detach(),
   };

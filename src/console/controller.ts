@@ -1,12 +1,11 @@
 import { EventBus } from "../events.js";
 import type { Instance } from "../instance/instance.js";
 import type { ConsoleController, ConsoleSnapshot } from "./contract.js";
-import { heatmapOf, HEATMAP_RUNS } from "./heatmap.js";
+import { readHeatmap } from "./heatmap.js";
+import { readHeldRuns, recentFailedRuns } from "./held-runs.js";
 import { readSnapshot } from "./snapshot.js";
 import { watchStore } from "./store-watcher.js";
 import { graphLines, logLines, planPreview, triggerOrder } from "./views.js";
-
-const RECENT_RUNS = 100;
 
 /**
  * The console's view of a running instance, on either store: snapshots read from the
@@ -24,9 +23,9 @@ export async function createConsoleController(instance: Instance, quit: (force: 
 
   const snapshot = async (): Promise<ConsoleSnapshot> => {
     const scheduler = instance.orchestrator()?.scheduler;
-    const read = await readSnapshot(store, instance.currentRegistry(), paths, { workers: instance.pool.size, startedAt, paused: scheduler?.paused ?? pausedHere, fires: scheduler?.nextFires() ?? null });
+    const snapshot = await readSnapshot(store, instance.currentRegistry(), paths, { workers: instance.pool.size, startedAt, paused: scheduler?.paused ?? pausedHere, fires: scheduler?.nextFires() ?? null });
     // Its id tells chunks on this instance's threads from those it claimed ahead of one.
-    return { ...read.snapshot, instance: instance.info.id };
+    return { ...snapshot, instance: instance.info.id };
   };
 
   return {
@@ -37,7 +36,7 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       // The orchestrator's freshness is current; another instance reads what it recorded.
       if (!instance.orchestrator()) await store.syncFreshness(true);
       // Runs read now, not at the last snapshot: the ETA learns from the run that just ended.
-      const recent = await store.listRuns(RECENT_RUNS);
+      const recent = await readHeldRuns(store);
       return planPreview({ registry: instance.currentRegistry(), selectWork: (spec, kwargs) => instance.pool.selectWork(spec, kwargs), freshness: store.freshness(), recent, workers: instance.pool.size }, job, options);
     },
     trigger: async (job, options) => (await instance.order<{ run: { id: string } }>(triggerOrder(job, options))).run.id,
@@ -45,8 +44,8 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       await instance.order({ cmd: "retry", run: runId });
     },
     async retryAllFailed() {
-      const failed = (await store.listRuns(RECENT_RUNS)).filter((r) => r.run.status === "failed");
-      for (const run of failed) await instance.order({ cmd: "retry", run: run.run.id });
+      const failed = await recentFailedRuns(store);
+      for (const run of failed) await instance.order({ cmd: "retry", run });
       return failed.length;
     },
     async cancel(runId) {
@@ -57,7 +56,7 @@ export async function createConsoleController(instance: Instance, quit: (force: 
       pausedHere = paused;
     },
     logTail: async (job, lines, chunkId) => logLines(await store.logs.find({ job, chunkId, limit: 50, maxBytes: lines * 400 }), lines),
-    heatmap: async (job) => heatmapOf(await store.listRuns(HEATMAP_RUNS), job),
+    heatmap: (job) => readHeatmap(store, job),
     graph: (job) => graphLines(instance.currentRegistry(), store.freshness(), job),
     async quit(force) {
       // Events keep coming while stau drains, so the console shows the drain as it happens.

@@ -1,8 +1,12 @@
 import type { ArchivedRun } from "../store/records.js";
+import type { Store } from "../store/store.js";
 import type { HeatCell, HeatmapData } from "./contract.js";
 
-/** How many of the newest runs the heatmap looks through for a job's latest one. */
-export const HEATMAP_RUNS = 200;
+/** The heatmap of `job`'s newest run in the store, however old (only that run's chunks are read), or null. */
+export async function readHeatmap(store: Store, job: string): Promise<HeatmapData | null> {
+  const latest = await store.latestRunOf(job);
+  return latest && heatmapOf([latest], job);
+}
 
 /**
  * The heatmap of `job`: the newest run among `runs` (active ones included) that has

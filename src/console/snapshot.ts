@@ -4,12 +4,10 @@ import { newestSuccess } from "../graph/plan-facts.js";
 import { activeRuns } from "../instance/orders.js";
 import type { Registry } from "../jobs/load.js";
 import { nextFire } from "../schedule/ticks.js";
-import type { ArchivedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { ConsoleSnapshot } from "./contract.js";
+import { readHeldRuns } from "./held-runs.js";
 import { jobViews } from "./views.js";
-
-const RECENT_RUNS = 100;
 
 /** What only the running instance knows, for a snapshot. */
 export interface InstanceView {
@@ -24,11 +22,11 @@ export interface InstanceView {
 
 /**
  * Everything the console shows, read from the store now: runs active and recent (with
- * their chunks), jobs, next fires, last successes. The same for a console in the
- * instance and for one attached to it.
+ * their chunks, as many as the console holds), jobs, next fires, last successes. The
+ * same for a console in the instance and for one attached to it.
  */
-export async function readSnapshot(store: Store, registry: Registry, paths: ProjectPaths, instance: InstanceView): Promise<{ snapshot: ConsoleSnapshot; recent: readonly ArchivedRun[] }> {
-  const [active, history, marks] = await Promise.all([activeRuns(store), store.listRuns(RECENT_RUNS), store.scheduleMarks(), store.syncFreshness(false)]);
+export async function readSnapshot(store: Store, registry: Registry, paths: ProjectPaths, instance: InstanceView): Promise<ConsoleSnapshot> {
+  const [active, history, marks] = await Promise.all([activeRuns(store), readHeldRuns(store), store.scheduleMarks(), store.syncFreshness(false)]);
   const activeIds = new Set(active.map((a) => a.run.id));
   const now = Date.now();
   const nextFires: Record<string, number | null> = {};
@@ -40,7 +38,7 @@ export async function readSnapshot(store: Store, registry: Registry, paths: Proj
     nextFires[entry.job] = known == null ? at : at == null ? known : Math.min(known, at);
   }
   const jobs = jobViews(registry, paths);
-  const snapshot: ConsoleSnapshot = {
+  return {
     project: basename(paths.root),
     store: store.location,
     workers: instance.workers,
@@ -54,5 +52,4 @@ export async function readSnapshot(store: Store, registry: Registry, paths: Proj
     // Under any kwargs, as chunk:done updates it live.
     lastSuccess: Object.fromEntries(jobs.map((j) => [j.name, newestSuccess(store.freshness(), j.name)])),
   };
-  return { snapshot, recent: history };
 }

@@ -67,8 +67,12 @@ export interface Store {
   /** Whether a run was already created for this tick of this entry (by any instance). */
   tickFired(entryId: string, tickAt: number): Promise<boolean>;
 
-  /** Newest first, active runs included. */
-  listRuns(limit: number): Promise<ArchivedRun[]>;
+  /**
+   * The `limit` newest runs by creation, active ones included, newest first. `holds`,
+   * when given, is asked of each of them in that order with its number of chunks: the
+   * runs it refuses are left out, and their chunks are never read.
+   */
+  listRuns(limit: number, holds?: (run: RunRecord, chunks: number) => boolean): Promise<ArchivedRun[]>;
   /** The same runs as listRuns, each with its chunks counted by state instead of listed (`stau runs`). */
   listRunSummaries(limit: number): Promise<RunSummary[]>;
   /** The newest run (by creation) with chunks of `job`, active or however old (`stau logs <job>`). */

@@ -2,41 +2,19 @@ import { FINISHED_CHUNK_STATES, FINISHED_RUN_STATES } from "../engine/transition
 import type { ChunkRecord, RunRecord } from "../store/records.js";
 import type { EngineEventEntry } from "./actions.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
+import { heldRuns } from "../console/held-runs.js";
 import { buildActivity, keepLastOutcomes, updateActivity, type ChunkChange, type Counts } from "./activity.js";
 import { PersistentMap } from "./persistent-map.js";
 import type { DataState, Progress } from "./state.js";
-
-/** Finished runs kept (with their chunks) beyond the active ones, so memory stays bounded. */
-export const MAX_FINISHED_RUNS = 100;
-/**
- * Chunks of finished runs kept past the newest finished run: a record held costs about
- * 1 KB here, and a hundred runs of 20,000 chunks would otherwise stay (~20 MB a run).
- */
-export const MAX_FINISHED_CHUNKS = 50_000;
-
-/**
- * Which finished runs the console holds, asked newest first: the newest always, then
- * each while fewer than MAX_FINISHED_RUNS are kept and its chunks fit MAX_FINISHED_CHUNKS
- * beside those kept before it. A big run past the budget goes; smaller older ones stay.
- */
-class FinishedWindow {
-  private runs = 0;
-  private chunks = 0;
-  keeps(chunks: number): boolean {
-    const keep = this.runs === 0 || (this.runs < MAX_FINISHED_RUNS && this.chunks + chunks <= MAX_FINISHED_CHUNKS);
-    if (keep) (this.runs++, (this.chunks += chunks));
-    return keep;
-  }
-}
 
 /** Data from a snapshot; progress and waits survive for runs and chunks still active. */
 export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): DataState {
   const runs = new Map<string, RunRecord>();
   const chunks = new Map<string, ChunkRecord>();
-  const held = new FinishedWindow();
+  const holds = heldRuns();
   for (const { run, chunks: runChunks } of snapshot.runs) {
-    // Snapshot order is active runs, then finished ones newest first: the window keeps the newest.
-    if (FINISHED_RUN_STATES.has(run.status) && !held.keeps(runChunks.length)) continue;
+    // Snapshot order is active runs, then finished ones newest first, as the store read them by the same rule.
+    if (!holds(run, runChunks.length)) continue;
     runs.set(run.id, run);
     for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
   }
@@ -201,12 +179,12 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   };
 }
 
-/** Drops the finished runs the window does not keep, with their chunks (marked dropped in `changed`); `perRun` counts each run's chunks. */
+/** Drops the finished runs the console does not hold (held-runs.ts), with their chunks (marked dropped in `changed`); `perRun` counts each run's chunks. */
 function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>): void {
   const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
   finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
-  const held = new FinishedWindow();
-  const dropped = new Set(finished.filter((r) => !held.keeps(chunkCount(perRun.get(r.id)))).map((r) => r.id));
+  const holds = heldRuns();
+  const dropped = new Set(finished.filter((r) => !holds(r, chunkCount(perRun.get(r.id)))).map((r) => r.id));
   if (dropped.size === 0) return;
   for (const id of dropped) runs.delete(id);
   for (const [id, chunk] of changed) if (chunk && dropped.has(chunk.runId)) changed.set(id, undefined);

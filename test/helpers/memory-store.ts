@@ -124,9 +124,10 @@ export class MemoryStore implements Store {
     return last != null && last >= tickAt;
   }
 
-  async listRuns(limit: number): Promise<ArchivedRun[]> {
+  async listRuns(limit: number, holds: (run: RunRecord, chunks: number) => boolean = () => true): Promise<ArchivedRun[]> {
     const active = [...this.runs.values()].map((run) => ({ run, chunks: this.chunksOf(run.id) }));
-    return [...active, ...this.history.values()].sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+    const newest = [...active, ...this.history.values()].sort((a, b) => b.run.createdAt - a.run.createdAt).slice(0, limit);
+    return newest.filter((r) => holds(r.run, r.chunks.length));
   }
   async listRunSummaries(limit: number): Promise<RunSummary[]> {
     return (await this.listRuns(limit)).map(summarize);

@@ -330,6 +330,16 @@ function contract(backend: Backend): void {
       return store;
     }
 
+    /** r4, newest: a run of 150 chunks (kept apart in the file store), cancelled after 50 of them were. */
+    async function withBigRun(store: Store): Promise<Store> {
+      await seed(store, "r4", 150, { createdAt: 4 });
+      store.patchChunks(Array.from({ length: 50 }, (_, i) => [`r4.a.${i}`, T.cancel(10), "pending"] as const));
+      store.patchRun("r4", { status: "cancelled", finishedAt: 10 });
+      store.archiveRun("r4");
+      await store.commit();
+      return store;
+    }
+
     it("lists runs newest first, active ones included, whatever order they finished in", async () => {
       const store = await threeRuns();
       expect((await store.listRuns(10)).map((r) => [r.run.id, r.run.status, r.chunks.map((c) => c.state)])).toEqual([
@@ -342,12 +352,7 @@ function contract(backend: Backend): void {
     });
 
     it("lists the same runs summed up, each chunk counted by state, a run of many chunks included", async () => {
-      const store = await threeRuns();
-      await seed(store, "r4", 150, { createdAt: 4 });
-      store.patchChunks(Array.from({ length: 50 }, (_, i) => [`r4.a.${i}`, T.cancel(10), "pending"] as const));
-      store.patchRun("r4", { status: "cancelled", finishedAt: 10 });
-      store.archiveRun("r4");
-      await store.commit();
+      const store = await withBigRun(await threeRuns());
       expect((await store.listRunSummaries(10)).map((r) => [r.run.id, r.run.status, r.states])).toEqual([
         ["r4", "cancelled", { cancelled: 50, pending: 100 }],
         ["r3", "cancelled", { cancelled: 1 }],
@@ -355,6 +360,15 @@ function contract(backend: Backend): void {
         ["r1", "running", { pending: 1 }],
       ]);
       expect((await store.listRunSummaries(2)).map((r) => r.run.id)).toEqual(["r4", "r3"]);
+    });
+
+    it("lists only the runs a reader holds, asking newest first with each run's chunk count, a run of many chunks included", async () => {
+      const store = await withBigRun(await threeRuns());
+      const asked: [string, number][] = [];
+      const listed = await store.listRuns(3, (run, chunks) => (asked.push([run.id, chunks]), run.id !== "r4"));
+      expect(asked).toEqual([["r4", 150], ["r3", 1], ["r2", 1]]);
+      expect(listed.map((r) => [r.run.id, r.chunks.length])).toEqual([["r3", 1], ["r2", 1]]);
+      expect((await store.listRuns(10, () => true)).map((r) => [r.run.id, r.chunks.length])).toEqual([["r4", 150], ["r3", 1], ["r2", 1], ["r1", 1]]);
     });
 
     it("finds a job's newest run by creation, active or however old, with its chunks", async () => {

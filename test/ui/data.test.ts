@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { EngineEventEntry } from "../../src/ui/actions.js";
-import { applyEvents, dataFromSnapshot, MAX_FINISHED_CHUNKS, MAX_FINISHED_RUNS } from "../../src/ui/data-reducer.js";
+import { MAX_FINISHED_CHUNKS, MAX_FINISHED_RUNS } from "../../src/console/held-runs.js";
+import { applyEvents, dataFromSnapshot } from "../../src/ui/data-reducer.js";
 import { reduce } from "../../src/ui/reducer.js";
 import { deriveViews } from "../../src/ui/views.js";
 import { chunk, job, NOW, run, snapshot } from "./fixtures.js";

@@ -1,7 +1,8 @@
 import { render } from "ink-testing-library";
 import { describe, expect, test } from "vitest";
 import type { HeatCell, HeatmapData } from "../../src/console/contract.js";
-import { heatmapOf } from "../../src/console/heatmap.js";
+import { heatmapOf, readHeatmap } from "../../src/console/heatmap.js";
+import { MemoryStore } from "../helpers/memory-store.js";
 import { cellLook, heatStats } from "../../src/ui/heatmap.js";
 import { HeatmapView } from "../../src/ui/HeatmapView.js";
 import type { ConsoleState } from "../../src/ui/state.js";
@@ -38,6 +39,19 @@ describe("the heatmap's data", () => {
     // A newer run of a job that needs it holds its chunks too: that run is its latest.
     const needing = { run: run("r3", "report", "done", { createdAt: NOW + 1 }), chunks: [chunk("r3", "scores", 0, "done", { workIds: [5] }), chunk("r3", "report", 0, "done")] };
     expect(heatmapOf([newest, needing], "scores")).toMatchObject({ runId: "r3", runJob: "report", cells: [{ id: 5, chunkId: "r3.scores.0" }] });
+  });
+
+  test("is read from the store's newest run of the job, however many runs came after it", async () => {
+    const store = new MemoryStore();
+    store.insertRun(run("r0", "scores", "running", { createdAt: 1 }));
+    store.addChunks([chunk("r0", "scores", 0, "pending", { workIds: [4] })]);
+    for (let i = 1; i <= 300; i++) {
+      store.insertRun(run(`n${i}`, "report", "running", { createdAt: 1 + i }));
+      store.addChunks([chunk(`n${i}`, "report", 0, "pending")]);
+    }
+    await store.commit();
+    expect(await readHeatmap(store, "scores")).toMatchObject({ runId: "r0", cells: [{ id: 4, chunkId: "r0.scores.0" }] });
+    expect(await readHeatmap(store, "nobody")).toBeNull();
   });
 
   test("marks failures and the slowest; fast ones are dim", () => {

@@ -3,7 +3,7 @@ import { runInNewContext } from "node:vm";
 import { afterEach, expect, test } from "vitest";
 import type { EngineEventEntry } from "../../src/ui/actions.js";
 import type { ConsoleStore } from "../../src/ui/console-store.js";
-import { MAX_FINISHED_RUNS } from "../../src/ui/data-reducer.js";
+import { MAX_FINISHED_RUNS } from "../../src/console/held-runs.js";
 import { chunk, fakeController, job, NOW, run, snapshot } from "./fixtures.js";
 import { eventually } from "./frames.js";
 

@@ -319,8 +319,8 @@ export class FileStore implements Store {
     return last >= tickAt;
   }
 
-  async listRuns(limit: number): Promise<ArchivedRun[]> {
-    return this.history.newest(Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })), limit);
+  async listRuns(limit: number, holds?: (run: RunRecord, chunks: number) => boolean): Promise<ArchivedRun[]> {
+    return this.history.newest(Object.values(this.hot.data.runs).map((run) => ({ run, chunks: this.chunksOf(run.id) })), limit, holds);
   }
 
   async listRunSummaries(limit: number): Promise<RunSummary[]> {

@@ -3,7 +3,7 @@ import { endsWithNewline, idOfLine, lineNumberAt, linesFrom, readLineAt, sizeOf 
 import { replaceDurably } from "./durable-write.js";
 import { HistoryIndex, type IndexEntry } from "./history-index.js";
 import { dirname, join } from "node:path";
-import type { ArchivedRun } from "../records.js";
+import type { ArchivedRun, RunRecord } from "../records.js";
 import { statesOf, type RunSummary } from "../run-summary.js";
 import { ApartChunkFiles, CHUNKS_APART_OVER, type ApartChunks } from "./history-chunks.js";
 import { archivedRunProblem } from "./shapes.js";
@@ -255,9 +255,14 @@ export class History {
     return dropped.map((line) => line.run.id);
   }
 
-  /** The `limit` newest runs by creation, `active` ones (not in history) included, with their chunks. */
-  newest(active: readonly ArchivedRun[], limit: number): ArchivedRun[] {
-    return this.newestOf(active, limit, (line) => this.withChunks(line));
+  /**
+   * The `limit` newest runs by creation, `active` ones (not in history) included, with
+   * their chunks; of those only the ones `holds` accepts (see Store.listRuns), whose
+   * chunks kept apart are read only then.
+   */
+  newest(active: readonly ArchivedRun[], limit: number, holds: (run: RunRecord, chunks: number) => boolean = () => true): ArchivedRun[] {
+    const lines = this.newestOf<HistoryLine>(active, limit, (line) => line);
+    return lines.filter((line) => holds(line.run, line.apart?.count ?? line.chunks.length)).map((line) => this.withChunks(line));
   }
 
   /** The same runs as `newest`, summed up: chunks kept apart are never read. */

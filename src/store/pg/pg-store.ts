@@ -130,9 +130,14 @@ export class PgStore implements Store {
     return (rowCount ?? 0) > 0;
   }
 
-  async listRuns(limit: number): Promise<ArchivedRun[]> {
+  async listRuns(limit: number, holds?: (run: RunRecord, chunks: number) => boolean): Promise<ArchivedRun[]> {
     const { rows } = await this.db.query<{ record: RunRecord }>(`SELECT record FROM ${this.s}.runs ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
-    return this.withChunks(rows.map((r) => r.record));
+    const runs = rows.map((r) => r.record);
+    if (!holds || runs.length === 0) return this.withChunks(runs);
+    // Counted first, so the chunks of the runs left out are never read.
+    const counted = await this.db.query<{ run_id: string; n: number }>(`SELECT run_id, count(*)::int AS n FROM ${this.s}.chunks WHERE run_id = ANY($1) GROUP BY run_id`, [runs.map((r) => r.id)]);
+    const counts = new Map(counted.rows.map((row) => [row.run_id, row.n]));
+    return this.withChunks(runs.filter((run) => holds(run, counts.get(run.id) ?? 0)));
   }
 
   async listRunSummaries(limit: number): Promise<RunSummary[]> {
