@@ -79,9 +79,17 @@ async function startDev(dir, headless) {
       // The line that says this run finished (the warm-up's may still arrive after `out` was emptied).
       if (headless) await until((text) => text.split("\n").some((line) => line.includes(run.id) && line.includes("run:finished")), "run:finished");
       else {
-        // The header counts the active runs' chunks, and says "none" again once the run is over.
-        await until((text) => / done /.test(text), "chunks done");
-        await until((text) => text.slice(text.lastIndexOf("chunks of active runs")).startsWith("chunks of active runs: none"), "the run's end");
+        // The header counts the active runs' chunks and says "none" when no run is active:
+        // before the run's chunks are drawn, and again once it is over. On a fast machine a
+        // run may start and end between two frames, so a frame saying "none" is checked
+        // against the instance (one status read each, not a poll: a read of every active
+        // chunk costs the instance what it would not otherwise do).
+        for (;;) {
+          out = "";
+          await until((text) => text.slice(text.lastIndexOf("chunks of active runs")).startsWith("chunks of active runs: none"), "the run's end");
+          const status = await orders.call({ cmd: "status" });
+          if (!status.runs.some((r) => r.id === run.id)) break;
+        }
       }
       const wall = (performance.now() - start) / 1000;
       return { cpu: cpuSeconds(pty.pid) - cpuBefore, wall };
