@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { MAX_FINISHED_CHUNKS } from "../../src/console/held-runs.js";
+import { MAX_FINISHED_CHUNKS, recentFailedRuns } from "../../src/console/held-runs.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import { chunkRecord, ORCHESTRATOR, seed } from "../store/helpers.js";
 import type { ProjectPaths } from "../../src/config/project.js";
@@ -19,10 +19,10 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A finished run of `chunks` done chunks, archived. */
-async function finished(store: FileStore, id: string, chunks: number, createdAt: number): Promise<void> {
-  await seed(store, id, Array.from({ length: chunks }, (_, i) => chunkRecord(id, i, { state: "done", attempts: 1, startedAt: createdAt, finishedAt: createdAt })), { createdAt });
-  store.patchRun(id, { status: "done", finishedAt: createdAt });
+/** A finished run of `chunks` chunks that ended as `status` says, archived. */
+async function finished(store: FileStore, id: string, chunks: number, createdAt: number, status: "done" | "failed" = "done"): Promise<void> {
+  await seed(store, id, Array.from({ length: chunks }, (_, i) => chunkRecord(id, i, { state: status, attempts: 1, startedAt: createdAt, finishedAt: createdAt })), { createdAt });
+  store.patchRun(id, { status, finishedAt: createdAt });
   store.archiveRun(id);
   await store.commit();
 }
@@ -38,6 +38,20 @@ describe("readSnapshot", () => {
     const reg: Registry = { jobs: registry(job("daily"), job("idle")), broken: new Map(), fileProblems: [], schedule: { entries: [], problems: [] }, loaded: new Map() };
     const snapshot = await readSnapshot(store, reg, paths, { workers: 1, startedAt: 0, paused: false, fires: null });
     expect(snapshot.lastSuccess).toEqual({ daily: 2_000, idle: null });
+  });
+
+  test("'retry all failed' finds the failed runs among the newest without reading a chunk", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stau-snapshot-"));
+    dirs.push(dir);
+    const store = FileStore.open(dir);
+    await store.leadership.acquire(ORCHESTRATOR);
+    await finished(store, "small", 2, 1, "failed");
+    await finished(store, "big", 500, 2, "failed");
+    await finished(store, "fine", 3, 3);
+    writeFileSync(join(dir, "history", "chunks", "big.json"), "not json");
+    expect(await recentFailedRuns(store)).toEqual(["big", "small"]);
+    expect(store.skipped()).toEqual([]);
+    await store.close();
   });
 
   test("reads only the finished runs the console holds: the chunks of a big run past its budget are never read", async () => {
