@@ -23,9 +23,9 @@ export async function createConsoleController(instance: Instance, quit: (force: 
 
   const snapshot = async (): Promise<ConsoleSnapshot> => {
     const scheduler = instance.orchestrator()?.scheduler;
-    const snapshot = await readSnapshot(store, instance.currentRegistry(), paths, { workers: instance.pool.size, startedAt, paused: scheduler?.paused ?? pausedHere, fires: scheduler?.nextFires() ?? null });
+    const read = await readSnapshot(store, instance.currentRegistry(), paths, { workers: instance.pool.size, startedAt, paused: scheduler?.paused ?? pausedHere, fires: scheduler?.nextFires() ?? null });
     // Its id tells chunks on this instance's threads from those it claimed ahead of one.
-    return { ...snapshot, instance: instance.info.id };
+    return { ...read, instance: instance.info.id };
   };
 
   return {
