@@ -180,9 +180,10 @@ export class History {
    * Newest first, reading the file backwards in blocks, as far as the caller iterates.
    * A damaged line is skipped and reported (history is a record for people, and one bad
    * line must not hide the rest); a last line without its newline is not: it is being
-   * appended right now, or a crash cut it short.
+   * appended right now, or a crash cut it short. A line whose bytes `pass` accepts is
+   * passed over unparsed (asked as each line is reached).
    */
-  *newestFirst(): Generator<HistoryLine> {
+  *newestFirst(pass: (text: Buffer) => boolean = () => false): Generator<HistoryLine> {
     if (!existsSync(this.file)) return;
     const fd = openSync(this.file, "r");
     try {
@@ -199,7 +200,7 @@ export class History {
         const text = Buffer.concat([block, carry]);
         let end = text.length;
         for (let nl = text.lastIndexOf(10, end - 1); nl >= 0; nl = text.lastIndexOf(10, end - 1)) {
-          const run = this.parse(fd, text.toString("utf8", nl + 1, end), position + nl + 1, complete);
+          const run = pass(text.subarray(nl + 1, end)) ? null : this.parse(fd, text.toString("utf8", nl + 1, end), position + nl + 1, complete);
           complete = true;
           if (run && !seen.has(run.run.id)) {
             seen.add(run.run.id);
@@ -210,7 +211,7 @@ export class History {
         }
         carry = text.subarray(0, end);
       }
-      const first = this.parse(fd, carry.toString("utf8"), 0, complete);
+      const first = pass(carry) ? null : this.parse(fd, carry.toString("utf8"), 0, complete);
       if (first && !seen.has(first.run.id)) yield first;
     } finally {
       closeSync(fd);
@@ -296,7 +297,11 @@ export class History {
     const ids = new Set(active.map((a) => a.run.id));
     let best: ArchivedRun | HistoryLine | null = null;
     for (const run of active) if (run.chunks.some((c) => c.job === job) && run.run.createdAt > (best?.run.createdAt ?? -Infinity)) best = run;
-    for (const line of this.newestFirst()) {
+    // Until a run is found, a line that does not name the job anywhere cannot be it and is
+    // not parsed: a job that never ran, or long ago, is looked for at the speed of a search.
+    // Once one is found, every line is read, for when it finished.
+    const name = Buffer.from(JSON.stringify(job));
+    for (const line of this.newestFirst((text) => best === null && text.indexOf(name) < 0)) {
       if (best && (line.run.finishedAt ?? line.run.createdAt) < best.run.createdAt) break;
       if (!ids.has(line.run.id) && History.touches(line, job) && line.run.createdAt > (best?.run.createdAt ?? -Infinity)) best = line;
     }
