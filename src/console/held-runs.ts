@@ -32,9 +32,14 @@ export function heldRuns(): (run: RunRecord, chunks: number) => boolean {
   };
 }
 
-/** The newest runs the console holds, with their chunks, as the store has them now. */
+/**
+ * The finished runs the console holds, with their chunks, as the store has them now.
+ * Active runs are left out: whoever needs them reads them as they are (activeRuns), and
+ * their chunks, a big run's above all, are not read twice.
+ */
 export function readHeldRuns(store: Store): Promise<ArchivedRun[]> {
-  return store.listRuns(MAX_FINISHED_RUNS, heldRuns());
+  const holds = heldRuns();
+  return store.listRuns(MAX_FINISHED_RUNS, (run, chunks) => FINISHED_RUN_STATES.has(run.status) && holds(run, chunks));
 }
 
 /** The ids of the failed runs among the newest MAX_FINISHED_RUNS (the console's "retry all failed"); no chunk is read. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { MAX_FINISHED_CHUNKS, recentFailedRuns } from "../../src/console/held-runs.js";
+import { MAX_FINISHED_CHUNKS, readHeldRuns, recentFailedRuns } from "../../src/console/held-runs.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import { chunkRecord, ORCHESTRATOR, seed } from "../store/helpers.js";
 import type { ProjectPaths } from "../../src/config/project.js";
@@ -69,6 +69,8 @@ describe("readSnapshot", () => {
     const snapshot = await readSnapshot(store, emptyRegistry, { ...paths, dataDir: dir }, { workers: 1, startedAt: 0, paused: false, fires: null });
     expect(snapshot.runs.map((r) => [r.run.id, r.chunks.length])).toEqual([["live", 1], ["newest", big], ["small", 2]]);
     expect(store.skipped()).toEqual([]);
+    // The held read leaves the active run to activeRuns: a big one's chunks are not read twice per snapshot.
+    expect((await readHeldRuns(store)).map((r) => r.run.id)).toEqual(["newest", "small"]);
     await store.close();
   });
 });
