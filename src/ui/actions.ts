@@ -9,8 +9,10 @@ export type EngineEventEntry = { [E in keyof StauEvents]: { readonly name: E; re
 
 /** Everything that can change the console state. */
 export type Action =
-  /** A batch of engine events, flushed by the event buffer at most every 100 ms. */
-  /** A batch of engine events; `busy` is controller.busyWorkers() read as it is handed over, so the workers count agrees with the Running pane. */
+  /**
+   * A batch of engine events, flushed by the event buffer at most every 100 ms; `busy` is
+   * controller.busyWorkers() read as it is handed over, so the workers count agrees with the Running pane.
+   */
   | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number }
   /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
   | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }

@@ -88,12 +88,12 @@ function applyKeys(state: ConsoleState, presses: readonly KeyPress[]): ConsoleSt
   return effects.length > 0 ? { ...next, effects } : next;
 }
 
-/** Replaces the data, re-deriving only the views whose inputs changed. */
 /** `data` with busy workers as controller.busyWorkers() last said (undefined: it could not say). */
 function withBusy(data: DataState, busy: number | undefined): DataState {
   return busy === undefined || busy === data.busy ? data : { ...data, busy };
 }
 
+/** Replaces the data, re-deriving only the views whose inputs changed. */
 function withData(state: ConsoleState, data: DataState): ConsoleState {
   if (data === state.data) return state;
   return clampSelections({ ...state, data, views: deriveViews(data, { data: state.data, views: state.views }) });
