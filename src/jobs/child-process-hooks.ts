@@ -14,6 +14,9 @@ import { subscribe } from "node:diagnostics_channel";
 import { createRequire, type LoadHook } from "node:module";
 import type { MessagePort } from "node:worker_threads";
 
+/** What a thread asks its hooks thread (child-processes.ts); each is answered by one message. */
+export type HooksRequest = "warm" | "end";
+
 const running = new Set<ChildProcess>();
 let loading = 0;
 let stopping: Promise<void> | null = null;
@@ -64,7 +67,7 @@ function stopChildren(): Promise<void> {
 
 export function initialize({ port }: { port: MessagePort }): void {
   subscribe("child_process", track);
-  port.on("message", (request: "warm" | "end") => {
+  port.on("message", (request: HooksRequest) => {
     if (request === "warm") void warm().then(() => port.postMessage("warmed"), () => port.postMessage("warmed"));
     else void stopChildren().then(() => port.postMessage("ended"));
   });

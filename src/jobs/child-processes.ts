@@ -1,5 +1,6 @@
 import { register } from "node:module";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
+import type { HooksRequest } from "./child-process-hooks.js";
 
 // The side of child-process-hooks.ts in a thread that imports job code: every such
 // thread ends its module-hooks thread's child processes (esbuild) before it ends.
@@ -31,7 +32,7 @@ export function startLoaderEsbuild(): Promise<void> {
   return askHooks("warm");
 }
 
-function askHooks(request: "end" | "warm"): Promise<void> {
+function askHooks(request: HooksRequest): Promise<void> {
   const port = hooks;
   if (!port) return Promise.resolve();
   return new Promise((resolve) => {
