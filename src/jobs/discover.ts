@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 import type { Problem } from "../config/problem.js";
 import { jobNameOf } from "../config/project.js";
@@ -16,9 +16,10 @@ export interface JobFile {
  * (`a.ts` beside `a.js`) are problems, reported with every file involved.
  */
 export function discoverJobs(jobsDir: string, display: (file: string) => string): { files: JobFile[]; problems: Problem[] } {
-  let entries: string[];
+  let entries: Dirent[];
   try {
-    entries = readdirSync(jobsDir).sort();
+    // The listing's types say which entries are files: no stat per file (500 of them at each reload).
+    entries = readdirSync(jobsDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { files: [], problems: [] };
     throw unreadable(error, jobsDir, "the jobs folder");
@@ -26,18 +27,10 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
   const byName = new Map<string, string[]>();
   const problems: Problem[] = [];
   for (const entry of entries) {
-    const name = jobNameOf(entry);
+    const name = jobNameOf(entry.name);
     if (name === null) continue;
-    const file = join(jobsDir, entry);
-    let isFile: boolean;
-    try {
-      isFile = statSync(file).isFile();
-    } catch (error) {
-      // Deleted since the listing (an editor's atomic save): not a job now.
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
-      throw unreadable(error, file, "a file in the jobs folder");
-    }
-    if (!isFile) continue;
+    const file = join(jobsDir, entry.name);
+    if (!isFile(entry, file)) continue;
     if (!JOB_NAME.test(name)) {
       problems.push({ file: display(file), field: "", message: `job name ${JSON.stringify(name)} may use only letters, digits, _ and -; rename the file` });
       continue;
@@ -55,6 +48,18 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
     files.push({ name, file: paths[0]! });
   }
   return { files, problems };
+}
+
+/** Whether an entry of the listing is a file, or a link to one. */
+function isFile(entry: Dirent, file: string): boolean {
+  if (!entry.isSymbolicLink()) return entry.isFile();
+  try {
+    return statSync(file).isFile();
+  } catch (error) {
+    // A link to nothing, or deleted since the listing (an editor's atomic save): not a job now.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw unreadable(error, file, "a file in the jobs folder");
+  }
 }
 
 /** The jobs folder (or a file in it) cannot be read: a ConfigError naming it, for permissions and the like. */

@@ -167,7 +167,7 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
       broken.set(name, [loadProblem(result, display)]);
       continue;
     }
-    const validated = validateOnce(name, file, display(file), result);
+    const validated = validateOnce(name, file, display, result);
     if (validated.ok) jobs.set(name, validated.value);
     else broken.set(name, validated.problems);
   }
@@ -177,10 +177,10 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
 /** Each import's validation, kept as long as its result is: a reload validates only the files it imported again. */
 const validations = new WeakMap<LoadResult, Validated<JobSpec>>();
 
-function validateOnce(name: string, file: string, displayFile: string, result: Extract<LoadResult, { ok: true }>): Validated<JobSpec> {
+function validateOnce(name: string, file: string, display: (file: string) => string, result: Extract<LoadResult, { ok: true }>): Validated<JobSpec> {
   let known = validations.get(result);
   if (!known) {
-    const validated = validateJob(name, file, displayFile, result.config);
+    const validated = validateJob(name, file, display(file), result.config);
     known = validated.ok ? validated : { ok: false, problems: locate(validated.problems, file) };
     validations.set(result, known);
   }

@@ -1,3 +1,5 @@
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectNoStackTrace, projectFactory, show } from "../helpers/cli.js";
 import { json, stau } from "../helpers/project.js";
@@ -230,6 +232,22 @@ export default defineSchedule([
     expect(byJob.get("throws_on_import")?.ok).toBe(false);
     expect(byJob.get("throws_on_import")?.error).toContain("import-time failure");
     expect(byJob.get("throws_on_import")?.error).toContain("jobs/throws_on_import.ts:3");
+  });
+
+  it("takes a link to a file as a job, and neither a link to nothing nor a folder named like one", async () => {
+    const p = project({
+      "jobs/own.ts": job(`{ async run() {} }`),
+      "shared/linked.ts": job(`{ async run() {} }`),
+      "jobs/folder.ts/inside.ts": `export const x = 1;\n`,
+    });
+    symlinkSync(join(p.dir, "shared", "linked.ts"), join(p.dir, "jobs", "linked.ts"));
+    symlinkSync(join(p.dir, "shared", "gone.ts"), join(p.dir, "jobs", "dangling.ts"));
+    const result = await stau(p.dir, ["validate", "--json"]);
+    expect(result.code, show(result)).toBe(0);
+    expect(json(result).jobs).toEqual([
+      { job: "linked", ok: true },
+      { job: "own", ok: true },
+    ]);
   });
 
   it("reports two files with the same job name", async () => {
