@@ -1,4 +1,4 @@
-import { readdirSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, readlinkSync, statSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 import type { Problem } from "../config/problem.js";
 import { jobNameOf } from "../config/project.js";
@@ -30,7 +30,12 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
     const name = jobNameOf(entry.name);
     if (name === null) continue;
     const file = join(jobsDir, entry.name);
-    if (!isFile(entry, file)) continue;
+    const kind = kindOf(entry, file);
+    if (kind === "dangling link") {
+      problems.push({ file: display(file), field: "", message: `is a link to ${linkTarget(file)}, which does not exist; point the link at the job's file, or remove it` });
+      continue;
+    }
+    if (kind !== "file") continue;
     if (!JOB_NAME.test(name)) {
       problems.push({ file: display(file), field: "", message: `job name ${JSON.stringify(name)} may use only letters, digits, _ and -; rename the file` });
       continue;
@@ -50,15 +55,23 @@ export function discoverJobs(jobsDir: string, display: (file: string) => string)
   return { files, problems };
 }
 
-/** Whether an entry of the listing is a file, or a link to one. */
-function isFile(entry: Dirent, file: string): boolean {
-  if (!entry.isSymbolicLink()) return entry.isFile();
+/** What an entry of the listing is: a file (or a link to one), a link to nothing, or something else (a folder, a pipe). */
+function kindOf(entry: Dirent, file: string): "file" | "dangling link" | "other" {
+  if (!entry.isSymbolicLink()) return entry.isFile() ? "file" : "other";
   try {
-    return statSync(file).isFile();
+    return statSync(file).isFile() ? "file" : "other";
   } catch (error) {
-    // A link to nothing, or deleted since the listing (an editor's atomic save): not a job now.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "dangling link";
     throw unreadable(error, file, "a file in the jobs folder");
+  }
+}
+
+function linkTarget(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    // Gone since the listing.
+    return "a file";
   }
 }
 

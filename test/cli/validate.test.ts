@@ -234,20 +234,26 @@ export default defineSchedule([
     expect(byJob.get("throws_on_import")?.error).toContain("jobs/throws_on_import.ts:3");
   });
 
-  it("takes a link to a file as a job, and neither a link to nothing nor a folder named like one", async () => {
+  it("takes a link to a file as a job and a folder named like one as none, and says where a link to nothing points", async () => {
     const p = project({
       "jobs/own.ts": job(`{ async run() {} }`),
       "shared/linked.ts": job(`{ async run() {} }`),
       "jobs/folder.ts/inside.ts": `export const x = 1;\n`,
     });
     symlinkSync(join(p.dir, "shared", "linked.ts"), join(p.dir, "jobs", "linked.ts"));
-    symlinkSync(join(p.dir, "shared", "gone.ts"), join(p.dir, "jobs", "dangling.ts"));
+    const gone = join(p.dir, "shared", "gone.ts");
+    symlinkSync(gone, join(p.dir, "jobs", "dangling.ts"));
     const result = await stau(p.dir, ["validate", "--json"]);
-    expect(result.code, show(result)).toBe(0);
+    expect(result.code, show(result)).toBe(1);
     expect(json(result).jobs).toEqual([
+      { job: "dangling", ok: false, error: `jobs/dangling.ts: is a link to ${gone}, which does not exist; point the link at the job's file, or remove it` },
       { job: "linked", ok: true },
       { job: "own", ok: true },
     ]);
+    const run = await stau(p.dir, ["run", "dangling"]);
+    expect(run.code, show(run)).toBe(2);
+    expect(run.stderr).toContain(`jobs/dangling.ts: is a link to ${gone}, which does not exist`);
+    expectNoStackTrace(run);
   });
 
   it("reports two files with the same job name", async () => {
