@@ -11,9 +11,10 @@ export interface JobFile {
 }
 
 /**
- * The job files directly in `jobs/`. Files starting with `_`, other extensions and
- * everything in subfolders are helpers, not jobs. Bad names and names used twice
- * (`a.ts` beside `a.js`) are problems, reported with every file involved.
+ * The job files directly in `jobs/` (a link to a file counts as the file). Files
+ * starting with `_`, other extensions and everything in subfolders are helpers, not
+ * jobs. Bad names and names used twice (`a.ts` beside `a.js`) are problems, reported
+ * with every file involved, and so is a link to nothing (its target was moved).
  */
 export function discoverJobs(jobsDir: string, display: (file: string) => string): { files: JobFile[]; problems: Problem[] } {
   let entries: Dirent[];
