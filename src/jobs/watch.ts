@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { watch } from "chokidar";
 import { isHelperFile, isJobFile, isScheduleFile, type ProjectPaths } from "../config/project.js";
@@ -59,6 +59,13 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !isScheduleFile(paths, file),
   });
   watcher.on("all", onEvent);
+  // chokidar reports no event for a job file that is a link to nothing (it cannot stat
+  // it), made or removed; the folder's own "rename" says an entry came or went, whatever it is.
+  watcher.on("raw", (event, name, details) => {
+    if (event !== "rename" || !name || (details as { watchedPath?: string } | undefined)?.watchedPath !== paths.jobsDir) return;
+    const file = join(paths.jobsDir, name);
+    if (isJobFile(paths, file)) onEvent("raw", file);
+  });
   // Know the current content, so a first save that changes nothing is ignored too.
   void (async () => {
     const files = await readdir(paths.jobsDir, { recursive: true }).catch(() => [] as string[]);
@@ -80,10 +87,10 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   };
 }
 
-/** The content hash of a file, or null when it cannot be read (deleted). */
+/** The content hash of a file, where a link to nothing points, or null when it is not there (deleted). */
 function hashOf(file: string): Promise<string | null> {
   return readFile(file).then(
     (data) => createHash("sha1").update(data).digest("hex"),
-    () => null,
+    () => readlink(file).then((target) => `a link to nothing: ${target}`, () => null),
   );
 }

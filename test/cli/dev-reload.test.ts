@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
@@ -74,6 +74,41 @@ describe("stau dev hot reload (headless)", () => {
     const gone = await stau(p.dir, ["trigger", "added"]);
     expect(gone.code, show(gone)).toBe(2);
     expect(gone.stderr).toContain("unknown job");
+  });
+
+  it("sees a job file that is a link to nothing come and go, and a linked job's target go", async () => {
+    const p = project();
+    p.write("jobs/first.ts", versioned("first"));
+    p.write("shared/linked.ts", versioned("linked"));
+    const dev = startInstance(p.dir, [], {}, "dev");
+    running.push(dev);
+    await dev.waitFor((e) => e.event === "instance:started", "start");
+    let reloads = 0;
+    const nextReloadOf = async (name: string) => {
+      const seen = reloads;
+      let count = 0;
+      await dev.waitFor((e) => e.event === "registry:reloaded" && ++count > seen && e.files.some((f: string) => f.endsWith(`/${name}`)), `the reload of ${name}`);
+      reloads = count;
+    };
+    const triggerError = async (job: string) => {
+      const result = await stau(p.dir, ["trigger", job]);
+      expect(result.code, show(result)).toBe(2);
+      return result.stderr;
+    };
+
+    symlinkSync(join(p.dir, "shared", "nothing.ts"), join(p.dir, "jobs", "dangling.ts"));
+    await nextReloadOf("dangling.ts");
+    expect(await triggerError("dangling")).toContain(`jobs/dangling.ts: is a link to ${join(p.dir, "shared", "nothing.ts")}, which does not exist`);
+    rmSync(join(p.dir, "jobs", "dangling.ts"));
+    await nextReloadOf("dangling.ts");
+    expect(await triggerError("dangling")).toContain("unknown job");
+
+    symlinkSync(join(p.dir, "shared", "linked.ts"), join(p.dir, "jobs", "linked.ts"));
+    await nextReloadOf("linked.ts");
+    expect((await runAndWait(dev, p.dir, "linked")).status).toBe("done");
+    rmSync(join(p.dir, "shared", "linked.ts"));
+    await nextReloadOf("linked.ts");
+    expect(await triggerError("linked")).toContain("jobs/linked.ts: is a link to");
   });
 
   it("reloads every job when a helper they import changes", async () => {
