@@ -47,6 +47,7 @@ export async function readSnapshot(store: Store, registry: Registry, paths: Proj
     storeProblem: store.problem(),
     attachedTo: instance.attachedTo ?? null,
     jobs,
+    // The two were read side by side: a run that finished in between is in both, and is shown as active (its events follow).
     runs: [...active, ...history.filter((r) => !activeIds.has(r.run.id))],
     nextFires,
     // Under any kwargs, as chunk:done updates it live.

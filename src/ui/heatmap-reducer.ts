@@ -87,13 +87,13 @@ export function heatmapTick(state: ConsoleState): ConsoleState {
   if (overlay?.kind !== "heatmap" || !active(overlay.data) || state.now - overlay.askedAt < REFRESH_MS) return state;
   const request = state.nextRequest;
   const asked = { ...state, nextRequest: request + 1, overlay: { ...overlay, request, askedAt: state.now } };
-  const known = state.data.runs.has(overlay.data!.runId) ? heatmapOf(heldRuns(state, overlay.job), overlay.job) : null;
+  const known = state.data.runs.has(overlay.data!.runId) ? heatmapOf(runsWithChunksOf(state, overlay.job), overlay.job) : null;
   if (known) return heatmapAnswer(asked, request, known, undefined);
   return { ...asked, effects: [...state.effects, { type: "heatmap", job: overlay.job, request }] };
 }
 
 /** The runs the console holds that have chunks of `job`, with those chunks. */
-function heldRuns(state: ConsoleState, job: string): ArchivedRun[] {
+function runsWithChunksOf(state: ConsoleState, job: string): ArchivedRun[] {
   const byRun = new Map<string, ChunkRecord[]>();
   for (const chunk of state.data.chunks.values()) {
     if (chunk.job !== job) continue;
