@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as T from "../../src/engine/transitions.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import { lockPath } from "../../src/store/file/lock.js";
+import { shardOf } from "../../src/store/file/shard.js";
 import type { ChunkRecord } from "../../src/store/records.js";
 import { ORCHESTRATOR, seed } from "./helpers.js";
 
@@ -114,6 +115,60 @@ describe("freshness shards", () => {
     const after = open(dir, true).freshness();
     expect([after.lastSuccess("a", "{}", 1), after.lastSuccess("a", "{}", "x"), after.lastSuccess("a", "{}", 2), after.lastSuccess("a", "{}", 3)]).toEqual([800, 900, undefined, 1_000]);
     expect(after.codeHash("a", "{}", "x")).toBe("c9");
+  });
+
+  it("names the code hash most IDs ran once per shard, and each other ID's own", async () => {
+    const dir = tempDir();
+    const shardNodes = () => readdirSync(join(dir, "freshness", "a")).map((name) => JSON.parse(readFileSync(join(dir, "freshness", "a", name), "utf8")).nodes["{}"]);
+    const ids = Array.from({ length: 2_000 }, (_, i) => i);
+    const first = await writer(dir);
+    first.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: ids, at: 1_000, codeHash: "h1" }]);
+    first.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: [7], at: 2_000, codeHash: "h2" }]);
+    first.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: [8], at: 2_000 }]);
+    await first.close();
+    const named = (nodes: { codes?: Record<string, string | null> }[]) => Object.assign({}, ...nodes.map((node) => node.codes ?? {}));
+    expect(shardNodes().every((node) => node.code === "h1")).toBe(true);
+    expect(named(shardNodes())).toEqual({ "7": "h2", "8": null });
+    const read = open(dir, true).freshness();
+    expect([read.codeHash("a", "{}", 6), read.codeHash("a", "{}", 7), read.codeHash("a", "{}", 8)]).toEqual(["h1", "h2", undefined]);
+
+    // An edit, and a run over most IDs: the new hash becomes the shards' own.
+    const second = await writer(dir);
+    second.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: ids.slice(0, 1_500), at: 3_000, codeHash: "h3" }]);
+    await second.close();
+    const nodes = shardNodes();
+    expect(nodes.filter((node) => node.code === "h3").length).toBeGreaterThan(nodes.length / 2);
+    const after = open(dir, true).freshness();
+    expect([after.codeHash("a", "{}", 0), after.codeHash("a", "{}", 8), after.codeHash("a", "{}", 1_999)]).toEqual(["h3", "h3", "h1"]);
+    expect(Object.keys(named(nodes)).length).toBeLessThan(600);
+  });
+
+  it("reads shards that name every ID's code hash, as versions before the shared hash wrote them", async () => {
+    const dir = tempDir();
+    const first = await writer(dir);
+    first.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: [1], at: 1_000 }]);
+    await first.close();
+    // The shards in the older shape: no `code`, a hash per ID (none for 2).
+    const shards = join(dir, "freshness", "a");
+    for (const name of readdirSync(shards)) unlinkSync(join(shards, name));
+    const older = new Map<number, { ids: Record<string, number>; codes: Record<string, string> }>();
+    for (const [id, code] of [[1, "c1"], [2, null], [3, "c3"]] as const) {
+      const n = shardOf(JSON.stringify(id), 64);
+      const node = older.get(n) ?? { ids: {}, codes: {} };
+      node.ids[id] = 100;
+      if (code) node.codes[id] = code;
+      older.set(n, node);
+    }
+    for (const [n, node] of older) writeFileSync(join(shards, `${n}.json`), JSON.stringify({ format: 2, seq: 1, nodes: { "{}": node } }));
+    const read = open(dir, true).freshness();
+    expect([read.codeHash("a", "{}", 1), read.codeHash("a", "{}", 2), read.codeHash("a", "{}", 3)]).toEqual(["c1", undefined, "c3"]);
+
+    // Written again after a success: the same answers, in the new shape.
+    const store = await writer(dir);
+    store.recordSuccesses([{ job: "a", kwargsKey: "{}", workIds: [4], at: 2_000, codeHash: "c4" }]);
+    await store.close();
+    const after = open(dir, true).freshness();
+    expect([1, 2, 3, 4].map((id) => after.codeHash("a", "{}", id))).toEqual(["c1", undefined, "c3", "c4"]);
   });
 
   it("keeps a success whose writer was killed after the journal took it, before any compaction", async () => {

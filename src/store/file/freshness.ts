@@ -25,10 +25,17 @@ interface HeadNode {
   anyCode?: string;
 }
 
-/** The newest success per work ID (JSON text of the ID) and the code hash each ran (absent in files older than code-aware freshness). */
+/**
+ * The newest success per work ID (JSON text of the ID) and the code hash each ran: `code`
+ * for every ID that `codes` does not name, `codes` for the IDs whose hash differs from it
+ * (null: none). Most IDs of a job ran the same code, so a million IDs carry one hash, not
+ * a million. Files older than code-aware freshness have neither (no ID has a hash); files
+ * of stau versions before `code` name every ID's hash in `codes`, which reads the same.
+ */
 interface IdsNode {
   ids: Record<string, number>;
-  codes?: Record<string, string>;
+  codes?: Record<string, string | null>;
+  code?: string;
 }
 
 /** Each file carries the journal sequence number it includes, so replay skips what it has. */
@@ -134,7 +141,8 @@ export class FreshnessFiles implements FreshnessView {
     const entry = this.job(job);
     if (workId === null) return entry.head.data.nodes[kwargsKey]?.anyCode;
     const key = idKey(workId);
-    return this.shard(job, entry, key).data.nodes[kwargsKey]?.codes?.[key];
+    const node = this.shard(job, entry, key).data.nodes[kwargsKey];
+    return node && codeOf(node, key);
   }
 
   kwargsKeys(job: string): string[] {
@@ -161,12 +169,13 @@ export class FreshnessFiles implements FreshnessView {
       const key = idKey(id);
       const part = this.shard(success.job, entry, key);
       if (seq < part.data.seq) continue;
-      const node = (part.data.nodes[success.kwargsKey] ??= { ids: {} });
-      if (success.at >= (node.ids[key] ?? 0)) {
-        if (code !== undefined) (node.codes ??= {})[key] = code;
-        else if (node.codes) delete node.codes[key];
+      // A new node takes the first hash it hears as its own (persist() moves it to the most common one).
+      const node = (part.data.nodes[success.kwargsKey] ??= code === undefined ? { ids: {} } : { ids: {}, code });
+      const known = node.ids[key];
+      if (known === undefined || success.at >= known) {
+        setCode(node, key, code);
+        node.ids[key] = success.at;
       }
-      node.ids[key] = Math.max(node.ids[key] ?? 0, success.at);
       part.data.seq = seq;
       part.dirty = true;
     }
@@ -178,6 +187,7 @@ export class FreshnessFiles implements FreshnessView {
       if (entry.head.dirty && !existsSync(this.dir)) mkdirSync(this.dir, { recursive: true });
       const dirty = [...entry.shards].filter(([, part]) => part.dirty);
       if (dirty.length > 0 && !existsSync(join(this.dir, job))) mkdirSync(join(this.dir, job), { recursive: true });
+      for (const [, part] of dirty) for (const node of Object.values(part.data.nodes)) rebase(node);
       replaceAllDurably(dirty.map(([n, part]) => [this.shardFile(job, n).file, (fd: number) => writeFileSync(fd, JSON.stringify(part.data))] as const));
       for (const [, part] of dirty) part.dirty = false;
       if (!entry.head.dirty) continue;
@@ -218,8 +228,48 @@ function split(file: WholeFile): JobFreshness {
       const ids = (part.data.nodes[kwargsKey] ??= { ids: {} });
       ids.ids[key] = at;
       const code = node.codes?.[key];
-      if (code !== undefined) (ids.codes ??= {})[key] = code;
+      if (code != null) (ids.codes ??= {})[key] = code;
     }
   }
   return { head: { data: head, dirty: true }, shards, whole: true };
+}
+
+/** The code hash an ID of `node` ran, or undefined (none, or not known). */
+function codeOf(node: IdsNode, key: string): string | undefined {
+  const own = node.codes?.[key];
+  return own === undefined ? node.code : (own ?? undefined);
+}
+
+/** Records that `key` last ran `code`: nothing of its own when that is the node's hash. */
+function setCode(node: IdsNode, key: string, code: string | undefined): void {
+  if (code === node.code) {
+    if (node.codes) delete node.codes[key];
+  } else (node.codes ??= {})[key] = code ?? null;
+}
+
+/**
+ * Makes the hash most of `node`'s IDs ran its own, so `codes` names only the others: a
+ * job's code changes between runs, and the IDs a new run covered would otherwise each be
+ * named. Run on a shard before it is written, which costs what writing it costs.
+ */
+function rebase(node: IdsNode): void {
+  const keys = Object.keys(node.ids);
+  const counts = new Map<string | undefined, number>();
+  for (const key of keys) {
+    const code = codeOf(node, key);
+    counts.set(code, (counts.get(code) ?? 0) + 1);
+  }
+  let common: string | undefined = node.code;
+  for (const [code, n] of counts) if (n > (counts.get(common) ?? 0)) common = code;
+  if (common === node.code) return;
+  const codes: Record<string, string | null> = {};
+  let named = false;
+  for (const key of keys) {
+    const code = codeOf(node, key);
+    if (code !== common) (codes[key] = code ?? null), (named = true);
+  }
+  if (common === undefined) delete node.code;
+  else node.code = common;
+  if (named) node.codes = codes;
+  else delete node.codes;
 }
