@@ -258,7 +258,8 @@ export function jobProblem(registry: JobNames, name: string): JobProblem | null 
       const of = files.filter((p) => p.message === message);
       return of.length > 1 ? message : formatProblem(of[0]!);
     });
-    return new JobProblem("file", messages.join("\n"), "each job is one file in jobs/, named with letters, digits, _ and - (stau validate lists every problem)");
+    // Each message says its own fix (rename, keep one, point the link): the hint only says where to see them all.
+    return new JobProblem("file", messages.join("\n"), "stau validate lists every problem in jobs/");
   }
   const names = [...registry.jobs.keys(), ...registry.broken.keys()].sort();
   const near = nearest(name, names);

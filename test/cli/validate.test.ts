@@ -252,7 +252,10 @@ export default defineSchedule([
     ]);
     const run = await stau(p.dir, ["run", "dangling"]);
     expect(run.code, show(run)).toBe(2);
-    expect(run.stderr).toContain(`jobs/dangling.ts: is a link to ${gone}, which does not exist`);
+    expect(run.stderr).toContain(`jobs/dangling.ts: is a link to ${gone}, which does not exist; point the link at the job's file, or remove it`);
+    // The hint adds where to see every problem, not advice about names that would not fix a link.
+    expect(run.stderr).toContain("stau validate lists every problem in jobs/");
+    expect(run.stderr).not.toContain("named with letters");
     expectNoStackTrace(run);
   });
 
