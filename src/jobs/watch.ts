@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, readlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { watch } from "chokidar";
 import { isHelperFile, isJobFile, isScheduleFile, type ProjectPaths } from "../config/project.js";
 
@@ -20,6 +20,8 @@ export interface ProjectWatcher {
  */
 export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySet<string> | "all") => void, debounceMs = 50): ProjectWatcher {
   const hashes = new Map<string, string>();
+  /** Where each job file that is a link to nothing points: watched, so the target coming back is a change of the link. */
+  const dangling = new Map<string, string>();
   let pending = new Set<string>();
   let helperChanged = false;
   let timer: NodeJS.Timeout | null = null;
@@ -37,6 +39,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
       const hash = (await hashOf(file)) ?? "deleted";
       if (hashes.get(file) === hash) continue;
       hashes.set(file, hash);
+      if (isJobFile(paths, file)) followTarget(file, hash);
       if (isJobFile(paths, file) || isScheduleFile(paths, file)) changed.add(file);
       else if (isHelperFile(paths, file)) helper = true;
     }
@@ -48,6 +51,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     if (event === "addDir") return;
     if (event === "unlinkDir") helperChanged = true;
     else pending.add(file);
+    for (const [link, target] of dangling) if (target === file) pending.add(link);
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => void flush(), debounceMs);
   };
@@ -56,8 +60,19 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   // node_modules/, not data/ (stau's own writes).
   const watcher = watch(paths.root, {
     ignoreInitial: true,
-    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !isScheduleFile(paths, file),
+    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !isScheduleFile(paths, file) && !leadsToTarget(file),
   });
+  // A link's target in a folder of the root (../shared/a.ts) is seen through that folder.
+  const leadsToTarget = (file: string) => [...dangling.values()].some((target) => target === file || target.startsWith(file + sep));
+  const followTarget = (link: string, hash: string) => {
+    const target = hash.startsWith(LINK_TO_NOTHING) ? resolve(dirname(link), hash.slice(LINK_TO_NOTHING.length)) : null;
+    const before = dangling.get(link);
+    if (before === target) return;
+    if (target) dangling.set(link, target);
+    else dangling.delete(link);
+    if (before && ![...dangling.values()].includes(before)) watcher.unwatch(before);
+    if (target) watcher.add(target);
+  };
   watcher.on("all", onEvent);
   // chokidar reports no event for a job file that is a link to nothing (it cannot stat
   // it), made or removed; the folder's own "rename" says an entry came or went, whatever it is.
@@ -74,7 +89,9 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     for (const file of known) {
       if (hashes.has(file)) continue;
       const hash = await hashOf(file);
-      if (hash && !hashes.has(file)) hashes.set(file, hash);
+      if (!hash || hashes.has(file)) continue;
+      hashes.set(file, hash);
+      if (isJobFile(paths, file)) followTarget(file, hash);
     }
   })();
   const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
@@ -87,10 +104,12 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   };
 }
 
+const LINK_TO_NOTHING = "a link to nothing: ";
+
 /** The content hash of a file, where a link to nothing points, or null when it is not there (deleted). */
 function hashOf(file: string): Promise<string | null> {
   return readFile(file).then(
     (data) => createHash("sha1").update(data).digest("hex"),
-    () => readlink(file).then((target) => `a link to nothing: ${target}`, () => null),
+    () => readlink(file).then((target) => LINK_TO_NOTHING + target, () => null),
   );
 }

@@ -76,7 +76,7 @@ describe("stau dev hot reload (headless)", () => {
     expect(gone.stderr).toContain("unknown job");
   });
 
-  it("sees a job file that is a link to nothing come and go, and a linked job's target go", async () => {
+  it("sees a job file that is a link to nothing come and go, and a linked job's target go and come back", async () => {
     const p = project();
     p.write("jobs/first.ts", versioned("first"));
     p.write("shared/linked.ts", versioned("linked"));
@@ -109,6 +109,11 @@ describe("stau dev hot reload (headless)", () => {
     rmSync(join(p.dir, "shared", "linked.ts"));
     await nextReloadOf("linked.ts");
     expect(await triggerError("linked")).toContain("jobs/linked.ts: is a link to");
+    // Nothing in jobs/ changes when the target comes back outside it: stau watches where the link points.
+    p.write("shared/linked.ts", versioned("back"));
+    await nextReloadOf("linked.ts");
+    expect((await runAndWait(dev, p.dir, "linked")).status).toBe("done");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("back");
   });
 
   it("reloads every job when a helper they import changes", async () => {
