@@ -70,8 +70,10 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     if (before === target) return;
     if (target) dangling.set(link, target);
     else dangling.delete(link);
-    if (before && ![...dangling.values()].includes(before)) watcher.unwatch(before);
-    if (target) watcher.add(target);
+    // A target in jobs/ (or the schedule file) is watched already, and unwatching it would stop that.
+    const outside = (file: string) => !file.startsWith(paths.jobsDir + sep) && !isScheduleFile(paths, file);
+    if (before && outside(before) && ![...dangling.values()].includes(before)) watcher.unwatch(before);
+    if (target && outside(target)) watcher.add(target);
   };
   watcher.on("all", onEvent);
   // chokidar reports no event for a job file that is a link to nothing (it cannot stat
