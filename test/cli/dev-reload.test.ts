@@ -114,6 +114,19 @@ describe("stau dev hot reload (headless)", () => {
     await nextReloadOf("linked.ts");
     expect((await runAndWait(dev, p.dir, "linked")).status).toBe("done");
     expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("back");
+
+    // A link to a job file in jobs/ itself: its target going and coming back leaves that file watched.
+    symlinkSync(join(p.dir, "jobs", "first.ts"), join(p.dir, "jobs", "alias.ts"));
+    await nextReloadOf("alias.ts");
+    rmSync(join(p.dir, "jobs", "first.ts"));
+    await nextReloadOf("alias.ts");
+    expect(await triggerError("alias")).toContain("jobs/alias.ts: is a link to");
+    p.write("jobs/first.ts", versioned("first again"));
+    await nextReloadOf("alias.ts");
+    p.write("jobs/first.ts", versioned("first, edited"));
+    await nextReloadOf("first.ts");
+    expect((await runAndWait(dev, p.dir, "first")).status).toBe("done");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("first, edited");
   });
 
   it("reloads every job when a helper they import changes", async () => {
