@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, readlink } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { watch } from "chokidar";
 import { isHelperFile, isJobFile, isScheduleFile, type ProjectPaths } from "../config/project.js";
+import { JobLinks } from "./job-links.js";
 
 export interface ProjectWatcher {
   /** Resolves once the initial scan is done: changes from then on are seen. */
@@ -20,8 +21,8 @@ export interface ProjectWatcher {
  */
 export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySet<string> | "all") => void, debounceMs = 50): ProjectWatcher {
   const hashes = new Map<string, string>();
-  /** Where each job file that is a link to nothing points: watched, so the target coming back is a change of the link. */
-  const dangling = new Map<string, string>();
+  // jobs/ and the schedule file are watched by the root's watch already.
+  const links = new JobLinks((file) => file.startsWith(paths.jobsDir + sep) || isScheduleFile(paths, file));
   let pending = new Set<string>();
   let helperChanged = false;
   let timer: NodeJS.Timeout | null = null;
@@ -39,7 +40,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
       const hash = (await hashOf(file)) ?? "deleted";
       if (hashes.get(file) === hash) continue;
       hashes.set(file, hash);
-      if (isJobFile(paths, file)) followTarget(file, hash);
+      if (isJobFile(paths, file)) await links.learn(file, hash.startsWith(LINK_TO_NOTHING));
       if (isJobFile(paths, file) || isScheduleFile(paths, file)) changed.add(file);
       else if (isHelperFile(paths, file)) helper = true;
     }
@@ -51,7 +52,7 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
     if (event === "addDir") return;
     if (event === "unlinkDir") helperChanged = true;
     else pending.add(file);
-    for (const [link, target] of dangling) if (target === file) pending.add(link);
+    for (const link of links.linksTo(file)) pending.add(link);
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => void flush(), debounceMs);
   };
@@ -60,21 +61,9 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   // node_modules/, not data/ (stau's own writes).
   const watcher = watch(paths.root, {
     ignoreInitial: true,
-    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !isScheduleFile(paths, file) && !leadsToTarget(file),
+    ignored: (file: string) => dirname(file) === paths.root && file !== paths.jobsDir && !isScheduleFile(paths, file) && !links.leadsTo(file),
   });
-  // A link's target in a folder of the root (../shared/a.ts) is seen through that folder.
-  const leadsToTarget = (file: string) => [...dangling.values()].some((target) => target === file || target.startsWith(file + sep));
-  const followTarget = (link: string, hash: string) => {
-    const target = hash.startsWith(LINK_TO_NOTHING) ? resolve(dirname(link), hash.slice(LINK_TO_NOTHING.length)) : null;
-    const before = dangling.get(link);
-    if (before === target) return;
-    if (target) dangling.set(link, target);
-    else dangling.delete(link);
-    // A target in jobs/ (or the schedule file) is watched already, and unwatching it would stop that.
-    const outside = (file: string) => !file.startsWith(paths.jobsDir + sep) && !isScheduleFile(paths, file);
-    if (before && outside(before) && ![...dangling.values()].includes(before)) watcher.unwatch(before);
-    if (target && outside(target)) watcher.add(target);
-  };
+  links.attach(watcher);
   watcher.on("all", onEvent);
   // chokidar reports no event for a job file that is a link to nothing (it cannot stat
   // it), made or removed; the folder's own "rename" says an entry came or went, whatever it is.
@@ -85,15 +74,15 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
   });
   // Know the current content, so a first save that changes nothing is ignored too.
   void (async () => {
-    const files = await readdir(paths.jobsDir, { recursive: true }).catch(() => [] as string[]);
-    const known = files.map((f) => join(paths.jobsDir, f));
-    if (paths.scheduleFile) known.push(paths.scheduleFile);
-    for (const file of known) {
+    const entries = await readdir(paths.jobsDir, { recursive: true, withFileTypes: true }).catch(() => []);
+    const known = entries.map((entry) => ({ file: join(entry.parentPath, entry.name), link: entry.isSymbolicLink() }));
+    if (paths.scheduleFile) known.push({ file: paths.scheduleFile, link: false });
+    for (const { file, link } of known) {
       if (hashes.has(file)) continue;
       const hash = await hashOf(file);
       if (!hash || hashes.has(file)) continue;
       hashes.set(file, hash);
-      if (isJobFile(paths, file)) followTarget(file, hash);
+      if (link && isJobFile(paths, file)) await links.learn(file, hash.startsWith(LINK_TO_NOTHING));
     }
   })();
   const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));

@@ -115,7 +115,7 @@ describe("stau dev hot reload (headless)", () => {
     expect((await runAndWait(dev, p.dir, "linked")).status).toBe("done");
     expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("back");
 
-    // A link to a job file in jobs/ itself: its target going and coming back leaves that file watched.
+    // A link to a job file in jobs/ itself: follows its edits, and its target going and coming back leaves that file watched.
     symlinkSync(join(p.dir, "jobs", "first.ts"), join(p.dir, "jobs", "alias.ts"));
     await nextReloadOf("alias.ts");
     rmSync(join(p.dir, "jobs", "first.ts"));
@@ -123,10 +123,15 @@ describe("stau dev hot reload (headless)", () => {
     expect(await triggerError("alias")).toContain("jobs/alias.ts: is a link to");
     p.write("jobs/first.ts", versioned("first again"));
     await nextReloadOf("alias.ts");
+    // An edit of the file is an edit of the job linked to it too.
     p.write("jobs/first.ts", versioned("first, edited"));
+    await nextReloadOf("alias.ts");
+    expect((await runAndWait(dev, p.dir, "alias")).status).toBe("done");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("first, edited");
+    p.write("jobs/first.ts", versioned("first, edited again"));
     await nextReloadOf("first.ts");
     expect((await runAndWait(dev, p.dir, "first")).status).toBe("done");
-    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("first, edited");
+    expect(readFileSync(join(p.dir, "version.txt"), "utf8")).toBe("first, edited again");
   });
 
   it("reloads every job when a helper they import changes", async () => {
