@@ -40,8 +40,9 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
       const hash = (await hashOf(file)) ?? "deleted";
       if (hashes.get(file) === hash) continue;
       hashes.set(file, hash);
-      if (isJobFile(paths, file)) await links.learn(file, hash.startsWith(LINK_TO_NOTHING));
-      if (isJobFile(paths, file) || isScheduleFile(paths, file)) changed.add(file);
+      const job = isJobFile(paths, file);
+      if (job) await links.learn(file, hash.startsWith(LINK_TO_NOTHING));
+      if (job || isScheduleFile(paths, file)) changed.add(file);
       else if (isHelperFile(paths, file)) helper = true;
     }
     if (helper || all) onChange("all");
@@ -97,10 +98,11 @@ export function watchProject(paths: ProjectPaths, onChange: (changed: ReadonlySe
 
 const LINK_TO_NOTHING = "a link to nothing: ";
 
-/** The content hash of a file, where a link to nothing points, or null when it is not there (deleted). */
+/** The content hash of a file, where a link to nothing points, or null when it is not there (deleted) or cannot be read. */
 function hashOf(file: string): Promise<string | null> {
   return readFile(file).then(
     (data) => createHash("sha1").update(data).digest("hex"),
-    () => readlink(file).then((target) => LINK_TO_NOTHING + target, () => null),
+    // Only a missing file can be a link to nothing: a link to a file that cannot be read is not one.
+    (error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? readlink(file).then((target) => LINK_TO_NOTHING + target, () => null) : null),
   );
 }
