@@ -6,8 +6,9 @@ import { CLAIM_AHEAD } from "../../src/executor/claim-ahead.js";
 
 // Active runs share the workers (README, "Active runs take turns"): a one-chunk run
 // triggered while a big run of short chunks executes starts within the next claims, not
-// after the tens of thousands of the big run's chunks queued before it. End to end: the
-// store's turns, the executor's claims ahead and its order of what it holds.
+// after the tens of thousands of the big run's chunks queued before it. End to end, this
+// pins the store's turns between runs; the executor's own order of what it holds ahead
+// (joinReady) moves the count below only within the bound asserted, so it is not told apart here.
 
 const project = projectFactory();
 const instances = instancesKilledAfterEach();
