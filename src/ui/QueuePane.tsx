@@ -38,6 +38,15 @@ export function QueuePane({ queue, selected, top, now, ...pane }: QueuePaneProps
         focused={pane.focused}
         empty="nothing queued"
         render={(row) => {
+          if (row.kind === "summary") {
+            const { claimed, pending, queued } = row.counts;
+            const parts = [claimed > 0 ? `${claimed} claimed` : null, pending > 0 ? `${pending} pending` : null, queued > 0 ? `${queued} queued` : null].filter(Boolean);
+            return (
+              <>
+                <Styled look={stateLook("queued")}>{cell("chunks", STATE)}</Styled> {row.run.job} <Text dimColor>run {row.run.id}</Text> {parts.join(" · ")}
+              </>
+            );
+          }
           if (row.kind === "run") {
             return (
               <>

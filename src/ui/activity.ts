@@ -65,10 +65,10 @@ export function emptyActivity(): Activity {
 }
 
 /** The activity of `chunks` in their order, from scratch (a snapshot). */
-export function buildActivity(chunks: Iterable<ChunkRecord>, self: string | null): Activity {
+export function buildActivity(chunks: Iterable<ChunkRecord>, self: string | null, summarized: ReadonlySet<string>): Activity {
   const changes: ChunkChange[] = [];
   for (const chunk of chunks) changes.push([undefined, chunk]);
-  return updateActivity(emptyActivity(), changes, self, () => []);
+  return updateActivity(emptyActivity(), changes, self, () => [], summarized);
 }
 
 /**
@@ -90,11 +90,12 @@ export function keepLastOutcomes(activity: Activity, earlier: Activity | undefin
 
 /**
  * `activity` after `changes` (at most one per chunk). `all` lists every chunk after
- * them: read only when a job's newest outcome was taken away (a retry).
+ * them: read only when a job's newest outcome was taken away (a retry). The chunks of
+ * `summarized` runs are counted but never queue rows (summarized-runs.ts).
  */
-export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>): Activity {
+export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>, summarized: ReadonlySet<string>): Activity {
   if (changes.length === 0) return activity;
-  const edit = new ActivityEdit(activity, self);
+  const edit = new ActivityEdit(activity, self, summarized);
   for (const [before, after] of changes) edit.change(before, after);
   return edit.result(all);
 }
@@ -121,6 +122,7 @@ class ActivityEdit {
   constructor(
     private readonly activity: Activity,
     private readonly self: string | null,
+    private readonly summarized: ReadonlySet<string>,
   ) {
     this.perRun = new Map(activity.perRun);
     this.perJob = new Map(activity.perJob);
@@ -146,17 +148,18 @@ class ActivityEdit {
   change(before: ChunkRecord | undefined, after: ChunkRecord | undefined): void {
     const chunk = (after ?? before)!;
     const { order } = this.activity;
+    // Only queue rows have a place in the order: a summarized run's chunks are none.
     let position = order.positions.get(chunk.id);
-    if (position === undefined) order.positions.set(chunk.id, (position = order.next++));
+    if (position === undefined && !this.summarized.has(chunk.runId)) order.positions.set(chunk.id, (position = order.next++));
     if (before) {
       const category = categoryOf(before, this.self);
       this.count(before, category, -1);
       if (category === "running") (this.onThreadMap ??= new Map(this.activity.onThread)).delete(before.id);
       if (category === "failed") (this.failed ??= new Map(this.activity.failed)).delete(before.id);
-      if (category === "claimed") this.claimed.drop(position);
-      if (category === "queued" || category === "pending") this.queued.drop(position);
+      if (position !== undefined && category === "claimed") this.claimed.drop(position);
+      if (position !== undefined && (category === "queued" || category === "pending")) this.queued.drop(position);
       // A dropped chunk (its run left the console's window) gives its place up: the order would otherwise grow with every chunk ever seen.
-      if (!after) order.positions.delete(before.id);
+      if (!after && position !== undefined) order.positions.delete(before.id);
       // A retry takes the job's newest outcome away when it was this chunk's: read it again
       // from every chunk. A chunk dropped with its run (out of the console's window) leaves
       // it: the job still last ran then.
@@ -172,8 +175,8 @@ class ActivityEdit {
       this.count(after, category, 1);
       if (category === "running") (this.onThreadMap ??= new Map(this.activity.onThread)).set(after.id, after);
       if (category === "failed") (this.failed ??= new Map(this.activity.failed)).set(after.id, after);
-      if (category === "claimed") this.claimed.add(position, after);
-      if (category === "queued" || category === "pending") this.queued.add(position, after);
+      if (position !== undefined && category === "claimed") this.claimed.add(position, after);
+      if (position !== undefined && (category === "queued" || category === "pending")) this.queued.add(position, after);
       const at = outcomeAt(after);
       if (at !== null) {
         const job = this.jobOf(after.job);

@@ -6,18 +6,25 @@ import { heldRuns } from "../console/held-runs.js";
 import { buildActivity, keepLastOutcomes, updateActivity, type ChunkChange, type Counts } from "./activity.js";
 import { PersistentMap } from "./persistent-map.js";
 import type { DataState, Progress } from "./state.js";
+import { SharedRecords, summarizes } from "./summarized-runs.js";
 
 /** Data from a snapshot; progress and waits survive for runs and chunks still active. */
 export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): DataState {
   const runs = new Map<string, RunRecord>();
   const chunks = new Map<string, ChunkRecord>();
   const holds = heldRuns();
+  const summarized = new Set<string>();
   for (const { run, chunks: runChunks } of snapshot.runs) {
     // Snapshot order is active runs, then finished ones newest first, as the store read them by the same rule.
     if (!holds(run, runChunks.length)) continue;
     runs.set(run.id, run);
+    if (summarizes(runChunks.length)) summarized.add(run.id);
     for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
   }
+  // The counts are taken from every record; a summarized run's are then held as summarized-runs.ts says.
+  const activity = keepLastOutcomes(buildActivity(chunks.values(), snapshot.instance ?? null, summarized), prev?.activity);
+  const shared = new SharedRecords();
+  if (summarized.size > 0) for (const [id, chunk] of chunks) if (summarized.has(chunk.runId)) chunks.set(id, shared.held(chunk));
   const progress = new Map<string, Progress>();
   for (const [id, p] of prev?.progress ?? []) if (chunks.get(id)?.state === "running") progress.set(id, p);
   const waitingOn = new Map<string, readonly string[]>();
@@ -31,8 +38,10 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     jobs: snapshot.jobs,
     runs,
     chunks: PersistentMap.of(chunks),
+    summarized,
+    sharedRecords: shared,
     // A job whose runs left the window (or the snapshot's) still last ran when it did.
-    activity: keepLastOutcomes(buildActivity(chunks.values(), snapshot.instance ?? null), prev?.activity),
+    activity,
     progress,
     waitingOn,
     nextFires: snapshot.nextFires,
@@ -108,6 +117,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   const waitingOn = new CopyOnWrite(data.waitingOn);
   const batch = new ChunkBatch(data, progress);
   const changed = batch.changed;
+  let summarized: Set<string> | null = null;
   let lastSuccess: Record<string, number | null> | null = null;
   let draining = data.draining;
   let storeProblem = data.storeProblem;
@@ -122,7 +132,10 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         runs.write().set(run.id, run);
         if (event.name === "run:waiting") waitingOn.write().set(run.id, event.payload.on);
         else if (waitingOn.result().has(run.id)) waitingOn.write().delete(run.id);
-        if (event.name === "run:started") for (const chunk of event.payload.records) batch.set(chunk);
+        if (event.name === "run:started") {
+          if (summarizes(event.payload.chunks) && !data.summarized.has(run.id)) (summarized ??= new Set(data.summarized)).add(run.id);
+          for (const chunk of event.payload.records) batch.set(chunk);
+        }
         break;
       }
       case "chunk:pending":
@@ -160,35 +173,53 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
     }
   }
-  if (runs.changed()) capFinishedRuns(runs.write(), data.chunks, data.activity.perRun, changed);
+  if (runs.changed()) {
+    const dropped = capFinishedRuns(runs.write(), data.chunks, data.activity.perRun, changed);
+    if (dropped.size > 0 && [...dropped].some((id) => (summarized ?? data.summarized).has(id))) {
+      summarized = new Set([...(summarized ?? data.summarized)].filter((id) => !dropped.has(id)));
+      data.sharedRecords.forget(dropped);
+    }
+  }
+  const held = summarized ?? data.summarized;
   if (!runs.changed() && changed.size === 0 && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
     return { data, refresh };
   }
   const befores: (ChunkRecord | undefined)[] = [];
-  const chunks = data.chunks.with(changed, befores);
+  const kept = held.size === 0 ? changed : heldForms(changed, held, data.sharedRecords);
+  const chunks = data.chunks.with(kept, befores);
   const chunkChanges: ChunkChange[] = [];
   let i = 0;
+  const keptNow = kept.values();
+  // The activity counts from the new record; a summarized run's chunk still in the state its shared record says changed nothing.
   for (const after of changed.values()) {
     const before = befores[i++];
-    if (before !== after) chunkChanges.push([before, after]);
+    if (before !== keptNow.next().value) chunkChanges.push([before, after]);
   }
-  const activity = updateActivity(data.activity, chunkChanges, data.instance, () => chunks.values());
+  const activity = updateActivity(data.activity, chunkChanges, data.instance, () => chunks.values(), held);
   return {
-    data: { ...data, runs: runs.result(), chunks, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },
+    data: { ...data, runs: runs.result(), chunks, summarized: held, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },
     refresh,
   };
 }
 
-/** Drops the finished runs the console does not hold (held-runs.ts), with their chunks (marked dropped in `changed`); `perRun` counts each run's chunks. */
-function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>): void {
+/** What the console holds for each changed chunk: its record, or for a summarized run's chunk what summarized-runs.ts says. */
+function heldForms(changed: ReadonlyMap<string, ChunkRecord | undefined>, summarized: ReadonlySet<string>, shared: SharedRecords): Map<string, ChunkRecord | undefined> {
+  const held = new Map<string, ChunkRecord | undefined>();
+  for (const [id, chunk] of changed) held.set(id, chunk && summarized.has(chunk.runId) ? shared.held(chunk) : chunk);
+  return held;
+}
+
+/** Drops the finished runs the console does not hold (held-runs.ts), with their chunks (marked dropped in `changed`); `perRun` counts each run's chunks. Returns the ids of the runs dropped. */
+function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>): ReadonlySet<string> {
   const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
   finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
   const holds = heldRuns();
   const dropped = new Set(finished.filter((r) => !holds(r, chunkCount(perRun.get(r.id)))).map((r) => r.id));
-  if (dropped.size === 0) return;
+  if (dropped.size === 0) return dropped;
   for (const id of dropped) runs.delete(id);
   for (const [id, chunk] of changed) if (chunk && dropped.has(chunk.runId)) changed.set(id, undefined);
   for (const [id, chunk] of chunks) if (dropped.has(chunk.runId)) changed.set(id, undefined);
+  return dropped;
 }
 
 function chunkCount(counts: Counts | undefined): number {

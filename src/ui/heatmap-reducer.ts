@@ -80,14 +80,15 @@ export function heatmapAnswer(state: ConsoleState, request: number, data: Heatma
 /**
  * On the clock: while the run is active its cells change as chunks end. The console
  * follows that run's chunks itself, so its own data answers; reading the store's newest
- * runs again each second (a 100,000-chunk run among them) is left for a run it does not hold.
+ * runs again each second is left for a run it does not hold chunk by chunk (one it does
+ * not hold, or while it holds a run in sums: summarized-runs.ts).
  */
 export function heatmapTick(state: ConsoleState): ConsoleState {
   const overlay = state.overlay;
   if (overlay?.kind !== "heatmap" || !active(overlay.data) || state.now - overlay.askedAt < REFRESH_MS) return state;
   const request = state.nextRequest;
   const asked = { ...state, nextRequest: request + 1, overlay: { ...overlay, request, askedAt: state.now } };
-  const known = state.data.runs.has(overlay.data!.runId) ? heatmapOf(runsWithChunksOf(state, overlay.job), overlay.job) : null;
+  const known = state.data.runs.has(overlay.data!.runId) && state.data.summarized.size === 0 ? heatmapOf(runsWithChunksOf(state, overlay.job), overlay.job) : null;
   if (known) return heatmapAnswer(asked, request, known, undefined);
   return { ...asked, effects: [...state.effects, { type: "heatmap", job: overlay.job, request }] };
 }

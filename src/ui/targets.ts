@@ -12,7 +12,7 @@ export function selectedJob(state: ConsoleState): string | null {
       return views.jobs[selected.jobs]?.name ?? null;
     case "queue": {
       const row = views.queue[selected.queue];
-      return row ? (row.kind === "run" ? row.run.job : row.chunk.job) : null;
+      return row ? (row.kind === "chunk" ? row.chunk.job : row.run.job) : null;
     }
     case "running":
       return views.running[selected.running]?.job ?? null;
@@ -53,7 +53,7 @@ export function selectedRun(state: ConsoleState, want: "active" | "failed"): (Pi
   const { views, selected } = state;
   if (state.focus === "queue") {
     const row = views.queue[selected.queue];
-    if (row?.kind === "run") return row.run;
+    if (row && row.kind !== "chunk") return row.run;
   }
   if (state.focus === "failures") {
     const row = views.failures[selected.failures];

@@ -20,7 +20,11 @@ export interface JobRow {
   readonly lastSuccess: number | null;
 }
 
-export type QueueRow = { readonly kind: "run"; readonly run: RunRecord; readonly on: readonly string[] } | QueuedChunk;
+export type QueueRow =
+  | { readonly kind: "run"; readonly run: RunRecord; readonly on: readonly string[] }
+  /** A summarized run's chunks still to run, counted (summarized-runs.ts). */
+  | { readonly kind: "summary"; readonly run: RunRecord; readonly counts: Counts }
+  | QueuedChunk;
 
 export type FailureRow =
   | { readonly kind: "broken"; readonly job: JobView }
@@ -63,7 +67,8 @@ export function deriveViews(data: DataState, prev?: { readonly data: DataState; 
   const failures = reuse(["jobs", "runs"], ["failed"]) ? prev!.views.failures : failureRows(data);
   return {
     jobs: reuse(["jobs", "runs", "nextFires", "lastSuccess"], ["perJob"]) ? prev!.views.jobs : jobRows(data),
-    queue: reuse(["runs", "waitingOn"], ["claimed", "queued"]) ? prev!.views.queue : queueRows(data),
+    // A summarized run's row shows its counts, which change with every batch.
+    queue: reuse(["runs", "waitingOn", "summarized"], data.summarized.size > 0 ? ["claimed", "queued", "perRun"] : ["claimed", "queued"]) ? prev!.views.queue : queueRows(data),
     running: reuse([], ["onThread"]) ? prev!.views.running : runningRows(data),
     failures,
     failureCounts: prev && failures === prev.views.failures ? prev.views.failureCounts : failureCounts(failures),
@@ -96,11 +101,23 @@ function jobRows(data: DataState): JobRow[] {
 function queueRows(data: DataState): readonly QueueRow[] {
   const { claimed, queued } = data.activity;
   const waiting = [...data.runs.values()].filter((r) => r.status === "waiting").sort((a, b) => a.createdAt - b.createdAt);
+  const summaries = summaryRows(data);
   // The common case, one long list of queued chunks, is that list itself: no copy per batch.
-  if (waiting.length === 0 && claimed.length === 0) return queued;
+  if (waiting.length === 0 && summaries.length === 0 && claimed.length === 0) return queued;
   const runs: QueueRow[] = waiting.map((run) => ({ kind: "run", run, on: data.waitingOn.get(run.id) ?? [] }));
   // Claimed chunks start next, so they lead; the Queue pane names them "claimed".
-  return runs.concat(claimed, queued);
+  return runs.concat(summaries, claimed, queued);
+}
+
+/** A row for each summarized run with chunks still to run, oldest run first. */
+function summaryRows(data: DataState): QueueRow[] {
+  const rows: { kind: "summary"; run: RunRecord; counts: Counts }[] = [];
+  for (const id of data.summarized) {
+    const run = data.runs.get(id);
+    const counts = data.activity.perRun.get(id);
+    if (run && counts && counts.claimed + counts.pending + counts.queued > 0) rows.push({ kind: "summary", run, counts });
+  }
+  return rows.sort((a, b) => a.run.createdAt - b.run.createdAt);
 }
 
 function runningRows(data: DataState): ChunkRecord[] {
