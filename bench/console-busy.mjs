@@ -13,7 +13,7 @@ import { socketOrders } from "../dist/control/socket-orders.js";
 import { benchProject, median, REPO } from "./project.mjs";
 
 const BIN = join(REPO, "bin", "stau.js");
-const JOBS = {
+export const JOBS = {
   many: `import { defineJob } from "stau";
 export default defineJob({
   chunkSize: 1,
@@ -37,7 +37,7 @@ function cpuSeconds(pid) {
  * One `stau dev` in a pty: resolves with { pid, trigger(n) → { cpu, wall } , stop }.
  * `ended(text, runId)` says from its output that the run is over.
  */
-async function startDev(dir, headless) {
+export async function startDev(dir, headless) {
   const args = [BIN, "dev", "--workers", "2", ...(headless ? ["--no-ui", "--log-format", "json"] : [])];
   const { CI: _ci, ...env } = process.env;
   const pty = spawn(process.execPath, args, { cwd: dir, cols: 160, rows: 40, name: "xterm-256color", env });

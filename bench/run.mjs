@@ -4,6 +4,7 @@
 import { coldStart } from "./cold-start.mjs";
 import { consoleFrames } from "./console.mjs";
 import { consoleBusy } from "./console-busy.mjs";
+import { consoleMemory } from "./console-memory.mjs";
 import { consoleFirstFrame } from "./console-first-frame.mjs";
 import { pgChunkThroughput } from "./pg-throughput.mjs";
 import { programChunkOverhead } from "./programs.mjs";
@@ -37,6 +38,7 @@ const suites = [
   ["console_first_frame", () => consoleFirstFrame()],
   ["console", () => consoleFrames()],
   ["console_busy_cpu", () => consoleBusy()],
+  ["console_memory_bytes", () => consoleMemory()],
   ["heatmap", () => heatmapFrames()],
   ["pg_chunk_throughput", () => pgChunkThroughput()],
   ["program_chunk_overhead", () => programChunkOverhead()],
