@@ -10,11 +10,22 @@ import type { ChunkRecord, ChunkState } from "../store/records.js";
 export type Category = ChunkState | "claimed";
 export type Counts = Readonly<Record<Category, number>>;
 
-/** What a job's chunks say of it: how many run and wait, and its newest outcome. */
+/**
+ * A job's last run as its chunks tell it: the run of its newest chunk outcome, when that
+ * came and how it went. A run in which a chunk of the job failed went "failed", however
+ * many of its other chunks ended after that failure.
+ */
+export interface Outcome {
+  readonly at: number;
+  readonly state: ChunkState;
+  readonly runId: string;
+}
+
+/** What a job's chunks say of it: how many run and wait, and its last run. */
 export interface JobActivity {
   readonly running: number;
   readonly queued: number;
-  readonly last: { readonly at: number; readonly state: ChunkState } | null;
+  readonly last: Outcome | null;
 }
 
 export interface QueuedChunk {
@@ -58,6 +69,19 @@ const waits = (category: Category) => category === "claimed" || category === "qu
 /** When a chunk's outcome for its job's "last run" came (a claimed or running one gives none), or null. */
 function outcomeAt(chunk: ChunkRecord): number | null {
   return chunk.state === "running" ? null : (chunk.finishedAt ?? chunk.startedAt);
+}
+
+/**
+ * `last` with one more chunk outcome of its job: within one run the newest time and a
+ * failure over any success; across runs the newer run's. (Runs of one job that end
+ * interleaved can show the other's outcome; the Failures pane lists every failure.)
+ */
+function merge(last: Outcome | null, next: Outcome): Outcome {
+  if (!last) return next;
+  if (last.runId !== next.runId) return next.at >= last.at ? next : last;
+  const newer = next.at >= last.at ? next : last;
+  const failed = last.state === "failed" || next.state === "failed";
+  return { at: newer.at, state: failed ? "failed" : newer.state, runId: next.runId };
 }
 
 export function emptyActivity(): Activity {
@@ -167,7 +191,10 @@ class ActivityEdit {
         const was = outcomeAt(before);
         const last = was === null ? null : this.jobOf(before.job).last;
         const now = outcomeAt(after);
-        if (was !== null && last && was >= last.at && (now === null || now < was)) this.lostLast.add(before.job);
+        const newestGone = last !== null && was! >= last.at && (now === null || now < was!);
+        // The failure that made its run's outcome "failed" is retried: the run may not have failed after all.
+        const failureGone = last?.state === "failed" && last.runId === before.runId && before.state === "failed" && after.state !== "failed";
+        if (newestGone || failureGone) this.lostLast.add(before.job);
       }
     }
     if (after) {
@@ -180,19 +207,26 @@ class ActivityEdit {
       const at = outcomeAt(after);
       if (at !== null) {
         const job = this.jobOf(after.job);
-        if (!job.last || at >= job.last.at) job.last = { at, state: after.state };
+        job.last = merge(job.last, { at, state: after.state, runId: after.runId });
       }
     }
   }
 
   result(all: () => Iterable<ChunkRecord>): Activity {
     if (this.lostLast.size > 0) {
-      const newest = new Map<string, JobActivity["last"]>([...this.lostLast].map((job) => [job, null]));
+      // Two passes, so the answer does not depend on the chunks' order: each job's newest outcome, then that run's failures.
+      // A summarized run's chunks that ended are held without their times (summarized-runs.ts): its
+      // outcome's time stays, and its state is its failures' (pass two) or else done.
+      const kept = (last: Outcome | null) => (last && this.summarized.has(last.runId) ? { ...last, state: "done" as const } : null);
+      const newest = new Map<string, Outcome | null>([...this.lostLast].map((job) => [job, kept(this.jobOf(job).last)]));
       for (const chunk of all()) {
-        if (!newest.has(chunk.job)) continue;
-        const at = outcomeAt(chunk);
+        const at = newest.has(chunk.job) ? outcomeAt(chunk) : null;
         const known = newest.get(chunk.job);
-        if (at !== null && (!known || at >= known.at)) newest.set(chunk.job, { at, state: chunk.state });
+        if (at !== null && (!known || at >= known.at)) newest.set(chunk.job, { at, state: chunk.state, runId: chunk.runId });
+      }
+      for (const chunk of all()) {
+        const known = newest.get(chunk.job);
+        if (known && chunk.runId === known.runId && chunk.state === "failed") newest.set(chunk.job, { ...known, state: "failed" });
       }
       for (const [job, last] of newest) this.jobOf(job).last = last;
     }

@@ -91,7 +91,8 @@ function jobRows(data: DataState): JobRow[] {
     const runs = fromRuns.get(job.name);
     const running = chunks?.running ?? 0;
     const queued = (chunks?.queued ?? 0) + (runs?.queued ?? 0);
-    let lastRun = chunks?.last ?? null;
+    const last = chunks?.last;
+    let lastRun: JobRow["lastRun"] = last ? { at: last.at, state: last.state } : null;
     if (runs?.failedAt != null && (!lastRun || runs.failedAt >= lastRun.at)) lastRun = { at: runs.failedAt, state: "failed" };
     const state: JobState = job.broken ? "broken" : running ? "running" : queued ? "queued" : lastRun?.state === "failed" ? "failed" : "idle";
     return { name: job.name, state, broken: job.broken, lastRun, nextFire: data.nextFires[job.name] ?? null, lastSuccess: data.lastSuccess[job.name] ?? null };

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { ChunkRecord, ChunkState } from "../../src/store/records.js";
+import type { EngineEventEntry } from "../../src/ui/actions.js";
 import type { ConsoleState } from "../../src/ui/state.js";
 import { dataFromSnapshot } from "../../src/ui/data-reducer.js";
 import { PersistentMap } from "../../src/ui/persistent-map.js";
@@ -99,8 +100,32 @@ describe("views kept up to date change by change equal views derived from scratc
     const older = chunk("r1", "a", 0, "failed", { finishedAt: NOW - 9000 });
     const newer = chunk("r1", "a", 1, "done", { finishedAt: NOW - 1000 });
     let state = start(snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [older, newer] }] }));
-    expect(state.views.jobs[0].lastRun).toEqual({ at: NOW - 1000, state: "done" });
+    // The run's newest outcome, and a failure in it makes it failed.
+    expect(state.views.jobs[0].lastRun).toEqual({ at: NOW - 1000, state: "failed" });
     state = reduce(state, { type: "events", at: NOW, events: [{ name: "chunk:started", payload: { chunk: { ...newer, state: "running", finishedAt: null } } }] });
     expect(state.views.jobs[0]).toMatchObject({ state: "running", lastRun: { at: NOW - 9000, state: "failed" } });
+  });
+
+  test("a job whose run had a failed chunk is failed, however many of that run's chunks end after it, until it is retried or a newer run ends", () => {
+    const ev = (...events: EngineEventEntry[]) => ({ type: "events" as const, at: NOW, events });
+    const failure = chunk("r1", "a", 0, "failed", { finishedAt: NOW - 9000, error: { message: "boom", kind: "error" } });
+    let state = start(snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "running"), chunk("r1", "a", 1, "running")] }] }));
+    state = reduce(state, ev({ name: "chunk:failed", payload: { chunk: failure, error: failure.error!, willRetry: false, durationMs: 1 } }));
+    state = reduce(state, ev({ name: "chunk:done", payload: { chunk: chunk("r1", "a", 1, "done", { finishedAt: NOW - 1000 }), durationMs: 1 } }));
+    expect(state.views.jobs[0]).toMatchObject({ state: "failed", lastRun: { at: NOW - 1000, state: "failed" } });
+
+    // Retried: its failure is taken back; once it is done, the run went well.
+    state = reduce(state, ev({ name: "run:started", payload: { run: run("r1", "a"), chunks: 1, records: [chunk("r1", "a", 0, "queued", { attempts: 1 })] } }));
+    expect(state.views.jobs[0]).toMatchObject({ state: "queued", lastRun: { at: NOW - 1000, state: "done" } });
+    state = reduce(state, ev({ name: "chunk:done", payload: { chunk: chunk("r1", "a", 0, "done", { attempts: 2, finishedAt: NOW }), durationMs: 1 } }));
+    expect(state.views.jobs[0]).toMatchObject({ state: "idle", lastRun: { at: NOW, state: "done" } });
+
+    // A newer run that fails, then one that goes well.
+    state = reduce(state, ev({ name: "run:started", payload: { run: run("r2", "a"), chunks: 1, records: [chunk("r2", "a", 0, "queued")] } }));
+    state = reduce(state, ev({ name: "chunk:failed", payload: { chunk: { ...failure, id: "r2.a.0", runId: "r2", finishedAt: NOW + 1 }, error: failure.error!, willRetry: false, durationMs: 1 } }));
+    expect(state.views.jobs[0]).toMatchObject({ state: "failed", lastRun: { at: NOW + 1, state: "failed" } });
+    state = reduce(state, ev({ name: "run:started", payload: { run: run("r3", "a"), chunks: 1, records: [chunk("r3", "a", 0, "queued")] } }));
+    state = reduce(state, ev({ name: "chunk:done", payload: { chunk: chunk("r3", "a", 0, "done", { finishedAt: NOW + 2 }), durationMs: 1 } }));
+    expect(state.views.jobs[0]).toMatchObject({ state: "idle", lastRun: { at: NOW + 2, state: "done" } });
   });
 });

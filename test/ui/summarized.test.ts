@@ -68,9 +68,11 @@ describe("a run of more than DETAILED_CHUNKS chunks is held in sums", () => {
     // queued a, queued b, done a, and the failed chunk's own record.
     expect(recordsHeld(state, "big")).toBe(4);
 
-    // A retry queues the failed chunk again: it leaves the Failures pane, the counts follow.
+    // A retry queues the failed chunk again: it leaves the Failures pane, the counts follow,
+    // and the job's last run is the run's newest outcome again (its ended chunks hold no times).
     state = reduce(state, events({ name: "run:started", payload: { run: run("big", "a"), chunks: 1, records: [chunk("big", "a", 11, "queued", { attempts: 1 })] } }));
     expect(state.views.failures).toEqual([]);
+    expect(state.views.jobs[0].lastRun).toEqual({ at: NOW, state: "done" });
     expect(state.views.counts).toMatchObject({ queued: BIG - 1, done: 1, failed: 0 });
     expect(state.data.summarized).toEqual(new Set(["big"]));
   });
