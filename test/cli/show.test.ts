@@ -77,6 +77,35 @@ describe("stau show", () => {
     expect(text.stdout).toContain("error: unit 3 has no data for 2026-11-01");
     expect(text.stdout).toMatch(/^\s+at .*partly_fails\.ts/m);
     expect(text.stdout).toContain(`rerun: stau run partly_fails --kwargs '{"day":"2026-11-01"}' --work 3`);
+    expect(text.stdout).toContain("2 chunk(s): 1 done, 1 failed:");
+    // Two chunks fit a screen: their failure is not named again.
+    expect(text.stdout).not.toContain("failed chunk(s) of");
+  });
+
+  it("a big run's output ends with its failed chunks named again, where the terminal leaves the reader", async () => {
+    const p = project({
+      "jobs/many.ts": `import { defineJob } from "stau";
+export default defineJob({
+  chunkSize: 1,
+  selectWork: () => Array.from({ length: 30 }, (_, i) => i),
+  run({ workIds }) {
+    if (workIds[0] === 7 || workIds[0] === 23) throw new Error(\`sensor \${workIds[0]} has no calibration\\nsecond line\`);
+  },
+});
+`,
+    });
+    const run = await stau(p.dir, ["run", "many", "--json", ...WORKERS]);
+    expect(run.code, show(run)).toBe(1);
+    const runId = json(run).run.id;
+    const text = await stau(p.dir, ["show", runId]);
+    expect(text.code, show(text)).toBe(0);
+    expect(text.stdout).toContain("30 chunk(s): 28 done, 2 failed:");
+    const tail = text.stdout.trimEnd().split("\n").slice(-3);
+    expect(tail).toEqual([
+      "2 failed chunk(s) of 30, each above with its stack:",
+      `  ${runId}.many.7  [7]  error: sensor 7 has no calibration`,
+      `  ${runId}.many.23  [23]  error: sensor 23 has no calibration`,
+    ]);
   });
 
   it("shows a retried chunk that then succeeded, a clean checkout, and a job name as its newest run", async () => {

@@ -54,7 +54,7 @@ function printRun({ run, chunks }: Shown): void {
   field("finished", `${at(run.finishedAt)}${took}`);
   if (run.error) field("error", paint("red", run.error, out));
   field("rerun", run.rerun);
-  out.write(`\n${chunks.length} chunk(s):\n`);
+  out.write(`\n${chunks.length} chunk(s)${countsLine(chunks)}:\n`);
   for (const chunk of chunks) {
     const ran = chunk.instance ? ` on ${chunk.instance}${chunk.worker ? ` worker ${chunk.worker}` : ""}` : "";
     const duration = chunk.durationMs === null ? "" : `  ${formatDuration(chunk.durationMs)}`;
@@ -66,6 +66,27 @@ function printRun({ run, chunks }: Shown): void {
     if (frames) out.write(paint("dim", frames.replace(/^\s*/gm, "      "), out) + "\n");
     if (chunk.error.kind !== "upstream") out.write(`    ${paint("dim", "rerun:", out)} ${chunk.rerun}\n`);
   }
+  // A big run's failures are somewhere in thousands of lines: the end of the output, what
+  // the terminal shows, names them again.
+  const failed = chunks.filter((chunk) => chunk.status === "failed");
+  if (chunks.length <= SCREENFUL || failed.length === 0) return;
+  out.write(`\n${paint("red", `${failed.length} failed chunk(s)`, out)} of ${chunks.length}, each above with its stack:\n`);
+  for (const chunk of failed.slice(0, SCREENFUL)) {
+    const ids = chunk.workIds.length ? `  [${abbreviated(chunk.workIds.map(String))}]` : "";
+    out.write(`  ${chunk.id}${ids}  ${paint("red", `${chunk.error?.kind ?? "error"}: ${(chunk.error?.message ?? "").split("\n")[0]}`, out)}\n`);
+  }
+  if (failed.length > SCREENFUL) out.write(`  … ${failed.length - SCREENFUL} more, each above\n`);
+}
+
+/** Runs of more chunks than this end with their failures named again. */
+const SCREENFUL = 20;
+
+/** ": 11999 done, 1 failed" — each state's count, in the states' order. */
+function countsLine(chunks: Shown["chunks"]): string {
+  const counts = new Map<string, number>();
+  for (const chunk of chunks) counts.set(chunk.status, (counts.get(chunk.status) ?? 0) + 1);
+  const parts = Object.keys(STATE_STYLE).filter((state) => counts.has(state)).map((state) => `${counts.get(state)} ${state}`);
+  return parts.length > 0 ? `: ${parts.join(", ")}` : "";
 }
 
 /** At most ten items, then how many more. */
