@@ -2,6 +2,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { formatLogLines, logFile } from "../store/logs.js";
 import type { AttemptError } from "../store/records.js";
+import { stackFrames } from "../stack.js";
 
 /**
  * Appends chunk log lines to their files. Lines of one file are buffered and written in
@@ -165,12 +166,4 @@ export function failureText(attempt: number, kind: string, error: AttemptError):
   const head = `[stau] attempt ${attempt} failed (${kind}): ${error.message}`;
   const frames = stackFrames(error.stack);
   return { level: "error", text: frames ? `${head}\n${frames}` : head };
-}
-
-/** The "    at …" lines of a stack (its first lines repeat the message). */
-export function stackFrames(stack: string | null): string {
-  if (!stack) return "";
-  const lines = stack.split("\n");
-  const first = lines.findIndex((line) => /^\s+at /.test(line));
-  return first === -1 ? "" : lines.slice(first).join("\n");
 }

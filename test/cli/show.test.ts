@@ -76,6 +76,8 @@ describe("stau show", () => {
     expect(text.stdout).toContain(`${commit} + uncommitted changes in jobs/`);
     expect(text.stdout).toContain("error: unit 3 has no data for 2026-11-01");
     expect(text.stdout).toMatch(/^\s+at .*partly_fails\.ts/m);
+    // Only the job's frames: not those of stau's worker and thread pool that called it.
+    expect(text.stdout).not.toMatch(/dist[\\/]exec[\\/]worker\.js|tinypool/);
     expect(text.stdout).toContain(`rerun: stau run partly_fails --kwargs '{"day":"2026-11-01"}' --work 3`);
     expect(text.stdout).toContain("2 chunk(s): 1 done, 1 failed:");
     // Two chunks fit a screen: their failure is not named again.

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { Dialog } from "../../src/ui/Dialog.js";
 import { failureText } from "../../src/ui/failure-text.js";
@@ -26,6 +27,12 @@ describe("the whole error", () => {
       "    at fetch (jobs/lib/store.ts:12:9)",
       "    at run (jobs/anomaly_scores.ts:40:5)",
     ]);
+  });
+
+  test("the frames of stau's worker and thread pool that end a job's stack are left out", () => {
+    const worker = fileURLToPath(new URL("../../src/exec/worker.js", import.meta.url));
+    const stack = `Error: boom\n    at run (jobs/a.ts:4:11)\n    at async runChunk (file://${worker}:161:16)\n    at async file:///app/node_modules/tinypool/dist/entry/worker.js:48:17`;
+    expect(failureText(inFailures({ kind: "error", message: "boom", stack }))!.lines.slice(2)).toEqual(["boom", "", "    at run (jobs/a.ts:4:11)"]);
   });
 
   test("a stack that does not start with the message is kept whole", () => {

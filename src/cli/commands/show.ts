@@ -1,6 +1,6 @@
 import { formatDuration } from "../../config/duration.js";
 import { UsageError } from "../../errors.js";
-import { stackFrames } from "../../exec/log-capture.js";
+import { stackFrames } from "../../stack.js";
 import { showJson } from "../../json.js";
 import type { ArchivedRun } from "../../store/records.js";
 import type { Store } from "../../store/store.js";
