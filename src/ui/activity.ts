@@ -191,7 +191,7 @@ class ActivityEdit {
         const was = outcomeAt(before);
         const last = was === null ? null : this.jobOf(before.job).last;
         const now = outcomeAt(after);
-        const newestGone = last !== null && was! >= last.at && (now === null || now < was!);
+        const newestGone = was !== null && last !== null && was >= last.at && (now === null || now < was);
         // The failure that made its run's outcome "failed" is retried: the run may not have failed after all.
         const failureGone = last?.state === "failed" && last.runId === before.runId && before.state === "failed" && after.state !== "failed";
         if (newestGone || failureGone) this.lostLast.add(before.job);
