@@ -109,7 +109,8 @@ class ChunkBatch {
 /**
  * Applies a batch of events: every change of a run or a chunk arrives as one (see
  * src/events.ts), so the data follows without reading stau again. `refresh` says the
- * job files changed, which no event carries: the store should take a new snapshot.
+ * job files changed or a schedule entry's next fire moved, which no event carries: the
+ * store should take a new snapshot.
  */
 export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
   const runs = new CopyOnWrite(data.runs);
@@ -161,6 +162,9 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
       }
       case "registry:reloaded":
+      // An entry's next fire moved (the Jobs pane's "next"): the snapshot says when to.
+      case "schedule:fired":
+      case "schedule:skipped":
         refresh = true;
         break;
       case "instance:draining":

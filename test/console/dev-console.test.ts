@@ -87,6 +87,21 @@ describe("stau dev console", () => {
     expect(await pty.exited()).toBe(0);
   });
 
+  it("after a schedule entry fires, the Jobs pane says when it fires next, not \"due\"", async () => {
+    const p = project({
+      "jobs/alpha.ts": JOBS["jobs/alpha.ts"],
+      "stau.schedule.ts": `import { defineSchedule } from "stau";
+export default defineSchedule([{ id: "often", job: "alpha", every: "3s" }]);
+`,
+    });
+    const pty = dev(p.dir);
+    const alphaRow = (s: string) => s.split("\n").find((line) => /\balpha\s+(idle|queued|running)/.test(line)) ?? "";
+    // Two fires seen in the Logs pane (the second surely after the console read stau's
+    // state), and the next one is ahead again: the row counts down instead of saying "due".
+    const fires = (s: string) => (s.match(/alpha says hello/g) ?? []).length;
+    await pty.waitFor((s) => fires(s) >= 2 && /ok \d+s ago\s+in \ds/.test(alphaRow(s)), "alpha's next fire after two scheduled runs");
+  });
+
   it("redraws to the new size and never draws past the last row", async () => {
     const p = project(JOBS);
     const pty = dev(p.dir, { cols: 120, rows: 36 });

@@ -93,6 +93,9 @@ describe("engine events → data and views", () => {
     expect(applyEvents(data, noSnapshot, NOW).refresh).toBe(false);
     // Job files changed: no event carries the new jobs, so they are read again.
     expect(applyEvents(data, [{ name: "registry:reloaded", payload: { files: ["jobs/a.ts"], broken: [] } }], NOW).refresh).toBe(true);
+    // A schedule entry fired or skipped a tick: its next fire moved, and no event says when to.
+    expect(applyEvents(data, [{ name: "schedule:fired", payload: { entryId: "e", job: "a", tickAt: NOW, catchUp: false, runId: "r9" } }], NOW).refresh).toBe(true);
+    expect(applyEvents(data, [{ name: "schedule:skipped", payload: { entryId: "e", job: "a", tickAt: NOW, reason: "paused", kind: "paused" } }], NOW).refresh).toBe(true);
     const logOnly = applyEvents(data, [{ name: "chunk:log", payload: { chunkId: "x", attempt: 1, level: "info", text: "t" } }], NOW);
     expect(logOnly).toEqual({ data, refresh: false });
   });
