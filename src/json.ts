@@ -63,6 +63,8 @@ export function runsJson(runs: readonly (ArchivedRun | RunSummary)[], instancesA
     createdAt: new Date(run.createdAt).toISOString(),
     finishedAt: run.finishedAt === null ? null : new Date(run.finishedAt).toISOString(),
     chunks: chunkCounts(states),
+    /** Chunks per state as stored (added after `chunks`, whose failed bucket also holds upstream_failed and cancelled ones). */
+    states: { ...states },
     interrupted: !instancesAlive && run.finishedAt === null,
   }));
 }

@@ -218,7 +218,7 @@ describe("stau runs", () => {
     const runs = json<any[]>(result);
     expect(runs.map((r) => r.id)).toEqual([bad.run.id, ok.run.id]);
     for (const run of runs) {
-      expect(Object.keys(run).sort()).toEqual(["chunks", "createdAt", "finishedAt", "id", "interrupted", "job", "status", "trigger"]);
+      expect(Object.keys(run).sort()).toEqual(["chunks", "createdAt", "finishedAt", "id", "interrupted", "job", "states", "status", "trigger"]);
       expect(Object.keys(run.chunks).sort()).toEqual(["done", "failed", "queued", "running"]);
       expect(run.createdAt).toMatch(ISO);
       expect(run.finishedAt).toMatch(ISO);
@@ -236,6 +236,25 @@ describe("stau runs", () => {
     expect(text.code, show(text)).toBe(0);
     expect(text.stdout.indexOf(bad.run.id)).toBeLessThan(text.stdout.indexOf(ok.run.id));
     expect(text.stdout.indexOf(bad.run.id)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("tells chunks that failed from chunks that never ran: the text names upstream_failed ones apart, the JSON adds each state's count", async () => {
+    const p = project({
+      "jobs/source.ts": `import { defineJob } from "stau";
+export default defineJob({ chunkSize: 1, selectWork: () => [1, 2], run({ workIds }) { if (workIds[0] === 2) throw new Error("no data for 2"); } });
+`,
+      "jobs/report.ts": `import { defineJob } from "stau";
+export default defineJob({ chunkSize: 1, selectWork: () => [1, 2], dependencies: [{ job: "source", maxLag: "1h" }], run() {} });
+`,
+    });
+    const run = await stau(p.dir, ["run", "report", "--json", ...WORKERS]);
+    expect(run.code, show(run)).toBe(1);
+    const [listed] = json<any[]>(await stau(p.dir, ["runs", "--json"]));
+    // The bucket the contract names stays as it was; `states` says which is which.
+    expect(listed.chunks).toEqual({ done: 2, running: 0, queued: 0, failed: 2 });
+    expect(listed.states).toEqual({ done: 2, failed: 1, upstream_failed: 1 });
+    const text = await stau(p.dir, ["runs"]);
+    expect(text.stdout).toContain("done 2 running 0 queued 0 failed 1 upstream_failed 1\n");
   });
 
   it("counts upstream_failed chunks as failed", async () => {

@@ -27,10 +27,12 @@ export async function runsCommand(flags: RuntimeFlags & { json?: boolean; limit?
   }
   for (const run of runs) {
     const took = run.finishedAt ? formatDuration(Date.parse(run.finishedAt) - Date.parse(run.createdAt)) : "";
-    const { done, running, queued, failed } = run.chunks;
+    const { done, running, queued } = run.chunks;
+    // The failed bucket of the JSON holds chunks that never ran too: a person reads them apart.
+    const notRun = (["upstream_failed", "cancelled"] as const).filter((state) => (run.states[state] ?? 0) > 0).map((state) => ` ${state} ${run.states[state]}`);
     // A run no instance is alive to finish is not running: say so, and what picks it up.
     const status = run.interrupted ? paint("yellow", "interrupted", out) : paint(STATUS_STYLE[run.status], run.status.padEnd(11), out);
-    out.write(`${run.id}  ${status} ${run.job.padEnd(24)} ${run.trigger.padEnd(8)} ${dateTime(Date.parse(run.createdAt))}  ${took.padStart(6)}  done ${done} running ${running} queued ${queued} failed ${failed}\n`);
+    out.write(`${run.id}  ${status} ${run.job.padEnd(24)} ${run.trigger.padEnd(8)} ${dateTime(Date.parse(run.createdAt))}  ${took.padStart(6)}  done ${done} running ${running} queued ${queued} failed ${run.states.failed ?? 0}${notRun.join("")}\n`);
   }
   if (runs.some((run) => run.interrupted)) out.write("\ninterrupted: no stau instance is running; the next stau start (or dev) takes these runs up\n");
   return 0;
