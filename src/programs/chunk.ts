@@ -128,7 +128,16 @@ function outcomeOf(program: ProgramSpec, end: ProcessEnd, stderrTail: readonly s
   if (end.code === 0 && !end.signal) return { ok: true };
   const how = end.signal ? `was ended by signal ${end.signal}` : `exited with code ${end.code}${end.code === NON_RETRYABLE_EXIT ? " (not retried)" : ""}`;
   const tail = stderrTail.length > 0 ? `\nlast lines of stderr:\n${stderrTail.join("\n")}` : "";
-  return { ok: false, kind: "error", error: { name: "Error", message: `${how}${tail}`, stack: null, nonRetryable: end.code === NON_RETRYABLE_EXIT } };
+  // The first line is what the Failures pane, a run's summary and a log's header show: it
+  // names the cause when stderr ends with it (Python's exception, a shell's message).
+  const cause = causeLine(stderrTail);
+  return { ok: false, kind: "error", error: { name: "Error", message: `${how}${cause ? `: ${cause}` : ""}${tail}`, stack: null, nonRetryable: end.code === NON_RETRYABLE_EXIT } };
+}
+
+/** The line of stderr's tail that says why: the last one, but the one before R's closing "Execution halted". */
+function causeLine(tail: readonly string[]): string | null {
+  const lines = tail.at(-1)?.trim() === "Execution halted" ? tail.slice(0, -1) : tail;
+  return lines.at(-1)?.trim() || null;
 }
 
 /** The last lines of a stream, each cut to a readable length. */

@@ -54,7 +54,7 @@ describe("a program's chunk on the pool", () => {
   it("caps a chatty program's log and still names its stderr when it fails", async () => {
     const { run, log } = await setUp({ "jobs/chatty.sh": `for i in $(seq 1 200); do echo "line $i"; done\necho "the real problem" >&2\nexit 1\n` });
     const outcome = await run("chatty");
-    expect(outcome).toMatchObject({ ok: false, kind: "error", error: { message: "exited with code 1\nlast lines of stderr:\nthe real problem" } });
+    expect(outcome).toMatchObject({ ok: false, kind: "error", error: { message: "exited with code 1: the real problem\nlast lines of stderr:\nthe real problem" } });
     const text = await log("chatty");
     expect(text).toContain("[stau] log cap of 200 bytes reached");
     expect(text).not.toContain("line 200");
@@ -72,7 +72,7 @@ describe("a program's chunk on the pool", () => {
     expect(await pool.selectWork(spec("alone"), {})).toEqual(["a", 2]);
     expect(await pool.selectWork(spec("last"), {})).toEqual([1, 2, 3]);
     await expect(pool.selectWork(spec("chatty"), {})).rejects.toThrow(/chatty \(select-work phase\) must print a JSON array of work IDs .*printed "no ids today"/);
-    await expect(pool.selectWork(spec("fails"), {})).rejects.toThrow(/fails \(select-work phase\) exited with code 2\nlast lines of stderr:\nno database/);
+    await expect(pool.selectWork(spec("fails"), {})).rejects.toThrow(/fails \(select-work phase\) exited with code 2: no database\nlast lines of stderr:\nno database/);
     await expect(pool.selectWork(spec("silent"), {})).rejects.toThrow(/silent \(select-work phase\) must print a JSON array .*printed nothing$/);
     await expect(pool.selectWork(spec("hangs"), {})).rejects.toThrow("hangs (select-work phase) timed out after 300ms");
   });

@@ -66,6 +66,10 @@ if (grepl("3", ids)) {
     ]);
     expect(out.chunks[1].error.message).toContain("exited with code 100 (not retried)");
     expect(out.chunks[1].error.message).toContain("no data for 3");
+    // R's stop() ends stderr with "Execution halted": the line before it is the cause.
+    p.write("jobs/halts.R", `# /// stau\n# retries = 0\n# ///\nstop("no readings for unit 3")\n`);
+    const halted = chunkOf(json(await stau(p.dir, ["run", "halts", "--json", ...WORKERS])), "halts");
+    expect(halted.error.message.split("\n")[0]).toBe("exited with code 1: Error: no readings for unit 3");
     const logs = await stau(p.dir, ["logs", "trend"]);
     expect(logs.stdout).toContain("trend over [1,2]");
     expect(logs.stdout).not.toContain("::stau::progress");
@@ -124,11 +128,15 @@ sys.exit(3)
     const chunk = chunkOf(json(result), "exits");
     expect(chunk.attempts).toBe(2);
     expect(chunk.error.kind).toBe("error");
-    expect(chunk.error.message).toMatch(/^exited with code 3\n/);
-    expect(chunk.error.message).toContain("ValueError: unit 7 has no readings");
+    // The first line, which the Failures pane and a run's summary show, names the cause too.
+    expect(chunk.error.message.split("\n")[0]).toBe("exited with code 3: ValueError: unit 7 has no readings");
+    expect(chunk.error.message).toContain("last lines of stderr:\nTraceback (most recent call last):\nValueError: unit 7 has no readings");
     const logs = await stau(p.dir, ["logs", "exits"]);
     expect(logs.stdout).toMatch(/working/);
-    expect(logs.stdout).toMatch(/attempt 2 failed \(error\): exited with code 3/);
+    expect(logs.stdout).toMatch(/attempt 2 failed \(error\): exited with code 3: ValueError: unit 7 has no readings/);
+    // stau show keeps the message's lines under their chunk.
+    const shown = await stau(p.dir, ["show", json(result).run.id]);
+    expect(shown.stdout).toContain("    error: exited with code 3: ValueError: unit 7 has no readings\n    last lines of stderr:\n    Traceback (most recent call last):\n");
   });
 
   it("does not retry exit 100, and names a signal that ended the program", async () => {
@@ -138,7 +146,7 @@ sys.exit(3)
     });
     const gaveUp = chunkOf(json(await stau(p.dir, ["run", "gives_up", "--json", ...WORKERS])), "gives_up");
     expect(gaveUp.attempts).toBe(1);
-    expect(gaveUp.error.message).toMatch(/exited with code 100 \(not retried\)\nlast lines of stderr:\nbad input/);
+    expect(gaveUp.error.message).toMatch(/^exited with code 100 \(not retried\): bad input\nlast lines of stderr:\nbad input/);
     const crashed = chunkOf(json(await stau(p.dir, ["run", "crashes", "--json", ...WORKERS])), "crashes");
     expect(crashed.error.message).toMatch(/^was ended by signal SIGSEGV/);
   });

@@ -61,7 +61,9 @@ function printRun({ run, chunks }: Shown): void {
     const ids = chunk.workIds.length ? `  [${abbreviated(chunk.workIds.map(String))}]` : "";
     out.write(`  ${chunk.id}  ${paint(STATE_STYLE[chunk.status], chunk.status, out)}${ids}  attempts ${chunk.attempts}${duration}${ran}\n`);
     if (!chunk.error) continue;
-    out.write(`    ${paint(chunk.error.kind === "cancelled" ? "yellow" : "red", `${chunk.error.kind}: ${chunk.error.message}`, out)}\n`);
+    // Every line of a message under its chunk (a program's carries stderr's last lines).
+    const message = `${chunk.error.kind}: ${chunk.error.message}`.replace(/\n/g, "\n    ");
+    out.write(`    ${paint(chunk.error.kind === "cancelled" ? "yellow" : "red", message, out)}\n`);
     const frames = stackFrames(chunk.error.stack);
     if (frames) out.write(paint("dim", frames.replace(/^\s*/gm, "      "), out) + "\n");
     if (chunk.error.kind !== "upstream") out.write(`    ${paint("dim", "rerun:", out)} ${chunk.rerun}\n`);
