@@ -75,7 +75,10 @@ export class ProgramRunner {
     const outcome = running.stopped ? stoppedOutcome(running.stopped) : ended;
     // Every line came before the process's pipes closed.
     logs.drained(chunkId, attempt);
-    logs.settled(chunkId, attempt, true, outcome.ok ? null : outcome);
+    // The log holds the program's stderr already: its failure line names the cause without
+    // stderr's last lines again, unless the log was cut short before them.
+    const logged = outcome.ok || bytes > logCapBytes ? outcome : { ...outcome, error: { ...outcome.error, message: outcome.error.message.split("\n")[0]! } };
+    logs.settled(chunkId, attempt, true, logged.ok ? null : logged);
     return outcome;
   }
 

@@ -134,6 +134,8 @@ sys.exit(3)
     const logs = await stau(p.dir, ["logs", "exits"]);
     expect(logs.stdout).toMatch(/working/);
     expect(logs.stdout).toMatch(/attempt 2 failed \(error\): exited with code 3: ValueError: unit 7 has no readings/);
+    // Each attempt's stderr is in its log once: the failure line does not repeat it.
+    expect(logs.stdout.match(/Traceback \(most recent call last\):/g)).toHaveLength(2);
     // stau show keeps the message's lines under their chunk.
     const shown = await stau(p.dir, ["show", json(result).run.id]);
     expect(shown.stdout).toContain("    error: exited with code 3: ValueError: unit 7 has no readings\n    last lines of stderr:\n    Traceback (most recent call last):\n");
