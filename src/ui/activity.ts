@@ -78,10 +78,12 @@ function outcomeAt(chunk: ChunkRecord): number | null {
  */
 function merge(last: Outcome | null, next: Outcome): Outcome {
   if (!last) return next;
-  if (last.runId !== next.runId) return next.at >= last.at ? next : last;
   const newer = next.at >= last.at ? next : last;
-  const failed = last.state === "failed" || next.state === "failed";
-  return { at: newer.at, state: failed ? "failed" : newer.state, runId: next.runId };
+  if (last.runId !== next.runId) return newer;
+  // One run: a new object only when the failure and the newest time come from two outcomes
+  // (this runs for every chunk that ends while the console watches).
+  const failed = last.state === "failed" ? last : next.state === "failed" ? next : null;
+  return failed === null || failed === newer ? newer : { ...failed, at: newer.at };
 }
 
 export function emptyActivity(): Activity {

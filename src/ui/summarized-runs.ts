@@ -2,9 +2,10 @@ import type { ChunkRecord } from "../store/records.js";
 
 // How the console holds the chunks of a big run. A person reads a run of a hundred
 // thousand chunks by its counts, the chunks on threads and its failures, never row by
-// row; holding every record cost the console more than the engine holds for the whole
-// run (a million-chunk run: 2.1 GB at its peak in `stau dev`, 1.5 GB kept once it was
-// over). A run of more than DETAILED_CHUNKS is summarized: of its chunks the console
+// row; holding every record cost the console nearly half again what the engine holds for
+// the run (a million-chunk run in `stau dev`: 1,299 bytes a chunk at its peak against 893
+// headless, and ~1.5 GB kept once it was over). A run of more than DETAILED_CHUNKS is
+// summarized: of its chunks the console
 // keeps the records of those claimed, running or failed, and for every other one a
 // record shared by all its chunks of the same job and state, which is what the counts
 // read. The Queue pane shows such a run as one row of counts, and its heatmap is read

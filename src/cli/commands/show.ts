@@ -58,8 +58,7 @@ function printRun({ run, chunks }: Shown): void {
   for (const chunk of chunks) {
     const ran = chunk.instance ? ` on ${chunk.instance}${chunk.worker ? ` worker ${chunk.worker}` : ""}` : "";
     const duration = chunk.durationMs === null ? "" : `  ${formatDuration(chunk.durationMs)}`;
-    const ids = chunk.workIds.length ? `  [${abbreviated(chunk.workIds.map(String))}]` : "";
-    out.write(`  ${chunk.id}  ${paint(STATE_STYLE[chunk.status], chunk.status, out)}${ids}  attempts ${chunk.attempts}${duration}${ran}\n`);
+    out.write(`  ${chunk.id}  ${paint(STATE_STYLE[chunk.status], chunk.status, out)}${idsOf(chunk)}  attempts ${chunk.attempts}${duration}${ran}\n`);
     if (!chunk.error) continue;
     // Every line of a message under its chunk (a program's carries stderr's last lines).
     const message = `${chunk.error.kind}: ${chunk.error.message}`.replace(/\n/g, "\n    ");
@@ -74,8 +73,7 @@ function printRun({ run, chunks }: Shown): void {
   if (chunks.length <= SCREENFUL || failed.length === 0) return;
   out.write(`\n${paint("red", `${failed.length} failed chunk(s)`, out)} of ${chunks.length}, each above with its stack:\n`);
   for (const chunk of failed.slice(0, SCREENFUL)) {
-    const ids = chunk.workIds.length ? `  [${abbreviated(chunk.workIds.map(String))}]` : "";
-    out.write(`  ${chunk.id}${ids}  ${paint("red", `${chunk.error?.kind ?? "error"}: ${(chunk.error?.message ?? "").split("\n")[0]}`, out)}\n`);
+    out.write(`  ${chunk.id}${idsOf(chunk)}  ${paint("red", `${chunk.error?.kind ?? "error"}: ${(chunk.error?.message ?? "").split("\n")[0]}`, out)}\n`);
   }
   if (failed.length > SCREENFUL) out.write(`  … ${failed.length - SCREENFUL} more, each above\n`);
 }
@@ -89,6 +87,11 @@ function countsLine(chunks: Shown["chunks"]): string {
   for (const chunk of chunks) counts.set(chunk.status, (counts.get(chunk.status) ?? 0) + 1);
   const parts = Object.keys(STATE_STYLE).filter((state) => counts.has(state)).map((state) => `${counts.get(state)} ${state}`);
   return parts.length > 0 ? `: ${parts.join(", ")}` : "";
+}
+
+/** A chunk's work IDs as its line shows them, or nothing for a chunk without. */
+function idsOf(chunk: Shown["chunks"][number]): string {
+  return chunk.workIds.length ? `  [${abbreviated(chunk.workIds.map(String))}]` : "";
 }
 
 /** At most ten items, then how many more. */
