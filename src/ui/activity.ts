@@ -47,8 +47,12 @@ export interface Activity {
   readonly queued: readonly QueuedChunk[];
 }
 
-/** One chunk's change: its record before (undefined: new) and after (undefined: dropped). */
-export type ChunkChange = readonly [ChunkRecord | undefined, ChunkRecord | undefined];
+/**
+ * One chunk's change: its record before (undefined: new) and after (undefined: dropped);
+ * or, with `count`, that many chunks' (a big run's chunks moving between the records
+ * that stand for them: summarized-runs.ts).
+ */
+export type ChunkChange = readonly [before: ChunkRecord | undefined, after: ChunkRecord | undefined, count?: number];
 
 const ZERO: Counts = { queued: 0, pending: 0, claimed: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
 
@@ -63,11 +67,24 @@ export function onThread(chunk: ChunkRecord, self: string | null): boolean {
   return chunk.state === "running" && (chunk.worker != null || self === null || chunk.owner !== self);
 }
 
+/**
+ * The store never records a chunk's worker thread; only chunk:started says it. A later
+ * record of the same attempt without it (a snapshot, a shared store's echo of the
+ * claim) must not turn a chunk running on a thread back into one claimed ahead.
+ */
+export function keepWorker(known: ChunkRecord | undefined, chunk: ChunkRecord): ChunkRecord {
+  if (!lacksWorker(chunk) || known?.state !== "running" || known.worker == null || known.attempts !== chunk.attempts) return chunk;
+  return { ...chunk, worker: known.worker };
+}
+
+/** Whether keepWorker may change a record: only then is the record known before it worth looking up. */
+export const lacksWorker = (chunk: ChunkRecord) => chunk.state === "running" && chunk.worker == null;
+
 const categoryOf = (chunk: ChunkRecord, self: string | null): Category => (chunk.state === "running" && !onThread(chunk, self) ? "claimed" : chunk.state);
 const waits = (category: Category) => category === "claimed" || category === "queued" || category === "pending";
 
 /** When a chunk's outcome for its job's "last run" came (a claimed or running one gives none), or null. */
-function outcomeAt(chunk: ChunkRecord): number | null {
+export function outcomeAt(chunk: ChunkRecord): number | null {
   return chunk.state === "running" ? null : (chunk.finishedAt ?? chunk.startedAt);
 }
 
@@ -76,7 +93,7 @@ function outcomeAt(chunk: ChunkRecord): number | null {
  * failure over any success; across runs the newer run's. (Runs of one job that end
  * interleaved can show the other's outcome; the Failures pane lists every failure.)
  */
-function merge(last: Outcome | null, next: Outcome): Outcome {
+export function merge(last: Outcome | null, next: Outcome): Outcome {
   if (!last) return next;
   const newer = next.at >= last.at ? next : last;
   if (last.runId !== next.runId) return newer;
@@ -88,13 +105,6 @@ function merge(last: Outcome | null, next: Outcome): Outcome {
 
 export function emptyActivity(): Activity {
   return { order: { positions: new Map(), next: 0 }, perRun: new Map(), perJob: new Map(), onThread: new Map(), failed: new Map(), claimed: [], queued: [] };
-}
-
-/** The activity of `chunks` in their order, from scratch (a snapshot). */
-export function buildActivity(chunks: Iterable<ChunkRecord>, self: string | null, summarized: ReadonlySet<string>): Activity {
-  const changes: ChunkChange[] = [];
-  for (const chunk of chunks) changes.push([undefined, chunk]);
-  return updateActivity(emptyActivity(), changes, self, () => [], summarized);
 }
 
 /**
@@ -119,10 +129,12 @@ export function keepLastOutcomes(activity: Activity, earlier: Activity | undefin
  * them: read only when a job's newest outcome was taken away (a retry). The chunks of
  * `summarized` runs are counted but never queue rows (summarized-runs.ts).
  */
-export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>, summarized: ReadonlySet<string>): Activity {
-  if (changes.length === 0) return activity;
+export function updateActivity(activity: Activity, changes: readonly ChunkChange[], self: string | null, all: () => Iterable<ChunkRecord>, summarized: ReadonlySet<string>, outcomes?: ReadonlyMap<string, Outcome>): Activity {
+  if (changes.length === 0 && !outcomes?.size) return activity;
   const edit = new ActivityEdit(activity, self, summarized);
-  for (const [before, after] of changes) edit.change(before, after);
+  for (const [before, after, count] of changes) edit.change(before, after, count ?? 1);
+  // Outcomes of chunks whose records carry no times (summarized-runs.ts), each job's newest.
+  if (outcomes) for (const [job, outcome] of outcomes) edit.outcome(job, outcome);
   return edit.result(all);
 }
 
@@ -164,14 +176,19 @@ class ActivityEdit {
     return this.perJob.get(name) as OwnJob;
   }
 
-  private count(chunk: ChunkRecord, category: Category, by: 1 | -1): void {
+  private count(chunk: ChunkRecord, category: Category, by: number): void {
     this.runOf(chunk.runId)[category] += by;
     const job = this.jobOf(chunk.job);
     if (category === "running") job.running += by;
     else if (waits(category)) job.queued += by;
   }
 
-  change(before: ChunkRecord | undefined, after: ChunkRecord | undefined): void {
+  outcome(job: string, outcome: Outcome): void {
+    const entry = this.jobOf(job);
+    entry.last = merge(entry.last, outcome);
+  }
+
+  change(before: ChunkRecord | undefined, after: ChunkRecord | undefined, count: number): void {
     const chunk = (after ?? before)!;
     const { order } = this.activity;
     // Only queue rows have a place in the order: a summarized run's chunks are none.
@@ -179,7 +196,7 @@ class ActivityEdit {
     if (position === undefined && !this.summarized.has(chunk.runId)) order.positions.set(chunk.id, (position = order.next++));
     if (before) {
       const category = categoryOf(before, this.self);
-      this.count(before, category, -1);
+      this.count(before, category, -count);
       if (category === "running") (this.onThreadMap ??= new Map(this.activity.onThread)).delete(before.id);
       if (category === "failed") (this.failed ??= new Map(this.activity.failed)).delete(before.id);
       if (position !== undefined && category === "claimed") this.claimed.drop(position);
@@ -201,7 +218,7 @@ class ActivityEdit {
     }
     if (after) {
       const category = categoryOf(after, this.self);
-      this.count(after, category, 1);
+      this.count(after, category, count);
       if (category === "running") (this.onThreadMap ??= new Map(this.activity.onThread)).set(after.id, after);
       if (category === "failed") (this.failed ??= new Map(this.activity.failed)).set(after.id, after);
       if (position !== undefined && category === "claimed") this.claimed.add(position, after);

@@ -76,7 +76,12 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
       return undefined;
     }
   };
-  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy() })), { intervalMs: options.flushMs ?? 100 });
+  // A summarized run's chunk changes are folded as they arrive, not buffered (summarized-runs.ts);
+  // a snapshot read meanwhile keeps them, as the tally is newer than any snapshot.
+  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy() })), {
+    intervalMs: options.flushMs ?? 100,
+    fold: (entry) => state.data.tally.fold(entry, now),
+  });
   const takeSnapshot = () => {
     refreshTimer = null;
     lastRefresh = now();

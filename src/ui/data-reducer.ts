@@ -3,28 +3,36 @@ import type { ChunkRecord, RunRecord } from "../store/records.js";
 import type { EngineEventEntry } from "./actions.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
 import { heldRuns } from "../console/held-runs.js";
-import { buildActivity, keepLastOutcomes, updateActivity, type ChunkChange, type Counts } from "./activity.js";
+import { emptyActivity, keepLastOutcomes, keepWorker, lacksWorker, updateActivity, type ChunkChange, type Counts } from "./activity.js";
 import { PersistentMap } from "./persistent-map.js";
 import type { DataState, Progress } from "./state.js";
-import { SharedRecords, summarizes } from "./summarized-runs.js";
+import { listed, RunTally, summarizes } from "./summarized-runs.js";
 
 /** Data from a snapshot; progress and waits survive for runs and chunks still active. */
 export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): DataState {
   const runs = new Map<string, RunRecord>();
   const chunks = new Map<string, ChunkRecord>();
   const holds = heldRuns();
-  const summarized = new Set<string>();
+  // One tally for the console's life: what it folded since the snapshot was read is newer than the snapshot.
+  const tally = prev?.tally ?? new RunTally();
   for (const { run, chunks: runChunks } of snapshot.runs) {
     // Snapshot order is active runs, then finished ones newest first, as the store read them by the same rule.
     if (!holds(run, runChunks.length)) continue;
     runs.set(run.id, run);
-    if (summarizes(runChunks.length)) summarized.add(run.id);
-    for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
+    if (tally.runs.has(run.id) || summarizes(runChunks.length)) tally.followRead(run.id, runChunks);
+    else for (const chunk of runChunks) chunks.set(chunk.id, keepWorker(prev?.chunks.get(chunk.id), chunk));
   }
-  // The counts are taken from every record; a summarized run's are then held as summarized-runs.ts says.
-  const activity = keepLastOutcomes(buildActivity(chunks.values(), snapshot.instance ?? null, summarized), prev?.activity);
-  const shared = new SharedRecords();
-  if (summarized.size > 0) for (const [id, chunk] of chunks) if (summarized.has(chunk.runId)) chunks.set(id, shared.held(chunk));
+  // The counts are taken from scratch: every chunk held here, and the summarized runs' records as the tally holds them.
+  const { moves, outcomes, succeeded } = tally.rebase((id) => runs.has(id));
+  const changes: ChunkChange[] = [];
+  for (const chunk of chunks.values()) changes.push([undefined, chunk]);
+  for (const move of moves) {
+    changes.push(move);
+    const after = move[1];
+    if (after && listed(after)) chunks.set(after.id, after);
+  }
+  // A job whose runs left the window (or the snapshot's) still last ran when it did.
+  const activity = keepLastOutcomes(updateActivity(emptyActivity(), changes, snapshot.instance ?? null, () => [], tally.runs, outcomes), prev?.activity);
   const progress = new Map<string, Progress>();
   for (const [id, p] of prev?.progress ?? []) if (chunks.get(id)?.state === "running") progress.set(id, p);
   const waitingOn = new Map<string, readonly string[]>();
@@ -38,14 +46,13 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     jobs: snapshot.jobs,
     runs,
     chunks: PersistentMap.of(chunks),
-    summarized,
-    sharedRecords: shared,
-    // A job whose runs left the window (or the snapshot's) still last ran when it did.
+    summarized: tally.runs,
+    tally,
     activity,
     progress,
     waitingOn,
     nextFires: snapshot.nextFires,
-    lastSuccess: snapshot.lastSuccess,
+    lastSuccess: succeeded.size > 0 ? newestSuccesses(snapshot.lastSuccess, succeeded) : snapshot.lastSuccess,
     busy: prev?.busy ?? 0,
     draining: prev?.draining ?? false,
     storeProblem: snapshot.storeProblem ?? null,
@@ -54,18 +61,12 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
   };
 }
 
-/**
- * The store never records a chunk's worker thread; only chunk:started says it. A later
- * record of the same attempt without it (a snapshot, a shared store's echo of the
- * claim) must not turn a chunk running on a thread back into one claimed ahead.
- */
-function keepWorker(known: ChunkRecord | undefined, chunk: ChunkRecord): ChunkRecord {
-  if (!lacksWorker(chunk) || known?.state !== "running" || known.worker == null || known.attempts !== chunk.attempts) return chunk;
-  return { ...chunk, worker: known.worker };
+/** `known` with each job's success from `succeeded` where it is newer. */
+function newestSuccesses(known: Readonly<Record<string, number | null>>, succeeded: ReadonlyMap<string, number>): Record<string, number | null> {
+  const out = { ...known };
+  for (const [job, at] of succeeded) if ((out[job] ?? -Infinity) < at) out[job] = at;
+  return out;
 }
-
-/** Whether keepWorker may change a record: only then is the record known before it worth looking up. */
-const lacksWorker = (chunk: ChunkRecord) => chunk.state === "running" && chunk.worker == null;
 
 /** A map copied on its first write, so a batch copies each map at most once (the small ones: chunks change in place, see persistent-map.ts). */
 class CopyOnWrite<K, V> {
@@ -108,22 +109,27 @@ class ChunkBatch {
 
 /**
  * Applies a batch of events: every change of a run or a chunk arrives as one (see
- * src/events.ts), so the data follows without reading stau again. `refresh` says the
- * job files changed or a schedule entry's next fire moved, which no event carries: the
- * store should take a new snapshot.
+ * src/events.ts), so the data follows without reading stau again. A summarized run's
+ * chunk changes are folded by the tally as they arrive (summarized-runs.ts), and taken
+ * from it here. `refresh` says the job files changed or a schedule entry's next fire
+ * moved, which no event carries: the store should take a new snapshot.
  */
 export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
+  const { tally } = data;
   const runs = new CopyOnWrite(data.runs);
   const progress = new CopyOnWrite(data.progress);
   const waitingOn = new CopyOnWrite(data.waitingOn);
   const batch = new ChunkBatch(data, progress);
   const changed = batch.changed;
-  let summarized: Set<string> | null = null;
   let lastSuccess: Record<string, number | null> | null = null;
   let draining = data.draining;
   let storeProblem = data.storeProblem;
   let refresh = false;
-  for (const event of events) {
+  const at = () => now;
+  for (const entry of events) {
+    // The console store's buffer folds as events arrive; events handed over whole (tests, a replay) are folded here.
+    const event = tally.fold(entry, at);
+    if (event === null) continue;
     switch (event.name) {
       case "run:queued":
       case "run:waiting":
@@ -133,10 +139,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         runs.write().set(run.id, run);
         if (event.name === "run:waiting") waitingOn.write().set(run.id, event.payload.on);
         else if (waitingOn.result().has(run.id)) waitingOn.write().delete(run.id);
-        if (event.name === "run:started") {
-          if (summarizes(event.payload.chunks) && !data.summarized.has(run.id)) (summarized ??= new Set(data.summarized)).add(run.id);
-          for (const chunk of event.payload.records) batch.set(chunk);
-        }
+        if (event.name === "run:started") for (const chunk of event.payload.records) batch.set(chunk);
         break;
       }
       case "chunk:pending":
@@ -158,7 +161,9 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
       case "chunk:progress": {
         const { chunkId, done, total } = event.payload;
         const chunk = batch.now(chunkId);
-        if (!chunk || !FINISHED_CHUNK_STATES.has(chunk.state)) progress.write().set(chunkId, { done, total });
+        // A summarized run's chunk is the tally's, folded already: kept only while it runs.
+        const folded = chunk ? undefined : tally.recordOf(chunkId);
+        if (folded ? folded.state === "running" : !chunk || !FINISHED_CHUNK_STATES.has(chunk.state)) progress.write().set(chunkId, { done, total });
         break;
       }
       case "registry:reloaded":
@@ -177,44 +182,49 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
     }
   }
-  if (runs.changed()) {
-    const dropped = capFinishedRuns(runs.write(), data.chunks, data.activity.perRun, changed);
-    if (dropped.size > 0 && [...dropped].some((id) => (summarized ?? data.summarized).has(id))) {
-      summarized = new Set([...(summarized ?? data.summarized)].filter((id) => !dropped.has(id)));
-      data.sharedRecords.forget(dropped);
-    }
-  }
-  const held = summarized ?? data.summarized;
-  if (!runs.changed() && changed.size === 0 && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
+  if (runs.changed()) tally.forget(capFinishedRuns(runs.write(), data.chunks, data.activity.perRun, changed, tally.runs));
+  const tallied = tally.drain();
+  if (!runs.changed() && changed.size === 0 && tallied === null && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
     return { data, refresh };
   }
   const befores: (ChunkRecord | undefined)[] = [];
-  const kept = held.size === 0 ? changed : heldForms(changed, held, data.sharedRecords);
-  const chunks = data.chunks.with(kept, befores);
+  let chunks = data.chunks.with(changed, befores);
   const chunkChanges: ChunkChange[] = [];
   let i = 0;
-  const keptNow = kept.values();
-  // The activity counts from the new record; a summarized run's chunk still in the state its shared record says changed nothing.
   for (const after of changed.values()) {
     const before = befores[i++];
-    if (before !== keptNow.next().value) chunkChanges.push([before, after]);
+    if (before !== after) chunkChanges.push([before, after]);
   }
-  const activity = updateActivity(data.activity, chunkChanges, data.instance, () => chunks.values(), held);
+  if (tallied) {
+    // Of a summarized run's chunks the console holds as records those listed (running, failed).
+    const listedNow = new Map<string, ChunkRecord | undefined>();
+    for (const move of tallied.moves) {
+      chunkChanges.push(move);
+      const [before, after] = move;
+      // A shared record's id is its run's, not a chunk's: the listed one of the two names the chunk.
+      const own = after && listed(after) ? after : before && listed(before) ? before : null;
+      if (!own) continue;
+      listedNow.set(own.id, own === after ? after : undefined);
+      if (own === after && after.state !== "running" && progress.result().has(own.id)) progress.write().delete(own.id);
+    }
+    if (listedNow.size > 0) chunks = chunks.with(listedNow);
+    // A chunk that started and ended since the last batch is folded into one move between shared records: its progress goes too.
+    for (const id of progress.result().keys()) if (!chunks.has(id) && tally.recordOf(id) !== undefined) progress.write().delete(id);
+    if (tallied.succeeded.size > 0) lastSuccess = { ...(lastSuccess ?? data.lastSuccess), ...Object.fromEntries(tallied.succeeded) };
+  }
+  const activity = updateActivity(data.activity, chunkChanges, data.instance, () => chunks.values(), tally.runs, tallied?.outcomes);
   return {
-    data: { ...data, runs: runs.result(), chunks, summarized: held, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },
+    data: { ...data, runs: runs.result(), chunks, summarized: tally.runs, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },
     refresh,
   };
 }
 
-/** What the console holds for each changed chunk: its record, or for a summarized run's chunk what summarized-runs.ts says. */
-function heldForms(changed: ReadonlyMap<string, ChunkRecord | undefined>, summarized: ReadonlySet<string>, shared: SharedRecords): Map<string, ChunkRecord | undefined> {
-  const held = new Map<string, ChunkRecord | undefined>();
-  for (const [id, chunk] of changed) held.set(id, chunk && summarized.has(chunk.runId) ? shared.held(chunk) : chunk);
-  return held;
-}
-
-/** Drops the finished runs the console does not hold (held-runs.ts), with their chunks (marked dropped in `changed`); `perRun` counts each run's chunks. Returns the ids of the runs dropped. */
-function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>): ReadonlySet<string> {
+/**
+ * Drops the finished runs the console does not hold (held-runs.ts), with their chunks
+ * (marked dropped in `changed`; the tally drops those of the runs it follows, `tallied`);
+ * `perRun` counts each run's chunks. Returns the ids of the runs dropped.
+ */
+function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<string, ChunkRecord>, perRun: ReadonlyMap<string, Counts>, changed: Map<string, ChunkRecord | undefined>, tallied: ReadonlySet<string>): ReadonlySet<string> {
   const finished = [...runs.values()].filter((r) => FINISHED_RUN_STATES.has(r.status));
   finished.sort((a, b) => (b.finishedAt ?? b.createdAt) - (a.finishedAt ?? a.createdAt));
   const holds = heldRuns();
@@ -222,7 +232,7 @@ function capFinishedRuns(runs: Map<string, RunRecord>, chunks: ReadonlyMap<strin
   if (dropped.size === 0) return dropped;
   for (const id of dropped) runs.delete(id);
   for (const [id, chunk] of changed) if (chunk && dropped.has(chunk.runId)) changed.set(id, undefined);
-  for (const [id, chunk] of chunks) if (dropped.has(chunk.runId)) changed.set(id, undefined);
+  for (const [id, chunk] of chunks) if (dropped.has(chunk.runId) && !tallied.has(chunk.runId)) changed.set(id, undefined);
   return dropped;
 }
 

@@ -22,6 +22,12 @@ export interface EventBufferOptions {
    */
   readonly floodMs?: number;
   readonly floodPerSecond?: number;
+  /**
+   * Folds an event on arrival (a summarized run's chunk change: summarized-runs.ts):
+   * returns null when nothing of it is left to buffer, or what is. A batch with folded
+   * events is handed over even when nothing else was buffered, for the reducer to take them.
+   */
+  readonly fold?: (entry: EngineEventEntry) => EngineEventEntry | null;
   readonly setTimer?: (fn: () => void, ms: number) => unknown;
   readonly clearTimer?: (handle: unknown) => void;
 }
@@ -43,7 +49,10 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
   let waitMs = intervalMs;
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>));
+  const fold = options.fold ?? ((entry: EngineEventEntry) => entry);
   let entries: EngineEventEntry[] = [];
+  /** Events folded since the last flush. */
+  let folded = 0;
   let progressAt = new Map<string, number>();
   let timer: unknown = null;
   /** When the armed timer fires. */
@@ -57,17 +66,24 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
   const flush = () => {
     if (timer !== null) clearTimer(timer);
     timer = null;
-    if (entries.length === 0) return;
+    if (entries.length === 0 && folded === 0) return;
     const batch = entries;
     entries = [];
     // The batch gathered over about one wait: its size gives the stream's rate.
-    waitMs = (batch.length * 1000) / waitMs >= floodPerSecond ? Math.max(intervalMs, floodMs) : intervalMs;
+    waitMs = ((batch.length + folded) * 1000) / waitMs >= floodPerSecond ? Math.max(intervalMs, floodMs) : intervalMs;
+    folded = 0;
     progressAt = new Map();
     onFlush(batch);
   };
   return {
-    push(entry) {
+    push(arrived) {
       if (closed) return;
+      const entry = fold(arrived);
+      if (entry === null) {
+        folded++;
+        if (timer === null) arm(waitMs);
+        return;
+      }
       if (entry.name === "chunk:progress") {
         const at = progressAt.get(entry.payload.chunkId);
         if (at !== undefined) {
@@ -86,6 +102,7 @@ export function createEventBuffer(onFlush: (entries: EngineEventEntry[]) => void
       if (timer !== null) clearTimer(timer);
       timer = null;
       entries = [];
+      folded = 0;
     },
   };
 }

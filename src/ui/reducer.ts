@@ -107,7 +107,7 @@ function reduceEvents(state: ConsoleState, events: readonly EngineEventEntry[], 
   for (const event of events) {
     if (event.name === "chunk:log") {
       const { chunkId, attempt, level, text, job } = event.payload;
-      lines.push({ job: job ?? data.chunks.get(chunkId)?.job ?? "?", chunkId, attempt, at, level, text });
+      lines.push({ job: job ?? data.chunks.get(chunkId)?.job ?? data.tally.recordOf(chunkId)?.job ?? "?", chunkId, attempt, at, level, text });
     } else if (event.name === "warning") {
       notice = { text: event.payload.message, level: "warn", at };
     } else if (event.name === "store:problem") {

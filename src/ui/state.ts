@@ -3,7 +3,7 @@ import type { HeatmapData, JobView, PlanPreview, TriggerOptions } from "../conso
 import type { Activity } from "./activity.js";
 import type { HeatShade } from "./heatmap.js";
 import type { PersistentMap } from "./persistent-map.js";
-import type { SharedRecords } from "./summarized-runs.js";
+import type { RunTally } from "./summarized-runs.js";
 import type { Views } from "./views.js";
 
 // The whole console state. It is plain data changed only by the reducer, so every
@@ -37,12 +37,12 @@ export interface DataState {
   readonly jobs: readonly JobView[];
   /** Active runs and the newest finished ones (capped), in snapshot order. */
   readonly runs: ReadonlyMap<string, RunRecord>;
-  /** Chunks of the runs above, plus chunks seen in events before their run was; a summarized run's as summarized-runs.ts says. */
+  /** Chunks of the runs above, plus chunks seen in events before their run was; of a summarized run only those listed (summarized-runs.ts). */
   readonly chunks: PersistentMap<string, ChunkRecord>;
-  /** The runs held in sums (summarized-runs.ts): too big to hold chunk by chunk. */
+  /** The runs held in sums (summarized-runs.ts): too big to hold chunk by chunk. The tally's runs as of this state. */
   readonly summarized: ReadonlySet<string>;
-  /** The records that stand for their chunks that are not listed anywhere. */
-  readonly sharedRecords: SharedRecords;
+  /** Folds the summarized runs' chunk changes as they arrive; shared by every state (summarized-runs.ts). */
+  readonly tally: RunTally;
   /** What the panes count and list of those chunks, kept up to date change by change. */
   readonly activity: Activity;
   /** Only for running chunks: dropped when a chunk ends, so it stays bounded. */

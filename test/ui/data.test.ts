@@ -177,14 +177,17 @@ describe("engine events → data and views", () => {
     // Newest first: f0 is kept, f1 would pass the budget beside it, f2 is small.
     const data = dataFromSnapshot(snapshot({ jobs: [job("a"), job("b"), job("c")], runs: [done("f0", "a", big, NOW - 1), done("f1", "b", big, NOW - 2), done("f2", "c", 10, NOW - 3)] }));
     expect([...data.runs.keys()]).toEqual(["f0", "f2"]);
-    expect(data.chunks.size).toBe(big + 10);
+    // f0 is held in sums (summarized-runs.ts): its chunks are the tally's, one shared record for all.
+    expect(data.chunks.size).toBe(10);
+    expect([data.tally.chunks, data.tally.recordsOf("f0").size]).toEqual([big, 1]);
     // A new big run starts and ends: it is the newest, and f0 no longer fits beside it.
     const chunks = Array.from({ length: big }, (_, i) => chunk("n", "a", i, "running"));
     let next = applyEvents(data, [{ name: "run:started", payload: { run: run("n", "a"), records: chunks, chunks: big } } as EngineEventEntry], NOW).data;
     next = applyEvents(next, chunks.map((c): EngineEventEntry => ({ name: "chunk:done", payload: { chunk: { ...c, state: "done", finishedAt: NOW + 1 }, durationMs: 1 } })), NOW).data;
     next = applyEvents(next, [{ name: "run:finished", payload: { run: run("n", "a", "done", { finishedAt: NOW + 2 }) } }], NOW).data;
     expect([...next.runs.keys()].sort()).toEqual(["f2", "n"]);
-    expect(next.chunks.size).toBe(big + 10);
+    expect(next.chunks.size).toBe(10);
+    expect([next.tally.chunks, next.tally.recordsOf("f0").size, next.tally.recordsOf("n").size]).toEqual([big, 0, 1]);
     // Only queue rows have a place in the order: the big run is held in sums (summarized-runs.ts).
     expect(next.summarized).toEqual(new Set(["n"]));
     expect(next.activity.order.positions.size).toBe(10);

@@ -4,6 +4,8 @@ import { createConsoleStore } from "../../src/ui/console-store.js";
 import { attachEventBuffer, createEventBuffer } from "../../src/ui/event-buffer.js";
 import { EventBus, EVENT_NAMES } from "../../src/events.js";
 import type { ConsoleSnapshot } from "../../src/console/contract.js";
+import type { ChunkRecord, ChunkState } from "../../src/store/records.js";
+import { DETAILED_CHUNKS } from "../../src/ui/summarized-runs.js";
 import { chunk, deferred, fakeController, job, NOW, run, snapshot, type FakeController } from "./fixtures.js";
 
 const log = (i: number): EngineEventEntry => ({ name: "chunk:log", payload: { chunkId: "c", attempt: 1, level: "info", text: `line ${i}` } });
@@ -54,6 +56,25 @@ describe("event buffer", () => {
     stream(1000, 1);
     expect(flushed.length).toBeGreaterThanOrEqual(9);
     expect(flushed.length).toBeLessThanOrEqual(10);
+  });
+
+  test("events folded on arrival are not buffered, yet their batch is handed over (empty when nothing else came) and counts toward a flood", () => {
+    const flushed: EngineEventEntry[][] = [];
+    const buffer = createEventBuffer((batch) => flushed.push(batch), { fold: (entry) => (entry.name === "chunk:log" ? null : entry) });
+    buffer.push(log(0));
+    vi.advanceTimersByTime(100);
+    expect(flushed).toEqual([[]]);
+    buffer.push({ name: "warning", payload: { message: "w" } });
+    vi.advanceTimersByTime(100);
+    expect(flushed[1]).toEqual([{ name: "warning", payload: { message: "w" } }]);
+    // Five thousand folded events a second are a flood: the batches come twice a second.
+    flushed.length = 0;
+    for (let ms = 0; ms < 2000; ms++) {
+      for (let k = 0; k < 5; k++) buffer.push(log(ms));
+      vi.advanceTimersByTime(1);
+    }
+    expect(flushed.length).toBeGreaterThanOrEqual(4);
+    expect(flushed.length).toBeLessThanOrEqual(5);
   });
 
   test("a run's start or end during a flood is drawn within the usual interval, not after the flood's wait", () => {
@@ -264,6 +285,51 @@ describe("console store", () => {
     reads[1].resolve(snapshot({ jobs: [job("a")], runs: [{ run: run("r1", "a", "done"), chunks: [{ ...a0, state: "done" }] }] }));
     await to(2000);
     expect(store.getState().data.chunks.get(a0.id)?.state).toBe("done");
+    store.close();
+  });
+
+  test("a big run's chunk events are folded as they arrive: the panes follow them, and a snapshot read meanwhile counts them once", async () => {
+    const BIG = DETAILED_CHUNKS + 100;
+    const first = snapshot({ jobs: [job("a")] });
+    const { controller, reads } = slowSnapshots(first);
+    const store = createConsoleStore(controller, { size, snapshot: first, refreshMs: 500 });
+    store.start();
+    const a = (i: number, state: ChunkState = "queued", extra: Partial<ChunkRecord> = {}) => chunk("big", "a", i, state, extra);
+    const runs = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        controller.events.emit("chunk:started", { chunk: a(i, "running", { worker: 1 }) });
+        controller.events.emit("chunk:done", { chunk: a(i, "done", { finishedAt: NOW + i }), durationMs: 1 });
+      }
+    };
+    controller.events.emit("run:started", { run: run("big", "a"), chunks: BIG, records: Array.from({ length: BIG }, (_, i) => a(i)) });
+    runs(0, 100);
+    controller.events.emit("chunk:started", { chunk: a(100, "running", { worker: 2 }) });
+    await to(100);
+    let state = store.getState();
+    expect(state.views.counts).toMatchObject({ queued: BIG - 101, running: 1, done: 100 });
+    expect(state.views.running.map((c) => c.id)).toEqual(["big.a.100"]);
+    expect(state.views.queue).toMatchObject([{ kind: "summary", run: { id: "big" } }]);
+    // Of the run's chunks only the one on a thread is a record of the console's own.
+    expect([...state.data.chunks.keys()]).toEqual(["big.a.100"]);
+
+    // A reload's snapshot is read while more chunks end; it says what the store had when it
+    // was read (chunks 0-99 done): the tally, which saw every event since, is newer.
+    reload(controller);
+    await to(650); // a flood's wait (the batch before was one), then the snapshot's timer
+    expect(reads).toHaveLength(1);
+    controller.events.emit("chunk:done", { chunk: a(100, "done", { finishedAt: NOW + 100 }), durationMs: 1 });
+    runs(101, 201);
+    await to(1200);
+    const read = Array.from({ length: BIG }, (_, i) => (i < 100 ? a(i, "done", { finishedAt: NOW + i }) : i === 100 ? a(i, "running") : a(i)));
+    reads[0].resolve(snapshot({ jobs: [job("a"), job("b")], runs: [{ run: run("big", "a"), chunks: read }] }));
+    await to(1300);
+    state = store.getState();
+    expect(state.data.jobs).toHaveLength(2);
+    expect(state.views.counts).toMatchObject({ queued: BIG - 201, running: 0, done: 201 });
+    expect(state.views.running).toEqual([]);
+    expect(state.data.chunks.size).toBe(0);
+    expect(state.views.jobs[0].lastRun).toEqual({ at: NOW + 200, state: "done" });
+    expect(state.data.lastSuccess.a).toBe(NOW + 200);
     store.close();
   });
 

@@ -15,9 +15,9 @@ import { apply, cmd, start } from "./helpers.js";
 const events = (...list: EngineEventEntry[]) => ({ type: "events" as const, events: list, at: NOW });
 const BIG = DETAILED_CHUNKS + 1;
 
-/** The distinct record objects the console holds for `runId`'s chunks. */
+/** The distinct record objects the console holds for `runId`'s chunks (its own map's and the tally's). */
 function recordsHeld(state: ConsoleState, runId: string): number {
-  const records = new Set<object>();
+  const records: Set<object> = state.data.tally.recordsOf(runId);
   for (const record of state.data.chunks.values()) if (record.runId === runId) records.add(record);
   return records.size;
 }
@@ -36,8 +36,9 @@ describe("a run of more than DETAILED_CHUNKS chunks is held in sums", () => {
     expect(state.views.jobs.map((j) => [j.name, j.state])).toEqual([["a", "queued"], ["b", "queued"]]);
     expect(state.views.queue).toHaveLength(1);
     expect(state.views.queue[0]).toMatchObject({ kind: "summary", run: { id: "big" }, counts: { queued: BIG } });
-    // One shared record per job and state, not one per chunk.
-    expect(state.data.chunks.size).toBe(BIG);
+    // One shared record per job and state, not one per chunk; the console's own map holds none of them.
+    expect(state.data.tally.chunks).toBe(BIG);
+    expect(state.data.chunks.size).toBe(0);
     expect(recordsHeld(state, "big")).toBe(2);
   });
 
@@ -75,6 +76,35 @@ describe("a run of more than DETAILED_CHUNKS chunks is held in sums", () => {
     expect(state.views.jobs[0].lastRun).toEqual({ at: NOW, state: "done" });
     expect(state.views.counts).toMatchObject({ queued: BIG - 1, done: 1, failed: 0 });
     expect(state.data.summarized).toEqual(new Set(["big"]));
+  });
+
+  test("a chunk that starts and ends between two batches is one move from queued to done: never listed, its progress gone with it", () => {
+    let state = bigRunStarted();
+    const a10 = (state: "running" | "done", extra = {}) => chunk("big", "a", 10, state, { worker: 1, ...extra });
+    state = reduce(
+      state,
+      events(
+        { name: "chunk:started", payload: { chunk: a10("running") } },
+        { name: "chunk:progress", payload: { chunkId: "big.a.10", done: 1, total: 2 } },
+        { name: "chunk:done", payload: { chunk: a10("done", { finishedAt: NOW }), durationMs: 1 } },
+      ),
+    );
+    expect(state.views.running).toEqual([]);
+    expect(state.views.counts).toMatchObject({ queued: BIG - 1, running: 0, done: 1 });
+    expect(state.data.chunks.size).toBe(0);
+    expect(state.data.progress.size).toBe(0);
+    expect(state.views.jobs[0].lastRun).toEqual({ at: NOW, state: "done" });
+
+    // One that is still running when the batch is taken is listed, with its progress, until it ends.
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: chunk("big", "a", 11, "running", { worker: 2 }) } }, { name: "chunk:progress", payload: { chunkId: "big.a.11", done: 1, total: 4 } }));
+    expect(state.views.running.map((c) => c.id)).toEqual(["big.a.11"]);
+    expect(state.data.progress.get("big.a.11")).toEqual({ done: 1, total: 4 });
+    const failure = chunk("big", "a", 11, "failed", { error: { message: "boom", kind: "error" }, finishedAt: NOW + 1 });
+    state = reduce(state, events({ name: "chunk:failed", payload: { chunk: failure, error: failure.error!, willRetry: false, durationMs: 1 } }));
+    expect(state.views.running).toEqual([]);
+    expect(state.data.progress.size).toBe(0);
+    expect(state.views.failures.map((row) => (row.kind === "chunk" ? row.chunk.id : null))).toEqual(["big.a.11"]);
+    expect(state.views.counts).toMatchObject({ queued: BIG - 2, running: 0, done: 1, failed: 1 });
   });
 
   test("the summary row is the run for r and c, and its job for t", () => {
