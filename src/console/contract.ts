@@ -122,6 +122,12 @@ export interface ConsoleController {
    */
   readonly events: EventBus;
   busyWorkers(): number;
+  /**
+   * Chunks of this instance sent to a thread in a batch that have not begun (README:
+   * short chunks travel in batches); absent where it is not known (a console attached
+   * from outside), and every chunk on a thread then counts as running.
+   */
+  waitingInBatches?(): readonly string[];
   /** What a trigger with these options would start. */
   plan(job: string, options?: TriggerOptions): Promise<PlanPreview>;
   /** Returns the new run's id. */

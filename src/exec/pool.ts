@@ -121,6 +121,19 @@ export class ExecPool {
     this.events.onmessage = (message: unknown) => this.onEvent((message as { data: WorkerEvent }).data);
   }
 
+  /**
+   * Chunks sent to a thread in a batch that have not begun: they wait there for the ones
+   * before them (the console counts them as claimed, not running).
+   */
+  waitingInBatches(): string[] {
+    const ids: string[] = [];
+    for (const flight of this.flights.values()) {
+      if (!("runs" in flight)) continue;
+      for (let i = 0; i < flight.runs.length; i++) if (flight.state.status(i) === ChunkStatus.Waiting) ids.push(flight.runs[i]!.task.chunkId);
+    }
+    return ids;
+  }
+
   private onEvent(event: WorkerEvent): void {
     switch (event.type) {
       case "ready":

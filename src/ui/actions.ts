@@ -13,15 +13,15 @@ export type Action =
    * A batch of engine events, flushed by the event buffer at most every 100 ms; `busy` is
    * controller.busyWorkers() read as it is handed over, so the workers count agrees with the Running pane.
    */
-  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number }
+  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number; readonly waiting?: readonly string[] }
   /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
   | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }
   | { readonly type: "command"; readonly command: Command }
   /** Key presses, in order: each becomes a command against the state the one before left. */
   | { readonly type: "keys"; readonly presses: readonly KeyPress[] }
   | { readonly type: "resize"; readonly rows: number; readonly columns: number }
-  /** The shared clock; `busy` is controller.busyWorkers() read at the same tick. */
-  | { readonly type: "tick"; readonly now: number; readonly busy?: number }
+  /** The shared clock; `busy` and `waiting` are controller.busyWorkers() and waitingInBatches() read at the same tick. */
+  | { readonly type: "tick"; readonly now: number; readonly busy?: number; readonly waiting?: readonly string[] }
   /** The answer to a log-tail effect. */
   | { readonly type: "logs"; readonly request: number; readonly lines: readonly LogLine[] }
   /** The answer to a plan effect (preview or the error message). */

@@ -39,11 +39,8 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
   // Effects belong to the action that asked for them; the store takes them after each one.
   const state = previous.effects.length > 0 ? { ...previous, effects: [] } : previous;
   switch (action.type) {
-    case "events": {
-      const next = reduceEvents(state, action.events, action.at ?? state.now);
-      const data = withBusy(next.data, action.busy);
-      return data === next.data ? next : { ...next, data };
-    }
+    case "events":
+      return withThreads(reduceEvents(state, action.events, action.at ?? state.now), action.busy, action.waiting);
     case "snapshot":
       return withData(state, dataFromSnapshot(action.snapshot, state.data));
     case "command":
@@ -55,7 +52,7 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
       return clampSelections({ ...state, size: { rows: action.rows, columns: action.columns } });
     case "tick": {
       const expired = state.notice !== null && action.now - state.notice.at >= NOTICE_MS;
-      return heatmapTick({ ...state, now: action.now, notice: expired ? null : state.notice, data: withBusy(state.data, action.busy) });
+      return heatmapTick(withThreads({ ...state, now: action.now, notice: expired ? null : state.notice }, action.busy, action.waiting));
     }
     case "logs":
       return { ...state, logs: applyTail(state.logs, action.request, action.lines) };
@@ -88,9 +85,15 @@ function applyKeys(state: ConsoleState, presses: readonly KeyPress[]): ConsoleSt
   return effects.length > 0 ? { ...next, effects } : next;
 }
 
-/** `data` with busy workers as controller.busyWorkers() last said (undefined: it could not say). */
-function withBusy(data: DataState, busy: number | undefined): DataState {
-  return busy === undefined || busy === data.busy ? data : { ...data, busy };
+/**
+ * `state` with busy workers and the chunks waiting in their thread's batch as the
+ * controller last said (undefined: it could not say).
+ */
+function withThreads(state: ConsoleState, busy: number | undefined, waiting: readonly string[] | undefined): ConsoleState {
+  let data = state.data;
+  if (busy !== undefined && busy !== data.busy) data = { ...data, busy };
+  if (waiting !== undefined && (waiting.length !== data.waitingInBatch.size || waiting.some((id) => !data.waitingInBatch.has(id)))) data = { ...data, waitingInBatch: new Set(waiting) };
+  return withData(state, data);
 }
 
 /** Replaces the data, re-deriving only the views whose inputs changed. */

@@ -52,6 +52,11 @@ export interface DataState {
   readonly nextFires: Readonly<Record<string, number | null>>;
   readonly lastSuccess: Readonly<Record<string, number | null>>;
   readonly busy: number;
+  /**
+   * Chunks of this instance sent to a thread in a batch that have not begun
+   * (controller.waitingInBatches, read with `busy`): claimed, not yet running.
+   */
+  readonly waitingInBatch: ReadonlySet<string>;
   /** stau is shutting down (instance:draining seen). */
   readonly draining: boolean;
   /** Why the store cannot record changes now (claiming is stopped meanwhile), or null. */

@@ -54,6 +54,22 @@ describe("App", () => {
     expect(lines().length).toBeGreaterThanOrEqual(Math.min(rows - 1, 1));
   });
 
+  test("chunks waiting in their thread's batch are counted as claimed, and Running lists the ones begun", async () => {
+    const batch = [0, 1, 2].map((i) => chunk("r1", "daily_stats", i, "running", { worker: 1, owner: "me" }));
+    const s = snapshot({ instance: "me", jobs: [job("daily_stats")], runs: [{ run: run("r1", "daily_stats"), chunks: batch }] });
+    const controller = fakeController(s, { waitingInBatches: () => ["r1.daily_stats.1", "r1.daily_stats.2"] });
+    controller.busy = 1;
+    const store = createConsoleStore(controller, { size: { rows: 30, columns: 140 }, snapshot: s, now: () => NOW });
+    const app = render(<App store={store} />);
+    open.push({ store, unmount: app.unmount });
+    store.start();
+    await eventually(() => expect(plain(app.lastFrame())).toMatch(/Running 1 · workers 1\/\d+ · 2 next in their batch/));
+    const text = plain(app.lastFrame());
+    expect(text).toContain("chunks of active runs: 1 running · 2 claimed · 0 pending");
+    expect(text).toContain("daily_stats.0");
+    expect(text).not.toContain("daily_stats.1");
+  });
+
   test("a resize re-lays the frame to the new size", async () => {
     const { lines, store } = await mount(demo, 40, 160);
     expect(lines().length).toBe(39);

@@ -56,6 +56,25 @@ describe("engine events → data and views", () => {
     expect(state.views.counts).toMatchObject({ running: 2, claimed: 0 });
   });
 
+  test("a chunk sent to its thread in a batch that has not begun is claimed, not running, until the thread begins it", () => {
+    // chunk:started is said when a batch goes to its thread (README: short chunks travel in batches).
+    const batch = [0, 1, 2].map((i) => chunk("r1", "a", i, "running", { worker: 1, owner: "me", startedAt: NOW }));
+    let state = start({ ...s, instance: "me", runs: [{ run: run("r1", "a"), chunks: batch }] });
+    expect(state.views.counts).toMatchObject({ running: 3, claimed: 0 });
+    // The controller says two of them wait in their batch: read with the workers at each batch and tick.
+    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 1, waiting: ["r1.a.1", "r1.a.2"] });
+    expect(state.views.counts).toMatchObject({ running: 1, claimed: 2 });
+    expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.0"]);
+    expect(state.views.inBatches).toBe(2);
+    expect(state.views.jobs[0].state).toBe("running");
+    const first = state;
+    state = reduce(state, { type: "events", events: [{ name: "chunk:done", payload: { chunk: chunk("r1", "a", 0, "done"), durationMs: 1 } }], at: NOW + 1000, busy: 1, waiting: ["r1.a.2"] });
+    expect(state.views.counts).toMatchObject({ running: 1, claimed: 1, done: 1 });
+    expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.1"]);
+    // The same list again changes nothing.
+    expect(reduce(first, { type: "tick", now: NOW + 1000, busy: 1, waiting: ["r1.a.2", "r1.a.1"] }).data).toBe(first.data);
+  });
+
   test("a console attached from outside (no instance of its own) counts every running chunk as running", () => {
     // It attached after chunk:started named the workers: the store's records have none.
     const state = start({ ...s, runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "running", { worker: null, owner: "x" })] }] });
