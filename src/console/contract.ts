@@ -1,5 +1,6 @@
 import type { Kwargs, WorkId } from "../config/types.js";
 import type { EventBus } from "../events.js";
+import type { BatchesNow } from "../exec/pool.js";
 import type { ArchivedRun, ChunkState, RunStatus } from "../store/records.js";
 
 // The contract between the console (ui/) and a running stau. The console knows nothing
@@ -123,11 +124,11 @@ export interface ConsoleController {
   readonly events: EventBus;
   busyWorkers(): number;
   /**
-   * Chunks of this instance sent to a thread in a batch that have not begun (README:
-   * short chunks travel in batches); absent where it is not known (a console attached
-   * from outside), and every chunk on a thread then counts as running.
+   * Chunks of this instance's batches on threads that are not on their thread now (not
+   * begun, or ended with their results on the way); absent where it is not known (a
+   * console attached from outside), and every chunk sent to a thread is shown as running.
    */
-  waitingInBatches?(): readonly string[];
+  batchesNow?(): BatchesNow;
   /** What a trigger with these options would start. */
   plan(job: string, options?: TriggerOptions): Promise<PlanPreview>;
   /** Returns the new run's id. */

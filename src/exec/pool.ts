@@ -39,6 +39,16 @@ export interface AttemptEnd {
   readonly durationMs: number | null;
 }
 
+/**
+ * The chunks of the batches on threads that are not on their thread now: `waiting` have
+ * not begun (they wait for the ones before them), `ended` have ended and their results
+ * come back with the batch's (README: short chunks travel in batches).
+ */
+export interface BatchesNow {
+  readonly waiting: readonly string[];
+  readonly ended: readonly string[];
+}
+
 /** A task on a thread: a batch of chunk attempts or a selectWork call. */
 interface Flight {
   readonly key: string;
@@ -121,17 +131,19 @@ export class ExecPool {
     this.events.onmessage = (message: unknown) => this.onEvent((message as { data: WorkerEvent }).data);
   }
 
-  /**
-   * Chunks sent to a thread in a batch that have not begun: they wait there for the ones
-   * before them (the console counts them as claimed, not running).
-   */
-  waitingInBatches(): string[] {
-    const ids: string[] = [];
+  /** The chunks of the batches on threads that are not on their thread now (BatchesNow). */
+  batchesNow(): BatchesNow {
+    const waiting: string[] = [];
+    const ended: string[] = [];
     for (const flight of this.flights.values()) {
       if (!("runs" in flight)) continue;
-      for (let i = 0; i < flight.runs.length; i++) if (flight.state.status(i) === ChunkStatus.Waiting) ids.push(flight.runs[i]!.task.chunkId);
+      for (let i = 0; i < flight.runs.length; i++) {
+        const status = flight.state.status(i);
+        if (status === ChunkStatus.Waiting) waiting.push(flight.runs[i]!.task.chunkId);
+        else if (status !== ChunkStatus.Running) ended.push(flight.runs[i]!.task.chunkId);
+      }
     }
-    return ids;
+    return { waiting, ended };
   }
 
   private onEvent(event: WorkerEvent): void {

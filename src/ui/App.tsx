@@ -34,7 +34,7 @@ function PaneIn({ box, state, keys }: { box: PaneBox; state: ConsoleState; keys:
       return <QueuePane {...common} queue={views.queue} selected={selected.queue} top={top.queue} now={now} />;
     case "running":
       return (
-        <RunningPane {...common} running={views.running} progress={data.progress} selected={selected.running} top={top.running} now={now} workers={data.workers} busy={data.busy} claimed={views.counts.claimed - views.inBatches} inBatches={views.inBatches} />
+        <RunningPane {...common} running={views.running} progress={data.progress} selected={selected.running} top={top.running} now={now} workers={data.workers} busy={data.busy} claimed={views.counts.claimed - views.inBatches.waiting} inBatches={views.inBatches} />
       );
     case "failures":
       return <FailuresPane {...common} failures={views.failures} selected={selected.failures} top={top.failures} now={now} />;

@@ -17,9 +17,11 @@ export interface RunningPaneProps extends PaneProps {
   readonly busy: number;
   /** Chunks claimed ahead of a free thread (listed in Queue). */
   readonly claimed?: number;
-  /** Chunks sent to a thread in a batch that wait for the ones before them. */
-  readonly inBatches?: number;
+  /** Chunks sent to a thread in a batch that wait for the ones before them, or ended with their results on the way. */
+  readonly inBatches?: { readonly waiting: number; readonly ended: number };
 }
+
+const NONE = { waiting: 0, ended: 0 };
 
 /** Worker "w16", elapsed "59m" (one unit: format.ts), progress "1000/1000". */
 const WORKER = 3;
@@ -32,7 +34,7 @@ const MAX_BAR = 20;
 const label = (chunk: ChunkRecord) => `${chunkLabel(chunk.id)}${chunk.attempts > 1 ? `#${chunk.attempts}` : ""}`;
 
 /** Chunks on a worker thread: the worker (w1…wN), chunk, elapsed time (the shared clock), progress from chunk:progress. */
-export function RunningPane({ running, progress, selected, top, now, workers, busy, claimed = 0, inBatches = 0, ...pane }: RunningPaneProps) {
+export function RunningPane({ running, progress, selected, top, now, workers, busy, claimed = 0, inBatches = NONE, ...pane }: RunningPaneProps) {
   const rows = pane.height - 1;
   // The label column fits the longest label on screen (a handful of rows, so cheap per
   // frame); the bar takes what is left, so a narrow pane loses bar, not values.
@@ -42,7 +44,8 @@ export function RunningPane({ running, progress, selected, top, now, workers, bu
   const fixed = 2 + 2 + WORKER + 1 + 1 + ELAPSED + 1 + 1 + COUNT;
   labelWidth = Math.min(labelWidth, Math.max(8, pane.width - fixed - MIN_BAR));
   const barWidth = Math.max(MIN_BAR, Math.min(MAX_BAR, pane.width - fixed - labelWidth));
-  const title = `${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}${inBatches > 0 ? ` · ${inBatches} next in their batch` : ""}${claimed > 0 ? ` · ${claimed} claimed ahead (Queue)` : ""}`;
+  const batches = `${inBatches.waiting > 0 ? ` · ${inBatches.waiting} next in their batch` : ""}${inBatches.ended > 0 ? ` · ${inBatches.ended} ended, being recorded` : ""}`;
+  const title = `${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}${batches}${claimed > 0 ? ` · ${claimed} claimed ahead (Queue)` : ""}`;
   return (
     <Pane title={title} {...pane}>
       <ListBody

@@ -53,10 +53,11 @@ export interface DataState {
   readonly lastSuccess: Readonly<Record<string, number | null>>;
   readonly busy: number;
   /**
-   * Chunks of this instance sent to a thread in a batch that have not begun
-   * (controller.waitingInBatches, read with `busy`): claimed, not yet running.
+   * Chunks of this instance's batches on threads that are not on their thread now
+   * (controller.batchesNow, read with `busy`): those `waiting` count as claimed, and
+   * neither they nor those `ended` (results on the way) are listed in Running.
    */
-  readonly waitingInBatch: ReadonlySet<string>;
+  readonly inBatches: { readonly waiting: ReadonlySet<string>; readonly ended: ReadonlySet<string> };
   /** stau is shutting down (instance:draining seen). */
   readonly draining: boolean;
   /** Why the store cannot record changes now (claiming is stopped meanwhile), or null. */

@@ -50,10 +50,10 @@ export interface Views {
   readonly jobs: readonly JobRow[];
   /** Waiting runs, then chunks claimed ahead, then pending and queued chunks. */
   readonly queue: readonly QueueRow[];
-  /** Chunks on a worker thread, oldest first (not those still waiting in their thread's batch). */
+  /** Chunks on a worker thread, oldest first (not those of a batch off their thread: DataState.inBatches). */
   readonly running: readonly ChunkRecord[];
-  /** Chunks sent to a thread in a batch that have not begun: counted as claimed, not listed in Running. */
-  readonly inBatches: number;
+  /** Of the chunks sent to threads in batches, how many wait to begin (counted as claimed) and how many ended, their results on the way. */
+  readonly inBatches: { readonly waiting: number; readonly ended: number };
   readonly failures: readonly FailureRow[];
   readonly failureCounts: FailureCounts;
   readonly counts: ChunkCounts;
@@ -71,11 +71,11 @@ export function deriveViews(data: DataState, prev?: { readonly data: DataState; 
     jobs: reuse(["jobs", "runs", "nextFires", "lastSuccess"], ["perJob"]) ? prev!.views.jobs : jobRows(data),
     // A summarized run's row shows its counts, which change with every batch.
     queue: reuse(["runs", "waitingOn", "summarized"], data.summarized.size > 0 ? ["claimed", "queued", "perRun"] : ["claimed", "queued"]) ? prev!.views.queue : queueRows(data),
-    running: reuse(["waitingInBatch"], ["onThread"]) ? prev!.views.running : runningRows(data),
-    inBatches: reuse(["waitingInBatch"], ["onThread"]) ? prev!.views.inBatches : inBatches(data),
+    running: reuse(["inBatches"], ["onThread"]) ? prev!.views.running : runningRows(data),
+    inBatches: reuse(["inBatches"], ["onThread"]) ? prev!.views.inBatches : inBatches(data),
     failures,
     failureCounts: prev && failures === prev.views.failures ? prev.views.failureCounts : failureCounts(failures),
-    counts: reuse(["runs", "waitingInBatch"], ["perRun", "onThread"]) ? prev!.views.counts : counts(data),
+    counts: reuse(["runs", "inBatches"], ["perRun", "onThread"]) ? prev!.views.counts : counts(data),
   };
 }
 
@@ -125,18 +125,22 @@ function summaryRows(data: DataState): QueueRow[] {
 }
 
 function runningRows(data: DataState): ChunkRecord[] {
+  const { waiting, ended } = data.inBatches;
   const rows = [...data.activity.onThread.values()];
-  return (data.waitingInBatch.size > 0 ? rows.filter((chunk) => !data.waitingInBatch.has(chunk.id)) : rows).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+  return (waiting.size + ended.size > 0 ? rows.filter((chunk) => !waiting.has(chunk.id) && !ended.has(chunk.id)) : rows).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
 }
 
 /**
- * Chunks the store and chunk:started call running that wait in their thread's batch
- * (README: short chunks travel in batches; chunk:started is said when the batch is sent).
+ * Of the chunks the store and chunk:started call running, those off their thread in its
+ * batch (README: short chunks travel in batches; chunk:started is said when the batch is sent).
  */
-function inBatches(data: DataState): number {
-  let n = 0;
-  for (const id of data.waitingInBatch) if (data.activity.onThread.has(id)) n++;
-  return n;
+function inBatches(data: DataState): Views["inBatches"] {
+  const count = (ids: ReadonlySet<string>) => {
+    let n = 0;
+    for (const id of ids) if (data.activity.onThread.has(id)) n++;
+    return n;
+  };
+  return { waiting: count(data.inBatches.waiting), ended: count(data.inBatches.ended) };
 }
 
 function failureRows(data: DataState): FailureRow[] {
@@ -163,7 +167,7 @@ function counts(data: DataState): ChunkCounts {
     for (const key of Object.keys(result) as Category[]) result[key] += perRun[key];
   }
   // A chunk waiting in its thread's batch is claimed by this instance, not yet running.
-  const waiting = inBatches(data);
+  const { waiting } = inBatches(data);
   result.running -= waiting;
   result.claimed += waiting;
   return result;

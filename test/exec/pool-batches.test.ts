@@ -105,19 +105,19 @@ describe("exec pool: chunks in batches", () => {
     expect(kinds(await h.batch(["says"]))).toEqual(["ok"]);
   });
 
-  it("says which chunks of a batch wait for the one on the thread: those not begun, fewer as they run, none once it ends", async () => {
+  it("says which chunks of a batch are off its thread: those not begun, and those ended whose results come with the batch's", async () => {
     const h = harness();
     const first = join(h.p.dir, "first");
     const second = join(h.p.dir, "second");
     const running = h.batch(["gate", undefined, [first]], ["gate", undefined, [second]], ["says"]);
     await until(() => h.ran.includes("gate.1"), "the first chunk to begin");
-    expect(h.pool.waitingInBatches()).toEqual(["gate.2", "says.3"]);
+    expect(h.pool.batchesNow()).toEqual({ waiting: ["gate.2", "says.3"], ended: [] });
     writeFileSync(first, "");
     await until(() => h.ran.includes("gate.2"), "the second chunk to begin");
-    expect(h.pool.waitingInBatches()).toEqual(["says.3"]);
+    expect(h.pool.batchesNow()).toEqual({ waiting: ["says.3"], ended: ["gate.1"] });
     writeFileSync(second, "");
     expect(kinds(await running)).toEqual(["ok", "ok", "ok"]);
-    expect(h.pool.waitingInBatches()).toEqual([]);
+    expect(h.pool.batchesNow()).toEqual({ waiting: [], ended: [] });
   });
 
   it("cancels a chunk that has not begun: it never runs, and the batch goes on past it", async () => {

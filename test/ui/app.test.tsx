@@ -57,17 +57,18 @@ describe("App", () => {
   test("chunks waiting in their thread's batch are counted as claimed, and Running lists the ones begun", async () => {
     const batch = [0, 1, 2].map((i) => chunk("r1", "daily_stats", i, "running", { worker: 1, owner: "me" }));
     const s = snapshot({ instance: "me", jobs: [job("daily_stats")], runs: [{ run: run("r1", "daily_stats"), chunks: batch }] });
-    const controller = fakeController(s, { waitingInBatches: () => ["r1.daily_stats.1", "r1.daily_stats.2"] });
+    const controller = fakeController(s, { batchesNow: () => ({ waiting: ["r1.daily_stats.2"], ended: ["r1.daily_stats.0"] }) });
     controller.busy = 1;
     const store = createConsoleStore(controller, { size: { rows: 30, columns: 140 }, snapshot: s, now: () => NOW });
     const app = render(<App store={store} />);
     open.push({ store, unmount: app.unmount });
     store.start();
-    await eventually(() => expect(plain(app.lastFrame())).toMatch(/Running 1 · workers 1\/\d+ · 2 next in their batch/));
+    await eventually(() => expect(plain(app.lastFrame())).toMatch(/Running 1 · workers 1\/\d+ · 1 next in their batch · 1 ended, being recorded/));
     const text = plain(app.lastFrame());
-    expect(text).toContain("chunks of active runs: 1 running · 2 claimed · 0 pending");
-    expect(text).toContain("daily_stats.0");
-    expect(text).not.toContain("daily_stats.1");
+    // The ended one is running until its result is recorded.
+    expect(text).toContain("chunks of active runs: 2 running · 1 claimed · 0 pending");
+    expect(text).toMatch(/w1 +daily_stats\.1 /);
+    expect(text).not.toMatch(/daily_stats\.[02] /);
   });
 
   test("a resize re-lays the frame to the new size", async () => {
