@@ -1,6 +1,6 @@
 import type { Kwargs, WorkId } from "../config/types.js";
 import type { EventBus } from "../events.js";
-import type { BatchesNow } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/pool.js";
 import type { ArchivedRun, ChunkState, RunStatus } from "../store/records.js";
 
 // The contract between the console (ui/) and a running stau. The console knows nothing
@@ -124,11 +124,11 @@ export interface ConsoleController {
   readonly events: EventBus;
   busyWorkers(): number;
   /**
-   * Chunks of this instance's batches on threads that are not on their thread now (not
-   * begun, or ended with their results on the way); absent where it is not known (a
-   * console attached from outside), and every chunk sent to a thread is shown as running.
+   * What this instance's threads do now: the chunks on them and those waiting in a batch
+   * (ThreadsNow); absent where it is not known (a console attached from outside), and
+   * every chunk sent to a thread is then shown as on it.
    */
-  batchesNow?(): BatchesNow;
+  threadsNow?(): ThreadsNow;
   /** What a trigger with these options would start. */
   plan(job: string, options?: TriggerOptions): Promise<PlanPreview>;
   /** Returns the new run's id. */

@@ -40,13 +40,14 @@ export interface AttemptEnd {
 }
 
 /**
- * The chunks of the batches on threads that are not on their thread now: `waiting` have
- * not begun (they wait for the ones before them), `ended` have ended and their results
- * come back with the batch's (README: short chunks travel in batches).
+ * What the threads do now: the chunks `running` on them (a program's included), and
+ * those `waiting` in a batch for the ones before them (README: short chunks travel in
+ * batches). A chunk sent to a thread that is in neither has ended: its result is on its
+ * way (with its batch's) to being recorded.
  */
-export interface BatchesNow {
+export interface ThreadsNow {
+  readonly running: readonly string[];
   readonly waiting: readonly string[];
-  readonly ended: readonly string[];
 }
 
 /** A task on a thread: a batch of chunk attempts or a selectWork call. */
@@ -131,19 +132,17 @@ export class ExecPool {
     this.events.onmessage = (message: unknown) => this.onEvent((message as { data: WorkerEvent }).data);
   }
 
-  /** The chunks of the batches on threads that are not on their thread now (BatchesNow). */
-  batchesNow(): BatchesNow {
+  /** What the threads do now (ThreadsNow). */
+  threadsNow(): ThreadsNow {
+    const running = this.programs.chunks();
     const waiting: string[] = [];
-    const ended: string[] = [];
     for (const flight of this.flights.values()) {
       if (!("runs" in flight)) continue;
-      for (let i = 0; i < flight.runs.length; i++) {
-        const status = flight.state.status(i);
-        if (status === ChunkStatus.Waiting) waiting.push(flight.runs[i]!.task.chunkId);
-        else if (status !== ChunkStatus.Running) ended.push(flight.runs[i]!.task.chunkId);
-      }
+      const now = flight.state.running();
+      if (now) running.push(flight.runs[now.index]!.task.chunkId);
+      for (let i = (now?.index ?? -1) + 1; i < flight.runs.length; i++) if (flight.state.status(i) === ChunkStatus.Waiting) waiting.push(flight.runs[i]!.task.chunkId);
     }
-    return { waiting, ended };
+    return { running, waiting };
   }
 
   private onEvent(event: WorkerEvent): void {

@@ -35,6 +35,11 @@ export class ProgramRunner {
 
   constructor(private readonly options: ProgramRunnerOptions) {}
 
+  /** The chunks whose programs run now. */
+  chunks(): string[] {
+    return [...this.running.keys()];
+  }
+
   slots(): number[] {
     return [...this.running.values()].map((p) => p.slot);
   }

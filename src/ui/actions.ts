@@ -1,5 +1,5 @@
 import type { StauEvents } from "../events.js";
-import type { BatchesNow } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/pool.js";
 import type { ConsoleSnapshot, HeatmapData, LogLine, PlanPreview } from "../console/contract.js";
 import type { Command } from "./key-map.js";
 import type { KeyPress } from "./use-pane-input.js";
@@ -14,15 +14,15 @@ export type Action =
    * A batch of engine events, flushed by the event buffer at most every 100 ms; `busy` is
    * controller.busyWorkers() read as it is handed over, so the workers count agrees with the Running pane.
    */
-  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number; readonly batches?: BatchesNow }
+  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number; readonly threads?: ThreadsNow }
   /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
   | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }
   | { readonly type: "command"; readonly command: Command }
   /** Key presses, in order: each becomes a command against the state the one before left. */
   | { readonly type: "keys"; readonly presses: readonly KeyPress[] }
   | { readonly type: "resize"; readonly rows: number; readonly columns: number }
-  /** The shared clock; `busy` and `batches` are controller.busyWorkers() and batchesNow() read at the same tick. */
-  | { readonly type: "tick"; readonly now: number; readonly busy?: number; readonly batches?: BatchesNow }
+  /** The shared clock; `busy` and `threads` are controller.busyWorkers() and threadsNow() read at the same tick. */
+  | { readonly type: "tick"; readonly now: number; readonly busy?: number; readonly threads?: ThreadsNow }
   /** The answer to a log-tail effect. */
   | { readonly type: "logs"; readonly request: number; readonly lines: readonly LogLine[] }
   /** The answer to a plan effect (preview or the error message). */

@@ -78,14 +78,14 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
   };
   // A summarized run's chunk changes are folded as they arrive, not buffered (summarized-runs.ts);
   // a snapshot read meanwhile keeps them, as the tally is newer than any snapshot.
-  const batches = () => {
+  const threads = () => {
     try {
-      return controller.batchesNow?.();
+      return controller.threadsNow?.();
     } catch {
       return undefined;
     }
   };
-  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy(), batches: batches() })), {
+  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads() })), {
     intervalMs: options.flushMs ?? 100,
     fold: (entry) => state.data.tally.fold(entry, now),
   });
@@ -109,7 +109,7 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
       .finally(() => {
         const events = held ?? [];
         held = null;
-        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now(), busy: busy(), batches: batches() });
+        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads() });
         if (readAgain) {
           readAgain = false;
           context.refresh();
@@ -155,7 +155,7 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
         const idle = state.views.running.length === 0 && (workers ?? 0) === 0 && state.notice === null;
         if (idle && at - lastTick < IDLE_TICK_MS) return;
         lastTick = at;
-        dispatch({ type: "tick", now: at, busy: workers, batches: batches() });
+        dispatch({ type: "tick", now: at, busy: workers, threads: threads() });
       };
       const clock = setInterval(tick, clockMs);
       cleanups.push(() => clearInterval(clock));

@@ -54,7 +54,7 @@ export function dataFromSnapshot(snapshot: ConsoleSnapshot, prev?: DataState): D
     nextFires: snapshot.nextFires,
     lastSuccess: succeeded.size > 0 ? newestSuccesses(snapshot.lastSuccess, succeeded) : snapshot.lastSuccess,
     busy: prev?.busy ?? 0,
-    inBatches: prev?.inBatches ?? { waiting: new Set(), ended: new Set() },
+    threadsNow: prev?.threadsNow ?? null,
     draining: prev?.draining ?? false,
     storeProblem: snapshot.storeProblem ?? null,
     attachedTo: snapshot.attachedTo ?? null,

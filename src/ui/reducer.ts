@@ -3,7 +3,7 @@ import { applyCommand } from "./command-reducer.js";
 import { heatmapAnswer, heatmapTick } from "./heatmap-reducer.js";
 import { commandFor, keyContext } from "./key-map.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
-import type { BatchesNow } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/pool.js";
 import { applyEvents, dataFromSnapshot } from "./data-reducer.js";
 import { appendLogs, applyTail, initialLogs, setScope, TAIL_LINES, type NewLine } from "./logs-reducer.js";
 import { clampSelections } from "./navigation.js";
@@ -41,7 +41,7 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
   const state = previous.effects.length > 0 ? { ...previous, effects: [] } : previous;
   switch (action.type) {
     case "events":
-      return withThreads(reduceEvents(state, action.events, action.at ?? state.now), action.busy, action.batches);
+      return withThreads(reduceEvents(state, action.events, action.at ?? state.now), action.busy, action.threads);
     case "snapshot":
       return withData(state, dataFromSnapshot(action.snapshot, state.data));
     case "command":
@@ -53,7 +53,7 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
       return clampSelections({ ...state, size: { rows: action.rows, columns: action.columns } });
     case "tick": {
       const expired = state.notice !== null && action.now - state.notice.at >= NOTICE_MS;
-      return heatmapTick(withThreads({ ...state, now: action.now, notice: expired ? null : state.notice }, action.busy, action.batches));
+      return heatmapTick(withThreads({ ...state, now: action.now, notice: expired ? null : state.notice }, action.busy, action.threads));
     }
     case "logs":
       return { ...state, logs: applyTail(state.logs, action.request, action.lines) };
@@ -87,14 +87,15 @@ function applyKeys(state: ConsoleState, presses: readonly KeyPress[]): ConsoleSt
 }
 
 /**
- * `state` with busy workers and the chunks of batches off their thread as the controller
- * last said (undefined: it could not say).
+ * `state` with busy workers and what the threads do now as the controller last said
+ * (undefined: it could not say).
  */
-function withThreads(state: ConsoleState, busy: number | undefined, batches: BatchesNow | undefined): ConsoleState {
+function withThreads(state: ConsoleState, busy: number | undefined, threads: ThreadsNow | undefined): ConsoleState {
   let data = state.data;
   if (busy !== undefined && busy !== data.busy) data = { ...data, busy };
-  if (batches && !(sameIds(batches.waiting, data.inBatches.waiting) && sameIds(batches.ended, data.inBatches.ended))) {
-    data = { ...data, inBatches: { waiting: new Set(batches.waiting), ended: new Set(batches.ended) } };
+  const known = data.threadsNow;
+  if (threads && !(known && sameIds(threads.running, known.running) && sameIds(threads.waiting, known.waiting))) {
+    data = { ...data, threadsNow: { running: new Set(threads.running), waiting: new Set(threads.waiting) } };
   }
   return withData(state, data);
 }

@@ -53,11 +53,12 @@ export interface DataState {
   readonly lastSuccess: Readonly<Record<string, number | null>>;
   readonly busy: number;
   /**
-   * Chunks of this instance's batches on threads that are not on their thread now
-   * (controller.batchesNow, read with `busy`): those `waiting` count as claimed, and
-   * neither they nor those `ended` (results on the way) are listed in Running.
+   * What this instance's threads do now (controller.threadsNow, read with `busy`), or
+   * null when not known. Of the chunks it sent to threads, Running lists those on them;
+   * those `waiting` in a batch count as claimed; the others have ended, their results on
+   * the way to the store, and count as running until recorded.
    */
-  readonly inBatches: { readonly waiting: ReadonlySet<string>; readonly ended: ReadonlySet<string> };
+  readonly threadsNow: { readonly running: ReadonlySet<string>; readonly waiting: ReadonlySet<string> } | null;
   /** stau is shutting down (instance:draining seen). */
   readonly draining: boolean;
   /** Why the store cannot record changes now (claiming is stopped meanwhile), or null. */

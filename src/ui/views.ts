@@ -50,7 +50,7 @@ export interface Views {
   readonly jobs: readonly JobRow[];
   /** Waiting runs, then chunks claimed ahead, then pending and queued chunks. */
   readonly queue: readonly QueueRow[];
-  /** Chunks on a worker thread, oldest first (not those of a batch off their thread: DataState.inBatches). */
+  /** Chunks on a worker thread, oldest first (of this instance's, those its threads run now: DataState.threadsNow). */
   readonly running: readonly ChunkRecord[];
   /** Of the chunks sent to threads in batches, how many wait to begin (counted as claimed) and how many ended, their results on the way. */
   readonly inBatches: { readonly waiting: number; readonly ended: number };
@@ -71,11 +71,11 @@ export function deriveViews(data: DataState, prev?: { readonly data: DataState; 
     jobs: reuse(["jobs", "runs", "nextFires", "lastSuccess"], ["perJob"]) ? prev!.views.jobs : jobRows(data),
     // A summarized run's row shows its counts, which change with every batch.
     queue: reuse(["runs", "waitingOn", "summarized"], data.summarized.size > 0 ? ["claimed", "queued", "perRun"] : ["claimed", "queued"]) ? prev!.views.queue : queueRows(data),
-    running: reuse(["inBatches"], ["onThread"]) ? prev!.views.running : runningRows(data),
-    inBatches: reuse(["inBatches"], ["onThread"]) ? prev!.views.inBatches : inBatches(data),
+    running: reuse(["threadsNow", "instance"], ["onThread"]) ? prev!.views.running : runningRows(data),
+    inBatches: reuse(["threadsNow", "instance"], ["onThread"]) ? prev!.views.inBatches : inBatches(data),
     failures,
     failureCounts: prev && failures === prev.views.failures ? prev.views.failureCounts : failureCounts(failures),
-    counts: reuse(["runs", "inBatches"], ["perRun", "onThread"]) ? prev!.views.counts : counts(data),
+    counts: reuse(["runs", "threadsNow", "instance"], ["perRun", "onThread"]) ? prev!.views.counts : counts(data),
   };
 }
 
@@ -125,22 +125,32 @@ function summaryRows(data: DataState): QueueRow[] {
 }
 
 function runningRows(data: DataState): ChunkRecord[] {
-  const { waiting, ended } = data.inBatches;
   const rows = [...data.activity.onThread.values()];
-  return (waiting.size + ended.size > 0 ? rows.filter((chunk) => !waiting.has(chunk.id) && !ended.has(chunk.id)) : rows).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+  return (data.threadsNow ? rows.filter((chunk) => onThreadNow(data, chunk)) : rows).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
 }
 
 /**
- * Of the chunks the store and chunk:started call running, those off their thread in its
- * batch (README: short chunks travel in batches; chunk:started is said when the batch is sent).
+ * Whether a chunk sent to a thread is on it now: this instance's threads say
+ * (threadsNow); another instance's chunk is taken as on its thread.
+ */
+function onThreadNow(data: DataState, chunk: ChunkRecord): boolean {
+  return chunk.owner !== data.instance || data.threadsNow!.running.has(chunk.id);
+}
+
+/**
+ * Of the chunks sent to this instance's threads (chunk:started is said when a batch goes),
+ * how many wait in their batch and how many ended, their results on the way (README:
+ * short chunks travel in batches).
  */
 function inBatches(data: DataState): Views["inBatches"] {
-  const count = (ids: ReadonlySet<string>) => {
-    let n = 0;
-    for (const id of ids) if (data.activity.onThread.has(id)) n++;
-    return n;
-  };
-  return { waiting: count(data.inBatches.waiting), ended: count(data.inBatches.ended) };
+  const result = { waiting: 0, ended: 0 };
+  if (!data.threadsNow) return result;
+  for (const chunk of data.activity.onThread.values()) {
+    if (onThreadNow(data, chunk)) continue;
+    if (data.threadsNow.waiting.has(chunk.id)) result.waiting++;
+    else result.ended++;
+  }
+  return result;
 }
 
 function failureRows(data: DataState): FailureRow[] {

@@ -105,19 +105,19 @@ describe("exec pool: chunks in batches", () => {
     expect(kinds(await h.batch(["says"]))).toEqual(["ok"]);
   });
 
-  it("says which chunks of a batch are off its thread: those not begun, and those ended whose results come with the batch's", async () => {
+  it("says which chunk of a batch its thread runs now and which wait for it; none once the batch is over", async () => {
     const h = harness();
     const first = join(h.p.dir, "first");
     const second = join(h.p.dir, "second");
     const running = h.batch(["gate", undefined, [first]], ["gate", undefined, [second]], ["says"]);
     await until(() => h.ran.includes("gate.1"), "the first chunk to begin");
-    expect(h.pool.batchesNow()).toEqual({ waiting: ["gate.2", "says.3"], ended: [] });
+    expect(h.pool.threadsNow()).toEqual({ running: ["gate.1"], waiting: ["gate.2", "says.3"] });
     writeFileSync(first, "");
     await until(() => h.ran.includes("gate.2"), "the second chunk to begin");
-    expect(h.pool.batchesNow()).toEqual({ waiting: ["says.3"], ended: ["gate.1"] });
+    expect(h.pool.threadsNow()).toEqual({ running: ["gate.2"], waiting: ["says.3"] });
     writeFileSync(second, "");
     expect(kinds(await running)).toEqual(["ok", "ok", "ok"]);
-    expect(h.pool.batchesNow()).toEqual({ waiting: [], ended: [] });
+    expect(h.pool.threadsNow()).toEqual({ running: [], waiting: [] });
   });
 
   it("cancels a chunk that has not begun: it never runs, and the batch goes on past it", async () => {

@@ -57,7 +57,7 @@ describe("App", () => {
   test("chunks waiting in their thread's batch are counted as claimed, and Running lists the ones begun", async () => {
     const batch = [0, 1, 2].map((i) => chunk("r1", "daily_stats", i, "running", { worker: 1, owner: "me" }));
     const s = snapshot({ instance: "me", jobs: [job("daily_stats")], runs: [{ run: run("r1", "daily_stats"), chunks: batch }] });
-    const controller = fakeController(s, { batchesNow: () => ({ waiting: ["r1.daily_stats.2"], ended: ["r1.daily_stats.0"] }) });
+    const controller = fakeController(s, { threadsNow: () => ({ running: ["r1.daily_stats.1"], waiting: ["r1.daily_stats.2"] }) });
     controller.busy = 1;
     const store = createConsoleStore(controller, { size: { rows: 30, columns: 140 }, snapshot: s, now: () => NOW });
     const app = render(<App store={store} />);

@@ -62,22 +62,22 @@ describe("engine events → data and views", () => {
     let state = start({ ...s, instance: "me", runs: [{ run: run("r1", "a"), chunks: batch }] });
     expect(state.views.counts).toMatchObject({ running: 3, claimed: 0 });
     // The controller says two of them wait in their batch: read with the workers at each batch and tick.
-    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 1, batches: { waiting: ["r1.a.1", "r1.a.2"], ended: [] } });
+    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 1, threads: { running: ["r1.a.0"], waiting: ["r1.a.1", "r1.a.2"] } });
     expect(state.views.counts).toMatchObject({ running: 1, claimed: 2 });
     expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.0"]);
     expect(state.views.inBatches).toEqual({ waiting: 2, ended: 0 });
     expect(state.views.jobs[0].state).toBe("running");
     const first = state;
     // The first ended; its result comes back with the batch's: running still, as the store has it, but not listed as on the thread.
-    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 1, batches: { waiting: ["r1.a.2"], ended: ["r1.a.0"] } });
+    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 1, threads: { running: ["r1.a.1"], waiting: ["r1.a.2"] } });
     expect(state.views.counts).toMatchObject({ running: 2, claimed: 1 });
     expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.1"]);
     expect(state.views.inBatches).toEqual({ waiting: 1, ended: 1 });
-    state = reduce(state, { type: "events", events: [{ name: "chunk:done", payload: { chunk: chunk("r1", "a", 0, "done"), durationMs: 1 } }], at: NOW + 1000, busy: 1, batches: { waiting: ["r1.a.2"], ended: [] } });
+    state = reduce(state, { type: "events", events: [{ name: "chunk:done", payload: { chunk: chunk("r1", "a", 0, "done"), durationMs: 1 } }], at: NOW + 1000, busy: 1, threads: { running: ["r1.a.1"], waiting: ["r1.a.2"] } });
     expect(state.views.counts).toMatchObject({ running: 1, claimed: 1, done: 1 });
     expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.1"]);
     // The same lists again change nothing.
-    expect(reduce(first, { type: "tick", now: NOW + 1000, busy: 1, batches: { waiting: ["r1.a.2", "r1.a.1"], ended: [] } }).data).toBe(first.data);
+    expect(reduce(first, { type: "tick", now: NOW + 1000, busy: 1, threads: { running: ["r1.a.0"], waiting: ["r1.a.2", "r1.a.1"] } }).data).toBe(first.data);
   });
 
   test("a console attached from outside (no instance of its own) counts every running chunk as running", () => {
