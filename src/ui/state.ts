@@ -7,7 +7,10 @@ import type { RunTally } from "./summarized-runs.js";
 import type { Views } from "./views.js";
 
 // The whole console state. It is plain data changed only by the reducer, so every
-// behaviour of the console can be tested by feeding actions, without rendering.
+// behaviour of the console can be tested by feeding actions, without rendering. One
+// part is not: DataState.tally, where a big run's chunk changes are folded as they
+// arrive (summarized-runs.ts); the reducer takes what it folded at each batch, and
+// events handed to the reducer whole are folded there the same way.
 
 /** The panes, in Tab order. */
 export const PANES = ["jobs", "queue", "running", "failures", "logs"] as const;
