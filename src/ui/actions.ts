@@ -13,8 +13,10 @@ export type Action =
   /**
    * A batch of engine events, flushed by the event buffer at most every 100 ms; `busy` is
    * controller.busyWorkers() read as it is handed over, so the workers count agrees with the Running pane.
+   * `folded`: the buffer offered each event to the tally as it arrived (summarized-runs.ts),
+   * so these are what it left; without it the reducer offers them.
    */
-  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number; readonly threads?: ThreadsNow }
+  | { readonly type: "events"; readonly events: readonly EngineEventEntry[]; readonly at?: number; readonly busy?: number; readonly threads?: ThreadsNow; readonly folded?: boolean }
   /** A fresh controller.snapshot(): replaces the data, keeps the UI state. */
   | { readonly type: "snapshot"; readonly snapshot: ConsoleSnapshot }
   | { readonly type: "command"; readonly command: Command }

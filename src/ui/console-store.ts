@@ -85,7 +85,7 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
       return undefined;
     }
   };
-  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads() })), {
+  const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads(), folded: true })), {
     intervalMs: options.flushMs ?? 100,
     fold: (entry) => state.data.tally.fold(entry, now),
   });
@@ -109,7 +109,7 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
       .finally(() => {
         const events = held ?? [];
         held = null;
-        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads() });
+        if (events.length > 0 && !closed) dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads(), folded: true });
         if (readAgain) {
           readAgain = false;
           context.refresh();

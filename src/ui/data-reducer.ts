@@ -115,7 +115,7 @@ class ChunkBatch {
  * from it here. `refresh` says the job files changed or a schedule entry's next fire
  * moved, which no event carries: the store should take a new snapshot.
  */
-export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number): { data: DataState; refresh: boolean } {
+export function applyEvents(data: DataState, events: readonly EngineEventEntry[], now: number, folded = false): { data: DataState; refresh: boolean } {
   const { tally } = data;
   const runs = new CopyOnWrite(data.runs);
   const progress = new CopyOnWrite(data.progress);
@@ -128,8 +128,10 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
   let refresh = false;
   const at = () => now;
   for (const entry of events) {
-    // The console store's buffer folds as events arrive; events handed over whole (tests, a replay) are folded here.
-    const event = tally.fold(entry, at);
+    // The console store's buffer folds as events arrive, and what it left stays left: an
+    // event it held before the tally followed its run is older than what the tally folded
+    // since (handOver below). Events handed over whole (tests) are folded here.
+    const event = folded ? entry : tally.fold(entry, at);
     if (event === null) continue;
     switch (event.name) {
       case "run:queued":
@@ -183,6 +185,7 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
         break;
     }
   }
+  handOver(data, changed, tally);
   if (runs.changed()) tally.forget(capFinishedRuns(runs.write(), data.chunks, data.activity.perRun, changed, tally.runs));
   const tallied = tally.drain();
   if (!runs.changed() && changed.size === 0 && tallied === null && !progress.changed() && !waitingOn.changed() && lastSuccess === null && draining === data.draining && storeProblem === data.storeProblem) {
@@ -218,6 +221,24 @@ export function applyEvents(data: DataState, events: readonly EngineEventEntry[]
     data: { ...data, runs: runs.result(), chunks, summarized: tally.runs, activity, progress: progress.result(), waitingOn: waitingOn.result(), lastSuccess: lastSuccess ?? data.lastSuccess, draining, storeProblem },
     refresh,
   };
+}
+
+/**
+ * Gives the tally the records of chunks of runs it follows that reached this console's own
+ * map: on a shared store, this instance's chunk events can come before another instance's
+ * run:started reaches the console (a look at the store), and the buffer held them before
+ * the tally followed their run. The tally keeps what it folded since (newer).
+ */
+function handOver(data: DataState, changed: Map<string, ChunkRecord | undefined>, tally: RunTally): void {
+  if (tally.runs.size === 0) return;
+  if (tally.runs !== data.summarized) {
+    for (const [id, chunk] of data.chunks) if (tally.runs.has(chunk.runId) && !data.summarized.has(chunk.runId) && !changed.has(id)) changed.set(id, chunk);
+  }
+  for (const [id, chunk] of changed) {
+    if (!chunk || !tally.runs.has(chunk.runId)) continue;
+    tally.adopt(chunk);
+    changed.set(id, undefined);
+  }
 }
 
 /**

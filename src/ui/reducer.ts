@@ -41,7 +41,7 @@ export function reduce(previous: ConsoleState, action: Action): ConsoleState {
   const state = previous.effects.length > 0 ? { ...previous, effects: [] } : previous;
   switch (action.type) {
     case "events":
-      return withThreads(reduceEvents(state, action.events, action.at ?? state.now), action.busy, action.threads);
+      return withThreads(reduceEvents(state, action.events, action.at ?? state.now, action.folded ?? false), action.busy, action.threads);
     case "snapshot":
       return withData(state, dataFromSnapshot(action.snapshot, state.data));
     case "command":
@@ -108,8 +108,8 @@ function withData(state: ConsoleState, data: DataState): ConsoleState {
   return clampSelections({ ...state, data, views: deriveViews(data, { data: state.data, views: state.views }) });
 }
 
-function reduceEvents(state: ConsoleState, events: readonly EngineEventEntry[], at: number): ConsoleState {
-  const { data, refresh } = applyEvents(state.data, events, at);
+function reduceEvents(state: ConsoleState, events: readonly EngineEventEntry[], at: number, folded: boolean): ConsoleState {
+  const { data, refresh } = applyEvents(state.data, events, at, folded);
   const lines: NewLine[] = [];
   const effects: Effect[] = refresh ? [{ type: "refresh" }] : [];
   let notice = state.notice;

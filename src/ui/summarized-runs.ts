@@ -109,6 +109,11 @@ export class RunTally {
     for (const chunk of records) this.take(chunk);
   }
 
+  /** Takes a record the console held before it followed the chunk's run, unless it holds one already (folded since, so newer). */
+  adopt(chunk: ChunkRecord): void {
+    if (!this.held.has(chunk.id)) this.take(chunk);
+  }
+
   /** How many chunks are followed. */
   get chunks(): number {
     return this.held.size;

@@ -107,6 +107,24 @@ describe("a run of more than DETAILED_CHUNKS chunks is held in sums", () => {
     expect(state.views.counts).toMatchObject({ queued: BIG - 2, running: 0, done: 1, failed: 1 });
   });
 
+  test("chunks this console held before it followed their run go to the tally (a shared store: own chunks' events come before another copy's run:started)", () => {
+    let state = start(snapshot({ jobs: [job("a")], instance: "me" }));
+    const own = (i: number, st: "running" | "done", extra = {}) => chunk("big", "a", i, st, { owner: "me", worker: 1, ...extra });
+    state = reduce(state, events({ name: "chunk:started", payload: { chunk: own(0, "running") } }, { name: "chunk:done", payload: { chunk: own(1, "done", { finishedAt: NOW }), durationMs: 1 } }));
+    expect(state.data.chunks.size).toBe(2);
+    // The look at the store announces the run with the chunks this console did not know in that state.
+    const records = Array.from({ length: BIG }, (_, i) => chunk("big", "a", i)).slice(2);
+    state = reduce(state, events({ name: "run:started", payload: { run: run("big", "a"), chunks: BIG, records } }));
+    expect(state.data.summarized).toEqual(new Set(["big"]));
+    expect(state.views.counts).toMatchObject({ queued: BIG - 2, running: 1, done: 1 });
+    expect(state.views.running.map((c) => c.id)).toEqual(["big.a.0"]);
+    state = reduce(state, events({ name: "chunk:done", payload: { chunk: own(0, "done", { finishedAt: NOW }), durationMs: 1 } }));
+    expect(state.views.counts).toMatchObject({ queued: BIG - 2, running: 0, done: 2 });
+    expect(state.views.running).toEqual([]);
+    expect(state.data.chunks.size).toBe(0);
+    expect(state.data.tally.chunks).toBe(BIG);
+  });
+
   test("the summary row is the run for r and c, and its job for t", () => {
     let state = bigRunStarted();
     state = apply(state, cmd("next-pane"));
