@@ -28,12 +28,21 @@ export async function watchStore(instance: Instance, out: EventBus): Promise<() 
     if (run) runs.set(run.id, run.status);
     if (chunk) chunks.set(chunk.id, chunk.state);
   };
+  // What this instance announced while a look read the store is newer than what it read:
+  // the look leaves those runs and chunks alone (else a chunk this instance just finished
+  // was announced running again from the older read, and stayed so on screen).
+  let announcedDuringRead: Set<string> | null = null;
   // What this instance announces is known already.
   const offs = EVENT_NAMES.map((name) =>
     instance.events.on(name, (payload) => {
       const p = payload as { run?: RunRecord; chunk?: ChunkRecord; records?: readonly ChunkRecord[] };
       learn(p.run ?? null, p.chunk ?? null);
       for (const chunk of p.records ?? []) learn(null, chunk);
+      if (announcedDuringRead) {
+        if (p.run) announcedDuringRead.add(p.run.id);
+        if (p.chunk) announcedDuringRead.add(p.chunk.id);
+        for (const chunk of p.records ?? []) announcedDuringRead.add(chunk.id);
+      }
     }),
   );
   const seen = await read(instance, runs);
@@ -46,9 +55,12 @@ export async function watchStore(instance: Instance, out: EventBus): Promise<() 
 
   const announce = (event: Event) => out.emit(event.name, event.payload as never);
   const look = async () => {
-    for (const { run, chunks: own } of await read(instance, runs, [...runs].filter(([, status]) => status === "waiting" || status === "running").map(([id]) => id))) {
+    const newer = (announcedDuringRead = new Set());
+    const seen = await read(instance, runs, [...runs].filter(([, status]) => status === "waiting" || status === "running").map(([id]) => id)).finally(() => (announcedDuringRead = null));
+    for (const { run, chunks: own } of seen) {
+      if (newer.has(run.id)) continue;
       const before = runs.get(run.id);
-      const moved = own.filter((c) => chunks.get(c.id) !== c.state);
+      const moved = own.filter((c) => chunks.get(c.id) !== c.state && !newer.has(c.id));
       if (before === undefined) announce({ name: "run:queued", payload: { run } });
       // A run resolved (its chunks appear) or retried (its failed chunks queued again) starts with
       // them; so does one first seen already further on (it started and ended between two looks).

@@ -61,4 +61,37 @@ export default defineJob({ async run({ log }) { log("alpha ran on pid " + proces
     pty.press("q");
     expect(await pty.exited()).toBe(0);
   }, 60_000);
+
+  it("keeps no chunk of a big run running once it is over, when this copy ran some of its chunks and another orchestrated it", async () => {
+    // This copy's own chunk events come before the run:started its look at the store
+    // announces, and a look can read a chunk's state from before this copy finished it.
+    const schema = testSchema("console_big");
+    schemas.push(schema);
+    const env = { STAU_DATABASE_URL: TEST_DATABASE_URL!, STAU_DATABASE_SCHEMA: schema };
+    const p = project({
+      "jobs/many.ts": `import { defineJob } from "stau";
+export default defineJob({
+  chunkSize: 1,
+  async selectWork() { return Array.from({ length: 6000 }, (_, i) => i); },
+  async run() { await new Promise((r) => setTimeout(r, 1)); },
+});
+`,
+    });
+    const other = startInstance(p.dir, [], env);
+    open.copies.push(other);
+    await other.waitFor((e) => e.event === "instance:orchestrating", "the other copy to orchestrate");
+    const pty = startPty(p.dir, ["dev", "--workers", "2"], { cols: 160, rows: 40 }, env);
+    open.ptys.push(pty);
+    await pty.waitFor((s) => s.includes("many") && s.includes(`schema ${schema}`), "the console on the shared store");
+
+    expect((await stau(p.dir, ["trigger", "many"], { env })).code).toBe(0);
+    await pty.waitFor((s) => /many run \w+ \d+ pending/.test(s), "the run's summary row");
+    await other.waitFor((e) => e.event === "run:finished", "the run to finish", 120_000);
+    const screen = await pty.waitFor((s) => s.includes("chunks of active runs: none") && /Running 0 · workers 0\/2\s/.test(s), "nothing running once the run is over");
+    expect(screen).not.toMatch(/ended, being recorded|claimed ahead/);
+    expect(screen).toMatch(/many\s+idle\s+ok/);
+
+    pty.press("q");
+    expect(await pty.exited()).toBe(0);
+  }, 180_000);
 });
