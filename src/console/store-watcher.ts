@@ -65,7 +65,11 @@ export async function watchStore(instance: Instance, out: EventBus): Promise<() 
       // A run resolved (its chunks appear) or retried (its failed chunks queued again) starts with
       // them; so does one first seen already further on (it started and ended between two looks).
       const started = (before !== run.status && run.status === "running") || (before === undefined && own.length > 0);
-      if (started) announce({ name: "run:started", payload: { run, chunks: moved.length, records: moved } });
+      // A run's first start counts all its chunks (the console holds a big one in sums by
+      // that count), though it carries only those this copy did not announce itself; a
+      // retry's, the chunks it queues again.
+      const first = before === undefined || before === "waiting";
+      if (started) announce({ name: "run:started", payload: { run, chunks: first ? own.length : moved.length, records: moved } });
       for (const chunk of moved) {
         const was = chunks.get(chunk.id);
         if (!started && was !== undefined) announce(chunkEvent(was, chunk));
