@@ -93,14 +93,14 @@ export function outcomeAt(chunk: ChunkRecord): number | null {
  * failure over any success; across runs the newer run's. (Runs of one job that end
  * interleaved can show the other's outcome; the Failures pane lists every failure.)
  */
-export function merge(last: Outcome | null, next: Outcome): Outcome {
-  if (!last) return next;
-  const newer = next.at >= last.at ? next : last;
-  if (last.runId !== next.runId) return newer;
-  // One run: a new object only when the failure and the newest time come from two outcomes
-  // (this runs for every chunk that ends while the console watches).
-  const failed = last.state === "failed" ? last : next.state === "failed" ? next : null;
-  return failed === null || failed === newer ? newer : { ...failed, at: newer.at };
+export function merge(last: Outcome | null, at: number, state: ChunkState, runId: string): Outcome {
+  if (!last || (last.runId !== runId && at >= last.at)) return { at, state, runId };
+  if (last.runId !== runId) return last;
+  // One run: its newest time, and a failure over any success; `last` itself when it says
+  // so already (this runs for every chunk that ends while the console watches).
+  const newest = Math.max(at, last.at);
+  const outcome = last.state === "failed" ? "failed" : state === "failed" || at >= last.at ? state : last.state;
+  return newest === last.at && outcome === last.state ? last : { at: newest, state: outcome, runId };
 }
 
 export function emptyActivity(): Activity {
@@ -185,7 +185,7 @@ class ActivityEdit {
 
   outcome(job: string, outcome: Outcome): void {
     const entry = this.jobOf(job);
-    entry.last = merge(entry.last, outcome);
+    entry.last = merge(entry.last, outcome.at, outcome.state, outcome.runId);
   }
 
   change(before: ChunkRecord | undefined, after: ChunkRecord | undefined, count: number): void {
@@ -226,7 +226,7 @@ class ActivityEdit {
       const at = outcomeAt(after);
       if (at !== null) {
         const job = this.jobOf(after.job);
-        job.last = merge(job.last, { at, state: after.state, runId: after.runId });
+        job.last = merge(job.last, at, after.state, after.runId);
       }
     }
   }

@@ -197,9 +197,8 @@ export class RunTally {
     const at = outcomeAt(chunk);
     if (at !== null) {
       const last = this.outcomes.get(chunk.job);
-      // Most chunks end within the millisecond of the one before, in the same run: merge would keep `last`.
-      const same = last !== undefined && last.runId === chunk.runId && at <= last.at && (last.state === "failed" || chunk.state !== "failed");
-      if (!same) this.outcomes.set(chunk.job, merge(last ?? null, { at, state: chunk.state, runId: chunk.runId }));
+      const next = merge(last ?? null, at, chunk.state, chunk.runId);
+      if (next !== last) this.outcomes.set(chunk.job, next);
     }
     return true;
   }
