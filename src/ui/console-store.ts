@@ -69,22 +69,18 @@ export function createConsoleStore(controller: ConsoleController, options: Conso
   let held: EngineEventEntry[] | null = null;
   // A reload asked for while a snapshot is being read gets a read of its own after it.
   let readAgain = false;
-  const busy = () => {
+  // What the controller says of its threads, read with each batch and tick (undefined: it could not say).
+  const ask = <T>(read: () => T): T | undefined => {
     try {
-      return controller.busyWorkers();
+      return read();
     } catch {
       return undefined;
     }
   };
+  const busy = () => ask(() => controller.busyWorkers());
+  const threads = () => ask(() => controller.threadsNow?.());
   // A summarized run's chunk changes are folded as they arrive, not buffered (summarized-runs.ts);
   // a snapshot read meanwhile keeps them, as the tally is newer than any snapshot.
-  const threads = () => {
-    try {
-      return controller.threadsNow?.();
-    } catch {
-      return undefined;
-    }
-  };
   const buffer = createEventBuffer((events) => (held ? (held = held.concat(events)) : dispatch({ type: "events", events, at: now(), busy: busy(), threads: threads(), folded: true })), {
     intervalMs: options.flushMs ?? 100,
     fold: (entry) => state.data.tally.fold(entry, now),

@@ -67,15 +67,18 @@ export function deriveViews(data: DataState, prev?: { readonly data: DataState; 
   const now = data.activity;
   const reuse = (keys: readonly (keyof DataState)[], parts: readonly (keyof Activity)[]) => prev !== undefined && same(prev.data, data, keys) && parts.every((k) => was![k] === now[k]);
   const failures = reuse(["jobs", "runs"], ["failed"]) ? prev!.views.failures : failureRows(data);
+  // What the threads do now moves chunks between Running's rows and the counts' running and claimed.
+  const threadsSame = reuse(["threadsNow", "instance"], ["onThread"]);
+  const batches = threadsSame ? prev!.views.inBatches : inBatches(data);
   return {
     jobs: reuse(["jobs", "runs", "nextFires", "lastSuccess"], ["perJob"]) ? prev!.views.jobs : jobRows(data),
     // A summarized run's row shows its counts, which change with every batch.
     queue: reuse(["runs", "waitingOn", "summarized"], data.summarized.size > 0 ? ["claimed", "queued", "perRun"] : ["claimed", "queued"]) ? prev!.views.queue : queueRows(data),
-    running: reuse(["threadsNow", "instance"], ["onThread"]) ? prev!.views.running : runningRows(data),
-    inBatches: reuse(["threadsNow", "instance"], ["onThread"]) ? prev!.views.inBatches : inBatches(data),
+    running: threadsSame ? prev!.views.running : runningRows(data),
+    inBatches: batches,
     failures,
     failureCounts: prev && failures === prev.views.failures ? prev.views.failureCounts : failureCounts(failures),
-    counts: reuse(["runs", "threadsNow", "instance"], ["perRun", "onThread"]) ? prev!.views.counts : counts(data),
+    counts: threadsSame && reuse(["runs"], ["perRun"]) ? prev!.views.counts : counts(data, batches),
   };
 }
 
@@ -169,7 +172,7 @@ function failureCounts(rows: readonly FailureRow[]): FailureCounts {
 }
 
 /** Chunks per category over runs not finished (a chunk's run may not be known yet: it counts). */
-function counts(data: DataState): ChunkCounts {
+function counts(data: DataState, batches: Views["inBatches"]): ChunkCounts {
   const result: Record<Category, number> = { queued: 0, pending: 0, claimed: 0, running: 0, done: 0, failed: 0, upstream_failed: 0, cancelled: 0 };
   for (const [runId, perRun] of data.activity.perRun) {
     const run = data.runs.get(runId);
@@ -177,8 +180,7 @@ function counts(data: DataState): ChunkCounts {
     for (const key of Object.keys(result) as Category[]) result[key] += perRun[key];
   }
   // A chunk waiting in its thread's batch is claimed by this instance, not yet running.
-  const { waiting } = inBatches(data);
-  result.running -= waiting;
-  result.claimed += waiting;
+  result.running -= batches.waiting;
+  result.claimed += batches.waiting;
   return result;
 }
