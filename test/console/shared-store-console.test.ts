@@ -27,24 +27,29 @@ afterEach(async () => {
 });
 
 
+/**
+ * A project with one job on its own schema, another copy that orchestrates (started
+ * first), and `stau dev` beside it in a pty, showing the shared store.
+ */
+async function consoleBesideOrchestrator(schemaName: string, job: string, code: string, devArgs: string[], size: { cols: number; rows: number }) {
+  const schema = testSchema(schemaName);
+  schemas.push(schema);
+  const env = { STAU_DATABASE_URL: TEST_DATABASE_URL!, STAU_DATABASE_SCHEMA: schema };
+  const p = project({ [`jobs/${job}.ts`]: code });
+  const other = startInstance(p.dir, [], env);
+  open.copies.push(other);
+  await other.waitFor((e) => e.event === "instance:orchestrating", "the other copy to orchestrate");
+  const pty = startPty(p.dir, ["dev", ...devArgs], size, env);
+  open.ptys.push(pty);
+  await pty.waitFor((s) => s.includes(job) && s.includes(`schema ${schema}`), "the console on the shared store");
+  return { p, env, other, pty };
+}
+
 describePg("stau dev on a shared store", () => {
   it("shows the runs other copies do, and triggers through the orchestrating copy", async () => {
-    const schema = testSchema("console");
-    schemas.push(schema);
-    const env = { STAU_DATABASE_URL: TEST_DATABASE_URL!, STAU_DATABASE_SCHEMA: schema };
-    const p = project({
-      "jobs/alpha.ts": `import { defineJob } from "stau";
+    const { p, env, other, pty } = await consoleBesideOrchestrator("console", "alpha", `import { defineJob } from "stau";
 export default defineJob({ async run({ log }) { log("alpha ran on pid " + process.pid); } });
-`,
-    });
-    // Another copy starts first and orchestrates.
-    const other = startInstance(p.dir, [], env);
-    open.copies.push(other);
-    await other.waitFor((e) => e.event === "instance:orchestrating", "the other copy to orchestrate");
-
-    const pty = startPty(p.dir, ["dev", "--workers", "1"], { cols: 140, rows: 36 }, env);
-    open.ptys.push(pty);
-    await pty.waitFor((s) => s.includes("alpha") && s.includes(`schema ${schema}`), "the console on the shared store");
+`, ["--workers", "1"], { cols: 140, rows: 36 });
 
     // A run triggered from another terminal appears, with its log from the database.
     const triggered = await stau(p.dir, ["trigger", "alpha"], { env });
@@ -67,24 +72,13 @@ export default defineJob({ async run({ log }) { log("alpha ran on pid " + proces
     // announces, and a look can read a chunk's state from before this copy finished it.
     // 5,500 chunks: held in sums (more than 5,000) though this copy ran some before its
     // look saw the run start.
-    const schema = testSchema("console_big");
-    schemas.push(schema);
-    const env = { STAU_DATABASE_URL: TEST_DATABASE_URL!, STAU_DATABASE_SCHEMA: schema };
-    const p = project({
-      "jobs/many.ts": `import { defineJob } from "stau";
+    const { p, env, other, pty } = await consoleBesideOrchestrator("console_big", "many", `import { defineJob } from "stau";
 export default defineJob({
   chunkSize: 1,
   async selectWork() { return Array.from({ length: 5500 }, (_, i) => i); },
   async run() { await new Promise((r) => setTimeout(r, 1)); },
 });
-`,
-    });
-    const other = startInstance(p.dir, [], env);
-    open.copies.push(other);
-    await other.waitFor((e) => e.event === "instance:orchestrating", "the other copy to orchestrate");
-    const pty = startPty(p.dir, ["dev", "--workers", "2"], { cols: 160, rows: 40 }, env);
-    open.ptys.push(pty);
-    await pty.waitFor((s) => s.includes("many") && s.includes(`schema ${schema}`), "the console on the shared store");
+`, ["--workers", "2"], { cols: 160, rows: 40 });
 
     expect((await stau(p.dir, ["trigger", "many"], { env })).code).toBe(0);
     await pty.waitFor((s) => /many run \w+ \d+ pending/.test(s), "the run's summary row");
