@@ -80,7 +80,7 @@ const TRAILING_LINES_MS = 1_000;
 export class AttemptLogs {
   private readonly files: LogFiles;
   private readonly open = new Map<string, OpenAttempt>();
-  /** Notes on closed attempts being written, for close() to wait on. */
+  /** Closed logs (and notes on closed attempts) being written, for close() to wait on. */
   private readonly writing = new Set<Promise<void>>();
 
   constructor(
@@ -134,9 +134,15 @@ export class AttemptLogs {
     if (entry) return this.files.append(this.fileOf(entry), at, level, text);
     const file = logFile(this.dataDir, job, chunkId, attempt);
     this.files.append(file, at, level, text);
+    void this.write(job, chunkId, attempt, file);
+  }
+
+  /** Writes the rest of a closed log; close() waits for it. */
+  private write(job: string, chunkId: string, attempt: number, file: string): Promise<void> {
     const written = this.files.end(file).then(() => this.onClosed?.(job, chunkId, attempt, file));
     this.writing.add(written);
     void written.finally(() => this.writing.delete(written));
+    return written;
   }
 
   private finish(entry: OpenAttempt): Promise<void> {
@@ -147,7 +153,7 @@ export class AttemptLogs {
     // Nothing was said: no file, nothing to keep.
     const file = entry.file;
     if (file === null || !this.files.has(file)) return Promise.resolve();
-    return this.files.end(file).then(() => this.onClosed?.(entry.job, entry.chunkId, entry.attempt, file));
+    return this.write(entry.job, entry.chunkId, entry.attempt, file);
   }
 
   /** Closes every log (the pool is closing): lines that did not arrive by now never will. */
