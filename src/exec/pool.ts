@@ -213,6 +213,8 @@ export class ExecPool {
   /** Runs a task on a thread; a thread that must retire gives its answer by the events channel. */
   private async execute(flight: Flight, task: WorkerTask): Promise<TaskResult> {
     this.flights.set(flight.key, flight as BatchFlight | SelectFlight);
+    // Threads are kept again once there is work (recycle let them go).
+    this.pool.options.minThreads = this.size;
     try {
       return (await this.pool.run(task, { signal: flight.controller })) as TaskResult;
     } catch (error) {
@@ -398,8 +400,15 @@ export class ExecPool {
     return (result as { workIds?: WorkId[] }).workIds ?? [];
   }
 
-  /** New threads for new chunks (hot reload); running chunks finish on the old ones. */
+  /**
+   * New threads for new chunks (hot reload); running chunks finish on the old ones. Idle
+   * threads end now and new ones start with the next task, not at once: saves while
+   * nothing runs start no thread (each thread started and ended leaves memory behind in
+   * the C allocator, see SpareLoader), and a new thread sets up the TypeScript loader at
+   * its first job import either way.
+   */
   async recycle(): Promise<void> {
+    this.pool.options.minThreads = 0;
     await this.pool.recycleWorkers();
   }
 

@@ -163,3 +163,27 @@ describe("exec pool: chunks in batches", () => {
     expect(h.ran).toEqual(["gate.1"]);
   });
 });
+
+describe("exec pool: recycled for new code (hot reload)", () => {
+  const threads = () => Number(readFileSync("/proc/self/status", "utf8").match(/Threads:\s+(\d+)/)![1]);
+
+  it("ends its idle threads and starts new ones only with the next task, which runs the new code", async () => {
+    const p = project({ "jobs/says.ts": jobs.says! });
+    const before = threads();
+    const ran: string[] = [];
+    const pool = new ExecPool({ workers: 2, dataDir: join(p.dir, "data"), onLog: (_chunkId, _attempt, _level, text) => void ran.push(text) });
+    pools.push(pool);
+    const spec = { name: "says", file: join(p.dir, "jobs", "says.ts"), chunkSize: null, dependencies: [], retries: 0, retryDelayMs: 0, timeoutMs: null, allowConcurrentRuns: false, reads: [], writes: [], hasSelectWork: false } satisfies JobSpec;
+    const run = (chunkId: string) => pool.runChunks([{ spec, task: { runId: "r1", chunkId, attempt: 1, workIds: [], kwargs: {} } }]);
+    await pool.ready;
+    expect((await run("c1"))[0]!.outcome.ok).toBe(true);
+    expect(threads()).toBeGreaterThan(before);
+    p.write("jobs/says.ts", jobs.says!.replace(`"ran"`, `"new code ran"`));
+    await pool.recycle();
+    // Saves while nothing runs start no thread.
+    expect(threads()).toBe(before);
+    expect((await run("c2"))[0]!.outcome.ok).toBe(true);
+    await until(() => ran.includes("new code ran c2"), "the new code's log line");
+    expect(threads()).toBeGreaterThan(before);
+  });
+});
