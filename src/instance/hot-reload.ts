@@ -1,7 +1,8 @@
 import { projectPaths, type ProjectPaths } from "../config/project.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus } from "../events.js";
-import { loadRegistry, SpareLoader } from "../jobs/load.js";
+import { loadRegistry } from "../jobs/load.js";
+import { SpareLoader } from "../jobs/spare-loader.js";
 import { watchProject } from "../jobs/watch.js";
 import type { Instance } from "./instance.js";
 

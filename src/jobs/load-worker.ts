@@ -1,5 +1,6 @@
-// Entry of the throw-away worker that reads job configs and the schedule. Job code is
-// imported here, never in the main thread; only plain descriptions travel back.
+// Entry of the throw-away worker that reads job configs and the schedule: a thread (a
+// one-off load) or a spare process (hot reload; spare-loader.ts). Job code is imported
+// here, never in stau's main thread; only plain descriptions travel back.
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -11,11 +12,6 @@ import { readsAsCommonJs } from "./module-type.js";
 
 export interface LoadRequest {
   readonly files: readonly string[];
-}
-
-/** A spare's start (SpareLoader): set up now, with the project's jobs folder to warm the import of "stau" from. */
-export interface SpareRequest {
-  readonly spareFor: string;
 }
 
 export type LoadResult =
@@ -52,9 +48,24 @@ for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const
 async function load(request: LoadRequest): Promise<void> {
   const commonJs = request.files.filter(readsAsCommonJs);
   const modules = await Promise.all(request.files.filter((file) => !readsAsCommonJs(file)).map(loadOne));
-  parentPort!.postMessage([...modules, ...(await Promise.all(commonJs.map(loadOne)))]);
-  // The results are out; this thread now ends itself, after the loader's esbuild (which
-  // only this thread's hooks can reap), and whatever job code left running.
+  await answer([...modules, ...(await Promise.all(commonJs.map(loadOne)))]);
+  await end();
+}
+
+function answer(results: LoadResult[]): Promise<void> {
+  if (parentPort) {
+    parentPort.postMessage(results);
+    return Promise.resolve();
+  }
+  // Sent once written to the channel: ending before that would lose it.
+  return new Promise((resolve) => process.send!(results, () => resolve()));
+}
+
+/**
+ * Ends this worker after the loader's esbuild (which only this worker's hooks can reap)
+ * and whatever job code left running.
+ */
+async function end(): Promise<never> {
   await endChildProcesses();
   process.exit(0);
 }
@@ -70,14 +81,16 @@ async function importStauFor(jobsDir: string): Promise<void> {
   }
 }
 
-const request = workerData as LoadRequest | SpareRequest;
-if ("files" in request) {
-  await load(request);
+if (parentPort) {
+  await load(workerData as LoadRequest);
 } else {
-  // A warm spare (hot reload): the loader is set up now, the files come when a save does.
+  // A spare process (hot reload), given the project's jobs folder: the loader is set up
+  // now, the files come when a save does.
   warmUp();
   // The files wait for that import: a CommonJS job's require("stau") while it is in
   // flight would fail, as in load().
-  const warmed = importStauFor(request.spareFor).then(startLoaderEsbuild);
-  parentPort!.once("message", (next: LoadRequest) => void warmed.then(() => load(next)));
+  const warmed = importStauFor(process.argv[2]!).then(startLoaderEsbuild);
+  process.once("message", (next: LoadRequest) => void warmed.then(() => load(next)));
+  // stau ended (even killed): so does its spare.
+  process.once("disconnect", () => void end());
 }

@@ -11,7 +11,8 @@ import { validateJob, validateSchedule, type Validated } from "../config/validat
 import { nearest } from "../did-you-mean.js";
 import { workerFile } from "../worker-file.js";
 import { discoverJobs } from "./discover.js";
-import type { LoadRequest, LoadResult, SpareRequest } from "./load-worker.js";
+import type { LoadRequest, LoadResult } from "./load-worker.js";
+import type { SpareLoader } from "./spare-loader.js";
 import { commonJsTrap } from "./module-type.js";
 
 /** Every job and the schedule of a project, as far as they could be read. */
@@ -34,95 +35,43 @@ export interface Reload {
   readonly spare?: SpareLoader;
 }
 
+/** A thread or process importing job files, from the side that waits for its answer. */
+export interface LoadingWorker {
+  /** Rejects when it fails or ends without an answer. */
+  readonly results: Promise<LoadResult[]>;
+  stop(): void;
+}
+
 const LOAD_TIMEOUT_MS = 60_000;
-const SPARE_END_MS = 5_000;
 
 /**
- * Imports files in a throw-away worker thread and returns their described default
- * exports. `spare` is a worker started earlier with the loader already set up (see
- * SpareLoader), which takes the files instead of a cold one.
+ * Imports files in a throw-away worker and returns their described default exports:
+ * in a fresh thread, or in `spare`'s waiting process (hot reload, see SpareLoader).
  */
-export function loadInWorker(files: readonly string[], spare: Worker | null = null, timeoutMs = LOAD_TIMEOUT_MS): Promise<LoadResult[]> {
-  if (files.length === 0) {
-    if (spare) void endSpare(spare);
-    return Promise.resolve([]);
-  }
-  return new Promise((resolve, reject) => {
-    const worker = spare ?? startLoader({ files });
-    if (spare) spare.postMessage({ files });
-    const timer = setTimeout(() => {
-      void worker.terminate();
+export function loadInWorker(files: readonly string[], spare: SpareLoader | null = null, timeoutMs = LOAD_TIMEOUT_MS): Promise<LoadResult[]> {
+  if (files.length === 0) return Promise.resolve([]);
+  const worker = spare ? spare.load(files) : loadInThread(files);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      worker.stop();
       reject(new Error(`loading job files took longer than ${timeoutMs / 1000}s; does one of them wait at import time?`));
     }, timeoutMs);
+  });
+  return Promise.race([worker.results, timeout]).finally(() => clearTimeout(timer));
+}
+
+function loadInThread(files: readonly string[]): LoadingWorker {
+  const request: LoadRequest = { files };
+  const worker = new Worker(workerFile("./load-worker.js", import.meta.url), { workerData: request, stdout: true, stderr: true });
+  const results = new Promise<LoadResult[]>((resolve, reject) => {
     // The worker ends by itself once it has sent its results (load-worker.ts).
-    worker.once("message", (results: LoadResult[]) => {
-      clearTimeout(timer);
-      resolve(results);
-    });
-    worker.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+    // Messages sent before a thread ended arrive before its exit.
+    worker.once("exit", (code) => reject(new Error(`the loading thread ended before it answered (exit code ${code})`)));
   });
-}
-
-function startLoader(request: LoadRequest | SpareRequest): Worker {
-  return new Worker(workerFile("./load-worker.js", import.meta.url), { workerData: request, stdout: true, stderr: true });
-}
-
-/**
- * Keeps one loading worker started and waiting, so a reload after a save does not pay
- * for a thread and the TypeScript loader (~250 ms here), nor for importing "stau" and
- * starting esbuild (~35 ms of the ~45 one changed file took without them): a waiting
- * spare keeps one idle esbuild process. Each spare is used once: every reload still
- * imports in a fresh thread that never saw the old code.
- */
-export class SpareLoader {
-  private spare: Worker | null = null;
-
-  /** `jobsDir`: the project's, whose import of "stau" a spare makes ahead. */
-  constructor(private readonly jobsDir: string) {}
-
-  /** Makes sure a spare is starting or waiting. */
-  warm(): void {
-    if (this.spare) return;
-    const spare = startLoader({ spareFor: this.jobsDir });
-    spare.unref();
-    // A spare that dies while waiting is simply replaced at the next take.
-    spare.on("error", () => {
-      if (this.spare === spare) this.spare = null;
-    });
-    this.spare = spare;
-  }
-
-  take(): Worker {
-    const worker = this.spare ?? startLoader({ spareFor: this.jobsDir });
-    this.spare = null;
-    this.warm();
-    return worker;
-  }
-
-  async close(): Promise<void> {
-    const spare = this.spare;
-    this.spare = null;
-    if (spare) await endSpare(spare);
-  }
-}
-
-/**
- * Ends a spare that was never given files: asked, it stops its esbuild and ends itself
- * (terminated, it would leave esbuild a zombie of this process); terminated when it
- * does not answer in time.
- */
-function endSpare(spare: Worker): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => void spare.terminate().finally(resolve), SPARE_END_MS);
-    spare.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    spare.postMessage({ files: [] });
-  });
+  return { results, stop: () => void worker.terminate() };
 }
 
 function loadProblem(result: Extract<LoadResult, { ok: false }>, display: (file: string) => string): Problem {
@@ -146,7 +95,7 @@ export async function loadRegistry(paths: ProjectPaths, reload?: Reload): Promis
   const reuse = (file: string) => reload !== undefined && reload.changed !== "all" && !reload.changed.has(file) && reload.previous.loaded.has(file);
   const results = new Map<string, LoadResult>(all.filter(reuse).map((file) => [file, reload!.previous.loaded.get(file)!]));
   const toLoad = all.filter((file) => !reuse(file));
-  for (const result of await loadInWorker(toLoad, toLoad.length && reload?.spare ? reload.spare.take() : null)) results.set(result.file, result);
+  for (const result of await loadInWorker(toLoad, reload?.spare)) results.set(result.file, result);
   // A project-wide mistake, not a problem of each job: said once, and nothing runs.
   const trap = commonJsTrap(results.values(), display);
   if (trap) throw trap;

@@ -61,3 +61,31 @@ describe("stau dev hot reload and its child processes", () => {
     expect(children(pid).filter((child) => child.state[0] === "Z")).toEqual([]);
   });
 });
+
+describe("stau dev killed", () => {
+  it("leaves no loading process or esbuild behind, even one held by a job file's import", async () => {
+    const p = project();
+    p.write("jobs/edited.ts", job(0));
+    const dev = startInstance(p.dir, [], {}, "dev");
+    running.push(dev);
+    await dev.waitFor((e) => e.event === "instance:started", "start");
+    const pid = dev.child.pid!;
+    const loaders = () => children(pid).filter((child) => child.command === "node" && child.state[0] !== "Z");
+    await until(() => loaders().length === 1 && children(loaders()[0]!.pid).some((child) => child.command === "esbuild"), "the spare loading process and its esbuild");
+    // A save whose import waits a minute: the spare takes it and a next spare starts.
+    p.write("jobs/slow.ts", `await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport default { async run() {} };\n`);
+    await until(() => loaders().length === 2, "the loading process and the next spare");
+    const left = [...loaders().map((loader) => loader.pid), ...loaders().flatMap((loader) => children(loader.pid).map((child) => child.pid))];
+    process.kill(pid, "SIGKILL");
+    await dev.exited();
+    const alive = (of: number) => {
+      try {
+        process.kill(of, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => !left.some(alive), `the loading processes and their esbuild to end; alive: ${left.filter(alive)}`, 10_000);
+  });
+});

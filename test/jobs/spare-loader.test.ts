@@ -2,70 +2,93 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectPaths } from "../../src/config/project.js";
-import { loadInWorker, loadRegistry, SpareLoader } from "../../src/jobs/load.js";
+import { loadInWorker, loadRegistry } from "../../src/jobs/load.js";
+import { SpareLoader } from "../../src/jobs/spare-loader.js";
 import { projectFactory, until } from "../helpers/cli.js";
 
-// A hot reload imports the saved files in a spare loading thread that was set up ahead:
-// the TypeScript loader registered, "stau" imported, the loader's esbuild started. These
-// tests run real threads and a real esbuild in this process, and read its children with ps.
+// A hot reload imports the saved files in a spare loading process that was set up ahead:
+// the TypeScript loader registered, "stau" imported, the loader's esbuild started (a
+// child of the spare). These tests run real processes and a real esbuild, and read the
+// process table with ps.
 
 const project = projectFactory();
 
-/** This process's esbuild children, with their state letter (Z: exited, never reaped). */
-function esbuildChildren(): { pid: number; state: string }[] {
-  let out = "";
-  try {
-    out = execFileSync("ps", ["-o", "pid=,stat=,comm=", "--ppid", String(process.pid)], { encoding: "utf8" });
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-  return out
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, , command]) => command === "esbuild")
-    .map(([pid, state]) => ({ pid: Number(pid), state: state! }));
+interface Process {
+  pid: number;
+  ppid: number;
+  state: string;
+  command: string;
 }
 
-const running = () => esbuildChildren().filter((child) => child.state[0] !== "Z");
-const zombies = () => esbuildChildren().filter((child) => child.state[0] === "Z");
+function processes(): Process[] {
+  return execFileSync("ps", ["-e", "-o", "pid=,ppid=,stat=,args="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [pid, ppid, state, ...command] = line.trim().split(/\s+/);
+      return { pid: Number(pid), ppid: Number(ppid), state: state!, command: command.join(" ") };
+    });
+}
+
+/** This process's spare loading processes, each with its esbuild children. */
+function spares(): { pid: number; esbuild: Process[] }[] {
+  const all = processes();
+  return all
+    .filter((p) => p.ppid === process.pid && p.command.includes("load-worker.js") && p.state[0] !== "Z")
+    .map((spare) => ({ pid: spare.pid, esbuild: all.filter((p) => p.ppid === spare.pid && p.command.includes("esbuild")) }));
+}
+
+const warmSpares = () => spares().filter((spare) => spare.esbuild.some((e) => e.state[0] !== "Z"));
+/** Zombies among this process's children and the spares' (ended, never reaped). */
+const zombies = () => processes().filter((p) => p.state[0] === "Z" && (p.ppid === process.pid || p.command.includes("esbuild")));
 
 // New text each time, so the loader's disk cache cannot answer it without esbuild.
 const job = (marker: string) => `import { defineJob } from "stau";
 export default defineJob({ chunkSize: 3, async run() { return ${JSON.stringify(marker)} as string; } });
 `;
 
-describe("the spare loading thread of hot reload", () => {
-  it("has esbuild running while it waits, and ends it when closed unused, leaving no zombie", async () => {
+describe("the spare loading process of hot reload", () => {
+  it("has esbuild running while it waits, and ends with it when closed unused, leaving no zombie", async () => {
     const p = project();
-    const before = running().length;
     const spare = new SpareLoader(join(p.dir, "jobs"));
     spare.warm();
-    await until(() => running().length > before, "the spare's esbuild to start");
+    await until(() => warmSpares().length === 1, "the spare and its esbuild to start");
+    const [{ esbuild }] = warmSpares();
     await spare.close();
-    await until(() => running().length === before, "the spare's esbuild to end");
+    expect(spares()).toEqual([]);
+    await until(() => !processes().some((p) => esbuild.some((e) => e.pid === p.pid)), "the spare's esbuild to end");
     expect(zombies()).toEqual([]);
   });
 
-  it("loads ES module and CommonJS job files that import stau, then ends with its esbuild", async () => {
+  it("loads ES module and CommonJS job files that import stau, then ends; the next spare waits", async () => {
     const p = project({
       "jobs/typed.ts": job(`typed ${Date.now()}`),
       "jobs/common.cjs": `const { defineJob } = require("stau");\nmodule.exports = defineJob({ chunkSize: 4, async run() {} });\n`,
     });
-    const before = running().length;
     const spare = new SpareLoader(join(p.dir, "jobs"));
     spare.warm();
-    await until(() => running().length > before, "the spare's esbuild to start");
-    const results = await loadInWorker([join(p.dir, "jobs", "typed.ts"), join(p.dir, "jobs", "common.cjs")], spare.take());
+    await until(() => warmSpares().length === 1, "the spare and its esbuild to start");
+    const [first] = warmSpares();
+    const results = await loadInWorker([join(p.dir, "jobs", "typed.ts"), join(p.dir, "jobs", "common.cjs")], spare);
     expect(results.map((r) => [r.file.split("/").pop(), r.ok])).toEqual([
       ["typed.ts", true],
       ["common.cjs", true],
     ]);
-    // take() started the next spare, whose esbuild is the only one left.
-    await until(() => running().length === before + 1, "one esbuild: the next spare's");
+    // The load started the next spare; the one that loaded ends by itself.
+    await until(() => warmSpares().length === 1 && warmSpares()[0]!.pid !== first!.pid, "one spare left: the next one");
     await spare.close();
-    await until(() => running().length === before, "every esbuild to end");
+    await until(() => spares().length === 0, "the spare to end");
     expect(zombies()).toEqual([]);
+  });
+
+  it("says so when the spare ends without an answer, and the next load has a spare again", async () => {
+    const p = project({ "jobs/exits.ts": `process.exit(3);\n`, "jobs/fine.ts": job("fine") });
+    const spare = new SpareLoader(join(p.dir, "jobs"));
+    await expect(loadInWorker([join(p.dir, "jobs", "exits.ts")], spare)).rejects.toThrow("the loading process ended before it answered (exit code 3)");
+    const results = await loadInWorker([join(p.dir, "jobs", "fine.ts")], spare);
+    expect(results.map((r) => r.ok)).toEqual([true]);
+    await spare.close();
+    await until(() => spares().length === 0, "the spare to end");
   });
 });
 
