@@ -39,6 +39,13 @@ async function loadOne(file: string): Promise<LoadResult> {
   }
 }
 
+// Job code that ends the process at import time would end this worker without an
+// answer: here it fails that file's import instead, at the line that called it.
+const exit: (code: number) => never = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  throw new Error(`process.exit(${code ?? ""}) was called while the file was imported`);
+}) as typeof process.exit;
+
 // Console output of job modules at import time must not reach the terminal.
 for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) console[method] = () => {};
 
@@ -67,7 +74,7 @@ function answer(results: LoadResult[]): Promise<void> {
  */
 async function end(): Promise<never> {
   await endChildProcesses();
-  process.exit(0);
+  exit(0);
 }
 /**
  * Imports "stau" as the project's job files will (10–17 ms of a one-file load in a spare

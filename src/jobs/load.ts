@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DescribedConfig } from "../config/described.js";
 import { withFieldLines } from "../config/field-lines.js";
 import { formatProblem, type Problem } from "../config/problem.js";
 import { displayPath, isProgramFile, jobNameOf, type ProjectPaths } from "../config/project.js";
-import { UsageError } from "../errors.js";
+import { ConfigError, UsageError } from "../errors.js";
 import type { JobSpec, ScheduleEntrySpec } from "../config/spec.js";
 import { validateJob, validateSchedule, type Validated } from "../config/validate.js";
 import { nearest } from "../did-you-mean.js";
@@ -69,9 +69,22 @@ function loadInThread(files: readonly string[]): LoadingWorker {
     worker.once("message", resolve);
     worker.once("error", reject);
     // Messages sent before a thread ended arrive before its exit.
-    worker.once("exit", (code) => reject(new Error(`the loading thread ended before it answered (exit code ${code})`)));
+    worker.once("exit", (code) => reject(endedWithoutAnswer(files, `exit code ${code}`)));
   });
   return { results, stop: () => void worker.terminate() };
+}
+
+/**
+ * A loading thread or process ended without its answer: something the files run at
+ * import time ended it (process.exit is caught and blamed on its file, see load-worker.ts).
+ */
+export function endedWithoutAnswer(files: readonly string[], how: string, output = ""): ConfigError {
+  const shown = files.slice(0, 5).map((file) => relative(process.cwd(), file));
+  const list = `${shown.join(", ")}${files.length > shown.length ? ` and ${files.length - shown.length} more` : ""}`;
+  return new ConfigError(
+    `loading ${list} ended before it answered (${how})${output ? `:\n${output}` : ""}`,
+    "a job file, or a module it imports, ends the process at import time (process.kill, a crash in native code); stau validate loads the files the same way",
+  );
 }
 
 function loadProblem(result: Extract<LoadResult, { ok: false }>, display: (file: string) => string): Problem {

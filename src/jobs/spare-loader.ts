@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { jobEnv } from "../exec/job-env.js";
 import { workerFile } from "../worker-file.js";
-import type { LoadingWorker } from "./load.js";
+import { endedWithoutAnswer, type LoadingWorker } from "./load.js";
 import type { LoadResult } from "./load-worker.js";
 
 const SPARE_END_MS = 5_000;
@@ -86,10 +86,7 @@ function answerOf(child: ChildProcess, files: readonly string[]): LoadingWorker 
     // The channel closes after every message sent before the process ended has been read:
     // closed without an answer, the process ended without one.
     child.once("disconnect", () => {
-      const ended = () => {
-        const how = child.signalCode ?? `exit code ${child.exitCode}`;
-        reject(new Error(`the loading process ended before it answered (${how})${stderr.trim() ? `:\n${stderr.trim()}` : ""}`));
-      };
+      const ended = () => reject(endedWithoutAnswer(files, child.signalCode ?? `exit code ${child.exitCode}`, stderr.trim()));
       if (child.exitCode !== null || child.signalCode !== null) ended();
       else child.once("exit", ended);
     });

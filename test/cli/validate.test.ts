@@ -234,6 +234,16 @@ export default defineSchedule([
     expect(byJob.get("throws_on_import")?.error).toContain("jobs/throws_on_import.ts:3");
   });
 
+  it("blames a process.exit at import on its file and line; the other jobs load", async () => {
+    const p = project({ "jobs/exits.ts": `${HEAD}\nprocess.exit(3);\nexport default defineJob({ async run() {} });\n`, "jobs/fine.ts": job(`{ async run() {} }`) });
+    const result = await stau(p.dir, ["validate", "--json"]);
+    expect(result.code, show(result)).toBe(1);
+    expect(json(result).jobs).toEqual([
+      { job: "exits", ok: false, error: "jobs/exits.ts:3:9: process.exit(3) was called while the file was imported" },
+      { job: "fine", ok: true },
+    ]);
+  });
+
   it("takes a link to a file as a job and a folder named like one as none, and says where a link to nothing points", async () => {
     const p = project({
       "jobs/own.ts": job(`{ async run() {} }`),

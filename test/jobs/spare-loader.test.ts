@@ -81,10 +81,16 @@ describe("the spare loading process of hot reload", () => {
     expect(zombies()).toEqual([]);
   });
 
-  it("says so when the spare ends without an answer, and the next load has a spare again", async () => {
-    const p = project({ "jobs/exits.ts": `process.exit(3);\n`, "jobs/fine.ts": job("fine") });
+  it("blames process.exit at import on its file and line, and says so when the spare is ended without an answer", async () => {
+    const p = project({
+      "jobs/exits.ts": `\nprocess.exit(3);\nexport default {};\n`,
+      "jobs/killed.ts": `process.kill(process.pid, "SIGKILL");\nexport default {};\n`,
+      "jobs/fine.ts": job("fine"),
+    });
     const spare = new SpareLoader(join(p.dir, "jobs"));
-    await expect(loadInWorker([join(p.dir, "jobs", "exits.ts")], spare)).rejects.toThrow("the loading process ended before it answered (exit code 3)");
+    const [exits] = await loadInWorker([join(p.dir, "jobs", "exits.ts")], spare);
+    expect(exits).toMatchObject({ ok: false, message: "process.exit(3) was called while the file was imported", line: 2 });
+    await expect(loadInWorker([join(p.dir, "jobs", "killed.ts")], spare)).rejects.toThrow(/^loading \S*jobs\/killed\.ts ended before it answered \(SIGKILL\)$/);
     const results = await loadInWorker([join(p.dir, "jobs", "fine.ts")], spare);
     expect(results.map((r) => r.ok)).toEqual([true]);
     await spare.close();
