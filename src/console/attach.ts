@@ -2,7 +2,7 @@ import type { ProjectPaths } from "../config/project.js";
 import type { ControlRequest } from "../control/protocol.js";
 import { StauError } from "../errors.js";
 import { EventBus } from "../events.js";
-import { ExecPool } from "../exec/pool.js";
+import { ExecPool, type ThreadsNow } from "../exec/pool.js";
 import { loadRegistry } from "../jobs/load.js";
 import { openOrders, openStore, type StoreConfig } from "../store/open.js";
 import type { Store } from "../store/store.js";
@@ -12,11 +12,15 @@ import { readHeldRuns, recentFailedRuns } from "./held-runs.js";
 import { readSnapshot } from "./snapshot.js";
 import { graphLines, logLines, planPreview, triggerOrder } from "./views.js";
 
-/** How often the attached console asks the instance how busy it is. */
-const STATUS_MS = 1_000;
+/**
+ * How often the attached console asks the instance how busy it is and which chunks its
+ * threads run (a status without the active runs: the events carry those).
+ */
+const STATUS_MS = 250;
 
 interface Status {
-  readonly instance: { readonly pid: number; readonly workers: number; readonly busy: number; readonly startedAt: string };
+  /** `threads`: absent from an instance of a stau before it (the Running pane then shows every chunk sent to a thread). */
+  readonly instance: { readonly id: string; readonly pid: number; readonly workers: number; readonly busy: number; readonly startedAt: string; readonly threads?: ThreadsNow };
   readonly schedule: { readonly paused: boolean; readonly next: Readonly<Record<string, string | null>> };
 }
 
@@ -31,7 +35,8 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
   const { orders, close } = await openOrders(config);
   if (!orders.follow) throw new StauError("no_attach", `the instance on ${config.dataDir} cannot be attached to`, { exitCode: 2 });
   const order = <T>(request: ControlRequest) => orders.call<T>(request);
-  let status = await order<Status>({ cmd: "status" });
+  const readStatus = () => order<Status>({ cmd: "status", runs: false });
+  let status = await readStatus();
   const registry = await loadRegistry(paths);
   const events = new EventBus();
   let instanceEnded!: (why: string) => void;
@@ -42,7 +47,7 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
     },
     (why) => instanceEnded(why === "stopping" ? `the instance (pid ${status.instance.pid}) stopped, and the console with it` : why),
   );
-  const poll = setInterval(() => void order<Status>({ cmd: "status" }).then((next) => (status = next), () => undefined), STATUS_MS);
+  const poll = setInterval(() => void readStatus().then((next) => (status = next), () => undefined), STATUS_MS);
   // A store read now and then (it changes under the instance): the newest is kept for what reads it synchronously.
   let view: Store = await openStore(config, "read");
   const reread = async () => {
@@ -69,15 +74,18 @@ export async function attachConsole(paths: ProjectPaths, config: StoreConfig): P
     async snapshot() {
       const store = await reread();
       const fires = new Map(Object.entries(status.schedule.next).map(([id, at]) => [id, at === null ? null : Date.parse(at)]));
-      return readSnapshot(store, registry, paths, {
+      const read = await readSnapshot(store, registry, paths, {
         workers: status.instance.workers,
         startedAt: Date.parse(status.instance.startedAt),
         paused: status.schedule.paused,
         fires,
         attachedTo: { pid: status.instance.pid, command: "start" },
       });
+      // As in the instance's own console: its id tells chunks on its threads from those it claimed ahead of one.
+      return { ...read, instance: status.instance.id };
     },
     busyWorkers: () => status.instance.busy,
+    threadsNow: () => status.instance.threads,
     async plan(job, options) {
       // selectWork is job code: it runs in a worker thread of this process, as `stau plan` does.
       pool ??= new ExecPool({ workers: 1, dataDir: paths.dataDir });

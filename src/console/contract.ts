@@ -125,10 +125,11 @@ export interface ConsoleController {
   busyWorkers(): number;
   /**
    * What this instance's threads do now: the chunks on them and those waiting in a batch
-   * (ThreadsNow); absent where it is not known (a console attached from outside), and
-   * every chunk sent to a thread is then shown as on it.
+   * (ThreadsNow); for an attached console, as its last status read said. Absent or
+   * undefined where it is not known (an instance of an older stau), and every chunk sent
+   * to a thread is then shown as on it.
    */
-  threadsNow?(): ThreadsNow;
+  threadsNow?(): ThreadsNow | undefined;
   /** What a trigger with these options would start. */
   plan(job: string, options?: TriggerOptions): Promise<PlanPreview>;
   /** Returns the new run's id. */

@@ -32,7 +32,7 @@ export async function createConsoleController(instance: Instance, quit: (force: 
     events,
     snapshot,
     busyWorkers: () => instance.busy(),
-    threadsNow: () => instance.pool.threadsNow(),
+    threadsNow: () => instance.threadsNow(),
     async plan(job, options) {
       // The orchestrator's freshness is current; another instance reads what it recorded.
       if (!instance.orchestrator()) await store.syncFreshness(true);

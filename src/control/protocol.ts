@@ -11,7 +11,8 @@ export type ControlRequest =
   | { readonly cmd: "rerun"; readonly run: string }
   | { readonly cmd: "pause" }
   | { readonly cmd: "resume" }
-  | { readonly cmd: "status" }
+  /** `runs: false`: without the active runs and their chunks (an attached console asks several times a second). */
+  | { readonly cmd: "status"; readonly runs?: false }
   /** Removes finished runs that finished more than `olderThanMs` ago, with their chunks and logs (`dryRun`: only counts). */
   | { readonly cmd: "prune"; readonly olderThanMs: number; readonly dryRun: boolean }
   /** Every event of the instance from now on, one JSON line each, until the caller hangs up (a console attaching). */
@@ -65,9 +66,11 @@ export function parseControlRequest(value: unknown): ControlRequest {
     case "cancel":
     case "rerun":
       return { cmd: value.cmd, run: runId(value) };
+    case "status":
+      if (value.runs !== undefined && value.runs !== false) refuse("runs", "false (or left out)", value.runs);
+      return value.runs === false ? { cmd: "status", runs: false } : { cmd: "status" };
     case "pause":
     case "resume":
-    case "status":
     case "events":
       return { cmd: value.cmd };
     case "prune": {

@@ -41,9 +41,10 @@ export interface AttemptEnd {
 
 /**
  * What the threads do now: the chunks `running` on them (a program's included), and
- * those `waiting` in a batch for the ones before them (README: short chunks travel in
- * batches). A chunk sent to a thread that is in neither has ended: its result is on its
- * way (with its batch's) to being recorded.
+ * those `waiting` for a thread: in a batch for the ones before them (README: short
+ * chunks travel in batches) or, from Executor.threadsNow, back in line. A chunk sent to
+ * a thread that is in neither has ended: its result is on its way (with its batch's) to
+ * being recorded.
  */
 export interface ThreadsNow {
   readonly running: readonly string[];

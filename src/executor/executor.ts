@@ -7,13 +7,13 @@ import type { Registry } from "../jobs/load.js";
 import type { ChunkRecord, InstanceInfo } from "../store/records.js";
 import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
 import { cancelledOutcome } from "../exec/outcomes.js";
-import type { ExecPool } from "../exec/pool.js";
+import type { ExecPool, ThreadsNow } from "../exec/pool.js";
 import { taskOf } from "../exec/protocol.js";
 import { CLAIMS_IN_FLIGHT, claimSize, joinReady, nextAverage, takeBatch } from "./claim-ahead.js";
 import { Trouble } from "./trouble.js";
 
 /** What the executor needs of a worker pool. */
-export type ChunkRunner = Pick<ExecPool, "size" | "runChunks" | "cancel" | "abortAll" | "slotOf">;
+export type ChunkRunner = Pick<ExecPool, "size" | "runChunks" | "cancel" | "abortAll" | "slotOf" | "threadsNow">;
 
 export interface ExecutorOptions {
   readonly queue: WorkQueue;
@@ -108,6 +108,16 @@ export class Executor {
   /** How many of this instance's threads run chunks now. */
   get busy(): number {
     return this.threadsBusy;
+  }
+
+  /**
+   * What this instance's threads do now (ThreadsNow): the pool's, and the chunks back in
+   * line here after their batch gave them back or stopped before them (they were said
+   * started with it and wait for a thread again).
+   */
+  threadsNow(): ThreadsNow {
+    const { running, waiting } = this.pool.threadsNow();
+    return { running, waiting: waiting.concat(this.ready.map((chunk) => chunk.id)) };
   }
 
   /** Hot reload: jobs that did not load here may now. */

@@ -4,7 +4,7 @@ import type { ControlRequest } from "../control/protocol.js";
 import { errorMessage } from "../errors.js";
 import type { EventBus, StauEvents } from "../events.js";
 import { Executor } from "../executor/executor.js";
-import type { ExecPool } from "../exec/pool.js";
+import type { ExecPool, ThreadsNow } from "../exec/pool.js";
 import { loadRegistry, type Registry } from "../jobs/load.js";
 import { openStore, type StoreConfig } from "../store/open.js";
 import type { ArchivedRun, InstanceInfo } from "../store/records.js";
@@ -68,6 +68,8 @@ export interface Instance {
   orchestrator(): Orchestrator | null;
   /** Chunks running on this instance's threads. */
   busy(): number;
+  /** What this instance's threads do now, and which chunks wait for one (ThreadsNow). */
+  threadsNow(): ThreadsNow;
   /** An order for whichever instance orchestrates: carried out here when it is this one. */
   order<T = unknown>(request: ControlRequest): Promise<T>;
   /** Resolves with a run once it has finished, whoever orchestrates it. */
@@ -148,7 +150,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   });
 
   const describe = async () => ({
-    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, draining, orchestrating: orchestrator !== null, storeProblem: store.problem() },
+    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, threads: executor.threadsNow(), draining, orchestrating: orchestrator !== null, storeProblem: store.problem() },
     ...(store.shared ? { copies: await store.leadership.instances() } : {}),
   });
   async function orchestrate(): Promise<void> {
@@ -191,6 +193,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     currentRegistry: () => registry,
     orchestrator: () => orchestrator,
     busy: () => executor.busy,
+    threadsNow: () => executor.threadsNow(),
     order: <T>(request: ControlRequest) => (orchestrator ? (orchestrator.order(request) as Promise<T>) : store.orders.call<T>(request)),
     // On the embedded store this instance orchestrates for good and its engine knows first;
     // on a shared store orchestration may move to another instance, so the store says.

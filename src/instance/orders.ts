@@ -66,7 +66,7 @@ export async function handleOrder(ctx: OrderContext, request: ControlRequest): P
     case "status":
       return {
         ...(await ctx.describe()),
-        runs: runsJson(await activeRuns(ctx.store)),
+        ...(request.runs === false ? {} : { runs: runsJson(await activeRuns(ctx.store)) }),
         schedule: { paused: scheduler.paused, next: Object.fromEntries([...scheduler.nextFires()].map(([id, at]) => [id, at === null ? null : new Date(at).toISOString()])) },
       };
     default:

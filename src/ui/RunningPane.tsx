@@ -44,7 +44,7 @@ export function RunningPane({ running, progress, selected, top, now, workers, bu
   const fixed = 2 + 2 + WORKER + 1 + 1 + ELAPSED + 1 + 1 + COUNT;
   labelWidth = Math.min(labelWidth, Math.max(8, pane.width - fixed - MIN_BAR));
   const barWidth = Math.max(MIN_BAR, Math.min(MAX_BAR, pane.width - fixed - labelWidth));
-  const batches = `${inBatches.waiting > 0 ? ` · ${inBatches.waiting} next in their batch` : ""}${inBatches.ended > 0 ? ` · ${inBatches.ended} ended, being recorded` : ""}`;
+  const batches = `${inBatches.waiting > 0 ? ` · ${inBatches.waiting} waiting for a thread` : ""}${inBatches.ended > 0 ? ` · ${inBatches.ended} ended, being recorded` : ""}`;
   const title = `${listTitle("Running", running.length, selected, rows)} · workers ${busy}/${workers}${batches}${claimed > 0 ? ` · ${claimed} claimed ahead (Queue)` : ""}`;
   return (
     <Pane title={title} {...pane}>

@@ -1,3 +1,5 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectFactory, show } from "../helpers/cli.js";
 import { instancesKilledAfterEach, startInstance } from "../helpers/instance.js";
@@ -81,5 +83,48 @@ describe("stau dev beside stau start", () => {
     expect(await pty.exited()).toBe(0);
     expect(pty.bufferType()).toBe("normal");
     expect(pty.raw()).toContain(`the instance (pid ${instance.child.pid}) stopped, and the console with it`);
+  });
+});
+
+describe("stau dev attached, while the instance runs short chunks in batches", () => {
+  it("lists in Running only the chunks the instance's threads run, the others sent with them as waiting for a thread", async () => {
+    // Each chunk waits while the file `hold` is in the project: a barrier the test opens.
+    const p = project({
+      "jobs/gated.ts": `import { existsSync } from "node:fs";
+import { defineJob } from "stau";
+const hold = new URL("../hold", import.meta.url);
+export default defineJob({
+  chunkSize: 1,
+  async selectWork() { return Array.from({ length: 12 }, (_, i) => i); },
+  async run() { while (existsSync(hold)) await new Promise((resolve) => setTimeout(resolve, 5)); },
+});
+`,
+    });
+    const instance = startInstance(p.dir, []);
+    running.push(instance);
+    await instance.waitFor((e) => e.event === "instance:started", "stau start");
+    // A first run of quick chunks: the instance learns they are short and sends the next ones in batches.
+    const first = json(await stau(p.dir, ["trigger", "gated", "--json"])).run.id;
+    await instance.waitFor((e) => e.event === "run:finished" && e.run === first, "the quick run");
+
+    const pty = startPty(p.dir, ["dev"]);
+    ptys.push(pty);
+    await pty.waitFor((s) => s.includes("Jobs 1") && s.includes("attached to stau start"), "the attached console");
+    p.write("hold", "");
+    const held = json(await stau(p.dir, ["trigger", "gated", "--json"])).run.id;
+    await pty.waitFor((s) => s.includes("Running 2 · workers 2/2 · 10 waiting for a thread"), "two chunks running, ten waiting for a thread");
+    // Past a second the batches give back the chunks they have not begun (README): back in
+    // line for a thread, still not ended.
+    await pty.waitFor((s) => /gated\.\d+\s+([2-9]|\d\d)s/.test(s), "the running chunks' second second");
+    await pty.waitFor((s) => s.includes("Running 2 · workers 2/2 · 10 waiting for a thread"), "the ten given back, still waiting for a thread");
+    const status = json(await stau(p.dir, ["status", "--json"]));
+    expect(status.instance.threads.running).toHaveLength(2);
+    expect(status.instance.threads.waiting).toHaveLength(10);
+
+    rmSync(join(p.dir, "hold"));
+    await instance.waitFor((e) => e.event === "run:finished" && e.run === held, "the held run, let go");
+    await pty.waitFor((s) => s.includes("Running 0 · workers 0/2"), "nothing running");
+    pty.press("q");
+    expect(await pty.exited()).toBe(0);
   });
 });

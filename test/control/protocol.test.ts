@@ -15,6 +15,7 @@ describe("parseControlRequest", () => {
       { cmd: "pause" },
       { cmd: "resume" },
       { cmd: "status" },
+      { cmd: "status", runs: false },
     ];
     for (const request of requests) expect(parseControlRequest(JSON.parse(JSON.stringify(request)))).toEqual(request);
     expect(parseControlRequest({ cmd: "status", extra: 1 })).toEqual({ cmd: "status" });
@@ -36,6 +37,7 @@ describe("parseControlRequest", () => {
       [{ cmd: "trigger", job: "a", source: "robot" }, 'source must be "cli", "console", "trigger", received "robot"'],
       [{ cmd: "retry" }, "run must be a run id (a string), received nothing"],
       [{ cmd: "cancel", run: 12 }, "run must be a run id (a string), received 12"],
+      [{ cmd: "status", runs: true }, "runs must be false (or left out), received true"],
     ];
     for (const [value, message] of cases) {
       expect(() => parseControlRequest(value), JSON.stringify(value)).toThrow(UsageError);

@@ -63,7 +63,7 @@ describe("App", () => {
     const app = render(<App store={store} />);
     open.push({ store, unmount: app.unmount });
     store.start();
-    await eventually(() => expect(plain(app.lastFrame())).toMatch(/Running 1 · workers 1\/\d+ · 1 next in their batch · 1 ended, being recorded/));
+    await eventually(() => expect(plain(app.lastFrame())).toMatch(/Running 1 · workers 1\/\d+ · 1 waiting for a thread · 1 ended, being recorded/));
     const text = plain(app.lastFrame());
     // The ended one is running until its result is recorded.
     expect(text).toContain("chunks of active runs: 2 running · 1 claimed · 0 pending");
