@@ -49,6 +49,12 @@ export interface AttemptEnd {
 export interface ThreadsNow {
   readonly running: readonly string[];
   readonly waiting: readonly string[];
+  /**
+   * When it was read (epoch ms), for a reading that may be older than the events beside
+   * it (a console attached over the socket polls it): a chunk started after it is not
+   * judged by it.
+   */
+  readonly at?: number;
 }
 
 /** A task on a thread: a batch of chunk attempts or a selectWork call. */

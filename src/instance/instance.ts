@@ -150,7 +150,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
   });
 
   const describe = async () => ({
-    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, threads: executor.threadsNow(), draining, orchestrating: orchestrator !== null, storeProblem: store.problem() },
+    instance: { id: info.id, pid: process.pid, hostname: info.hostname, dataDir: paths.dataDir, startedAt: new Date(info.startedAt).toISOString(), workers: pool.size, busy: executor.busy, threads: { ...executor.threadsNow(), at: Date.now() }, draining, orchestrating: orchestrator !== null, storeProblem: store.problem() },
     ...(store.shared ? { copies: await store.leadership.instances() } : {}),
   });
   async function orchestrate(): Promise<void> {

@@ -94,8 +94,9 @@ function withThreads(state: ConsoleState, busy: number | undefined, threads: Thr
   let data = state.data;
   if (busy !== undefined && busy !== data.busy) data = { ...data, busy };
   const known = data.threadsNow;
-  if (threads && !(known && sameIds(threads.running, known.running) && sameIds(threads.waiting, known.waiting))) {
-    data = { ...data, threadsNow: { running: new Set(threads.running), waiting: new Set(threads.waiting) } };
+  const at = threads?.at ?? null;
+  if (threads && !(known && known.at === at && sameIds(threads.running, known.running) && sameIds(threads.waiting, known.waiting))) {
+    data = { ...data, threadsNow: { running: new Set(threads.running), waiting: new Set(threads.waiting), at } };
   }
   return withData(state, data);
 }

@@ -59,9 +59,11 @@ export interface DataState {
    * What this instance's threads do now (controller.threadsNow, read with `busy`), or
    * null when not known. Of the chunks it sent to threads, Running lists those on them;
    * those `waiting` in a batch count as claimed; the others have ended, their results on
-   * the way to the store, and count as running until recorded.
+   * the way to the store, and count as running until recorded. A chunk started after
+   * `at` (a reading older than the events, an attached console's) is taken as on its
+   * thread, as when nothing is known.
    */
-  readonly threadsNow: { readonly running: ReadonlySet<string>; readonly waiting: ReadonlySet<string> } | null;
+  readonly threadsNow: { readonly running: ReadonlySet<string>; readonly waiting: ReadonlySet<string>; readonly at: number | null } | null;
   /** stau is shutting down (instance:draining seen). */
   readonly draining: boolean;
   /** Why the store cannot record changes now (claiming is stopped meanwhile), or null. */

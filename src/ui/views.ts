@@ -134,10 +134,12 @@ function runningRows(data: DataState): ChunkRecord[] {
 
 /**
  * Whether a chunk sent to a thread is on it now: this instance's threads say
- * (threadsNow); another instance's chunk is taken as on its thread.
+ * (threadsNow); another instance's chunk, and one started after the reading, is taken
+ * as on its thread.
  */
 function onThreadNow(data: DataState, chunk: ChunkRecord): boolean {
-  return chunk.owner !== data.instance || data.threadsNow!.running.has(chunk.id);
+  const threads = data.threadsNow!;
+  return chunk.owner !== data.instance || threads.running.has(chunk.id) || (threads.at !== null && (chunk.startedAt ?? 0) > threads.at);
 }
 
 /**

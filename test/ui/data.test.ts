@@ -80,6 +80,19 @@ describe("engine events → data and views", () => {
     expect(reduce(first, { type: "tick", now: NOW + 1000, busy: 1, threads: { running: ["r1.a.0"], waiting: ["r1.a.2", "r1.a.1"] } }).data).toBe(first.data);
   });
 
+  test("a reading older than the events (an attached console's) judges only the chunks started before it", () => {
+    const sent = (i: number, startedAt: number) => chunk("r1", "a", i, "running", { worker: 1, owner: "me", startedAt });
+    let state = start({ ...s, instance: "me", runs: [{ run: run("r1", "a"), chunks: [sent(0, NOW), sent(1, NOW), sent(2, NOW + 900), sent(3, NOW + 900)] }] });
+    // Read at NOW + 500: chunk 1 ran then, chunk 0 had ended; 2 and 3 were sent after it.
+    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 2, threads: { running: ["r1.a.1"], waiting: [], at: NOW + 500 } });
+    expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.1", "r1.a.2", "r1.a.3"]);
+    expect(state.views.inBatches).toEqual({ waiting: 0, ended: 1 });
+    // A newer reading with the same lists judges them too.
+    state = reduce(state, { type: "tick", now: NOW + 1000, busy: 2, threads: { running: ["r1.a.1"], waiting: [], at: NOW + 950 } });
+    expect(state.views.running.map((c) => c.id)).toEqual(["r1.a.1"]);
+    expect(state.views.inBatches).toEqual({ waiting: 0, ended: 3 });
+  });
+
   test("a console attached from outside (no instance of its own) counts every running chunk as running", () => {
     // It attached after chunk:started named the workers: the store's records have none.
     const state = start({ ...s, runs: [{ run: run("r1", "a"), chunks: [chunk("r1", "a", 0, "running", { worker: null, owner: "x" })] }] });
