@@ -1,6 +1,6 @@
 import type { Kwargs, WorkId } from "../config/types.js";
 import type { EventBus } from "../events.js";
-import type { ThreadsNow } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/threads.js";
 import type { ArchivedRun, ChunkState, RunStatus } from "../store/records.js";
 
 // The contract between the console (ui/) and a running stau. The console knows nothing

@@ -1,19 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { BroadcastChannel } from "node:worker_threads";
-import { Tinypool } from "tinypool";
 import type { JobSpec } from "../config/spec.js";
 import type { Kwargs, WorkId } from "../config/types.js";
 import { formatDuration } from "../config/duration.js";
 import { DEFAULT_LOG_CAP_BYTES } from "../store/logs.js";
 import type { AttemptOutcome } from "../store/records.js";
-import { workerFile } from "../worker-file.js";
 import { BatchState, ChunkStatus, loggedOf } from "./batch-state.js";
-import { jobEnv } from "./job-env.js";
 import { AttemptLogs } from "./log-capture.js";
 import { stackFrames } from "../stack.js";
 import { stoppedOutcome, strayText, workerDeath, type FailureKind, type Stop } from "./outcomes.js";
 import { ProgramRunner } from "./program-runner.js";
 import { Stopper } from "./stopper.js";
+import { Threads, type ThreadsNow } from "./threads.js";
 import { chunkTask, type BatchResult, type BatchTask, type ChunkEnd, type ChunkRun, type ControlMessage, type PoolChannels, type SelectWorkResult, type SelectWorkTask, type TaskResult, type WorkerEvent, type WorkerTask } from "./protocol.js";
 
 export interface PoolOptions {
@@ -37,24 +35,6 @@ export interface PoolOptions {
 export interface AttemptEnd {
   readonly outcome: AttemptOutcome;
   readonly durationMs: number | null;
-}
-
-/**
- * What the threads do now: the chunks `running` on them (a program's included), and
- * those `waiting` for a thread: in a batch for the ones before them (README: short
- * chunks travel in batches) or, from Executor.threadsNow, back in line. A chunk sent to
- * a thread that is in neither has ended: its result is on its way (with its batch's) to
- * being recorded.
- */
-export interface ThreadsNow {
-  readonly running: readonly string[];
-  readonly waiting: readonly string[];
-  /**
-   * When it was read (epoch ms), for a reading that may be older than the events beside
-   * it (a console attached over the socket polls it): a chunk started after it is not
-   * judged by it.
-   */
-  readonly at?: number;
 }
 
 /** A task on a thread: a batch of chunk attempts or a selectWork call. */
@@ -90,7 +70,7 @@ const READY_WAIT_MS = 10_000;
 
 /** The tinypool of worker threads that runs chunks and `selectWork`. */
 export class ExecPool {
-  private readonly pool: Tinypool;
+  private readonly threads: Threads;
   private readonly events: BroadcastChannel;
   private readonly control: BroadcastChannel;
   private readonly logs: AttemptLogs;
@@ -125,15 +105,7 @@ export class ExecPool {
     });
     this.logs = new AttemptLogs(options.dataDir, options.onLogClosed);
     this.programs = new ProgramRunner({ logs: this.logs, logCapBytes: channels.logCapBytes, onLog: options.onLog, onProgress: options.onProgress });
-    this.pool = new Tinypool({
-      filename: workerFile("./worker.js", import.meta.url),
-      minThreads: options.workers,
-      maxThreads: options.workers,
-      idleTimeout: 60_000,
-      workerData: channels,
-      env: jobEnv(),
-      resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb ?? 4096 },
-    });
+    this.threads = new Threads(options.workers, channels, options.workerMemoryMb ?? 4096);
     this.events = new BroadcastChannel(channels.events);
     this.control = new BroadcastChannel(channels.control);
     this.events.onmessage = (message: unknown) => this.onEvent((message as { data: WorkerEvent }).data);
@@ -220,10 +192,8 @@ export class ExecPool {
   /** Runs a task on a thread; a thread that must retire gives its answer by the events channel. */
   private async execute(flight: Flight, task: WorkerTask): Promise<TaskResult> {
     this.flights.set(flight.key, flight as BatchFlight | SelectFlight);
-    // Threads are kept again once there is work (recycle let them go).
-    this.pool.options.minThreads = this.size;
     try {
-      return (await this.pool.run(task, { signal: flight.controller })) as TaskResult;
+      return await this.threads.run(task, flight.controller);
     } catch (error) {
       if (flight.retired) return flight.retired;
       throw error;
@@ -407,16 +377,9 @@ export class ExecPool {
     return (result as { workIds?: WorkId[] }).workIds ?? [];
   }
 
-  /**
-   * New threads for new chunks (hot reload); running chunks finish on the old ones. Idle
-   * threads end now and new ones start with the next task, not at once: saves while
-   * nothing runs start no thread (each thread started and ended leaves memory behind in
-   * the C allocator, see SpareLoader), and a new thread sets up the TypeScript loader at
-   * its first job import either way.
-   */
-  async recycle(): Promise<void> {
-    this.pool.options.minThreads = 0;
-    await this.pool.recycleWorkers();
+  /** New threads for new chunks (hot reload; Threads.recycle); running chunks finish on the old ones. */
+  recycle(): Promise<void> {
+    return this.threads.recycle();
   }
 
   async close(): Promise<void> {
@@ -425,7 +388,7 @@ export class ExecPool {
     this.programs.close();
     this.events.close();
     this.control.close();
-    await this.pool.destroy();
+    await this.threads.destroy();
     await this.logs.close();
   }
 }

@@ -7,9 +7,11 @@ import type { Registry } from "../jobs/load.js";
 import type { ChunkRecord, InstanceInfo } from "../store/records.js";
 import type { ClaimFilter, Completion, WorkQueue } from "../store/store.js";
 import { cancelledOutcome } from "../exec/outcomes.js";
-import type { ExecPool, ThreadsNow } from "../exec/pool.js";
+import type { ExecPool } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/threads.js";
 import { taskOf } from "../exec/protocol.js";
 import { CLAIMS_IN_FLIGHT, claimSize, joinReady, nextAverage, takeBatch } from "./claim-ahead.js";
+import { claimFilter, concurrencyLimits } from "./claim-filter.js";
 import { Trouble } from "./trouble.js";
 
 /** What the executor needs of a worker pool. */
@@ -81,7 +83,6 @@ export class Executor {
   private readonly tasks = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private readonly unlisten: (() => void)[] = [];
-  private limits: { registry: Registry; limits: Record<string, number> | null } | null = null;
 
   constructor(private readonly options: ExecutorOptions) {
     this.queue = options.queue;
@@ -110,11 +111,7 @@ export class Executor {
     return this.threadsBusy;
   }
 
-  /**
-   * What this instance's threads do now (ThreadsNow): the pool's, and the chunks back in
-   * line here after their batch gave them back or stopped before them (they were said
-   * started with it and wait for a thread again).
-   */
+  /** What this instance's threads do now (ThreadsNow): the pool's, and the chunks back in line here (given back by their batch, or left by its stop). */
   threadsNow(): ThreadsNow {
     const { running, waiting } = this.pool.threadsNow();
     return { running, waiting: waiting.concat(this.ready.map((chunk) => chunk.id)) };
@@ -184,20 +181,7 @@ export class Executor {
   }
 
   private filter(suspects: boolean): ClaimFilter {
-    const registry = this.options.registry();
-    const skipJobs = [...new Set([...registry.broken.keys(), ...this.unrunnable])];
-    const runs = this.options.onlyRuns?.();
-    const limits = this.limitsOf(registry);
-    return { skipJobs, suspects, ...(runs ? { runs } : {}), ...(limits ? { limits } : {}) };
-  }
-
-  /** Each job's `concurrency`, which the queue enforces for every instance (once per registry: claims are frequent). */
-  private limitsOf(registry: Registry): Record<string, number> | null {
-    if (this.limits?.registry !== registry) {
-      const entries = [...registry.jobs.values()].flatMap((spec) => (spec.concurrency ? [[spec.name, spec.concurrency] as const] : []));
-      this.limits = { registry, limits: entries.length > 0 ? Object.fromEntries(entries) : null };
-    }
-    return this.limits.limits;
+    return claimFilter(this.options.registry(), this.unrunnable, suspects, this.options.onlyRuns?.());
   }
 
   private startReady(): void {
@@ -316,7 +300,7 @@ export class Executor {
       return;
     }
     // A recorded end frees a place of its job's `concurrency`, which the claim made as the chunk ended could not use.
-    if (this.limits?.limits) this.claim();
+    if (concurrencyLimits(this.options.registry())) this.claim();
     for (const { chunk, result } of batch) {
       this.forget(chunk);
       if (!recorded.has(chunk.id)) {

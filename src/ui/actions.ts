@@ -1,5 +1,5 @@
 import type { StauEvents } from "../events.js";
-import type { ThreadsNow } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/threads.js";
 import type { ConsoleSnapshot, HeatmapData, LogLine, PlanPreview } from "../console/contract.js";
 import type { Command } from "./key-map.js";
 import type { KeyPress } from "./use-pane-input.js";

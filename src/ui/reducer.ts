@@ -3,7 +3,7 @@ import { applyCommand } from "./command-reducer.js";
 import { heatmapAnswer, heatmapTick } from "./heatmap-reducer.js";
 import { commandFor, keyContext } from "./key-map.js";
 import type { ConsoleSnapshot } from "../console/contract.js";
-import type { ThreadsNow } from "../exec/pool.js";
+import type { ThreadsNow } from "../exec/threads.js";
 import { applyEvents, dataFromSnapshot } from "./data-reducer.js";
 import { appendLogs, applyTail, initialLogs, setScope, TAIL_LINES, type NewLine } from "./logs-reducer.js";
 import { clampSelections } from "./navigation.js";
