@@ -98,6 +98,8 @@ if (parentPort) {
   // flight would fail, as in load().
   const warmed = importStauFor(process.argv[2]!).then(startLoaderEsbuild);
   process.once("message", (next: LoadRequest) => void warmed.then(() => load(next)));
-  // stau ended (even killed): so does its spare.
+  // stau ended (even killed): so does its spare. It may have ended while this module was
+  // still loading, before anyone listened (the loader's esbuild would then keep it alive).
   process.once("disconnect", () => void end());
+  if (!process.connected) void end();
 }

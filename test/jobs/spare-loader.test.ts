@@ -1,10 +1,11 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectPaths } from "../../src/config/project.js";
 import { loadInWorker, loadRegistry } from "../../src/jobs/load.js";
 import { SpareLoader } from "../../src/jobs/spare-loader.js";
 import { projectFactory, until } from "../helpers/cli.js";
+import { REPO } from "../helpers/project.js";
 
 // A hot reload imports the saved files in a spare loading process that was set up ahead:
 // the TypeScript loader registered, "stau" imported, the loader's esbuild started (a
@@ -79,6 +80,23 @@ describe("the spare loading process of hot reload", () => {
     await spare.close();
     await until(() => spares().length === 0, "the spare to end");
     expect(zombies()).toEqual([]);
+  });
+
+  it("ends when stau ends before the spare has started listening to it", async () => {
+    const p = project();
+    // As stau's end looks to a spare that is still loading its own modules (seen: a spare
+    // left running for good, its channel closed, kept alive by its module hooks' port).
+    // A preload holds the spare's own code back a moment, so the channel closes before it
+    // runs, and leaves a timer that would keep it running (there, a request to its module
+    // hooks that never got an answer).
+    const holdBack = "data:text/javascript,setInterval(() => {}, 1000); await new Promise((resolve) => setTimeout(resolve, 300));";
+    const spare = fork(join(REPO, "dist", "jobs", "load-worker.js"), [join(p.dir, "jobs")], { execArgv: ["--import", holdBack], stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    spare.disconnect();
+    spare.stderr!.destroy();
+    const exited = new Promise((resolve) => spare.once("exit", resolve));
+    const outcome = await Promise.race([exited.then(() => "ended"), new Promise((resolve) => setTimeout(resolve, 10_000, "still running"))]);
+    spare.kill("SIGKILL");
+    expect(outcome).toBe("ended");
   });
 
   it("blames process.exit at import on its file and line, and says so when the spare is ended without an answer", async () => {
