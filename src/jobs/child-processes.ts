@@ -21,25 +21,26 @@ export function watchChildProcesses(): void {
 /**
  * Ends the child processes this thread's module hooks started, and waits until they are
  * reaped: call it last before the thread ends. Gives up after a few seconds (a hooks
- * thread that does not answer must not keep the thread from ending).
+ * thread that does not answer must not keep the thread from ending): false then.
  */
-export function endChildProcesses(): Promise<void> {
+export function endChildProcesses(): Promise<boolean> {
   return askHooks("end");
 }
 
 /** Starts the TypeScript loader's esbuild ahead of the next load, which keeps and then ends it (a spare loading worker). */
-export function startLoaderEsbuild(): Promise<void> {
-  return askHooks("warm");
+export async function startLoaderEsbuild(): Promise<void> {
+  await askHooks("warm");
 }
 
-function askHooks(request: HooksRequest): Promise<void> {
+/** Resolves true once the hooks thread answers, false if it has not in time. */
+function askHooks(request: HooksRequest): Promise<boolean> {
   const port = hooks;
-  if (!port) return Promise.resolve();
+  if (!port) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ANSWER_TIMEOUT_MS);
+    const timer = setTimeout(() => resolve(false), ANSWER_TIMEOUT_MS);
     port.once("message", () => {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     });
     port.postMessage(request);
   });

@@ -73,8 +73,17 @@ function answer(results: LoadResult[]): Promise<void> {
  * and whatever job code left running.
  */
 async function end(): Promise<never> {
-  await endChildProcesses();
+  const reaped = await endChildProcesses();
+  // Exiting waits for the module-hooks thread to stop: a spare process whose hooks did not
+  // answer ends at once instead (a thread may not: the process is stau's).
+  if (!reaped && !parentPort) endNow();
   exit(0);
+}
+
+/** A spare process ends without waiting for anything (its stau is gone, or its hooks thread stuck). */
+function endNow(): never {
+  process.kill(process.pid, "SIGKILL");
+  return exit(0);
 }
 /**
  * Imports "stau" as the project's job files will (10–17 ms of a one-file load in a spare
@@ -98,8 +107,9 @@ if (parentPort) {
   // flight would fail, as in load().
   const warmed = importStauFor(process.argv[2]!).then(startLoaderEsbuild);
   process.once("message", (next: LoadRequest) => void warmed.then(() => load(next)));
-  // stau ended (even killed): so does its spare. It may have ended while this module was
-  // still loading, before anyone listened (the loader's esbuild would then keep it alive).
-  process.once("disconnect", () => void end());
-  if (!process.connected) void end();
+  // stau ended (even killed): so does its spare, at once (its esbuild ends on its closed
+  // stdin). stau may have ended while this module was still loading, before anyone listened.
+  // Seen in CI: a spare told to end in order while it was loading a file never ended.
+  process.once("disconnect", endNow);
+  if (!process.connected) endNow();
 }
