@@ -4,7 +4,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, Worker, workerData } from "node:worker_threads";
 import { describeConfig, type DescribedConfig } from "../config/described.js";
 import { endChildProcesses, startLoaderEsbuild } from "./child-processes.js";
 import { importModule, locateError, warmUp } from "./import-module.js";
@@ -27,6 +27,9 @@ export type LoadResult =
       /** Node's code for the error (`ERR_REQUIRE_CYCLE_MODULE`, …), when it has one. */
       readonly errorCode?: string;
     };
+
+/** How often a spare process looks whether stau is still there (watchParent). */
+const PARENT_CHECK_MS = 500;
 
 async function loadOne(file: string): Promise<LoadResult> {
   try {
@@ -102,6 +105,7 @@ if (parentPort) {
 } else {
   // A spare process (hot reload), given the project's jobs folder: the loader is set up
   // now, the files come when a save does.
+  watchParent();
   warmUp();
   // The files wait for that import: a CommonJS job's require("stau") while it is in
   // flight would fail, as in load().
@@ -109,7 +113,22 @@ if (parentPort) {
   process.once("message", (next: LoadRequest) => void warmed.then(() => load(next)));
   // stau ended (even killed): so does its spare, at once (its esbuild ends on its closed
   // stdin). stau may have ended while this module was still loading, before anyone listened.
-  // Seen in CI: a spare told to end in order while it was loading a file never ended.
   process.once("disconnect", endNow);
   if (!process.connected) endNow();
+}
+
+/**
+ * Ends this spare process once stau, its parent, is gone, from a thread of its own: the
+ * main thread may be held up for good by what it imports (a job file that loops at
+ * import time) or by Node itself (seen in CI: a spare whose stau was killed while it set
+ * up its module hooks waited for them for ever), and then hears no 'disconnect'.
+ */
+function watchParent(): void {
+  const watcher = new Worker(
+    `const { workerData: parent } = require("node:worker_threads");
+     setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, "SIGKILL"); }, ${PARENT_CHECK_MS});`,
+    { eval: true, workerData: process.ppid },
+  );
+  // It never keeps the spare running by itself.
+  watcher.unref();
 }

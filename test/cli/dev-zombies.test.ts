@@ -63,7 +63,18 @@ describe("stau dev hot reload and its child processes", () => {
 });
 
 describe("stau dev killed", () => {
-  it("leaves no loading process or esbuild behind, even one held by a job file's import", async () => {
+  const alive = (of: number) => {
+    try {
+      process.kill(of, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  // A save whose import holds the spare that takes it (a next spare starts meanwhile),
+  // then stau is killed: every loading process and its esbuild end.
+  const killedWhileLoading = async (held: string) => {
     const p = project();
     p.write("jobs/edited.ts", job(0));
     const dev = startInstance(p.dir, [], {}, "dev");
@@ -72,20 +83,20 @@ describe("stau dev killed", () => {
     const pid = dev.child.pid!;
     const loaders = () => children(pid).filter((child) => child.command === "node" && child.state[0] !== "Z");
     await until(() => loaders().length === 1 && children(loaders()[0]!.pid).some((child) => child.command === "esbuild"), "the spare loading process and its esbuild");
-    // A save whose import waits a minute: the spare takes it and a next spare starts.
-    p.write("jobs/slow.ts", `await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport default { async run() {} };\n`);
+    p.write("jobs/held.ts", held);
     await until(() => loaders().length === 2, "the loading process and the next spare");
     const left = [...loaders().map((loader) => loader.pid), ...loaders().flatMap((loader) => children(loader.pid).map((child) => child.pid))];
     process.kill(pid, "SIGKILL");
     await dev.exited();
-    const alive = (of: number) => {
-      try {
-        process.kill(of, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     await until(() => !left.some(alive), `the loading processes and their esbuild to end; alive: ${left.filter(alive)}`, 10_000);
+  };
+
+  it("leaves no loading process or esbuild behind, even one waiting on a job file's import", async () => {
+    await killedWhileLoading(`await new Promise((resolve) => setTimeout(resolve, 60_000));\nexport default { async run() {} };\n`);
+  });
+
+  it("leaves no loading process behind whose job file loops at import", async () => {
+    // Its main thread never gets to hear that stau is gone.
+    await killedWhileLoading(`for (;;) {}\nexport default { async run() {} };\n`);
   });
 });
