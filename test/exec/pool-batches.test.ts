@@ -180,8 +180,8 @@ describe("exec pool: recycled for new code (hot reload)", () => {
     expect(threads()).toBeGreaterThan(before);
     p.write("jobs/says.ts", jobs.says!.replace(`"ran"`, `"new code ran"`));
     await pool.recycle();
-    // Saves while nothing runs start no thread.
-    expect(threads()).toBe(before);
+    // Saves while nothing runs start no thread (threads of this process's earlier tests may still be ending).
+    expect(threads()).toBeLessThanOrEqual(before);
     expect((await run("c2"))[0]!.outcome.ok).toBe(true);
     await until(() => ran.includes("new code ran c2"), "the new code's log line");
     expect(threads()).toBeGreaterThan(before);
