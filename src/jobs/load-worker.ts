@@ -120,8 +120,9 @@ if (parentPort) {
 /**
  * Ends this spare process once stau, its parent, is gone, from a thread of its own: the
  * main thread may be held up for good by what it imports (a job file that loops at
- * import time) or by Node itself (seen in CI: a spare whose stau was killed while it set
- * up its module hooks waited for them for ever), and then hears no 'disconnect'.
+ * import time), and then hears no 'disconnect'. (Not enough for a spare seen in CI whose
+ * stau was killed as it started: its main thread waited for ever while setting up, and
+ * no thread of it ran, this one included.)
  */
 function watchParent(): void {
   const watcher = new Worker(
