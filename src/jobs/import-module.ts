@@ -2,9 +2,10 @@ import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import { watchChildProcesses } from "./child-processes.js";
 
-// Job code is only ever imported inside worker threads. Each thread
-// registers the TypeScript loader once; hot reload starts fresh threads instead of
-// re-importing in place, so nothing here needs cache busting.
+// Job code is only ever imported outside stau's main thread: in worker threads and in
+// hot reload's spare processes. Each registers the TypeScript loader once; hot reload
+// imports in a fresh process and starts fresh pool threads instead of re-importing in
+// place, so nothing here needs cache busting.
 
 let registered = false;
 

@@ -88,6 +88,7 @@ function endNow(): never {
   process.kill(process.pid, "SIGKILL");
   return exit(0);
 }
+
 /**
  * Imports "stau" as the project's job files will (10–17 ms of a one-file load in a spare
  * here when the files paid for it), or nothing when the project does not have it.
